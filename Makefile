@@ -1,0 +1,60 @@
+# dockergate build. `make` leaves the CLI at build/dockergate; `make asan` builds
+# the ASan+UBSan variant at build-asan/dockergate used by the tests.
+CC      ?= cc
+PKGS    := libarchive jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+        -Wmissing-prototypes -Wpointer-arith -Wvla -Wnull-dereference \
+        -Wimplicit-fallthrough -Wundef -Wcast-align -Wno-unused-parameter
+STD  := -std=c11 -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+OPT  ?= -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+
+BUILD ?= build
+CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(EXTRA_CFLAGS) -Iinclude -Isrc/lib $(PKG_CFLAGS)
+LDFLAGS_ALL = $(EXTRA_LDFLAGS) $(PKG_LIBS) -lpthread
+
+LIB_SRC := $(sort $(wildcard src/lib/*.c))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+VERSION := $(shell cat VERSION)
+
+.PHONY: all asan unit clean demo test check-format
+all: $(BUILD)/dockergate
+
+$(BUILD)/libdockergate.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/dockergate: $(CLI_OBJ) $(BUILD)/libdockergate.a
+	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+$(BUILD)/%.o: %.c $(wildcard include/dockergate/*.h) $(wildcard src/lib/*.h) $(wildcard src/cli/*.h) VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DDG_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libdockergate.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+unit: $(UNIT_BIN)
+
+asan:
+	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/dockergate unit
+
+demo: all
+	bash tests/tools/debimage.sh sample >/dev/null
+	$(BUILD)/dockergate inspect build/sample/sample.tar
+
+test:
+	bash tests/run.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,111 @@
+/* dockergate files IMAGE: the merged filesystem, one line per entry, in the
+ * same normalised form the tests produce from a real engine's view. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "util.h"
+
+static const char help[] =
+	"usage: dockergate files IMAGE [OPTIONS]\n\n"
+	"Lists every entry of the merged filesystem except the root, sorted by path:\n"
+	"  TYPE MODE SIZE PATH[ -> TARGET]\n"
+	"TYPE is f (regular), d, l (symlink), c, b, p (fifo) or s (socket); MODE is octal\n"
+	"permission bits; SIZE is the byte size of regular files (0 otherwise). Bytes below\n"
+	"0x20, 0x7f and above, and backslash are written as \\xHH.\n\nOptions:\n" CLI_IMAGE_OPTS_HELP;
+
+static char tchar(enum dg_ftype t)
+{
+	switch (t) {
+	case DG_F_REG: return 'f';
+	case DG_F_DIR: return 'd';
+	case DG_F_LNK: return 'l';
+	case DG_F_CHR: return 'c';
+	case DG_F_BLK: return 'b';
+	case DG_F_FIFO: return 'p';
+	case DG_F_SOCK: return 's';
+	}
+	return '?';
+}
+
+struct fctx {
+	struct dg_buf out;
+	json_t *arr;
+};
+
+static int line_cb(struct dg_node *n, void *ud)
+{
+	struct fctx *c = ud;
+	char *p = dg_node_path(n);
+	uint64_t size = n->type == DG_F_REG ? n->inode->size : 0;
+	if (c->arr) {
+		json_t *o = json_object();
+		char t[2] = {tchar(n->type), 0};
+		json_object_set_new(o, "path", json_stringn(p, strlen(p)));
+		json_object_set_new(o, "type", json_string(t));
+		json_object_set_new(o, "mode", json_integer(n->mode));
+		json_object_set_new(o, "size", json_integer((json_int_t)size));
+		if (n->type == DG_F_LNK)
+			json_object_set_new(o, "target", json_stringn(n->target, strlen(n->target)));
+		if (n->type == DG_F_REG && n->inode->kind != DG_CONTENT_NONE)
+			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF ? "elf" : "script"));
+		json_array_append_new(c->arr, o);
+	} else {
+		dg_buf_printf(&c->out, "%c %04o %llu ", tchar(n->type), n->mode, (unsigned long long)size);
+		dg_buf_put_escaped(&c->out, p);
+		if (n->type == DG_F_LNK) {
+			dg_buf_puts(&c->out, " -> ");
+			dg_buf_put_escaped(&c->out, n->target);
+		}
+		dg_buf_putc(&c->out, '\n');
+		if (c->out.len > (1 << 20)) {
+			fwrite(c->out.data, 1, c->out.len, stdout);
+			c->out.len = 0;
+		}
+	}
+	free(p);
+	return 0;
+}
+
+int cmd_files(int argc, char **argv)
+{
+	static const struct option lo[] = {CLI_IMAGE_LONGOPTS, {0, 0, 0, 0}};
+	struct cli_image_args a;
+	cli_image_args_init(&a);
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(help, stdout);
+			return 0;
+		}
+		int r = cli_image_opt(&a, c, optarg);
+		if (r < 0)
+			return cli_usage_error("files", "invalid value '%s' for --%s", optarg,
+					       lo[c - OPT_PLATFORM].name);
+		if (r == 0)
+			return cli_usage_error("files", "unknown option");
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("files", "expected exactly one IMAGE");
+	struct dg_image *img;
+	int rc = cli_load_image(argv[optind], &a, &img);
+	if (rc)
+		return rc;
+	struct fctx ctx = {0};
+	if (a.json)
+		ctx.arr = json_array();
+	dg_fs_walk(dg_image_fs(img), line_cb, &ctx);
+	if (a.json) {
+		char *s = json_dumps(ctx.arr, JSON_INDENT(1));
+		puts(s);
+		free(s);
+		json_decref(ctx.arr);
+	} else if (ctx.out.len) {
+		fwrite(ctx.out.data, 1, ctx.out.len, stdout);
+	}
+	dg_buf_free(&ctx.out);
+	dg_image_free(img);
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* Option handling shared by the commands that read an image. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_image_args_init(struct cli_image_args *a)
+{
+	memset(a, 0, sizeof *a);
+	dg_image_opts_default(&a->opts);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned shift = 0;
+	switch (toupper((unsigned char)*end)) {
+	case 0: break;
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: return -1;
+	}
+	if (*end && end[1] && !(toupper((unsigned char)end[1]) == 'B' && !end[2]) &&
+	    !(toupper((unsigned char)end[1]) == 'I' && toupper((unsigned char)end[2]) == 'B' && !end[3]))
+		return -1;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int cli_image_opt(struct cli_image_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case OPT_PLATFORM:
+		if (!strchr(arg, '/') || strlen(arg) > 200)
+			return -1;
+		a->opts.platform = arg;
+		return 1;
+	case OPT_REF: a->opts.ref = arg; return 1;
+	case OPT_TMPDIR: a->opts.tmpdir = arg; return 1;
+	case OPT_MAX_BYTES:
+		if (parse_size(arg, &a->opts.limits.max_expanded_bytes) < 0 ||
+		    a->opts.limits.max_expanded_bytes == 0)
+			return -1;
+		return 1;
+	case OPT_JSON: a->json = true; return 1;
+	}
+	return 0;
+}
+
+int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image **out)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_image *img;
+	if (dg_image_open(spec, &a->opts, &img, &err) < 0)
+		return cli_fail(&err);
+	if (dg_image_load(img, &err) < 0) {
+		dg_image_free(img);
+		return cli_fail(&err);
+	}
+	*out = img;
+	return 0;
+}

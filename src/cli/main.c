@@ -1,0 +1,96 @@
+/* dockergate [GLOBAL-OPTIONS] COMMAND [ARGS]: dispatch from a table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *cli_prog = "dockergate";
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_cmd cmds[] = {
+	{"inspect", cmd_inspect, "show an image's format, digests, platform, config, layers and file counts"},
+	{"files", cmd_files, "list the merged filesystem as a container engine would see it"},
+	{"version", cmd_version, "print the version"},
+	{"help", cmd_help, "show help for a command"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dockergate COMMAND [OPTIONS] [ARGS]\n\n"
+		"Reads container images without a daemon and derives least-privilege seccomp profiles.\n\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f,
+		"\nIMAGE is a docker-archive or oci-archive tar (optionally compressed), an OCI layout\n"
+		"directory, a root filesystem directory, or docker:REF / podman:REF. A prefix\n"
+		"(docker-archive:, oci-archive:, oci:, dir:) forces the format.\n\n"
+		"Run 'dockergate COMMAND --help' for a command's options.\n"
+		"Exit status: 0 ok, 1 internal error, 2 usage, 3 input not found/unreadable/unknown\n"
+		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool).\n");
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	printf("dockergate %s\n", DG_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!strcmp(cmds[i].name, argv[1]) && cmds[i].run != cmd_help) {
+			char *av[] = {argv[1], (char *)"--help", NULL};
+			optind = 0;
+			return cmds[i].run(2, av);
+		}
+	return cli_usage_error("help", "unknown command '%s'", argv[1]);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "dockergate%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'dockergate %s--help')\n", cmd ? "COMMAND " : "");
+	return DG_E_USAGE;
+}
+
+int cli_fail(const struct dg_error *err)
+{
+	fprintf(stderr, "dockergate: error: %s\n", err->msg[0] ? err->msg : "unknown error");
+	return err->status ? err->status : DG_E_INTERNAL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return DG_E_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version"))
+		return cmd_version(0, NULL);
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!strcmp(cmds[i].name, argv[1])) {
+			optind = 1;
+			return cmds[i].run(argc - 1, argv + 1);
+		}
+	return cli_usage_error(NULL, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,95 @@
+/* The error object: messages that gain context on their way up. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dockergate/error.h"
+
+static void vset(struct dg_error *err, int status, const char *fmt, va_list ap)
+{
+	if (!err)
+		return;
+	err->status = status;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+}
+
+int dg_err(struct dg_error *err, int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vset(err, status, fmt, ap);
+	va_end(ap);
+	if (err)
+		err->sys_errno = 0;
+	return -1;
+}
+
+int dg_err_sys(struct dg_error *err, int status, int errno_val, const char *fmt, ...)
+{
+	va_list ap;
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vset(err, status, fmt, ap);
+	va_end(ap);
+	size_t n = strlen(err->msg);
+	snprintf(err->msg + n, sizeof err->msg - n, ": %s", strerror(errno_val));
+	err->sys_errno = errno_val;
+	return -1;
+}
+
+int dg_err_prefix(struct dg_error *err, const char *fmt, ...)
+{
+	char pre[DG_ERR_MSG_MAX], old[DG_ERR_MSG_MAX];
+	va_list ap;
+	if (!err)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof pre, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	struct dg_buf_local {
+		size_t n;
+	} l = {strlen(pre)};
+	if (l.n > sizeof err->msg - 1)
+		l.n = sizeof err->msg - 1;
+	memcpy(err->msg, pre, l.n);
+	size_t rest = sizeof err->msg - 1 - l.n;
+	if (rest >= 2) {
+		err->msg[l.n++] = ':';
+		err->msg[l.n++] = ' ';
+		rest -= 2;
+		size_t on = strlen(old);
+		if (on > rest)
+			on = rest;
+		memcpy(err->msg + l.n, old, on);
+		l.n += on;
+	}
+	err->msg[l.n] = 0;
+	if (err->status == DG_OK)
+		err->status = DG_E_INTERNAL;
+	return -1;
+}
+
+void dg_err_clear(struct dg_error *err)
+{
+	if (err) {
+		err->status = DG_OK;
+		err->sys_errno = 0;
+		err->msg[0] = 0;
+	}
+}
+
+const char *dg_status_name(int status)
+{
+	switch (status) {
+	case DG_OK: return "ok";
+	case DG_E_INTERNAL: return "internal";
+	case DG_E_USAGE: return "usage";
+	case DG_E_INPUT: return "input";
+	case DG_E_IMAGE: return "image";
+	case DG_E_LIMIT: return "limit";
+	case DG_E_ENV: return "environment";
+	}
+	return "unknown";
+}
