@@ -14,6 +14,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_cmd cmds[] = {
 	{"inspect", cmd_inspect, "show an image's format, digests, platform, config, layers and file counts"},
 	{"files", cmd_files, "list the merged filesystem as a container engine would see it"},
+	{"resolve", cmd_resolve, "resolve paths inside the image root (symlinks, .., loops)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
 };

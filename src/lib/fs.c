@@ -249,7 +249,11 @@ int dg_fs_resolve(struct dg_fs *fs, const char *path, const struct dg_node *cwd,
 				rc = ENAMETOOLONG;
 				break;
 			}
-			char *nr = dg_xasprintf("%s/%s", t, rem + pos);
+			const char *rest = rem + pos;
+			while (*rest == '/')
+				rest++;
+			char *nr = *rest ? dg_xasprintf("%s/%s", t, rest)
+					 : dg_xasprintf("%s%s", t, trailing_slash ? "/" : "");
 			free(rem);
 			rem = nr;
 			pos = 0;
@@ -259,6 +263,10 @@ int dg_fs_resolve(struct dg_fs *fs, const char *path, const struct dg_node *cwd,
 			continue;
 		}
 		cur = k;
+		if (last && trailing_slash && k->type != DG_F_DIR && k->type != DG_F_LNK) {
+			rc = ENOTDIR;
+			break;
+		}
 	}
 	free(rem);
 	if (rc) {
