@@ -257,6 +257,9 @@ expect("platform mismatch", ["inspect", "--platform", "linux/arm64", good], 3, "
 expect("missing input", ["inspect", os.path.join(TMP, "does-not-exist.tar")], 3, "No such file")
 expect("directory passed as docker-archive", ["inspect", "docker-archive:" + TMP], 3, "is a directory")
 expect("engine CLI not installed", ["inspect", "podman:alpine"], 6, "not installed", env={"PATH": "/nonexistent"})
+rc, out, err = run("inspect", "docker:localhost/none:1")
+ok(rc == 6 and sane(err) and len(err.strip().splitlines()) == 1 and
+   ("save` failed" in err or "not installed" in err), "docker:REF without a daemon or CLI -> exit 6", err)
 rc, out, err = run("inspect")
 ok(rc == 2 and "expected exactly one IMAGE" in err, "usage error -> exit 2", err)
 rc, out, err = run("inspect", "--max-bytes", "lots", good)

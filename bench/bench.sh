@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): time and peak memory of `dockergate inspect` on a
+# large real Debian image, printed next to the floor measured in the same run:
+# just decompressing and hashing the same layer bytes (sha256 of each blob and
+# of its decompressed content) with gzip/zstd and sha256sum. The figure that
+# matters is the ratio; the machine is shared and noisy, so each command runs
+# REPS times and the best run counts.
+#   bench/bench.sh [REPS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPS=${1:-3}
+scripts/deps.sh --bench
+make -s
+OUT=build/bench
+mkdir -p "$OUT"
+recipe="bookworm minbase python3 perl nginx-light redis-server curl openssl git gcc v1"
+key=$(printf '%s' "$recipe" | sha256sum | cut -c1-12)
+ROOT="$OUT/rootfs-$key"
+if [[ ! -f "$ROOT/.done" ]]; then
+	rm -rf "$ROOT"
+	MIRROR=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+	MIRROR=${MIRROR:-http://deb.debian.org/debian}
+	echo "bench: building the image rootfs with mmdebstrap (once)..." >&2
+	mmdebstrap --quiet --mode=root --variant=minbase --format=directory \
+		--include=python3,perl,nginx-light,redis-server,curl,openssl,git,gcc \
+		--customize-hook='rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*' \
+		bookworm "$ROOT" "deb $MIRROR bookworm main" >&2
+	touch "$ROOT/.done"
+fi
+for comp in gzip zstd; do
+	img="$OUT/big-$key-$comp.tar"
+	[[ -f "$img" ]] || python3 tests/tools/mkimage.py --format docker25 --compress "$comp" --out "$img" \
+		--tag localhost/big:1 --entrypoint '["/bin/sh"]' "$ROOT" >&2
+done
+
+best() { # best of REPS runs: prints "seconds peak-KiB"
+	local b="" m="" r
+	for ((i = 0; i < REPS; i++)); do
+		r=$( { /usr/bin/time -f '%e %M' "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+		local t=${r% *} k=${r#* }
+		if [[ -z "$b" ]] || awk "BEGIN{exit !($t < $b)}"; then b=$t m=$k; fi
+	done
+	echo "$b $m"
+}
+
+floor_cmd() { # decompress + hash every layer blob of a docker25 archive, as one shell pipeline
+	local img=$1 comp=$2 d
+	d=$(mktemp -d)
+	tar -xf "$img" -C "$d" blobs
+	cat >"$d/floor.sh" <<EOS
+set -e
+for b in $d/blobs/sha256/*; do
+	sha256sum "\$b" >/dev/null
+	case \$(head -c2 "\$b" | od -An -tx1 | tr -d ' ') in
+	1f8b) gzip -dc "\$b" | sha256sum >/dev/null ;;
+	28b5) zstd -qdc "\$b" | sha256sum >/dev/null ;;
+	esac
+done
+EOS
+	echo "$d"
+}
+
+size_mb() { echo $(($(stat -c %s "$1") / 1048576)); }
+printf '%-28s %10s %10s %12s %8s\n' "image" "size MiB" "time s" "peak MiB" "ratio"
+for comp in gzip zstd; do
+	img="$OUT/big-$key-$comp.tar"
+	d=$(floor_cmd "$img" "$comp")
+	read -r ft fm < <(best bash "$d/floor.sh")
+	read -r dt dm < <(best build/dockergate inspect "$img")
+	rm -rf "$d"
+	ratio=$(awk "BEGIN{printf \"%.2f\", $dt / $ft}")
+	printf '%-28s %10s %10s %12s %8s\n' "floor ($comp)" "$(size_mb "$img")" "$ft" "$((fm / 1024))" "1.00"
+	printf '%-28s %10s %10s %12s %8s\n' "dockergate inspect ($comp)" "$(size_mb "$img")" "$dt" "$((dm / 1024))" "$ratio"
+done
+du -sm "$ROOT" | awk '{print "rootfs size: " $1 " MiB"}'

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test: C unit tests and end-to-end tests, all against the
+# ASan+UBSan build. Each test program prints TAP; this prints a summary per
+# program and the totals as the last line ("N passed, N failed").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+make -s asan >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+export DG="$PWD/build-asan/dockergate"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+pass=0 fail=0
+only="${1:-}"
+run_tap() {
+	local name=$1 log
+	shift
+	[[ -n "$only" && "$name" != *"$only"* ]] && return 0
+	log=$(mktemp)
+	local t0=$SECONDS
+	"$@" >"$log" 2>&1
+	local rc=$?
+	local p f
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if ((rc != 0 && f == 0)); then f=1; fi
+	pass=$((pass + p)) fail=$((fail + f))
+	printf '%-32s %4d passed, %d failed (%ds)\n' "$name" "$p" "$f" $((SECONDS - t0))
+	if ((f > 0)); then
+		grep -v '^ok ' "$log" | head -60 | sed 's/^/    /'
+	fi
+	rm -f "$log"
+}
+for t in build-asan/tests/test_*; do
+	run_tap "unit/$(basename "$t")" "$t"
+done
+for t in tests/e2e/test_*; do
+	case "$t" in
+	*.py) run_tap "e2e/$(basename "$t")" python3 "$t" "$DG" ;;
+	*.sh) run_tap "e2e/$(basename "$t")" bash "$t" "$DG" ;;
+	esac
+done
+echo "$pass passed, $fail failed"
+((fail == 0))
