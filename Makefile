@@ -50,7 +50,7 @@ asan:
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/dockergate unit
 
 demo: all
-	bash tests/tools/debimage.sh sample >/dev/null
+	bash tests/tools/realimage.sh sample >/dev/null
 	$(BUILD)/dockergate inspect build/sample/sample.tar
 
 test:

@@ -28,6 +28,8 @@ struct dg_inode {
 	enum dg_content_kind kind;
 	uint64_t blob_off; /* offset in the blob store when kind != NONE */
 	unsigned char sha256[32];
+	uint32_t mode;  /* permission bits of a regular file live here: hardlinks share them */
+	uint32_t uid, gid;
 	uint32_t nlink; /* paths pointing here in the merged view */
 	uint32_t refs;  /* internal reference count */
 };
@@ -63,6 +65,12 @@ struct dg_blobstore *dg_fs_blobs(struct dg_fs *fs);
  * ENOENT, ENOTDIR, ELOOP or ENAMETOOLONG. */
 int dg_fs_resolve(struct dg_fs *fs, const char *path, const struct dg_node *cwd, int flags,
 		  struct dg_node **out, struct dg_error *err);
+
+/* Permission bits (07777) of a node: a regular file's come from its inode. */
+static inline uint32_t dg_node_mode(const struct dg_node *n)
+{
+	return n->inode ? n->inode->mode : n->mode;
+}
 
 /* Absolute path of a node ("/" for the root). Caller frees. */
 char *dg_node_path(const struct dg_node *n);

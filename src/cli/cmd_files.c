@@ -45,7 +45,7 @@ static int line_cb(struct dg_node *n, void *ud)
 		char t[2] = {tchar(n->type), 0};
 		json_object_set_new(o, "path", json_stringn(p, strlen(p)));
 		json_object_set_new(o, "type", json_string(t));
-		json_object_set_new(o, "mode", json_integer(n->mode));
+		json_object_set_new(o, "mode", json_integer(dg_node_mode(n)));
 		json_object_set_new(o, "size", json_integer((json_int_t)size));
 		if (n->type == DG_F_LNK)
 			json_object_set_new(o, "target", json_stringn(n->target, strlen(n->target)));
@@ -53,7 +53,7 @@ static int line_cb(struct dg_node *n, void *ud)
 			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF ? "elf" : "script"));
 		json_array_append_new(c->arr, o);
 	} else {
-		dg_buf_printf(&c->out, "%c %04o %llu ", tchar(n->type), n->mode, (unsigned long long)size);
+		dg_buf_printf(&c->out, "%c %04o %llu ", tchar(n->type), dg_node_mode(n), (unsigned long long)size);
 		dg_buf_put_escaped(&c->out, p);
 		if (n->type == DG_F_LNK) {
 			dg_buf_puts(&c->out, " -> ");

@@ -468,6 +468,9 @@ int dg_fs_apply_file(struct dg_fs *fs, const char *path, const struct dg_entry_m
 	}
 	struct dg_node *n = place(dir, base, DG_F_REG);
 	set_meta(n, m);
+	inode->mode = n->mode;
+	inode->uid = m->uid;
+	inode->gid = m->gid;
 	n->inode = inode;
 	inode->nlink++;
 	return 0;
@@ -525,8 +528,14 @@ int dg_fs_apply_hardlink(struct dg_fs *fs, const char *path, const char *linkpat
 	n->dev_major = maj;
 	n->dev_minor = min;
 	if (ino) {
+		/* The engines apply the link entry's header to the shared file:
+		 * chmod(header mode & target mode), lchown(header uid, gid). */
 		n->inode = ino;
 		ino->nlink++;
+		ino->mode = (m->mode & 07777) & ino->mode;
+		ino->uid = m->uid;
+		ino->gid = m->gid;
+		n->mode = ino->mode;
 	}
 	return 0;
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Real test images from Debian packages (apt-get download + dpkg-deb -x), cached
+# under ${DG_FIXTURES:-build/fixtures}/<recipe hash>; rebuilt when this script
+# or mkimg.py changes.
+#   realimage.sh sample                 -> build/sample/sample.tar (busybox-static + libc6)
+#   realimage.sh layers                 -> prints the directory holding layer1/ layer2.tar layer3.tar
+#   realimage.sh multilayer FMT COMP    -> prints the path of the image (FMT: docker-archive,
+#                                          docker25, oci, oci-archive; COMP: none, gzip, zstd)
+# multilayer: layer 1 = libc6, busybox-static, dash and some plain files; layer 2 = coreutils and
+# its libraries, whiteouts of a file and of a directory, an opaque directory with new content, a
+# hardlink to a file that only layer 1 has, a file replacing a directory and a directory replacing
+# a file; layer 3 = only whiteouts and an opaque directory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+key=$(cat "$here/realimage.sh" "$here/mkimg.py" | sha256sum | cut -c1-16)
+F=${DG_FIXTURES:-$repo/build/fixtures}
+C="$F/$key"
+mkdir -p "$C" "$F/debs"
+
+debs() { # fetch and unpack packages into $1
+	local dest=$1
+	shift
+	(cd "$F/debs" && for p in "$@"; do ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -qq "$p" 2>&1 | grep -v "^W: Download is performed unsandboxed" >&2 || true; done)
+	for p in "$@"; do dpkg-deb -x "$(ls "$F/debs/${p}"_*.deb | head -1)" "$dest"; done
+}
+
+build_layers() {
+	[[ -f "$C/layers.done" ]] && return 0
+	rm -rf "$C/layer1" "$C/l2root"
+	mkdir -p "$C/layer1" "$C/l2root"
+	debs "$C/layer1" libc6 busybox-static dash
+	rm -rf "$C/layer1/usr/share/man" "$C/layer1/usr/share/lintian" "$C/layer1/usr/share/locale"
+	ln -sf dash "$C/layer1/bin/sh"
+	for a in ls cat mkdir ash; do ln -sf busybox "$C/layer1/bin/$a"; done
+	mkdir -p "$C/layer1/opt/app/sub" "$C/layer1/data/keep" "$C/layer1/replace_dir" "$C/layer1/etc"
+	echo old >"$C/layer1/opt/app/old"
+	echo deep >"$C/layer1/opt/app/sub/deep"
+	echo lower >"$C/layer1/data/keep/lower"
+	echo f >"$C/layer1/replace_dir/f"
+	echo file >"$C/layer1/replace_file"
+	echo box >"$C/layer1/etc/hostname"
+	printf '#!/bin/sh\necho hello\n' >"$C/layer1/opt/app/run.sh"
+	chmod 755 "$C/layer1/opt/app/run.sh"
+	ln "$C/layer1/opt/app/run.sh" "$C/layer1/opt/app/run-hl.sh"
+	chmod 4755 "$C/layer1/bin/busybox"
+	debs "$C/l2root" coreutils libselinux1 libpcre2-8-0 libacl1 libattr1 libgmp10
+	rm -rf "$C/l2root/usr/share"
+	python3 - "$C" <<'PY'
+import io, os, sys, tarfile
+C = sys.argv[1]
+
+def norm(ti):
+    ti.uid = ti.gid = 0; ti.uname = ti.gname = ""; ti.mtime = 0
+    return ti
+
+def entry(t, name, type_=tarfile.REGTYPE, data=b"", linkname="", mode=0o644):
+    ti = tarfile.TarInfo(name); ti.type = type_; ti.mode = mode; ti.linkname = linkname
+    ti.size = len(data) if type_ == tarfile.REGTYPE else 0
+    t.addfile(ti, io.BytesIO(data) if type_ == tarfile.REGTYPE else None)
+
+D = tarfile.DIRTYPE
+with tarfile.open(os.path.join(C, "layer2.tar"), "w", format=tarfile.PAX_FORMAT) as t:
+    root = os.path.join(C, "l2root")
+    for name in sorted(os.listdir(root)):
+        t.add(os.path.join(root, name), arcname=name, filter=norm)
+    entry(t, "bin/.wh.ash")                        # whiteout of a layer-1 symlink
+    entry(t, "usr/share", D, mode=0o755)
+    entry(t, "usr/share/.wh.doc")                  # whiteout of a whole layer-1 directory
+    entry(t, "opt", D, mode=0o755)
+    entry(t, "opt/app", D, mode=0o755)
+    entry(t, "opt/app/.wh..wh..opq")               # opaque: hides old, sub/, run.sh, run-hl.sh
+    entry(t, "opt/app/new", data=b"new\n")
+    entry(t, "usr/bin/busybox-hl", tarfile.LNKTYPE, linkname="bin/busybox", mode=0o4755)  # only layer 1 has it
+    entry(t, "replace_dir", data=b"now a file\n")  # file replaces a directory
+    entry(t, "replace_file", D, mode=0o750)        # directory replaces a file
+    entry(t, "replace_file/inside", data=b"x\n")
+with tarfile.open(os.path.join(C, "layer3.tar"), "w", format=tarfile.PAX_FORMAT) as t:
+    entry(t, "bin", D, mode=0o755)
+    entry(t, "bin/.wh.cat")                        # removes coreutils' cat from layer 2
+    entry(t, "data", D, mode=0o755)
+    entry(t, "data/.wh..wh..opq")                  # data/ becomes empty
+    entry(t, "etc", D, mode=0o755)
+    entry(t, "etc/.wh.hostname")
+PY
+	rm -rf "$C/l2root"
+	touch "$C/layers.done"
+}
+
+case "${1:-}" in
+sample)
+	out="$repo/build/sample"
+	mkdir -p "$out"
+	if [[ ! -f "$out/sample.tar" || "$out/sample.tar" -ot "$here/realimage.sh" ]]; then
+		rm -rf "$out/root"
+		mkdir -p "$out/root"
+		debs "$out/root" busybox-static libc6
+		rm -rf "$out/root/usr/share/man" "$out/root/usr/share/locale"
+		ln -sf busybox "$out/root/bin/sh"
+		python3 "$here/mkimg.py" --format docker-archive --compress gzip --out "$out/sample.tar" \
+			--tag localhost/dockergate-sample:1 --entrypoint '["/bin/sh","-c"]' --cmd '["ls /"]' \
+			--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$out/root"
+		rm -rf "$out/root"
+	fi
+	echo "$out/sample.tar"
+	;;
+layers)
+	build_layers
+	echo "$C"
+	;;
+multilayer)
+	fmt=${2:?format}
+	comp=${3:-none}
+	build_layers
+	ext=.tar
+	[[ "$fmt" == oci ]] && ext=""
+	img="$C/multilayer-$fmt-$comp$ext"
+	if [[ ! -e "$img" ]]; then
+		python3 "$here/mkimg.py" --format "$fmt" --compress "$comp" --out "$img" --tag localhost/multilayer:1 \
+			--entrypoint '["/bin/sh","-c"]' --cmd '["ls /"]' --workdir /opt/app \
+			--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			"$C/layer1" "$C/layer2.tar" "$C/layer3.tar"
+	fi
+	echo "$img"
+	;;
+*)
+	echo "usage: realimage.sh sample | layers | multilayer FMT [COMP]" >&2
+	exit 2
+	;;
+esac
