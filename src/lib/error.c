@@ -48,24 +48,17 @@ int dg_err_prefix(struct dg_error *err, const char *fmt, ...)
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
-	struct dg_buf_local {
-		size_t n;
-	} l = {strlen(pre)};
-	if (l.n > sizeof err->msg - 1)
-		l.n = sizeof err->msg - 1;
-	memcpy(err->msg, pre, l.n);
-	size_t rest = sizeof err->msg - 1 - l.n;
-	if (rest >= 2) {
-		err->msg[l.n++] = ':';
-		err->msg[l.n++] = ' ';
-		rest -= 2;
-		size_t on = strlen(old);
-		if (on > rest)
-			on = rest;
-		memcpy(err->msg + l.n, old, on);
-		l.n += on;
+	/* "pre: old", truncated to the buffer (snprintf would warn about it) */
+	size_t n = strnlen(pre, sizeof err->msg - 1);
+	memcpy(err->msg, pre, n);
+	if (n + 2 < sizeof err->msg) {
+		err->msg[n++] = ':';
+		err->msg[n++] = ' ';
+		size_t on = strnlen(old, sizeof err->msg - 1 - n);
+		memcpy(err->msg + n, old, on);
+		n += on;
 	}
-	err->msg[l.n] = 0;
+	err->msg[n] = 0;
 	if (err->status == DG_OK)
 		err->status = DG_E_INTERNAL;
 	return -1;

@@ -186,6 +186,37 @@ static int ref_ok(const struct cand *c, const char *want)
 	return colon && !strcmp(c->ref, colon + 1);
 }
 
+static int refeq(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+
+/* Several refs are only a choice to make when they name different images (one
+ * manifest or index tagged twice is the same image). */
+static int same_image_under_every_ref(const struct cands *cs)
+{
+	const char *r0 = cs->n ? cs->v[0].ref : NULL;
+	for (size_t i = 0; i < cs->n; i++) {
+		if (refeq(cs->v[i].ref, r0))
+			continue;
+		/* every digest under this ref must also be under r0, and the counts match */
+		size_t n_this = 0, n_r0 = 0;
+		for (size_t j = 0; j < cs->n; j++) {
+			n_this += refeq(cs->v[j].ref, cs->v[i].ref);
+			n_r0 += refeq(cs->v[j].ref, r0);
+		}
+		if (n_this != n_r0)
+			return 0;
+		for (size_t j = 0; j < cs->n; j++) {
+			if (!refeq(cs->v[j].ref, cs->v[i].ref))
+				continue;
+			int found = 0;
+			for (size_t k = 0; k < cs->n && !found; k++)
+				found = refeq(cs->v[k].ref, r0) && !memcmp(cs->v[k].digest, cs->v[j].digest, 32);
+			if (!found)
+				return 0;
+		}
+	}
+	return 1;
+}
+
 int dg_fmt_oci(struct dg_image *img, struct dg_error *err)
 {
 	char *data = NULL;
@@ -245,24 +276,14 @@ int dg_fmt_oci(struct dg_image *img, struct dg_error *err)
 		dg_buf_free(&b);
 		goto out;
 	}
-	if (!img->opts.ref) {
-		int distinct = 0;
-		for (size_t i = 0; i < cs.n; i++) {
-			int dup = 0;
-			for (size_t j = 0; j < i; j++)
-				dup |= (cs.v[j].ref && cs.v[i].ref && !strcmp(cs.v[j].ref, cs.v[i].ref)) ||
-				       (!cs.v[j].ref && !cs.v[i].ref);
-			distinct += !dup;
-		}
-		if (distinct > 1) {
-			struct dg_buf b = {0};
-			for (size_t i = 0; i < img->info.nrefs; i++)
-				dg_buf_printf(&b, "%s%s", i ? ", " : "", img->info.refs[i]);
-			dg_err(err, DG_E_INPUT, "index.json names several images: choose one with --ref (refs: %s)",
-			       b.data ? b.data : "none");
-			dg_buf_free(&b);
-			goto out;
-		}
+	if (!img->opts.ref && !same_image_under_every_ref(&cs)) {
+		struct dg_buf b = {0};
+		for (size_t i = 0; i < img->info.nrefs; i++)
+			dg_buf_printf(&b, "%s%s", i ? ", " : "", img->info.refs[i]);
+		dg_err(err, DG_E_INPUT, "index.json names several images: choose one with --ref (refs: %s)",
+		       b.data ? b.data : "none");
+		dg_buf_free(&b);
+		goto out;
 	}
 	char defplat[64];
 	dg_platform_default(defplat, sizeof defplat);

@@ -155,5 +155,17 @@ ok $? "--platform with no match: exit 3 naming what there is" "$T/err"
 "$DG" inspect --ref 2 "$T/multi" >/dev/null 2>"$T/err"
 ok $? "--ref matches an OCI ref name" "$T/err"
 
+# one OCI layout holding several tags
+skopeo copy -q "docker-archive:$base" "oci:$T/tags:a" && skopeo copy -q "docker-archive:$base" "oci:$T/tags:b"
+same "one image under two tags needs no --ref" "$T/expected" "$DG" files "$T/tags"
+sample=$(bash "$tools/realimage.sh" sample)
+skopeo copy -q "docker-archive:$sample" "oci:$T/tags:other"
+"$DG" files "$T/tags" >/dev/null 2>"$T/err"
+[[ $? -eq 3 ]] && grep -q "choose one with --ref (refs: a, b, other)" "$T/err"
+ok $? "different images under several tags: exit 3 listing the refs" "$T/err"
+same "--ref picks a tag of an OCI layout" "$T/expected" "$DG" files --ref b "$T/tags"
+"$DG" inspect --ref other "$T/tags" | grep -q "^ref         other$"
+ok $? "--ref picks the other image"
+
 echo "1..$n"
 ((failed == 0))

@@ -21,7 +21,14 @@ mkdir -p "$C" "$F/debs"
 debs() { # fetch and unpack packages into $1
 	local dest=$1
 	shift
-	(cd "$F/debs" && for p in "$@"; do ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -qq "$p" 2>&1 | grep -v "^W: Download is performed unsandboxed" >&2 || true; done)
+	local p
+	for p in "$@"; do
+		ls "$F/debs/${p}"_*.deb >/dev/null 2>&1 && continue
+		# a machine that never ran apt-get update has no package lists yet
+		(cd "$F/debs" && apt-get download -qq "$p" 2>/dev/null) ||
+			{ apt-get update -qq && (cd "$F/debs" && apt-get download -qq "$p" 2>&1 | grep -v "^W: Download is performed unsandboxed" >&2); }
+		ls "$F/debs/${p}"_*.deb >/dev/null 2>&1 || { echo "realimage: cannot download $p" >&2; exit 1; }
+	done
 	for p in "$@"; do dpkg-deb -x "$(ls "$F/debs/${p}"_*.deb | head -1)" "$dest"; done
 }
 
