@@ -54,6 +54,7 @@ int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image *
 int cmd_inspect(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
+int cmd_elf(int argc, char **argv);
 
 extern const char *cli_prog;
 

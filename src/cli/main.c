@@ -15,6 +15,7 @@ static const struct cli_cmd cmds[] = {
 	{"inspect", cmd_inspect, "show an image's format, digests, platform, config, layers and file counts"},
 	{"files", cmd_files, "list the merged filesystem as a container engine would see it"},
 	{"resolve", cmd_resolve, "resolve paths inside the image root (symlinks, .., loops)"},
+	{"elf", cmd_elf, "show the ELF model of files in the image (needed libraries, symbols, versions, ...)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
 };

@@ -116,6 +116,56 @@ for kind in ("layer", "config", "manifest"):
             break
     ok(not fails, f"{ROUNDS} mutated {kind}s: documented status, one-line errors, no sanitizer report",
        "\n".join(fails))
+# damaged ELF files (a real dash and libselinux), read by the ELF model
+here = os.path.dirname(os.path.abspath(__file__))
+lay = subprocess.run(["bash", os.path.join(here, "..", "tools", "realimage.sh"), "layers"],
+                     capture_output=True, text=True, check=True).stdout.strip()
+real = [open(os.path.join(lay, "layer1", "bin", "dash"), "rb").read()]
+with tarfile.open(os.path.join(lay, "layer2.tar")) as t:
+    for m in t.getmembers():
+        if m.isfile() and m.name.endswith("libselinux.so.1"):
+            real.append(t.extractfile(m).read())
+
+
+def elf_mutate(b):
+    b = bytearray(b)
+    for _ in range(rng.randint(1, 8)):
+        r = rng.random()
+        # aim at the ELF header, the program headers, the dynamic data and the section headers
+        if r < 0.4:
+            pos = rng.randrange(min(len(b), 0x400))
+        elif r < 0.7:
+            pos = len(b) - 1 - rng.randrange(min(len(b), 0x1000))
+        else:
+            pos = rng.randrange(len(b))
+        if rng.random() < 0.8:
+            b[pos] = rng.choice([0, 0xff, 0x7f, 0x80, rng.randrange(256)])
+        else:
+            b = b[:pos]
+    return bytes(b)
+
+
+def elf_layer(data):
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w") as t:
+        i = tarfile.TarInfo("x")
+        i.size, i.mode = len(data), 0o755
+        t.addfile(i, io.BytesIO(data))
+    return bio.getvalue()
+
+
+fails = []
+for k in range(ROUNDS):
+    path = seal(elf_layer(elf_mutate(real[k % len(real)])))
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+    p = subprocess.run([DG, "elf", path, "/x"], capture_output=True, text=True, errors="replace", env=env, timeout=120)
+    if p.returncode not in (0, 3, 4, 5) or "Sanitizer" in p.stderr or "runtime error" in p.stderr:
+        keep = os.path.join(tempfile.gettempdir(), f"dg-mutate-elf-{k}.tar")
+        os.replace(path, keep)
+        fails.append(f"rc={p.returncode}\n{p.stderr[:1500]}\nkept as {keep}")
+        break
+ok(not fails, f"{ROUNDS} damaged ELF files: refused or read, never a crash", "\n".join(fails))
+
 # the outer archive itself, digests left as they are
 good = seal(BASE)
 data = open(good, "rb").read()

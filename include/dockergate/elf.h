@@ -1,0 +1,95 @@
+/* The ELF model: a strict, bounds-checked reader for 32/64-bit, little- and
+ * big-endian files. Every offset, size, count and string index is checked;
+ * overlapping or absurd tables are refused with a message naming them. The
+ * parsed object points into the caller's buffer, which must outlive it. */
+#ifndef DOCKERGATE_ELF_H
+#define DOCKERGATE_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dockergate/elfinfo.h"
+#include "dockergate/error.h"
+#include "dockergate/image.h"
+
+struct dg_elf_seg {
+	uint32_t type, flags;
+	uint64_t offset, vaddr, filesz, memsz;
+};
+
+struct dg_elf_sec {
+	const char *name;
+	uint32_t type;
+	uint64_t flags, addr, offset, size, entsize;
+	uint32_t link, info;
+};
+
+struct dg_elf_sym {
+	const char *name;
+	uint64_t value, size;
+	uint8_t type, bind, vis;
+	uint16_t shndx;
+	const char *version; /* symbol version name or NULL */
+	uint8_t ver_hidden;  /* "sym@ver" (hidden) rather than "sym@@ver" */
+	uint8_t ver_needed;  /* the version is one this file needs (verneed), not defines */
+};
+
+enum dg_reloc_kind { DG_REL_OTHER, DG_REL_RELATIVE, DG_REL_IRELATIVE, DG_REL_GLOB_DAT, DG_REL_JUMP_SLOT, DG_REL_ABS };
+
+struct dg_elf_reloc {
+	uint64_t offset;
+	uint32_t type, sym; /* sym indexes dynsyms */
+	int64_t addend;
+	uint8_t plt;        /* from DT_JMPREL */
+	enum dg_reloc_kind kind;
+};
+
+struct dg_elf_verneed {
+	const char *file;
+	struct dg_strv names; /* versions needed from FILE (pointers are copies) */
+};
+
+struct dg_elf {
+	const unsigned char *data;
+	size_t size;
+	int bits, big_endian;
+	uint16_t type, machine;
+	uint64_t entry;
+	struct dg_elf_class cls;
+	struct dg_elf_seg *segs;
+	size_t nsegs;
+	struct dg_elf_sec *secs;
+	size_t nsecs;
+	const char *interp;
+	/* dynamic section */
+	struct dg_strv needed;
+	const char *soname, *rpath, *runpath;
+	uint64_t flags, flags_1;
+	int symbolic, bind_now;
+	uint64_t init, fini;
+	uint64_t *init_array, *fini_array, *preinit_array;
+	size_t ninit_array, nfini_array, npreinit_array;
+	/* symbols */
+	struct dg_elf_sym *dynsyms, *syms;
+	size_t ndynsyms, nsyms;
+	struct dg_strv verdefs;
+	struct dg_elf_verneed *verneeds;
+	size_t nverneeds;
+	struct dg_elf_reloc *relocs;
+	size_t nrelocs;
+	/* notes */
+	char build_id[129];
+	char *go_build_id;
+	/* function starts from .eh_frame_hdr's search table (sorted, unique) */
+	uint64_t *fde_starts;
+	size_t nfde_starts;
+	int is_go, is_rust, is_loader;
+};
+
+int dg_elf_parse(const unsigned char *data, size_t size, struct dg_elf **out, struct dg_error *err);
+void dg_elf_free(struct dg_elf *e);
+/* Virtual address → file offset through PT_LOAD; -1 when not backed by the file. */
+int dg_elf_vaddr_to_off(const struct dg_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off);
+const struct dg_elf_sec *dg_elf_section(const struct dg_elf *e, const char *name);
+
+#endif

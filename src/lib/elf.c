@@ -1,0 +1,702 @@
+/* Strict ELF reader. Nothing in the file is trusted: every table is checked
+ * against the file size before it is read, and a file that lies is refused
+ * with a message naming the table, not half-read. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/elf.h"
+#include "util.h"
+
+#define PT_LOAD 1
+#define PT_DYNAMIC 2
+#define PT_INTERP 3
+#define PT_NOTE 4
+#define PT_GNU_EH_FRAME 0x6474e550
+#define SHT_SYMTAB 2
+#define SHT_STRTAB 3
+#define SHT_NOTE 7
+#define SHT_NOBITS 8
+#define SHT_DYNSYM 11
+#define SHT_GNU_versym 0x6fffffff
+#define SHN_UNDEF 0
+#define SHN_XINDEX 0xffff
+
+enum {
+	DT_NULL = 0, DT_NEEDED = 1, DT_PLTRELSZ = 2, DT_HASH = 4, DT_STRTAB = 5, DT_SYMTAB = 6,
+	DT_RELA = 7, DT_RELASZ = 8, DT_RELAENT = 9, DT_STRSZ = 10, DT_SYMENT = 11, DT_INIT = 12,
+	DT_FINI = 13, DT_SONAME = 14, DT_RPATH = 15, DT_SYMBOLIC = 16, DT_REL = 17, DT_RELSZ = 18,
+	DT_RELENT = 19, DT_PLTREL = 20, DT_JMPREL = 23, DT_BIND_NOW = 24, DT_INIT_ARRAY = 25,
+	DT_FINI_ARRAY = 26, DT_INIT_ARRAYSZ = 27, DT_FINI_ARRAYSZ = 28, DT_RUNPATH = 29,
+	DT_FLAGS = 30, DT_PREINIT_ARRAY = 32, DT_PREINIT_ARRAYSZ = 33,
+};
+#define DT_GNU_HASH 0x6ffffef5
+#define DT_VERSYM 0x6ffffff0
+#define DT_FLAGS_1 0x6ffffffb
+#define DT_VERDEF 0x6ffffffc
+#define DT_VERDEFNUM 0x6ffffffd
+#define DT_VERNEED 0x6ffffffe
+#define DT_VERNEEDNUM 0x6fffffff
+#define DF_SYMBOLIC 0x2
+#define DF_BIND_NOW 0x8
+#define DF_1_NOW 0x1
+
+#define MAX_SYMS (1u << 24)
+
+struct rd {
+	const unsigned char *p;
+	size_t n;
+	int be, b64;
+	struct dg_error *err;
+};
+
+static uint64_t u(const struct rd *r, uint64_t off, int size)
+{
+	uint64_t v = 0;
+	const unsigned char *p = r->p + off;
+	for (int i = 0; i < size; i++)
+		v |= (uint64_t)p[r->be ? size - 1 - i : i] << (8 * i);
+	return v;
+}
+
+static int in_file(const struct rd *r, uint64_t off, uint64_t len)
+{
+	return off <= r->n && len <= r->n - off;
+}
+
+/* A NUL-terminated string at OFF inside [tab, tab+tabsz). */
+static const char *str_at(const struct rd *r, uint64_t tab, uint64_t tabsz, uint64_t off)
+{
+	if (!in_file(r, tab, tabsz) || off >= tabsz)
+		return NULL;
+	const char *s = (const char *)r->p + tab + off;
+	if (!memchr(s, 0, (size_t)(tabsz - off)))
+		return NULL;
+	return s;
+}
+
+int dg_elf_vaddr_to_off(const struct dg_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off)
+{
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *s = &e->segs[i];
+		if (s->type != PT_LOAD || vaddr < s->vaddr)
+			continue;
+		uint64_t d = vaddr - s->vaddr;
+		if (d >= s->filesz || len > s->filesz - d)
+			continue;
+		if (s->offset + d > e->size || len > e->size - (s->offset + d))
+			return -1;
+		*off = s->offset + d;
+		return 0;
+	}
+	return -1;
+}
+
+const struct dg_elf_sec *dg_elf_section(const struct dg_elf *e, const char *name)
+{
+	for (size_t i = 0; i < e->nsecs; i++)
+		if (e->secs[i].name && !strcmp(e->secs[i].name, name))
+			return &e->secs[i];
+	return NULL;
+}
+
+void dg_elf_free(struct dg_elf *e)
+{
+	if (!e)
+		return;
+	free(e->segs);
+	free(e->secs);
+	dg_strv_free(&e->needed);
+	free(e->init_array);
+	free(e->fini_array);
+	free(e->preinit_array);
+	free(e->dynsyms);
+	free(e->syms);
+	dg_strv_free(&e->verdefs);
+	for (size_t i = 0; i < e->nverneeds; i++)
+		dg_strv_free(&e->verneeds[i].names);
+	free(e->verneeds);
+	free(e->relocs);
+	free(e->go_build_id);
+	free(e->fde_starts);
+	free(e);
+}
+
+static int parse_sections(struct dg_elf *e, struct rd *r, uint64_t shoff, uint32_t shnum,
+			  uint16_t shentsize, uint32_t shstrndx)
+{
+	size_t want = r->b64 ? 64 : 40;
+	if (!shoff || !shnum)
+		return 0;
+	if (shentsize < want || shnum > (1u << 20) || !in_file(r, shoff, (uint64_t)shnum * shentsize))
+		return dg_err(r->err, DG_E_IMAGE, "ELF: section header table out of bounds");
+	if (shoff < (r->b64 ? 64u : 52u))
+		return dg_err(r->err, DG_E_IMAGE, "ELF: section header table overlaps the ELF header");
+	e->secs = dg_xcalloc(shnum, sizeof *e->secs);
+	e->nsecs = shnum;
+	for (uint32_t i = 0; i < shnum; i++) {
+		uint64_t o = shoff + (uint64_t)i * shentsize;
+		struct dg_elf_sec *s = &e->secs[i];
+		s->type = (uint32_t)u(r, o + 4, 4);
+		if (r->b64) {
+			s->flags = u(r, o + 8, 8);
+			s->addr = u(r, o + 16, 8);
+			s->offset = u(r, o + 24, 8);
+			s->size = u(r, o + 32, 8);
+			s->link = (uint32_t)u(r, o + 40, 4);
+			s->info = (uint32_t)u(r, o + 44, 4);
+			s->entsize = u(r, o + 56, 8);
+		} else {
+			s->flags = u(r, o + 8, 4);
+			s->addr = u(r, o + 12, 4);
+			s->offset = u(r, o + 16, 4);
+			s->size = u(r, o + 20, 4);
+			s->link = (uint32_t)u(r, o + 24, 4);
+			s->info = (uint32_t)u(r, o + 28, 4);
+			s->entsize = u(r, o + 36, 4);
+		}
+		if (i && s->type != SHT_NOBITS && s->type != 0 && !in_file(r, s->offset, s->size))
+			return dg_err(r->err, DG_E_IMAGE, "ELF: section %u lies outside the file", i);
+	}
+	if (shstrndx < shnum) {
+		const struct dg_elf_sec *ss = &e->secs[shstrndx];
+		for (uint32_t i = 0; i < shnum; i++) {
+			uint64_t o = shoff + (uint64_t)i * shentsize;
+			uint32_t nm = (uint32_t)u(r, o, 4);
+			e->secs[i].name = str_at(r, ss->offset, ss->size, nm);
+			if (!e->secs[i].name && i)
+				return dg_err(r->err, DG_E_IMAGE, "ELF: section %u has an invalid name index", i);
+		}
+	}
+	return 0;
+}
+
+static int read_syms(struct dg_elf *e, struct rd *r, uint64_t off, uint64_t count, uint64_t stroff,
+		     uint64_t strsz, struct dg_elf_sym **out, size_t *nout, const char *what)
+{
+	size_t esz = r->b64 ? 24 : 16;
+	if (count > MAX_SYMS || !in_file(r, off, count * esz))
+		return dg_err(r->err, DG_E_IMAGE, "ELF: %s out of bounds", what);
+	if (!in_file(r, stroff, strsz))
+		return dg_err(r->err, DG_E_IMAGE, "ELF: string table of %s out of bounds", what);
+	struct dg_elf_sym *v = dg_xcalloc(count ? count : 1, sizeof *v);
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t o = off + i * esz;
+		uint32_t nm = (uint32_t)u(r, o, 4);
+		uint8_t info, other;
+		if (r->b64) {
+			info = r->p[o + 4];
+			other = r->p[o + 5];
+			v[i].shndx = (uint16_t)u(r, o + 6, 2);
+			v[i].value = u(r, o + 8, 8);
+			v[i].size = u(r, o + 16, 8);
+		} else {
+			v[i].value = u(r, o + 4, 4);
+			v[i].size = u(r, o + 8, 4);
+			info = r->p[o + 12];
+			other = r->p[o + 13];
+			v[i].shndx = (uint16_t)u(r, o + 14, 2);
+		}
+		v[i].type = info & 15;
+		v[i].bind = info >> 4;
+		v[i].vis = other & 3;
+		v[i].name = str_at(r, stroff, strsz, nm);
+		if (!v[i].name) {
+			free(v);
+			return dg_err(r->err, DG_E_IMAGE, "ELF: %s entry %llu has an invalid name index", what,
+				      (unsigned long long)i);
+		}
+	}
+	*out = v;
+	*nout = (size_t)count;
+	return 0;
+}
+
+/* Highest symbol index + 1 from a DT_GNU_HASH table. */
+static int gnu_hash_count(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t *count)
+{
+	uint64_t off;
+	if (dg_elf_vaddr_to_off(e, addr, 16, &off) < 0)
+		return -1;
+	uint32_t nbuckets = (uint32_t)u(r, off, 4), symoffset = (uint32_t)u(r, off + 4, 4);
+	uint32_t bloom = (uint32_t)u(r, off + 8, 4);
+	uint64_t buckets = off + 16 + (uint64_t)bloom * (r->b64 ? 8 : 4);
+	if (nbuckets > (1u << 24) || bloom > (1u << 24) || !in_file(r, buckets, (uint64_t)nbuckets * 4))
+		return -1;
+	uint32_t max = 0;
+	for (uint32_t i = 0; i < nbuckets; i++) {
+		uint32_t b = (uint32_t)u(r, buckets + 4ull * i, 4);
+		if (b > max)
+			max = b;
+	}
+	if (max < symoffset) {
+		*count = symoffset;
+		return 0;
+	}
+	uint64_t chain = buckets + 4ull * nbuckets;
+	for (uint64_t i = max;; i++) {
+		uint64_t at = chain + 4 * (i - symoffset);
+		if (!in_file(r, at, 4) || i > MAX_SYMS)
+			return -1;
+		if (u(r, at, 4) & 1) {
+			*count = i + 1;
+			return 0;
+		}
+	}
+}
+
+static const char *ver_name(struct dg_elf *e, uint16_t idx, const char **names, size_t nnames)
+{
+	(void)e;
+	return idx < nnames ? names[idx] : NULL;
+}
+
+static int parse_versions(struct dg_elf *e, struct rd *r, uint64_t versym, uint64_t verdef,
+			  uint64_t verdefnum, uint64_t verneed, uint64_t verneednum, uint64_t stroff,
+			  uint64_t strsz)
+{
+	/* index → version name, from verdef (vd_ndx) and vernaux (vna_other) */
+	const char **names = dg_xcalloc(65536, sizeof *names);
+	unsigned char *needed = dg_xcalloc(65536, 1);
+	uint64_t off;
+	int rc = -1;
+	if (verdef && dg_elf_vaddr_to_off(e, verdef, 20, &off) == 0) {
+		for (uint64_t i = 0; i < verdefnum && i < 65536; i++) {
+			if (!in_file(r, off, 20))
+				goto bad;
+			uint16_t ndx = (uint16_t)u(r, off + 4, 2), cnt = (uint16_t)u(r, off + 6, 2);
+			uint32_t aux = (uint32_t)u(r, off + 12, 4), next = (uint32_t)u(r, off + 16, 4);
+			if (cnt && in_file(r, off + aux, 8)) {
+				const char *nm = str_at(r, stroff, strsz, u(r, off + aux, 4));
+				if (!nm)
+					goto bad;
+				names[ndx & 0x7fff] = nm;
+				dg_strv_push(&e->verdefs, nm);
+			}
+			if (!next)
+				break;
+			off += next;
+		}
+	}
+	if (verneed && dg_elf_vaddr_to_off(e, verneed, 16, &off) == 0) {
+		for (uint64_t i = 0; i < verneednum && i < 65536; i++) {
+			if (!in_file(r, off, 16))
+				goto bad;
+			uint16_t cnt = (uint16_t)u(r, off + 2, 2);
+			const char *file = str_at(r, stroff, strsz, u(r, off + 4, 4));
+			uint32_t aux = (uint32_t)u(r, off + 8, 4), next = (uint32_t)u(r, off + 12, 4);
+			if (!file)
+				goto bad;
+			e->verneeds = dg_xreallocarray(e->verneeds, e->nverneeds + 1, sizeof *e->verneeds);
+			struct dg_elf_verneed *vn = &e->verneeds[e->nverneeds++];
+			memset(vn, 0, sizeof *vn);
+			vn->file = file;
+			uint64_t a = off + aux;
+			for (uint16_t k = 0; k < cnt; k++) {
+				if (!in_file(r, a, 16))
+					goto bad;
+				uint16_t other = (uint16_t)u(r, a + 6, 2);
+				const char *nm = str_at(r, stroff, strsz, u(r, a + 8, 4));
+				uint32_t an = (uint32_t)u(r, a + 12, 4);
+				if (!nm)
+					goto bad;
+				names[other & 0x7fff] = nm;
+				needed[other & 0x7fff] = 1;
+				dg_strv_push(&vn->names, nm);
+				if (!an)
+					break;
+				a += an;
+			}
+			if (!next)
+				break;
+			off += next;
+		}
+	}
+	if (versym && e->ndynsyms) {
+		if (dg_elf_vaddr_to_off(e, versym, 2 * (uint64_t)e->ndynsyms, &off) < 0)
+			goto bad;
+		for (size_t i = 0; i < e->ndynsyms; i++) {
+			uint16_t v = (uint16_t)u(r, off + 2 * i, 2);
+			if ((v & 0x7fff) >= 2) {
+				e->dynsyms[i].version = ver_name(e, v & 0x7fff, names, 65536);
+				e->dynsyms[i].ver_hidden = (v & 0x8000) != 0;
+				e->dynsyms[i].ver_needed = needed[v & 0x7fff];
+			}
+		}
+	}
+	rc = 0;
+	goto out;
+bad:
+	dg_err(r->err, DG_E_IMAGE, "ELF: symbol version tables out of bounds or malformed");
+out:
+	free(names);
+	free(needed);
+	return rc;
+}
+
+static enum dg_reloc_kind reloc_kind(uint16_t machine, uint32_t t)
+{
+	switch (machine) {
+	case 62: /* x86-64 */
+		return t == 8 ? DG_REL_RELATIVE : t == 37 ? DG_REL_IRELATIVE : t == 6 ? DG_REL_GLOB_DAT
+		       : t == 7 ? DG_REL_JUMP_SLOT : t == 1 ? DG_REL_ABS : DG_REL_OTHER;
+	case 3: /* i386 */
+		return t == 8 ? DG_REL_RELATIVE : t == 42 ? DG_REL_IRELATIVE : t == 6 ? DG_REL_GLOB_DAT
+		       : t == 7 ? DG_REL_JUMP_SLOT : t == 1 ? DG_REL_ABS : DG_REL_OTHER;
+	case 183: /* aarch64 */
+		return t == 1027 ? DG_REL_RELATIVE : t == 1032 ? DG_REL_IRELATIVE : t == 1025 ? DG_REL_GLOB_DAT
+		       : t == 1026 ? DG_REL_JUMP_SLOT : t == 257 ? DG_REL_ABS : DG_REL_OTHER;
+	}
+	return DG_REL_OTHER;
+}
+
+static int read_relocs(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela, int plt)
+{
+	if (!addr || !sz)
+		return 0;
+	size_t esz = r->b64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+	uint64_t off;
+	if (sz % esz || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0)
+		return dg_err(r->err, DG_E_IMAGE, "ELF: %s relocation table out of bounds", plt ? "PLT" : "dynamic");
+	uint64_t n = sz / esz;
+	e->relocs = dg_xreallocarray(e->relocs, e->nrelocs + n, sizeof *e->relocs);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t o = off + i * esz;
+		struct dg_elf_reloc *x = &e->relocs[e->nrelocs++];
+		memset(x, 0, sizeof *x);
+		if (r->b64) {
+			x->offset = u(r, o, 8);
+			uint64_t info = u(r, o + 8, 8);
+			x->sym = (uint32_t)(info >> 32);
+			x->type = (uint32_t)info;
+			x->addend = rela ? (int64_t)u(r, o + 16, 8) : 0;
+		} else {
+			x->offset = u(r, o, 4);
+			uint32_t info = (uint32_t)u(r, o + 4, 4);
+			x->sym = info >> 8;
+			x->type = info & 0xff;
+			x->addend = rela ? (int32_t)u(r, o + 8, 4) : 0;
+		}
+		x->plt = (uint8_t)plt;
+		x->kind = reloc_kind(e->machine, x->type);
+		if (x->sym && x->sym >= e->ndynsyms)
+			return dg_err(r->err, DG_E_IMAGE, "ELF: relocation %llu names symbol %u of %zu",
+				      (unsigned long long)i, x->sym, e->ndynsyms);
+	}
+	return 0;
+}
+
+static int read_addr_array(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz,
+			   uint64_t **out, size_t *n, const char *what)
+{
+	if (!addr || !sz)
+		return 0;
+	size_t w = r->b64 ? 8 : 4;
+	uint64_t off;
+	if (sz % w || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0) {
+		/* Arrays filled by relocations at load time may live in NOBITS-free
+		 * data; an array the file does not back is refused. */
+		return dg_err(r->err, DG_E_IMAGE, "ELF: %s out of bounds", what);
+	}
+	*n = (size_t)(sz / w);
+	*out = dg_xcalloc(*n ? *n : 1, sizeof **out);
+	for (size_t i = 0; i < *n; i++)
+		(*out)[i] = u(r, off + i * w, (int)w);
+	return 0;
+}
+
+static void parse_notes(struct dg_elf *e, struct rd *r, uint64_t off, uint64_t sz, uint64_t align)
+{
+	uint64_t a = align == 8 ? 8 : 4, p = off, end = off + sz;
+	if (!in_file(r, off, sz))
+		return;
+	while (p + 12 <= end) {
+		uint32_t namesz = (uint32_t)u(r, p, 4), descsz = (uint32_t)u(r, p + 4, 4);
+		uint32_t type = (uint32_t)u(r, p + 8, 4);
+		uint64_t name = p + 12, desc = name + ((namesz + a - 1) & ~(a - 1));
+		uint64_t next = desc + ((descsz + a - 1) & ~(a - 1));
+		if (desc > end || next > end || next <= p)
+			return;
+		if (namesz == 4 && !memcmp(r->p + name, "GNU", 4) && type == 3 && descsz <= 64)
+			dg_hex(e->build_id, r->p + desc, descsz);
+		if (namesz == 3 && !memcmp(r->p + name, "Go", 3) && type == 4 && !e->go_build_id && descsz < 4096)
+			e->go_build_id = dg_xstrndup((const char *)r->p + desc, descsz);
+		p = next;
+	}
+}
+
+/* Reads one DWARF EH pointer; returns -1 for encodings we do not follow. */
+static int eh_read(struct rd *r, uint64_t *pos, uint8_t enc, uint64_t pc, uint64_t datarel,
+		   uint64_t end, uint64_t *out)
+{
+	uint64_t v, at = *pos;
+	int size;
+	switch (enc & 0x0f) {
+	case 0x00: size = r->b64 ? 8 : 4; break;
+	case 0x02: case 0x0a: size = 2; break;
+	case 0x03: case 0x0b: size = 4; break;
+	case 0x04: case 0x0c: size = 8; break;
+	default: return -1;
+	}
+	if (at + (uint64_t)size > end)
+		return -1;
+	v = u(r, at, size);
+	if ((enc & 0x0f) == 0x0b)
+		v = (uint64_t)(int64_t)(int32_t)v;
+	else if ((enc & 0x0f) == 0x0a)
+		v = (uint64_t)(int64_t)(int16_t)v;
+	switch (enc & 0x70) {
+	case 0x00: break;
+	case 0x10: v += pc; break;
+	case 0x30: v += datarel; break;
+	default: return -1;
+	}
+	*pos = at + (uint64_t)size;
+	*out = v;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static void parse_eh_frame_hdr(struct dg_elf *e, struct rd *r, const struct dg_elf_seg *s)
+{
+	uint64_t off = s->offset, end = s->offset + s->filesz, vbase = s->vaddr;
+	if (!in_file(r, off, s->filesz) || s->filesz < 4 || r->p[off] != 1)
+		return;
+	uint8_t ptr_enc = r->p[off + 1], cnt_enc = r->p[off + 2], tab_enc = r->p[off + 3];
+	uint64_t pos = off + 4, ehptr, count;
+	if (ptr_enc == 0xff || eh_read(r, &pos, ptr_enc, vbase + (pos - off), vbase, end, &ehptr) < 0)
+		return;
+	if (cnt_enc == 0xff || eh_read(r, &pos, cnt_enc, vbase + (pos - off), vbase, end, &count) < 0)
+		return;
+	if (tab_enc != 0x3b || count > (end - pos) / 8) /* datarel|sdata4, as every linker writes */
+		return;
+	e->fde_starts = dg_xcalloc(count ? count : 1, sizeof *e->fde_starts);
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t loc, fde;
+		if (eh_read(r, &pos, tab_enc, 0, vbase, end, &loc) < 0 ||
+		    eh_read(r, &pos, tab_enc, 0, vbase, end, &fde) < 0)
+			break;
+		e->fde_starts[e->nfde_starts++] = loc;
+	}
+	qsort(e->fde_starts, e->nfde_starts, sizeof *e->fde_starts, cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < e->nfde_starts; i++)
+		if (!k || e->fde_starts[k - 1] != e->fde_starts[i])
+			e->fde_starts[k++] = e->fde_starts[i];
+	e->nfde_starts = k;
+}
+
+static int parse(struct dg_elf *e, struct rd *r)
+{
+	const unsigned char *p = r->p;
+	if (dg_elf_classify(p, r->n, &e->cls, r->err) < 0)
+		return -1;
+	r->b64 = e->cls.bits == 64;
+	r->be = e->cls.big_endian;
+	e->bits = e->cls.bits;
+	e->big_endian = r->be;
+	e->type = (uint16_t)u(r, 16, 2);
+	e->machine = (uint16_t)u(r, 18, 2);
+	e->entry = r->b64 ? u(r, 24, 8) : u(r, 24, 4);
+	uint64_t phoff = r->b64 ? u(r, 32, 8) : u(r, 28, 4);
+	uint64_t shoff = r->b64 ? u(r, 40, 8) : u(r, 32, 4);
+	uint16_t phentsize = (uint16_t)u(r, r->b64 ? 54 : 42, 2);
+	uint32_t phnum = (uint32_t)u(r, r->b64 ? 56 : 44, 2);
+	uint16_t shentsize = (uint16_t)u(r, r->b64 ? 58 : 46, 2);
+	uint32_t shnum = (uint32_t)u(r, r->b64 ? 60 : 48, 2);
+	uint32_t shstrndx = (uint32_t)u(r, r->b64 ? 62 : 50, 2);
+	/* Extended numbering lives in section header 0. */
+	if (shoff && in_file(r, shoff, r->b64 ? 64 : 40)) {
+		if (shnum == 0)
+			shnum = (uint32_t)(r->b64 ? u(r, shoff + 32, 8) : u(r, shoff + 20, 4));
+		if (shstrndx == SHN_XINDEX)
+			shstrndx = (uint32_t)u(r, shoff + (r->b64 ? 40 : 24), 4);
+		if (phnum == 0xffff)
+			phnum = (uint32_t)u(r, shoff + (r->b64 ? 44 : 28), 4);
+	}
+	size_t phw = r->b64 ? 56 : 32;
+	if (phnum && (phentsize < phw || phnum > 65536 || !in_file(r, phoff, (uint64_t)phnum * phentsize)))
+		return dg_err(r->err, DG_E_IMAGE, "ELF: program header table out of bounds");
+	e->segs = dg_xcalloc(phnum ? phnum : 1, sizeof *e->segs);
+	e->nsegs = phnum;
+	const struct dg_elf_seg *dyn = NULL;
+	for (uint32_t i = 0; i < phnum; i++) {
+		uint64_t o = phoff + (uint64_t)i * phentsize;
+		struct dg_elf_seg *s = &e->segs[i];
+		s->type = (uint32_t)u(r, o, 4);
+		if (r->b64) {
+			s->flags = (uint32_t)u(r, o + 4, 4);
+			s->offset = u(r, o + 8, 8);
+			s->vaddr = u(r, o + 16, 8);
+			s->filesz = u(r, o + 32, 8);
+			s->memsz = u(r, o + 40, 8);
+		} else {
+			s->offset = u(r, o + 4, 4);
+			s->vaddr = u(r, o + 8, 4);
+			s->filesz = u(r, o + 16, 4);
+			s->memsz = u(r, o + 20, 4);
+			s->flags = (uint32_t)u(r, o + 24, 4);
+		}
+		if ((s->type == PT_LOAD || s->type == PT_DYNAMIC || s->type == PT_INTERP) &&
+		    !in_file(r, s->offset, s->filesz))
+			return dg_err(r->err, DG_E_IMAGE, "ELF: segment %u lies outside the file", i);
+		if (s->type == PT_INTERP) {
+			if (!s->filesz || s->filesz > 4096 || memchr(p + s->offset, 0, (size_t)s->filesz) == NULL)
+				return dg_err(r->err, DG_E_IMAGE, "ELF: PT_INTERP is not a terminated string");
+			e->interp = (const char *)p + s->offset;
+		}
+		if (s->type == PT_DYNAMIC)
+			dyn = s;
+	}
+	if (parse_sections(e, r, shoff, shnum, shentsize, shstrndx) < 0)
+		return -1;
+	for (uint32_t i = 0; i < phnum; i++) {
+		if (e->segs[i].type == PT_NOTE)
+			parse_notes(e, r, e->segs[i].offset, e->segs[i].filesz, 4);
+		if (e->segs[i].type == PT_GNU_EH_FRAME)
+			parse_eh_frame_hdr(e, r, &e->segs[i]);
+	}
+	if (!phnum)
+		for (size_t i = 0; i < e->nsecs; i++)
+			if (e->secs[i].type == SHT_NOTE)
+				parse_notes(e, r, e->secs[i].offset, e->secs[i].size, 4);
+	/* static symbol table */
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *s = &e->secs[i];
+		if (s->type != SHT_SYMTAB || e->syms)
+			continue;
+		if (s->link >= e->nsecs || !s->entsize)
+			return dg_err(r->err, DG_E_IMAGE, "ELF: .symtab has no valid string table");
+		if (read_syms(e, r, s->offset, s->size / (r->b64 ? 24 : 16), e->secs[s->link].offset,
+			      e->secs[s->link].size, &e->syms, &e->nsyms, ".symtab") < 0)
+			return -1;
+	}
+	if (dyn) {
+		uint64_t t[64] = {0}, strtab = 0, strsz = 0, symtab = 0, hash = 0, gnuhash = 0;
+		uint64_t versym = 0, verdef = 0, verdefnum = 0, verneed = 0, verneednum = 0, pltrel = 0;
+		int has_symbolic = 0, has_bind_now = 0;
+		size_t dsz = r->b64 ? 16 : 8, w = r->b64 ? 8 : 4;
+		uint64_t nd = dyn->filesz / dsz;
+		for (uint64_t i = 0; i < nd; i++) {
+			uint64_t o = dyn->offset + i * dsz, tag = u(r, o, (int)w), val = u(r, o + w, (int)w);
+			if (tag == DT_NULL)
+				break;
+			if (tag < 64)
+				t[tag] = val;
+			switch (tag) {
+			case DT_GNU_HASH: gnuhash = val; break;
+			case DT_VERSYM: versym = val; break;
+			case DT_VERDEF: verdef = val; break;
+			case DT_VERDEFNUM: verdefnum = val; break;
+			case DT_VERNEED: verneed = val; break;
+			case DT_VERNEEDNUM: verneednum = val; break;
+			case DT_FLAGS_1: e->flags_1 = val; break;
+			case DT_SYMBOLIC: has_symbolic = 1; break;
+			case DT_BIND_NOW: has_bind_now = 1; break;
+			}
+		}
+		strtab = t[DT_STRTAB];
+		strsz = t[DT_STRSZ];
+		symtab = t[DT_SYMTAB];
+		hash = t[DT_HASH];
+		pltrel = t[DT_PLTREL];
+		uint64_t stroff = 0;
+		if (strtab && dg_elf_vaddr_to_off(e, strtab, strsz, &stroff) < 0)
+			return dg_err(r->err, DG_E_IMAGE, "ELF: DT_STRTAB out of bounds");
+		for (uint64_t i = 0; i < nd; i++) {
+			uint64_t o = dyn->offset + i * dsz, tag = u(r, o, (int)w), val = u(r, o + w, (int)w);
+			if (tag == DT_NULL)
+				break;
+			if (tag != DT_NEEDED && tag != DT_SONAME && tag != DT_RPATH && tag != DT_RUNPATH)
+				continue;
+			const char *s = str_at(r, stroff, strsz, val);
+			if (!s)
+				return dg_err(r->err, DG_E_IMAGE, "ELF: dynamic entry %llu has an invalid string index",
+					      (unsigned long long)i);
+			if (tag == DT_NEEDED)
+				dg_strv_push(&e->needed, s);
+			else if (tag == DT_SONAME)
+				e->soname = s;
+			else if (tag == DT_RPATH)
+				e->rpath = s;
+			else
+				e->runpath = s;
+		}
+		e->flags = t[DT_FLAGS];
+		e->init = t[DT_INIT];
+		e->fini = t[DT_FINI];
+		e->symbolic = (e->flags & DF_SYMBOLIC) || has_symbolic;
+		e->bind_now = (e->flags & DF_BIND_NOW) || (e->flags_1 & DF_1_NOW) || has_bind_now;
+		/* dynsym count: section header when present, else the hash tables */
+		uint64_t count = 0;
+		int have = 0;
+		for (size_t i = 0; i < e->nsecs; i++)
+			if (e->secs[i].type == SHT_DYNSYM) {
+				count = e->secs[i].size / (r->b64 ? 24 : 16);
+				have = 1;
+			}
+		if (!have && hash) {
+			uint64_t ho;
+			if (dg_elf_vaddr_to_off(e, hash, 8, &ho) == 0) {
+				count = u(r, ho + 4, 4);
+				have = 1;
+			}
+		}
+		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0)
+			have = 1;
+		if (symtab && have && count) {
+			uint64_t so;
+			if (dg_elf_vaddr_to_off(e, symtab, count * (r->b64 ? 24 : 16), &so) < 0)
+				return dg_err(r->err, DG_E_IMAGE, "ELF: DT_SYMTAB out of bounds");
+			if (read_syms(e, r, so, count, stroff, strsz, &e->dynsyms, &e->ndynsyms, ".dynsym") < 0)
+				return -1;
+		}
+		if (parse_versions(e, r, versym, verdef, verdefnum, verneed, verneednum, stroff, strsz) < 0)
+			return -1;
+		if (read_relocs(e, r, t[DT_RELA], t[DT_RELASZ], 1, 0) < 0 ||
+		    read_relocs(e, r, t[DT_REL], t[DT_RELSZ], 0, 0) < 0 ||
+		    read_relocs(e, r, t[DT_JMPREL], t[DT_PLTRELSZ], pltrel != DT_REL, 1) < 0)
+			return -1;
+		if (read_addr_array(e, r, t[DT_INIT_ARRAY], t[DT_INIT_ARRAYSZ], &e->init_array,
+				    &e->ninit_array, "DT_INIT_ARRAY") < 0 ||
+		    read_addr_array(e, r, t[DT_FINI_ARRAY], t[DT_FINI_ARRAYSZ], &e->fini_array,
+				    &e->nfini_array, "DT_FINI_ARRAY") < 0 ||
+		    read_addr_array(e, r, t[DT_PREINIT_ARRAY], t[DT_PREINIT_ARRAYSZ], &e->preinit_array,
+				    &e->npreinit_array, "DT_PREINIT_ARRAY") < 0)
+			return -1;
+	}
+	/* language and role hints */
+	if (e->go_build_id || dg_elf_section(e, ".go.buildinfo") || dg_elf_section(e, ".gopclntab"))
+		e->is_go = 1;
+	if (dg_elf_section(e, ".rustc"))
+		e->is_rust = 1;
+	for (size_t k = 0; k < 2 && !e->is_rust; k++) {
+		const struct dg_elf_sym *v = k ? e->syms : e->dynsyms;
+		size_t n = k ? e->nsyms : e->ndynsyms;
+		for (size_t i = 0; i < n && !e->is_rust; i++)
+			if (strstr(v[i].name, "rust_begin_unwind") || !strncmp(v[i].name, "__rust_", 7))
+				e->is_rust = 1;
+	}
+	if (e->soname && (!strncmp(e->soname, "ld-linux", 8) || !strncmp(e->soname, "ld64.so", 7) ||
+			  !strncmp(e->soname, "ld-musl", 7)))
+		e->is_loader = 1;
+	return 0;
+}
+
+int dg_elf_parse(const unsigned char *data, size_t size, struct dg_elf **out, struct dg_error *err)
+{
+	struct dg_elf *e = dg_xcalloc(1, sizeof *e);
+	e->data = data;
+	e->size = size;
+	struct rd r = {.p = data, .n = size, .err = err};
+	if (parse(e, &r) < 0) {
+		dg_elf_free(e);
+		return -1;
+	}
+	*out = e;
+	return 0;
+}

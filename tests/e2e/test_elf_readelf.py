@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Differential test of the ELF reader against binutils' readelf, over every
+ELF file of real Debian packages (libc6, busybox-static, dash, coreutils and
+its libraries): DT_NEEDED, SONAME, RPATH/RUNPATH, PT_INTERP, dynamic symbols
+with their versions, dynamic relocation counts, build IDs, init/fini arrays and
+the .eh_frame_hdr function starts. Prints TAP. Usage: test_elf_readelf.py DOCKERGATE"""
+import json, os, re, subprocess, sys, tarfile, tempfile
+
+DG = sys.argv[1]
+here = os.path.dirname(os.path.abspath(__file__))
+N = FAILED = 0
+
+
+def ok(cond, name, diag=()):
+    global N, FAILED
+    N += 1
+    FAILED += not cond
+    print(("ok" if cond else "not ok") + f" {N} - readelf: {name}")
+    if not cond:
+        for l in list(diag)[:12]:
+            print("#   " + str(l))
+
+
+layers = subprocess.run(["bash", os.path.join(here, "..", "tools", "realimage.sh"), "layers"],
+                        capture_output=True, text=True, check=True).stdout.strip()
+root = tempfile.mkdtemp(prefix="dg-elf-")
+subprocess.run(["cp", "-a", os.path.join(layers, "layer1", "."), root], check=True)
+with tarfile.open(os.path.join(layers, "layer2.tar")) as t:
+    t.extractall(root, members=[m for m in t.getmembers()
+                                if (m.isfile() or m.issym()) and ".wh." not in m.name and not m.name.startswith("replace")])
+
+elves = []
+for dp, dns, fns in os.walk(root):
+    for f in fns:
+        p = os.path.join(dp, f)
+        if os.path.islink(p) or not os.path.isfile(p):
+            continue
+        with open(p, "rb") as fh:
+            if fh.read(4) == b"\x7fELF":
+                elves.append("/" + os.path.relpath(p, root))
+elves.sort()
+ok(len(elves) > 60, f"{len(elves)} ELF files found in the real packages")
+
+p = subprocess.run([DG, "elf", "dir:" + root, *elves], capture_output=True, text=True)
+ok(p.returncode == 0, "dockergate elf reads every file", [p.stderr])
+model = json.loads(p.stdout) if p.returncode == 0 else {}
+
+
+def readelf(*args):
+    return subprocess.run(["readelf", "-W", *args], capture_output=True, text=True,
+                          env=dict(os.environ, LC_ALL="C")).stdout
+
+
+checks = {k: [] for k in ("needed", "soname", "rpath", "runpath", "interp", "dynsyms", "relocs",
+                          "build_id", "init_array", "fde")}
+for path in elves:
+    m = model.get(path)
+    if not m:
+        continue
+    f = root + path
+    d = readelf("-d", f)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", d)
+    if needed != m["needed"]:
+        checks["needed"].append(f"{path}: {m['needed']} != {needed}")
+    for key, tag in (("soname", "SONAME"), ("rpath", "RPATH"), ("runpath", "RUNPATH")):
+        x = re.findall(r"\(%s\)\s+Library \w+: \[(.*)\]" % tag, d)
+        if (x[0] if x else None) != m[key]:
+            checks[key].append(f"{path}: {m[key]} != {x}")
+    ia = re.findall(r"\(INIT_ARRAYSZ\)\s+(\d+) \(bytes\)", d)
+    if (int(ia[0]) // (m["class"] // 8) if ia else 0) != len(m["init_array"]):
+        checks["init_array"].append(f"{path}: {len(m['init_array'])} != {ia}")
+    l = readelf("-l", f)
+    interp = re.findall(r"\[Requesting program interpreter: (.*)\]", l)
+    if (interp[0] if interp else None) != m["interp"]:
+        checks["interp"].append(f"{path}: {m['interp']} != {interp}")
+    syms = []
+    for line in readelf("--dyn-syms", f).splitlines():
+        mm = re.match(r"\s*\d+: [0-9a-f]+\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s*(.*)$", line)
+        if mm:
+            syms.append(re.sub(r" \(\d+\)$", "", mm.group(1)))
+    if syms != m["dynsyms"]:
+        diff = [f"{path}: {len(m['dynsyms'])} vs {len(syms)} symbols"] + \
+               [f"  {a!r} != {b!r}" for a, b in zip(m["dynsyms"], syms) if a != b][:5]
+        checks["dynsyms"].append("\n".join(diff))
+    r = readelf("-r", f)
+    nrel = sum(int(x) for x in re.findall(r"Relocation section '\.rel[a]?\.(?:dyn|plt)' at offset \S+ contains (\d+) entr", r))
+    if nrel != m["relocations"]:
+        checks["relocs"].append(f"{path}: {m['relocations']} != {nrel}")
+    bid = re.findall(r"Build ID: ([0-9a-f]+)", readelf("-n", f))
+    if (bid[0] if bid else None) != m["build_id"]:
+        checks["build_id"].append(f"{path}: {m['build_id']} != {bid}")
+    hdr = re.findall(r"\.eh_frame_hdr", readelf("-S", f))
+    if hdr:
+        fr = readelf("--debug-dump=frames", f)
+        starts = {int(x, 16) for x in re.findall(r" FDE cie=\S+ pc=([0-9a-f]+)\.\.", fr)}
+        if len(starts) != m["fde_starts"]:
+            checks["fde"].append(f"{path}: {m['fde_starts']} != {len(starts)}")
+
+for k, v in checks.items():
+    ok(not v, f"{k} agrees on all {len(model)} files", v)
+subprocess.run(["rm", "-rf", root])
+print(f"1..{N}")
+sys.exit(1 if FAILED else 0)
