@@ -16,6 +16,7 @@ enum dg_content_kind {
 	DG_CONTENT_NONE = 0, /* not kept (not ELF, not a script, or empty) */
 	DG_CONTENT_ELF,
 	DG_CONTENT_SCRIPT, /* starts with "#!" */
+	DG_CONTENT_LDCACHE, /* the dynamic loader's cache (ld.so.cache) */
 };
 
 struct dg_fs;

@@ -55,6 +55,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_elf(int argc, char **argv);
+int cmd_ldd(int argc, char **argv);
 
 extern const char *cli_prog;
 

@@ -16,6 +16,7 @@ static const struct cli_cmd cmds[] = {
 	{"files", cmd_files, "list the merged filesystem as a container engine would see it"},
 	{"resolve", cmd_resolve, "resolve paths inside the image root (symlinks, .., loops)"},
 	{"elf", cmd_elf, "show the ELF model of files in the image (needed libraries, symbols, versions, ...)"},
+	{"ldd", cmd_ldd, "what the dynamic loader would load for an executable, found inside the image"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
 };

@@ -18,6 +18,8 @@ enum dg_content_kind dg_sniff(const unsigned char *p, size_t n)
 		return DG_CONTENT_ELF;
 	if (n >= 2 && p[0] == '#' && p[1] == '!')
 		return DG_CONTENT_SCRIPT;
+	if ((n >= 11 && !memcmp(p, "ld.so-1.7.0", 11)) || (n >= 17 && !memcmp(p, "glibc-ld.so.cache", 17)))
+		return DG_CONTENT_LDCACHE;
 	return DG_CONTENT_NONE;
 }
 

@@ -1,0 +1,41 @@
+/* Emulation of the glibc dynamic loader inside the image root: which file each
+ * DT_NEEDED name loads, with the real search order, without running anything. */
+#ifndef DOCKERGATE_LOADER_H
+#define DOCKERGATE_LOADER_H
+
+#include "dockergate/elf.h"
+#include "dockergate/fs.h"
+
+struct dg_ldcache;
+
+/* Parses /etc/ld.so.cache in the old ("ld.so-1.7.0"), new ("glibc-ld.so.cache1.1")
+ * or combined format. DATA must outlive the cache. */
+int dg_ldcache_parse(const unsigned char *data, size_t n, struct dg_ldcache **out, struct dg_error *err);
+/* The path the cache gives NAME for an object of MACHINE/BITS, or NULL. */
+const char *dg_ldcache_lookup(const struct dg_ldcache *c, const char *name, uint16_t machine, int bits);
+size_t dg_ldcache_count(const struct dg_ldcache *c);
+void dg_ldcache_free(struct dg_ldcache *c);
+
+struct dg_ldobj {
+	char *name;   /* as requested (DT_NEEDED string, PT_INTERP, or the executable's path) */
+	char *path;   /* where the loader found it, NULL when not found */
+	const char *via; /* "exe", "interp", "path", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default" */
+	struct dg_node *node;
+	struct dg_elf *elf;
+	size_t needed_by; /* index of the object that first needed it */
+};
+
+struct dg_ldset {
+	struct dg_ldobj *objs; /* load order: the executable, its needs breadth-first, the interpreter */
+	size_t n;
+};
+
+struct dg_ldopts {
+	const char *ld_library_path; /* from the image config's Env, or NULL */
+};
+
+int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *o, struct dg_ldset **out,
+		  struct dg_error *err);
+void dg_ldset_free(struct dg_ldset *s);
+
+#endif

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The real glibc loader as the oracle: for every dynamically linked executable of
+# a root filesystem made of real Debian packages, `dockergate ldd` must list what
+# `chroot ROOT env LD_TRACE_LOADED_OBJECTS=1 /lib64/ld-linux-x86-64.so.2 BIN` lists
+# (what `ld.so --list` prints, but going on past missing libraries: same names, same
+# paths, same order), without and with an ld.so.cache (ldconfig -r), and for
+# compiled programs using DT_RPATH (inherited), DT_RUNPATH with $ORIGIN, and a
+# missing library. Usage: test_loader.sh DOCKERGATE   (prints TAP)
+set -uo pipefail
+DG=${1:?dockergate}
+here=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/dg-loader.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [[ $1 -eq 0 ]]; then echo "ok $n - loader: $2"; else
+		failed=$((failed + 1))
+		echo "not ok $n - loader: $2"
+		[[ -n "${3:-}" && -f "$3" ]] && head -20 "$3" | sed 's/^/#   /'
+	fi
+}
+R="$T/root"
+mkdir -p "$R"
+L=$(bash "$here/../tools/realimage.sh" layers)
+cp -a "$L/layer1/." "$R/"
+tar -xf "$L/layer2.tar" -C "$R" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
+
+# compiled cases: libbar <- libfoo <- app, with RPATH inherited and RUNPATH with $ORIGIN
+mkdir -p "$R/opt/rp" "$R/opt/app/bin" "$R/opt/app/lib"
+printf 'int bar(void){return 1;}\n' >"$T/bar.c"
+printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
+printf 'int foo(void); int main(void){return foo();}\n' >"$T/app.c"
+printf 'int nothere(void); int main(void){return nothere();}\n' >"$T/miss.c"
+gcc -shared -fPIC -o "$R/opt/rp/libbar.so" "$T/bar.c" &&
+	gcc -shared -fPIC -o "$R/opt/rp/libfoo.so" "$T/foo.c" -L"$R/opt/rp" -lbar &&
+	gcc -o "$R/opt/app/bin/rpath-app" "$T/app.c" -L"$R/opt/rp" -lfoo -Wl,--disable-new-dtags,-rpath,/opt/rp -Wl,-rpath-link,"$R/opt/rp" &&
+	cp "$R/opt/rp/libfoo.so" "$R/opt/rp/libbar.so" "$R/opt/app/lib/" &&
+	gcc -o "$R/opt/app/bin/runpath-app" "$T/app.c" -L"$R/opt/app/lib" -lfoo -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -Wl,-rpath-link,"$R/opt/app/lib" &&
+	gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
+	gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere 2>"$T/err"
+ok $? "compiling the RPATH/RUNPATH/missing test programs" "$T/err"
+
+compare() { # compare LABEL: every dynamic executable under bin dirs and /opt/app/bin
+	local label=$1 bins=() f
+	while IFS= read -r f; do bins+=("/${f#"$R"/}"); done < <(
+		find "$R/bin" "$R/usr/bin" "$R/sbin" "$R/usr/sbin" "$R/opt/app/bin" -maxdepth 1 -type f 2>/dev/null | sort)
+	local dyn=() b
+	for b in "${bins[@]}"; do
+		readelf -lW "$R$b" 2>/dev/null | grep -q "Requesting program interpreter" && dyn+=("$b")
+	done
+	: >"$T/diff.all"
+	local bad=0
+	for b in "${dyn[@]}"; do
+		# LD_TRACE_LOADED_OBJECTS (what ldd sets) keeps listing past a missing library; --list stops
+		chroot "$R" /usr/bin/env LD_TRACE_LOADED_OBJECTS=1 /lib64/ld-linux-x86-64.so.2 "$b" 2>/dev/null | grep -v linux-vdso |
+			sed -E 's/ \(0x[0-9a-f]+\)$//' >"$T/want"
+		"$DG" ldd "dir:$R" "$b" >"$T/got" 2>/dev/null
+		if ! diff -u "$T/want" "$T/got" >"$T/d"; then
+			bad=$((bad + 1))
+			{ echo "== $b"; cat "$T/d"; } >>"$T/diff.all"
+		fi
+	done
+	ok $bad "$label: ${#dyn[@]} executables agree with ld.so --list" "$T/diff.all"
+	((${#dyn[@]} > 40))
+	ok $? "$label: enough executables were compared (${#dyn[@]})"
+}
+rm -f "$R/etc/ld.so.cache"
+compare "without ld.so.cache (system directories)"
+ldconfig -r "$R" 2>"$T/err"
+ok $? "ldconfig -r builds an ld.so.cache" "$T/err"
+compare "with the image's ld.so.cache"
+"$DG" ldd --why "dir:$R" /opt/app/bin/rpath-app >"$T/out" 2>&1
+grep -q 'libbar.so => /opt/rp/libbar.so  \[rpath, needed by libfoo.so\]' "$T/out"
+ok $? "DT_RPATH of the executable is inherited by its libraries" "$T/out"
+"$DG" ldd --why "dir:$R" /opt/app/bin/runpath-app >"$T/out" 2>&1
+grep -q 'libfoo.so => /opt/app/bin/../lib/libfoo.so  \[runpath' "$T/out"
+ok $? "DT_RUNPATH with \$ORIGIN" "$T/out"
+"$DG" ldd "dir:$R" /opt/app/bin/missing-app >"$T/out" 2>&1
+[[ $? -eq 3 ]] && grep -q 'libnothere.so => not found' "$T/out"
+ok $? "a missing library is reported (exit 3)" "$T/out"
+echo "1..$n"
+((failed == 0))
