@@ -3,8 +3,9 @@
 #ifndef DOCKERGATE_LOADER_H
 #define DOCKERGATE_LOADER_H
 
-#include "dockergate/elf.h"
+#include "dockergate/dyninfo.h"
 #include "dockergate/fs.h"
+#include "dockergate/objdb.h"
 
 struct dg_ldcache;
 
@@ -21,18 +22,25 @@ struct dg_ldobj {
 	char *path;   /* where the loader found it, NULL when not found */
 	const char *via; /* "exe", "interp", "path", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default" */
 	struct dg_node *node;
-	struct dg_elf *elf;
+	const struct dg_dyninfo *dyn; /* NULL when not found; owned by the object store */
 	size_t needed_by; /* index of the object that first needed it */
+	size_t *deps;     /* per DT_NEEDED entry of dyn: the object it resolved to, or SIZE_MAX */
+	size_t ndeps;
 };
 
 struct dg_ldset {
 	struct dg_ldobj *objs; /* load order: the executable, its needs breadth-first, the interpreter */
 	size_t n;
+	struct dg_objdb *own_db; /* a private store when the caller gave none */
 };
 
 struct dg_ldopts {
 	const char *ld_library_path; /* from the image config's Env, or NULL */
+	struct dg_objdb *db;         /* shared object store, or NULL for a private one */
 };
+
+/* The value of LD_LIBRARY_PATH in an image config's Env list, or NULL. */
+const char *dg_ld_library_path(const struct dg_strv *env);
 
 int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *o, struct dg_ldset **out,
 		  struct dg_error *err);

@@ -45,10 +45,8 @@ int cmd_ldd(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct dg_ldopts lo2 = {0};
-	const struct dg_image_config *cf = &dg_image_info(img)->config;
-	for (size_t i = 0; i < cf->env.n; i++)
-		if (!strncmp(cf->env.v[i], "LD_LIBRARY_PATH=", 16))
-			lo2.ld_library_path = cf->env.v[i] + 16;
+	lo2.ld_library_path = dg_ld_library_path(&dg_image_info(img)->config.env);
+	lo2.db = dg_objdb_new(dg_image_fs(img), NULL);
 	int several = argc - optind > 2;
 	for (int i = optind + 1; i < argc; i++) {
 		struct dg_error err = DG_ERROR_INIT;
@@ -75,6 +73,7 @@ int cmd_ldd(int argc, char **argv)
 		}
 		dg_ldset_free(s);
 	}
+	dg_objdb_free(lo2.db);
 	dg_image_free(img);
 	return rc;
 }

@@ -159,17 +159,19 @@ void dg_ldset_free(struct dg_ldset *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->objs[i].name);
 		free(s->objs[i].path);
-		dg_elf_free(s->objs[i].elf);
+		free(s->objs[i].deps);
 	}
 	free(s->objs);
+	dg_objdb_free(s->own_db);
 	free(s);
 }
 
 struct ctx {
 	struct dg_fs *fs;
+	struct dg_objdb *db;
 	struct dg_ldset *set;
 	const struct dg_ldopts *o;
-	struct dg_ldcache *cache;
+	const struct dg_ldcache *cache;
 	uint16_t machine;
 	int bits;
 };
@@ -210,21 +212,15 @@ static int try_file(struct ctx *c, const char *path, struct dg_ldobj *obj)
 {
 	struct dg_error e = DG_ERROR_INIT;
 	struct dg_node *n;
-	if (dg_fs_resolve(c->fs, path, NULL, 0, &n, &e) < 0 || n->type != DG_F_REG || !n->inode ||
-	    n->inode->kind != DG_CONTENT_ELF)
+	if (dg_fs_resolve(c->fs, path, NULL, 0, &n, &e) < 0)
 		return 0;
-	const unsigned char *p;
-	size_t len;
-	struct dg_elf *elf;
-	if (dg_fs_content(c->fs, n, &p, &len, &e) < 0 || dg_elf_parse(p, len, &elf, &e) < 0)
+	const struct dg_dyninfo *d = dg_objdb_dyn(c->db, n);
+	/* malformed, or of the wrong class or machine: the loader keeps searching */
+	if (!d || d->error || d->machine != c->machine || d->bits != c->bits)
 		return 0;
-	if (elf->machine != c->machine || elf->bits != c->bits) { /* wrong class: keep searching */
-		dg_elf_free(elf);
-		return 0;
-	}
 	obj->path = dg_xstrdup(path);
 	obj->node = n;
-	obj->elf = elf;
+	obj->dyn = d;
 	return 1;
 }
 
@@ -265,10 +261,10 @@ static size_t find_loaded(struct ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->set->n; i++) {
 		const struct dg_ldobj *o = &c->set->objs[i];
-		if (!o->elf)
+		if (!o->dyn)
 			continue;
 		if (!strcmp(o->name, name) || (o->path && !strcmp(o->path, name)) ||
-		    (o->elf->soname && !strcmp(o->elf->soname, name)))
+		    (o->dyn->soname && !strcmp(o->dyn->soname, name)))
 			return i;
 	}
 	return SIZE_MAX;
@@ -294,12 +290,12 @@ static void search(struct ctx *c, size_t who, struct dg_ldobj *o)
 		return;
 	}
 	/* DT_RPATH of the requester and its loaders, unless the requester has DT_RUNPATH */
-	if (!req->elf->runpath) {
+	if (!req->dyn->runpath) {
 		for (size_t k = who;; k = c->set->objs[k].needed_by) {
 			const struct dg_ldobj *l = &c->set->objs[k];
-			if (l->elf && l->elf->rpath && !l->elf->runpath) {
+			if (l->dyn && l->dyn->rpath && !l->dyn->runpath) {
 				dg_autofree char *org = origin_of(l->path);
-				if (try_dirs(c, l->elf->rpath, org, name, o)) {
+				if (try_dirs(c, l->dyn->rpath, org, name, o)) {
 					o->via = "rpath";
 					return;
 				}
@@ -315,14 +311,14 @@ static void search(struct ctx *c, size_t who, struct dg_ldobj *o)
 			return;
 		}
 	}
-	if (req->elf->runpath) {
+	if (req->dyn->runpath) {
 		dg_autofree char *org = origin_of(req->path);
-		if (try_dirs(c, req->elf->runpath, org, name, o)) {
+		if (try_dirs(c, req->dyn->runpath, org, name, o)) {
 			o->via = "runpath";
 			return;
 		}
 	}
-	if (req->elf->flags_1 & DF_1_NODEFLIB)
+	if (req->dyn->flags_1 & DF_1_NODEFLIB)
 		return;
 	if (c->cache) {
 		const char *p = dg_ldcache_lookup(c->cache, name, c->machine, c->bits);
@@ -335,44 +331,84 @@ static void search(struct ctx *c, size_t who, struct dg_ldobj *o)
 		o->via = "default";
 }
 
+const char *dg_ld_library_path(const struct dg_strv *env)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < env->n; i++) /* the last assignment wins, as in a shell */
+		if (!strncmp(env->v[i], "LD_LIBRARY_PATH=", 16))
+			v = env->v[i] + 16;
+	return v;
+}
+
+/* Puts the loader where the real one lists itself: objects in the order they
+ * were mapped (missing ones too, as trace mode fakes them), and the loader
+ * right after its predecessor in the search list, which has no missing ones.
+ * Indices kept in needed_by and deps follow the objects. */
+static void final_order(struct dg_ldset *set, size_t rtld, size_t rtld_after)
+{
+	size_t cnt = set->n, k = 0, pred = SIZE_MAX;
+	size_t lim = rtld_after == SIZE_MAX ? cnt : rtld_after;
+	for (size_t i = 0; i < lim; i++)
+		if (i != rtld && set->objs[i].dyn)
+			pred = i;
+	size_t *order = dg_xcalloc(cnt, sizeof *order), *pos = dg_xcalloc(cnt, sizeof *pos);
+	for (size_t i = 0; i < cnt; i++) {
+		if (i == rtld)
+			continue;
+		order[k++] = i;
+		if (i == pred && rtld != SIZE_MAX)
+			order[k++] = rtld;
+	}
+	if (rtld != SIZE_MAX && pred == SIZE_MAX)
+		order[k++] = rtld;
+	struct dg_ldobj *v = dg_xcalloc(cnt, sizeof *v);
+	for (size_t i = 0; i < cnt; i++) {
+		v[i] = set->objs[order[i]];
+		pos[order[i]] = i;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		v[i].needed_by = pos[v[i].needed_by];
+		for (size_t d = 0; d < v[i].ndeps; d++)
+			if (v[i].deps[d] != SIZE_MAX)
+				v[i].deps[d] = pos[v[i].deps[d]];
+	}
+	free(set->objs);
+	set->objs = v;
+	free(order);
+	free(pos);
+}
+
 int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *opts, struct dg_ldset **out,
 		  struct dg_error *err)
 {
 	struct ctx c = {.fs = fs, .o = opts};
 	c.set = dg_xcalloc(1, sizeof *c.set);
-	struct dg_ldobj tmp = {0};
+	c.db = opts && opts->db ? opts->db : (c.set->own_db = dg_objdb_new(fs, NULL));
 	size_t x = add(&c, exe, 0);
 	struct dg_node *n;
 	if (dg_fs_resolve(fs, exe, NULL, 0, &n, err) < 0)
 		goto fail;
 	/* the executable: any machine is fine, it sets the class for the rest */
-	const unsigned char *p;
-	size_t len;
-	if (n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF) {
+	const struct dg_dyninfo *ed = dg_objdb_dyn(c.db, n);
+	if (!ed) {
 		dg_err(err, DG_E_INPUT, "%s: not an ELF file", exe);
 		goto fail;
 	}
-	if (dg_fs_content(fs, n, &p, &len, err) < 0 || dg_elf_parse(p, len, &tmp.elf, err) < 0)
+	if (ed->error) {
+		dg_err(err, DG_E_IMAGE, "%s: %s", exe, ed->error);
 		goto fail;
-	c.set->objs[x].elf = tmp.elf;
+	}
+	c.set->objs[x].dyn = ed;
 	c.set->objs[x].node = n;
 	c.set->objs[x].path = dg_xstrdup(exe);
 	c.set->objs[x].via = "exe";
-	c.machine = tmp.elf->machine;
-	c.bits = tmp.elf->bits;
-	{
-		struct dg_node *cn;
-		struct dg_error e2 = DG_ERROR_INIT;
-		const unsigned char *cp;
-		size_t cl;
-		if (dg_fs_resolve(fs, "/etc/ld.so.cache", NULL, 0, &cn, &e2) == 0 && cn->type == DG_F_REG &&
-		    cn->inode && cn->inode->kind != DG_CONTENT_NONE && dg_fs_content(fs, cn, &cp, &cl, &e2) == 0)
-			dg_ldcache_parse(cp, cl, &c.cache, &e2); /* an unreadable cache is skipped, as ld.so does */
-	}
+	c.machine = ed->machine;
+	c.bits = ed->bits;
+	c.cache = dg_objdb_ldcache(c.db);
 	/* the interpreter is loaded before anything else is searched */
 	size_t rtld = SIZE_MAX;
-	if (tmp.elf->interp) {
-		rtld = add(&c, tmp.elf->interp, 0);
+	if (ed->interp) {
+		rtld = add(&c, ed->interp, 0);
 		struct dg_ldobj *o = &c.set->objs[rtld];
 		if (try_file(&c, o->name, o))
 			o->via = "interp";
@@ -380,70 +416,41 @@ int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *opt
 	size_t rtld_after = SIZE_MAX;
 	/* breadth first, as _dl_map_object_deps does */
 	for (size_t i = 0; i < c.set->n; i++) {
-		if (i == rtld || !c.set->objs[i].elf)
+		if (i == rtld || !c.set->objs[i].dyn)
 			continue;
-		struct dg_strv needed = {0};
-		for (size_t k = 0; k < c.set->objs[i].elf->needed.n; k++)
-			dg_strv_push(&needed, c.set->objs[i].elf->needed.v[k]);
-		for (size_t k = 0; k < needed.n; k++) {
-			size_t have = find_loaded(&c, needed.v[k]);
+		const struct dg_strv *needed = &c.set->objs[i].dyn->needed; /* owned by the store: stable */
+		size_t *deps = dg_xcalloc(needed->n ? needed->n : 1, sizeof *deps);
+		for (size_t k = 0; k < needed->n; k++) {
+			size_t have = find_loaded(&c, needed->v[k]);
 			if (have == rtld && rtld_after == SIZE_MAX)
 				rtld_after = c.set->n; /* the loader joins the list where first needed */
-			if (have != SIZE_MAX)
+			if (have != SIZE_MAX) {
+				deps[k] = have;
 				continue;
-			size_t j = add(&c, needed.v[k], i);
+			}
+			size_t j = add(&c, needed->v[k], i);
 			struct dg_ldobj o = c.set->objs[j];
 			search(&c, i, &o);
 			c.set->objs[j] = o;
-			if (o.elf) { /* the same file under another name is the same object */
+			deps[k] = j;
+			if (o.dyn) { /* the same file under another name is the same object */
 				for (size_t m = 0; m < j; m++)
-					if (c.set->objs[m].node == o.node && c.set->objs[m].elf) {
-						dg_elf_free(c.set->objs[j].elf);
+					if (c.set->objs[m].node == o.node && c.set->objs[m].dyn) {
 						free(c.set->objs[j].name);
 						free(c.set->objs[j].path);
 						c.set->n--;
+						deps[k] = m;
 						break;
 					}
 			}
 		}
-		dg_strv_free(&needed);
+		c.set->objs[i].deps = deps;
+		c.set->objs[i].ndeps = needed->n;
 	}
-	/* Final order as the loader lists it: objects in the order they were
-	 * mapped (missing ones too, as trace mode fakes them), and the loader itself
-	 * right after its predecessor in the search list, which has no missing ones. */
-	{
-		size_t cnt = c.set->n, k = 0, pred = SIZE_MAX;
-		size_t lim = rtld_after == SIZE_MAX ? cnt : rtld_after;
-		for (size_t i = 0; i < lim; i++)
-			if (i != rtld && c.set->objs[i].elf)
-				pred = i;
-		size_t *order = dg_xcalloc(cnt, sizeof *order), *pos = dg_xcalloc(cnt, sizeof *pos);
-		for (size_t i = 0; i < cnt; i++) {
-			if (i == rtld)
-				continue;
-			order[k++] = i;
-			if (i == pred && rtld != SIZE_MAX)
-				order[k++] = rtld;
-		}
-		if (rtld != SIZE_MAX && pred == SIZE_MAX)
-			order[k++] = rtld;
-		struct dg_ldobj *v = dg_xcalloc(cnt, sizeof *v);
-		for (size_t i = 0; i < cnt; i++) {
-			v[i] = c.set->objs[order[i]];
-			pos[order[i]] = i;
-		}
-		for (size_t i = 0; i < cnt; i++)
-			v[i].needed_by = pos[v[i].needed_by];
-		free(c.set->objs);
-		c.set->objs = v;
-		free(order);
-		free(pos);
-	}
-	dg_ldcache_free(c.cache);
+	final_order(c.set, rtld, rtld_after);
 	*out = c.set;
 	return 0;
 fail:
-	dg_ldcache_free(c.cache);
 	dg_ldset_free(c.set);
 	return -1;
 }

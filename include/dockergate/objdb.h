@@ -1,0 +1,42 @@
+/* Per-run store of what is known about each ELF file of an image: its
+ * dynamic info, derived once per distinct content (SHA-256) from the ELF
+ * reader or taken from the analysis cache, and the image's ld.so.cache, read
+ * once. Every analysis of one image shares one store. */
+#ifndef DOCKERGATE_OBJDB_H
+#define DOCKERGATE_OBJDB_H
+
+#include <stdint.h>
+
+#include "dockergate/dyninfo.h"
+#include "dockergate/fs.h"
+
+struct dg_objdb;
+struct dg_ldcache;
+struct dg_cache;
+
+/* CACHE may be NULL (no persistent cache). Neither is owned. */
+struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache);
+void dg_objdb_free(struct dg_objdb *db);
+struct dg_fs *dg_objdb_fs(struct dg_objdb *db);
+
+/* The dynamic info of a regular file whose content was kept as ELF, or NULL
+ * for anything else. A malformed ELF file gives a record with ->error set.
+ * The record is borrowed and lives as long as the store. */
+const struct dg_dyninfo *dg_objdb_dyn(struct dg_objdb *db, const struct dg_node *n);
+
+/* The image's /etc/ld.so.cache, parsed once; NULL when absent or unreadable
+ * (the real loader then skips it too). */
+const struct dg_ldcache *dg_objdb_ldcache(struct dg_objdb *db);
+
+struct dg_objdb_stats {
+	uint64_t files;        /* distinct contents asked for */
+	uint64_t parsed;       /* read with the ELF reader */
+	uint64_t cache_hits;   /* taken from the persistent cache */
+	uint64_t cache_errors; /* failed cache reads/writes (the analysis went on without) */
+	uint64_t malformed;    /* ELF files the reader refused */
+};
+void dg_objdb_stats(const struct dg_objdb *db, struct dg_objdb_stats *st);
+/* The first cache error's message, or NULL. */
+const char *dg_objdb_cache_error(const struct dg_objdb *db);
+
+#endif

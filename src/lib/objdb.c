@@ -1,0 +1,128 @@
+/* The per-run object store (objdb.h): an open-addressing table from content
+ * SHA-256 to dynamic info, filled from the persistent cache or the ELF reader. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/loader.h"
+#include "dockergate/objdb.h"
+#include "util.h"
+
+struct slot {
+	unsigned char sha[32];
+	struct dg_dyninfo *d; /* NULL: empty slot */
+};
+
+struct dg_objdb {
+	struct dg_fs *fs;
+	struct dg_cache *cache;
+	struct slot *t;
+	size_t cap, n;
+	struct dg_ldcache *ldcache;
+	int ldcache_done;
+	struct dg_objdb_stats st;
+	char *cache_err;
+};
+
+struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache)
+{
+	struct dg_objdb *db = dg_xcalloc(1, sizeof *db);
+	db->fs = fs;
+	db->cache = cache;
+	db->cap = 256;
+	db->t = dg_xcalloc(db->cap, sizeof *db->t);
+	return db;
+}
+
+void dg_objdb_free(struct dg_objdb *db)
+{
+	if (!db)
+		return;
+	for (size_t i = 0; i < db->cap; i++)
+		dg_dyninfo_free(db->t[i].d);
+	free(db->t);
+	dg_ldcache_free(db->ldcache);
+	free(db->cache_err);
+	free(db);
+}
+
+struct dg_fs *dg_objdb_fs(struct dg_objdb *db) { return db->fs; }
+
+static size_t slot_of(const struct dg_objdb *db, const unsigned char sha[32])
+{
+	uint64_t h;
+	memcpy(&h, sha, sizeof h); /* a digest: its bytes are already uniform */
+	size_t i = (size_t)h & (db->cap - 1);
+	while (db->t[i].d && memcmp(db->t[i].sha, sha, 32))
+		i = (i + 1) & (db->cap - 1);
+	return i;
+}
+
+static void insert(struct dg_objdb *db, const unsigned char sha[32], struct dg_dyninfo *d)
+{
+	if (2 * (db->n + 1) > db->cap) {
+		struct slot *old = db->t;
+		size_t oc = db->cap;
+		db->cap *= 2;
+		db->t = dg_xcalloc(db->cap, sizeof *db->t);
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].d)
+				db->t[slot_of(db, old[i].sha)] = old[i];
+		free(old);
+	}
+	size_t i = slot_of(db, sha);
+	memcpy(db->t[i].sha, sha, 32);
+	db->t[i].d = d;
+	db->n++;
+}
+
+static struct dg_dyninfo *derive(struct dg_objdb *db, const struct dg_node *n)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	const unsigned char *p;
+	size_t len;
+	struct dg_elf *elf;
+	if (dg_fs_content(db->fs, n, &p, &len, &e) < 0)
+		return NULL;
+	db->st.parsed++;
+	if (dg_elf_parse(p, len, &elf, &e) < 0) {
+		db->st.malformed++;
+		return dg_dyninfo_bad(e.msg);
+	}
+	struct dg_dyninfo *d = dg_dyninfo_from_elf(elf);
+	dg_elf_free(elf);
+	return d;
+}
+
+const struct dg_dyninfo *dg_objdb_dyn(struct dg_objdb *db, const struct dg_node *n)
+{
+	if (!n || n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF)
+		return NULL;
+	size_t i = slot_of(db, n->inode->sha256);
+	if (db->t[i].d)
+		return db->t[i].d;
+	struct dg_dyninfo *d = derive(db, n);
+	if (!d)
+		return NULL;
+	db->st.files++;
+	insert(db, n->inode->sha256, d);
+	return d;
+}
+
+const struct dg_ldcache *dg_objdb_ldcache(struct dg_objdb *db)
+{
+	if (db->ldcache_done)
+		return db->ldcache;
+	db->ldcache_done = 1;
+	struct dg_node *cn;
+	struct dg_error e = DG_ERROR_INIT;
+	const unsigned char *cp;
+	size_t cl;
+	if (dg_fs_resolve(db->fs, "/etc/ld.so.cache", NULL, 0, &cn, &e) == 0 && cn->type == DG_F_REG &&
+	    cn->inode && cn->inode->kind != DG_CONTENT_NONE && dg_fs_content(db->fs, cn, &cp, &cl, &e) == 0)
+		dg_ldcache_parse(cp, cl, &db->ldcache, &e); /* unreadable: skipped, as ld.so does */
+	return db->ldcache;
+}
+
+void dg_objdb_stats(const struct dg_objdb *db, struct dg_objdb_stats *st) { *st = db->st; }
+
+const char *dg_objdb_cache_error(const struct dg_objdb *db) { return db->cache_err; }
