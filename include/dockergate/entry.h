@@ -1,0 +1,26 @@
+/* The image's entrypoint as the root of the analysis: the program a container
+ * engine would exec for the config's Entrypoint + Cmd, found the way the
+ * engine finds it (PATH from the config's Env, WorkingDir for relative paths),
+ * and the interpreters of scripts ("#!"), followed like the kernel does. */
+#ifndef DOCKERGATE_ENTRY_H
+#define DOCKERGATE_ENTRY_H
+
+#include "dockergate/fs.h"
+#include "dockergate/image.h"
+
+#define DG_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Finds NAME as an engine does: a name with a slash is a path (relative to
+ * WORKDIR), otherwise each PATH element is tried for an executable regular
+ * file. On success *out is the path found (caller frees). */
+int dg_entry_lookup(struct dg_fs *fs, const char *name, const char *path_env, const char *workdir,
+		    char **out, struct dg_error *err);
+
+/* Pushes onto ROOTS the program the container starts and, for scripts, each
+ * interpreter of the "#!" chain (at most 4 levels, as the kernel allows),
+ * including "/usr/bin/env NAME" lookups. Fails with DG_E_INPUT when the config
+ * has neither Entrypoint nor Cmd or the program cannot be found. */
+int dg_entry_roots(struct dg_fs *fs, const struct dg_image_config *cf, struct dg_strv *roots,
+		   struct dg_error *err);
+
+#endif

@@ -1,0 +1,371 @@
+/* dockergate graph IMAGE: the executable → library graph of the seed, as DOT
+ * (executables blue, libraries white) or JSON, with filters that keep large
+ * images readable. */
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dockergate/entry.h"
+#include "dockergate/graph.h"
+#include "util.h"
+
+static const char help[] =
+	"usage: dockergate graph IMAGE [OPTIONS]\n\n"
+	"Every ELF file of the image as a node (executables blue, libraries white, the dynamic\n"
+	"loader with a double border, unresolved libraries red and dashed) and what the dynamic\n"
+	"loader resolves for each DT_NEEDED entry and PT_INTERP as edges, found inside the image\n"
+	"with glibc's rules (see 'dockergate ldd'). Libraries are resolved in the context of the\n"
+	"programs that load them; libraries no program loads are resolved on their own.\n"
+	"Problems (unresolved libraries, malformed ELF files) are printed on stderr as warnings\n"
+	"and listed in the JSON output; they do not change the exit status.\n\n"
+	"Options:\n"
+	"  --format dot|json   output format (default dot; --json is --format json)\n"
+	"  --from PATH         only what PATH loads (repeatable; executables or libraries)\n"
+	"  --entrypoint        only what the image's Entrypoint/Cmd loads (with #! interpreters)\n"
+	"  --group dir         one node per directory of executables (\"/usr/bin/* (212)\")\n"
+	"  --exclude GLOB      leave out files whose path matches GLOB (fnmatch, repeatable)\n" CLI_IMAGE_OPTS_HELP;
+
+struct vnode {
+	size_t first; /* graph node it stands for (the first member of a group) */
+	size_t count; /* members */
+	char *label;
+};
+
+struct view {
+	const struct dg_graph *g;
+	size_t *vid; /* graph node → view node or SIZE_MAX */
+	struct vnode *v;
+	size_t n;
+	size_t *efrom, *eto, *ecount, ne; /* deduplicated view edges */
+	const struct dg_gedge **ewhich;
+};
+
+static int excluded(const struct dg_gnode *gn, const struct dg_strv *ex)
+{
+	for (size_t k = 0; k < ex->n; k++) {
+		if (!fnmatch(ex->v[k], gn->path, 0))
+			return 1;
+		for (size_t a = 0; a < gn->aliases.n; a++)
+			if (!fnmatch(ex->v[k], gn->aliases.v[a], 0))
+				return 1;
+	}
+	return 0;
+}
+
+static void build_view(struct view *w, const struct dg_graph *g, const struct dg_strv *ex, int group_dir)
+{
+	memset(w, 0, sizeof *w);
+	w->g = g;
+	w->vid = dg_xcalloc(g->n ? g->n : 1, sizeof *w->vid);
+	w->v = dg_xcalloc(g->n ? g->n : 1, sizeof *w->v);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct dg_gnode *gn = &g->nodes[i];
+		w->vid[i] = SIZE_MAX;
+		if (excluded(gn, ex))
+			continue;
+		dg_autofree char *dir = NULL;
+		if (group_dir && gn->kind == DG_GN_EXECUTABLE) {
+			const char *sl = strrchr(gn->path, '/');
+			dir = dg_xstrndup(gn->path, sl ? (size_t)(sl - gn->path) : 0);
+			for (size_t k = 0; k < w->n; k++) {
+				const struct dg_gnode *f = &g->nodes[w->v[k].first];
+				if (f->kind == DG_GN_EXECUTABLE && w->v[k].label && !strncmp(f->path, dir, strlen(dir)) &&
+				    f->path[strlen(dir)] == '/' && !strchr(f->path + strlen(dir) + 1, '/')) {
+					w->vid[i] = k;
+					w->v[k].count++;
+					break;
+				}
+			}
+			if (w->vid[i] != SIZE_MAX)
+				continue;
+		}
+		w->vid[i] = w->n;
+		w->v[w->n].first = i;
+		w->v[w->n].count = 1;
+		w->v[w->n].label = dir ? dg_xasprintf("%s/*", dir) : NULL;
+		w->n++;
+	}
+	for (size_t i = 0; i < g->ne; i++) {
+		const struct dg_gedge *e = &g->edges[i];
+		size_t a = w->vid[e->from], b = w->vid[e->to];
+		if (a == SIZE_MAX || b == SIZE_MAX)
+			continue;
+		size_t k;
+		for (k = 0; k < w->ne; k++) /* edges per view node are few: linear is fine after grouping */
+			if (w->efrom[k] == a && w->eto[k] == b)
+				break;
+		if (k < w->ne) {
+			w->ecount[k]++;
+			continue;
+		}
+		w->efrom = dg_xreallocarray(w->efrom, w->ne + 1, sizeof *w->efrom);
+		w->eto = dg_xreallocarray(w->eto, w->ne + 1, sizeof *w->eto);
+		w->ecount = dg_xreallocarray(w->ecount, w->ne + 1, sizeof *w->ecount);
+		w->ewhich = dg_xreallocarray(w->ewhich, w->ne + 1, sizeof *w->ewhich);
+		w->efrom[w->ne] = a;
+		w->eto[w->ne] = b;
+		w->ecount[w->ne] = 1;
+		w->ewhich[w->ne] = e;
+		w->ne++;
+	}
+}
+
+static void free_view(struct view *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].label);
+	free(w->v);
+	free(w->vid);
+	free(w->efrom);
+	free(w->eto);
+	free(w->ecount);
+	free(w->ewhich);
+}
+
+/* A DOT double-quoted string: bytes shown escaped, then \ and " escaped for DOT. */
+static void dot_str(FILE *f, const char *s)
+{
+	struct dg_buf b = {0};
+	dg_buf_put_escaped(&b, s);
+	fputc('"', f);
+	for (size_t i = 0; i < b.len; i++) {
+		if (b.data[i] == '\\' || b.data[i] == '"')
+			fputc('\\', f);
+		fputc(b.data[i], f);
+	}
+	fputc('"', f);
+	dg_buf_free(&b);
+}
+
+static void print_dot(const struct view *w, const char *title)
+{
+	printf("digraph dockergate {\n\tgraph [rankdir=LR, fontname=\"Helvetica\", label=");
+	dot_str(stdout, title);
+	printf("];\n\tnode [shape=box, style=filled, fontname=\"Helvetica\", fontsize=10];\n"
+	       "\tedge [color=\"#555555\"];\n");
+	for (size_t i = 0; i < w->n; i++) {
+		const struct vnode *v = &w->v[i];
+		const struct dg_gnode *gn = &w->g->nodes[v->first];
+		printf("\tn%zu [label=", i);
+		dg_autofree char *label = NULL;
+		if (v->label)
+			label = dg_xasprintf("%s (%zu executable%s)", v->label, v->count, v->count == 1 ? "" : "s");
+		else if (gn->kind == DG_GN_MISSING)
+			label = dg_xasprintf("%s (not found)", gn->path);
+		else if (gn->dyn && gn->dyn->cls.type == DG_ELF_STATIC)
+			label = dg_xasprintf("%s (static)", gn->path);
+		else if (gn->dyn && gn->dyn->cls.type == DG_ELF_STATIC_PIE)
+			label = dg_xasprintf("%s (static-pie)", gn->path);
+		else
+			label = dg_xstrdup(gn->path);
+		dot_str(stdout, label);
+		switch (gn->kind) {
+		case DG_GN_EXECUTABLE: printf(", fillcolor=\"#6fa8dc\""); break;
+		case DG_GN_LIBRARY: printf(", fillcolor=\"white\""); break;
+		case DG_GN_LOADER: printf(", fillcolor=\"white\", peripheries=2"); break;
+		case DG_GN_MISSING: printf(", fillcolor=\"#f4cccc\", style=\"filled,dashed\", color=\"#cc0000\""); break;
+		case DG_GN_OTHER: printf(", fillcolor=\"#eeeeee\""); break;
+		}
+		printf("];\n");
+	}
+	for (size_t i = 0; i < w->ne; i++) {
+		printf("\tn%zu -> n%zu", w->efrom[i], w->eto[i]);
+		if (w->ewhich[i]->kind == DG_GE_INTERP)
+			printf(" [style=dotted]");
+		else if (w->ecount[i] > 1)
+			printf(" [penwidth=%.1f]", w->ecount[i] > 50 ? 3.0 : 1.0 + (double)w->ecount[i] / 25.0);
+		printf(";\n");
+	}
+	printf("}\n");
+}
+
+static json_t *jpath(const char *s)
+{
+	json_t *j = json_stringn(s, strlen(s));
+	if (j)
+		return j;
+	struct dg_buf b = {0}; /* not UTF-8: shown escaped, as in the text output */
+	dg_buf_put_escaped(&b, s);
+	char *e = dg_buf_steal(&b);
+	j = json_string(e);
+	free(e);
+	return j;
+}
+
+static json_t *node_json(const struct view *w, size_t i)
+{
+	const struct vnode *v = &w->v[i];
+	const struct dg_gnode *gn = &w->g->nodes[v->first];
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer((json_int_t)i));
+	if (v->label) {
+		json_object_set_new(o, "kind", json_string("group"));
+		json_object_set_new(o, "path", jpath(v->label));
+		json_t *m = json_array();
+		for (size_t k = 0; k < w->g->n; k++)
+			if (w->vid[k] == i)
+				json_array_append_new(m, jpath(w->g->nodes[k].path));
+		json_object_set_new(o, "members", m);
+		return o;
+	}
+	json_object_set_new(o, "kind", json_string(dg_gnode_kind_name(gn->kind)));
+	json_object_set_new(o, "path", jpath(gn->path));
+	if (gn->aliases.n) {
+		json_t *a = json_array();
+		for (size_t k = 0; k < gn->aliases.n; k++)
+			json_array_append_new(a, jpath(gn->aliases.v[k]));
+		json_object_set_new(o, "aliases", a);
+	}
+	const struct dg_dyninfo *d = gn->dyn;
+	if (gn->node && gn->node->inode) {
+		char *dg = dg_digest_str(gn->node->inode->sha256);
+		json_object_set_new(o, "sha256", json_string(dg));
+		free(dg);
+	}
+	if (d && d->error)
+		json_object_set_new(o, "error", jpath(d->error));
+	else if (d) {
+		char mb[32];
+		json_object_set_new(o, "type", json_string(dg_elf_type_name(d->cls.type)));
+		json_object_set_new(o, "machine", json_string(dg_elf_machine_name(d->machine, mb, sizeof mb)));
+		json_object_set_new(o, "bits", json_integer(d->bits));
+		if (d->soname)
+			json_object_set_new(o, "soname", jpath(d->soname));
+		if (d->interp)
+			json_object_set_new(o, "interp", jpath(d->interp));
+		if (d->is_go || d->is_rust)
+			json_object_set_new(o, "language", json_string(d->is_go ? "go" : "rust"));
+	}
+	if (gn->root)
+		json_object_set_new(o, "root", json_true());
+	return o;
+}
+
+static void print_json(const struct view *w, const struct dg_graph *g, const struct dg_image_info *info)
+{
+	json_t *top = json_object();
+	json_t *img = json_object();
+	json_object_set_new(img, "source", jpath(info->source));
+	if (info->config_digest)
+		json_object_set_new(img, "id", json_string(info->config_digest));
+	json_object_set_new(top, "image", img);
+	json_t *nodes = json_array(), *edges = json_array(), *probs = json_array();
+	for (size_t i = 0; i < w->n; i++)
+		json_array_append_new(nodes, node_json(w, i));
+	for (size_t i = 0; i < w->ne; i++) {
+		const struct dg_gedge *e = w->ewhich[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "from", json_integer((json_int_t)w->efrom[i]));
+		json_object_set_new(o, "to", json_integer((json_int_t)w->eto[i]));
+		json_object_set_new(o, "kind", json_string(e->kind == DG_GE_INTERP ? "interp" : "needed"));
+		if (w->ecount[i] == 1) {
+			json_object_set_new(o, "name", jpath(e->name));
+			json_object_set_new(o, "via", e->via ? json_string(e->via) : json_null());
+		} else {
+			json_object_set_new(o, "count", json_integer((json_int_t)w->ecount[i]));
+		}
+		json_array_append_new(edges, o);
+	}
+	for (size_t i = 0; i < g->problems.n; i++)
+		json_array_append_new(probs, jpath(g->problems.v[i]));
+	json_object_set_new(top, "nodes", nodes);
+	json_object_set_new(top, "edges", edges);
+	json_object_set_new(top, "problems", probs);
+	json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(top);
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE };
+	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
+					   {"format", required_argument, NULL, OPT_FORMAT},
+					   {"from", required_argument, NULL, OPT_FROM},
+					   {"entrypoint", no_argument, NULL, OPT_ENTRY},
+					   {"group", required_argument, NULL, OPT_GROUP},
+					   {"exclude", required_argument, NULL, OPT_EXCLUDE},
+					   {0, 0, 0, 0}};
+	struct cli_image_args a;
+	cli_image_args_init(&a);
+	struct dg_graph_opts go = {0};
+	struct dg_strv exclude = {0};
+	int c, json = 0, entry = 0, group = 0, rc = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_HELP: fputs(help, stdout); goto out;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "dot") && strcmp(optarg, "json")) {
+				rc = cli_usage_error("graph", "--format must be dot or json, not '%s'", optarg);
+				goto out;
+			}
+			json = !strcmp(optarg, "json");
+			continue;
+		case OPT_FROM: dg_strv_push(&go.roots, optarg); continue;
+		case OPT_ENTRY: entry = 1; continue;
+		case OPT_GROUP:
+			if (strcmp(optarg, "dir")) {
+				rc = cli_usage_error("graph", "--group takes 'dir', not '%s'", optarg);
+				goto out;
+			}
+			group = 1;
+			continue;
+		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
+		}
+		int r = cli_image_opt(&a, c, optarg);
+		if (r < 0) {
+			rc = cli_usage_error("graph", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
+			goto out;
+		}
+		if (r == 0) {
+			rc = cli_usage_error("graph", "unknown option");
+			goto out;
+		}
+	}
+	if (a.json)
+		json = 1;
+	if (argc - optind != 1) {
+		rc = cli_usage_error("graph", "expected exactly one IMAGE");
+		goto out;
+	}
+	struct dg_image *img;
+	if ((rc = cli_load_image(argv[optind], &a, &img)))
+		goto out;
+	struct dg_error err = DG_ERROR_INIT;
+	const struct dg_image_info *info = dg_image_info(img);
+	go.ld_library_path = dg_ld_library_path(&info->config.env);
+	if (entry && dg_entry_roots(dg_image_fs(img), &info->config, &go.roots, &err) < 0) {
+		rc = cli_fail(&err);
+		dg_image_free(img);
+		goto out;
+	}
+	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), NULL);
+	struct dg_graph *g;
+	if (dg_graph_build(db, &go, &g, &err) < 0) {
+		rc = cli_fail(&err);
+	} else {
+		struct view w;
+		build_view(&w, g, &exclude, group);
+		if (json)
+			print_json(&w, g, info);
+		else
+			print_dot(&w, info->source);
+		free_view(&w);
+		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
+		for (size_t i = 0; i < shown; i++)
+			fprintf(stderr, "dockergate graph: warning: %s\n", g->problems.v[i]);
+		if (g->problems.n > shown)
+			fprintf(stderr, "dockergate graph: warning: ... and %zu more (see --format json)\n",
+				g->problems.n - shown);
+		dg_graph_free(g);
+	}
+	dg_objdb_free(db);
+	dg_image_free(img);
+out:
+	dg_strv_free(&go.roots);
+	dg_strv_free(&exclude);
+	return rc;
+}
