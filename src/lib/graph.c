@@ -319,7 +319,10 @@ int dg_graph_build(struct dg_objdb *db, const struct dg_graph_opts *o, struct dg
 				goto out;
 			}
 			if (!dg_objdb_dyn(db, n)) {
-				rc = dg_err(err, DG_E_INPUT, "%s: not an ELF file", o->roots.v[i]);
+				/* a script's interpreters are roots of their own (dg_entry_roots) */
+				if (n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_SCRIPT)
+					continue;
+				rc = dg_err(err, DG_E_INPUT, "%s: not an ELF file or script", o->roots.v[i]);
 				goto out;
 			}
 			size_t id = file_node(&b, n, o->roots.v[i]);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# `dockergate graph`: the dependency graph of a root filesystem of real Debian
+# packages checked against the real glibc loader (every executable's reachable
+# files = what ld.so lists, by file identity), node kinds, hardlinks, missing
+# libraries, malformed ELF files, --from/--entrypoint/--group/--exclude, and
+# DOT that Graphviz accepts. Usage: test_graph.sh DOCKERGATE   (prints TAP)
+set -uo pipefail
+DG=${1:?dockergate}
+here=$(cd "$(dirname "$0")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/dg-graph.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+n=0 failed=0
+ok() {
+	n=$((n + 1))
+	if [[ $1 -eq 0 ]]; then echo "ok $n - graph: $2"; else
+		failed=$((failed + 1))
+		echo "not ok $n - graph: $2"
+		[[ -n "${3:-}" && -f "$3" ]] && head -20 "$3" | sed 's/^/#   /'
+	fi
+}
+R="$T/root"
+mkdir -p "$R"
+L=$(bash "$here/../tools/realimage.sh" layers)
+cp -a "$L/layer1/." "$R/"
+tar -xf "$L/layer2.tar" -C "$R" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
+mkdir -p "$R/opt/rp" "$R/opt/app/bin"
+printf 'int bar(void){return 1;}\n' >"$T/bar.c"
+printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
+printf 'int foo(void); int main(void){return foo();}\n' >"$T/app.c"
+printf 'int nothere(void); int main(void){return nothere();}\n' >"$T/miss.c"
+gcc -shared -fPIC -o "$R/opt/rp/libbar.so" "$T/bar.c" &&
+	gcc -shared -fPIC -o "$R/opt/rp/libfoo.so" "$T/foo.c" -L"$R/opt/rp" -lbar &&
+	gcc -o "$R/opt/app/bin/rpath-app" "$T/app.c" -L"$R/opt/rp" -lfoo -Wl,--disable-new-dtags,-rpath,/opt/rp -Wl,-rpath-link,"$R/opt/rp" &&
+	gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
+	gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere 2>"$T/err"
+ok $? "compiling the test programs" "$T/err"
+ln "$R/opt/app/bin/rpath-app" "$R/opt/app/bin/rpath-app-hardlink"
+head -c 300 "$R/bin/ls" >"$R/opt/app/bin/truncated" && chmod 755 "$R/opt/app/bin/truncated"
+printf '#!/usr/bin/env sh\necho hi\n' >"$R/opt/app/run.sh" && chmod 755 "$R/opt/app/run.sh"
+ldconfig -r "$R"
+
+"$DG" graph --format json "dir:$R" >"$T/g.json" 2>"$T/warn"
+ok $? "graph of the whole root filesystem succeeds (problems are warnings)" "$T/warn"
+python3 "$here/../tools/graphcheck.py" "$R" "$T/g.json" >"$T/cmp" 2>&1
+ok $? "every dynamic executable reaches exactly what the real loader loads ($(tail -1 "$T/cmp"))" "$T/cmp"
+grep -q "checked [4-9][0-9]\+ executables\|checked [1-9][0-9][0-9]\+ executables" "$T/cmp"
+ok $? "enough executables were compared" "$T/cmp"
+
+q() { python3 -c "import json,sys; g=json.load(open('$T/g.json')); N=g['nodes']; by={x['path']:x for x in N}; $1" 2>&1; }
+q "assert by['/bin/ls']['kind']=='executable' and by['/bin/ls']['type']=='pie', by['/bin/ls']
+assert by['/bin/busybox']['kind']=='executable' and by['/bin/busybox']['type']=='static'
+libc=[x for x in N if x['path'].endswith('/libc.so.6')][0]; assert libc['kind']=='library', libc
+ld=[x for x in N if x.get('soname')=='ld-linux-x86-64.so.2'][0]; assert ld['kind']=='loader', ld
+assert by['/opt/rp/libfoo.so']['kind']=='library'" >"$T/out"
+ok $? "node kinds: PIE and static executables, libc.so.6 a library though runnable, the loader" "$T/out"
+q "x=by['/opt/app/bin/rpath-app']; assert x['aliases']==['/opt/app/bin/rpath-app-hardlink'], x
+assert '/opt/app/bin/rpath-app-hardlink' not in by" >"$T/out"
+ok $? "hardlinked paths are one node with aliases" "$T/out"
+q "m=by['libnothere.so']; assert m['kind']=='missing'
+assert any(e['to']==m['id'] and N[e['from']]['path']=='/opt/app/bin/missing-app' and e['via'] is None for e in g['edges'])
+assert any('libnothere.so: not found' in p for p in g['problems']), g['problems']" >"$T/out"
+grep -q "warning: .*missing-app: libnothere.so: not found" "$T/warn" || echo "no warning on stderr" >>"$T/out"
+[[ ! -s "$T/out" ]]
+ok $? "an unresolved library is a missing node, a problem and a warning" "$T/out"
+q "x=by['/opt/app/bin/truncated']; assert x['kind']=='other' and 'error' in x, x
+assert any('truncated' in p and 'malformed' in p for p in g['problems'])" >"$T/out"
+ok $? "a truncated ELF file is kept as a node with its error, not a failure" "$T/out"
+q "e=[e for e in g['edges'] if N[e['from']]['path']=='/opt/rp/libfoo.so' and N[e['to']]['path']=='/opt/rp/libbar.so']
+assert e and e[0]['via']=='rpath', e" >"$T/out"
+ok $? "a library's edge carries how the loader found it (RPATH inherited from the program)" "$T/out"
+
+"$DG" graph --json --from /bin/ls "dir:$R" >"$T/ls.json" 2>"$T/err"
+chroot "$R" /usr/bin/env LD_TRACE_LOADED_OBJECTS=1 /lib64/ld-linux-x86-64.so.2 /bin/ls | grep -c '=>\|^\s*/' >"$T/cnt"
+python3 -c "
+import json; g=json.load(open('$T/ls.json')); N=g['nodes']
+assert N[0]['path']=='/bin/ls' and N[0]['root'], N[0]
+assert all(x['kind'] in ('library','loader') for x in N[1:]), N
+assert len(N)-1==int(open('$T/cnt').read()), (len(N), open('$T/cnt').read())" >"$T/out" 2>&1
+ok $? "--from /bin/ls gives ls and exactly the objects the loader loads for it" "$T/out"
+
+"$DG" graph --format dot --group dir "dir:$R" >"$T/g.dot" 2>/dev/null
+nbin=$(python3 -c "import json; g=json.load(open('$T/g.json')); print(sum(1 for x in g['nodes'] if x['kind']=='executable' and x['path'].rsplit('/',1)[0]=='/bin'))")
+grep -q "label=\"/bin/\* ($nbin executables)\"" "$T/g.dot" && ! grep -q 'label="/bin/ls"' "$T/g.dot" && ((nbin > 20))
+ok $? "--group dir collapses the $nbin executables of /bin into one node" "$T/g.dot"
+"$DG" graph --format dot --exclude '*/gconv/*' --exclude '/bin/*' "dir:$R" >"$T/x.dot" 2>/dev/null
+! grep -q 'gconv\|"/bin/' "$T/x.dot" && grep -q '/opt/app/bin/rpath-app' "$T/x.dot"
+ok $? "--exclude removes matching files and their edges" "$T/x.dot"
+for f in g.dot x.dot; do
+	dot -Tsvg "$T/$f" >"$T/$f.svg" 2>"$T/err" || break
+done
+ok $? "Graphviz accepts the DOT output" "$T/err"
+grep -q 'fillcolor="#6fa8dc"' "$T/g.dot" && grep -q 'libc.so.6", fillcolor="white"' "$T/g.dot" &&
+	grep -q 'peripheries=2' "$T/g.dot" && grep -q 'style="filled,dashed"' "$T/g.dot"
+ok $? "DOT colours: executables blue, libraries white, loader double, missing dashed" "$T/g.dot"
+
+python3 "$here/../tools/mkimg.py" --format docker25 --out "$T/img.tar" --entrypoint '["/opt/app/run.sh"]' \
+	--env PATH=/usr/local/bin:/usr/bin:/bin "$R" >/dev/null 2>"$T/err"
+"$DG" graph --json --entrypoint "$T/img.tar" >"$T/e.json" 2>"$T/err"
+python3 -c "
+import json; g=json.load(open('$T/e.json')); N=g['nodes']
+roots=sorted(x['path'] for x in N if x.get('root'))
+assert roots==['/bin/dash','/usr/bin/env'], roots
+assert all(x['kind']!='executable' or x.get('root') for x in N), N" >"$T/out" 2>&1
+ok $? "--entrypoint follows '#!/usr/bin/env sh' to env and dash through the image PATH" "$T/out"
+python3 "$here/../tools/mkimg.py" --format docker25 --out "$T/img2.tar" --cmd '["nosuchprog"]' "$R" >/dev/null 2>&1
+"$DG" graph --entrypoint "$T/img2.tar" >/dev/null 2>"$T/err"
+[[ $? -eq 3 ]] && grep -q 'nosuchprog: not found in PATH' "$T/err" && [[ $(wc -l <"$T/err") -eq 1 ]]
+ok $? "an entrypoint that is not in the image: one line, exit 3" "$T/err"
+"$DG" graph --format svg "dir:$R" >/dev/null 2>"$T/err"
+[[ $? -eq 2 ]]
+ok $? "a bad --format is a usage error (exit 2)" "$T/err"
+"$DG" graph --from /etc/hostname "dir:$R" >/dev/null 2>"$T/err"
+[[ $? -eq 3 ]] && grep -q 'not an ELF file' "$T/err"
+ok $? "--from a file that is not ELF: exit 3" "$T/err"
+echo "1..$n"
+((failed == 0))
