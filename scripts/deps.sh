@@ -7,7 +7,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev python3)
 case "${1:-}" in
---test) pkgs+=(zstd podman runc conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz) ;;
+--test) pkgs+=(zstd podman runc conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools) ;;
 --bench) pkgs+=(zstd mmdebstrap time dpkg-dev ca-certificates) ;;
 esac
 missing=()

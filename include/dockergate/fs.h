@@ -17,6 +17,7 @@ enum dg_content_kind {
 	DG_CONTENT_ELF,
 	DG_CONTENT_SCRIPT, /* starts with "#!" */
 	DG_CONTENT_LDCACHE, /* the dynamic loader's cache (ld.so.cache) */
+	DG_CONTENT_CONFIG,  /* a small configuration file the analysis reads (etc/ld-musl-ARCH.path) */
 };
 
 struct dg_fs;

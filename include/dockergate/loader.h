@@ -1,5 +1,6 @@
-/* Emulation of the glibc dynamic loader inside the image root: which file each
- * DT_NEEDED name loads, with the real search order, without running anything. */
+/* Emulation of the dynamic loader inside the image root: which file each
+ * DT_NEEDED name loads, with the real search order of glibc's ld.so or, for
+ * programs whose PT_INTERP is ld-musl-*, of musl's, without running anything. */
 #ifndef DOCKERGATE_LOADER_H
 #define DOCKERGATE_LOADER_H
 
@@ -20,7 +21,10 @@ void dg_ldcache_free(struct dg_ldcache *c);
 struct dg_ldobj {
 	char *name;   /* as requested (DT_NEEDED string, PT_INTERP, or the executable's path) */
 	char *path;   /* where the loader found it, NULL when not found */
-	const char *via; /* "exe", "interp", "path", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default" */
+	/* "exe", "interp", "path", "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default";
+	 * musl: "ld-musl path file", and "musl itself" for an entry that lists the loader
+	 * (the same file as the interpreter) under a name it answers itself (libc.so) */
+	const char *via;
 	struct dg_node *node;
 	const struct dg_dyninfo *dyn; /* NULL when not found; owned by the object store */
 	size_t needed_by; /* index of the object that first needed it */
@@ -32,6 +36,7 @@ struct dg_ldset {
 	struct dg_ldobj *objs; /* load order: the executable, its needs breadth-first, the interpreter */
 	size_t n;
 	struct dg_objdb *own_db; /* a private store when the caller gave none */
+	int musl;                /* musl's rules applied (PT_INTERP is ld-musl-*) */
 };
 
 struct dg_ldopts {

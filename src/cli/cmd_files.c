@@ -50,7 +50,10 @@ static int line_cb(struct dg_node *n, void *ud)
 		if (n->type == DG_F_LNK)
 			json_object_set_new(o, "target", json_stringn(n->target, strlen(n->target)));
 		if (n->type == DG_F_REG && n->inode->kind != DG_CONTENT_NONE)
-			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF ? "elf" : "script"));
+			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF      ? "elf"
+								   : n->inode->kind == DG_CONTENT_SCRIPT ? "script"
+								   : n->inode->kind == DG_CONTENT_LDCACHE ? "ld.so.cache"
+													  : "config"));
 		json_array_append_new(c->arr, o);
 	} else {
 		dg_buf_printf(&c->out, "%c %04o %llu ", tchar(n->type), dg_node_mode(n), (unsigned long long)size);

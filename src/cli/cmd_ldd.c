@@ -13,7 +13,10 @@ static const char help[] =
 	"For each executable PATH, lists the objects the dynamic loader would load, in load order,\n"
 	"as `ld.so --list` does:  NAME => PATH  (or 'not found'), the interpreter last. The search\n"
 	"follows glibc: DT_RPATH (without DT_RUNPATH, inherited), LD_LIBRARY_PATH from the image\n"
-	"config, DT_RUNPATH, the image's /etc/ld.so.cache, then the system directories.\n\n"
+	"config, DT_RUNPATH, the image's /etc/ld.so.cache, then the system directories.\n"
+	"Programs whose interpreter is musl's (ld-musl-*) follow musl's rules and list format:\n"
+	"LD_LIBRARY_PATH, DT_RUNPATH or DT_RPATH of the loading chain ($ORIGIN only), then\n"
+	"etc/ld-musl-ARCH.path or /lib:/usr/local/lib:/usr/lib; libc.so and friends are the loader.\n\n"
 	"Options:\n  --why               also say how each object was found\n" CLI_IMAGE_OPTS_HELP;
 
 int cmd_ldd(int argc, char **argv)
@@ -57,8 +60,15 @@ int cmd_ldd(int argc, char **argv)
 		}
 		if (several)
 			printf("%s:\n", argv[i]);
+		/* musl lists itself first, then each object in load order, itself
+		 * again under each name it answers ("libc.so => /lib/ld-musl-...") */
+		for (size_t k = 1; s->musl && k < s->n; k++)
+			if (s->objs[k].via && !strcmp(s->objs[k].via, "interp"))
+				printf("\t%s%s\n", s->objs[k].name, why ? "  [interp]" : "");
 		for (size_t k = 1; k < s->n; k++) {
 			const struct dg_ldobj *o = &s->objs[k];
+			if (o->via && !strcmp(o->via, "interp") && s->musl)
+				continue;
 			if (o->via && !strcmp(o->via, "interp"))
 				printf("\t%s", o->name);
 			else if (o->path)

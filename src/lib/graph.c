@@ -259,6 +259,9 @@ static void add_set(struct builder *b, const struct dg_ldset *s)
 			add_edge(b, gid[0], missing_node(b, x->dyn->interp), DG_GE_INTERP, x->dyn->interp, NULL);
 		} else {
 			add_edge(b, gid[0], gid[r], DG_GE_INTERP, x->dyn->interp, "interp");
+			/* whatever a program names as its interpreter is a loader, also
+			 * musl's, which is its libc and has no SONAME to tell */
+			b->g->nodes[gid[r]].kind = DG_GN_LOADER;
 		}
 	}
 	free(gid);

@@ -12,8 +12,23 @@
 #include "layer.h"
 #include "util.h"
 
-enum dg_content_kind dg_sniff(const unsigned char *p, size_t n)
+/* "etc/ld-musl-ARCH.path" anywhere: musl's library search path file, which
+ * the loader reads relative to its own location. */
+static int is_musl_path_file(const char *path)
 {
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	size_t l = strlen(b);
+	if (strncmp(b, "ld-musl-", 8) || l < 14 || strcmp(b + l - 5, ".path"))
+		return 0;
+	size_t dl = (size_t)(b - path);
+	return (dl == 4 && !strncmp(path, "etc/", 4)) || (dl > 4 && !strncmp(b - 5, "/etc/", 5));
+}
+
+enum dg_content_kind dg_sniff(const char *path, const unsigned char *p, size_t n)
+{
+	if (path && is_musl_path_file(path))
+		return DG_CONTENT_CONFIG;
 	if (n >= 4 && p[0] == 0x7f && p[1] == 'E' && p[2] == 'L' && p[3] == 'F')
 		return DG_CONTENT_ELF;
 	if (n >= 2 && p[0] == '#' && p[1] == '!')
@@ -54,8 +69,8 @@ static int la_fail(struct archive *a, struct tar_ctx *c, const char *what, struc
 }
 
 /* Reads a regular file's data; keeps it when it is an ELF file or a script. */
-static int read_file(struct archive *a, struct tar_ctx *c, struct dg_fs *fs, struct dg_inode *ino,
-		     struct dg_error *err)
+static int read_file(struct archive *a, struct tar_ctx *c, struct dg_fs *fs, const char *path,
+		     struct dg_inode *ino, struct dg_error *err)
 {
 	unsigned char head[65536];
 	size_t hn = 0;
@@ -67,7 +82,7 @@ static int read_file(struct archive *a, struct tar_ctx *c, struct dg_fs *fs, str
 			break;
 		hn += (size_t)r;
 	}
-	ino->kind = dg_sniff(head, hn);
+	ino->kind = dg_sniff(path, head, hn);
 	if (ino->kind == DG_CONTENT_NONE) {
 		if (archive_read_data_skip(a) != ARCHIVE_OK)
 			return la_fail(a, c, "skipping file data", err);
@@ -160,7 +175,7 @@ static int apply_entry(struct archive *a, struct tar_ctx *c, struct dg_fs *fs,
 		struct dg_inode *ino = dg_inode_new();
 		int64_t sz = archive_entry_size(e);
 		ino->size = sz > 0 ? (uint64_t)sz : 0;
-		if (sz > 0 && read_file(a, c, fs, ino, err) < 0) {
+		if (sz > 0 && read_file(a, c, fs, path, ino, err) < 0) {
 			dg_inode_unref(ino);
 			return -1;
 		}

@@ -16,6 +16,7 @@ int dg_layer_apply(struct dg_fs *fs, struct dg_stream *tar, uint32_t layer,
 		   struct dg_layer_stats *st, struct dg_error *err);
 
 /* Classifies a file from its first bytes. */
-enum dg_content_kind dg_sniff(const unsigned char *p, size_t n);
+/* What to keep of a regular file, from its path in the image and first bytes. */
+enum dg_content_kind dg_sniff(const char *path, const unsigned char *p, size_t n);
 
 #endif

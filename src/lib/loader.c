@@ -166,6 +166,24 @@ void dg_ldset_free(struct dg_ldset *s)
 	free(s);
 }
 
+/* The names musl answers with itself: "lib" + one of these + "." + anything
+ * (libc.so, libpthread.so.0, Alpine's libc.musl-x86_64.so.1). Returns the
+ * index of the word, or -1. */
+static const char *const musl_self[] = {"c", "pthread", "rt", "m", "dl", "util", "xnet"};
+#define MUSL_NSELF (sizeof musl_self / sizeof *musl_self)
+
+static int musl_reserved(const char *name)
+{
+	if (strncmp(name, "lib", 3))
+		return -1;
+	for (size_t i = 0; i < MUSL_NSELF; i++) {
+		size_t l = strlen(musl_self[i]);
+		if (!strncmp(name + 3, musl_self[i], l) && name[3 + l] == '.')
+			return (int)i;
+	}
+	return -1;
+}
+
 struct ctx {
 	struct dg_fs *fs;
 	struct dg_objdb *db;
@@ -174,6 +192,11 @@ struct ctx {
 	const struct dg_ldcache *cache;
 	uint16_t machine;
 	int bits;
+	/* musl: its loader is also libc; the system path comes from
+	 * etc/ld-musl-ARCH.path next to the loader, or its built-in default */
+	int musl;
+	char *musl_path;
+	size_t musl_alias[MUSL_NSELF]; /* the entry listing each self name, or SIZE_MAX */
 };
 
 /* $ORIGIN, $LIB, $PLATFORM in a search path element. */
@@ -331,6 +354,119 @@ static void search(struct ctx *c, size_t who, struct dg_ldobj *o)
 		o->via = "default";
 }
 
+/* ---- musl (ldso/dynlink.c: load_library, path_open, fixup_rpath) ---- */
+
+/* Only $ORIGIN and ${ORIGIN} are expanded; other '$' text stays as it is. */
+static char *musl_expand(const char *s, const char *origin)
+{
+	struct dg_buf b = {0};
+	while (*s) {
+		if (!strncmp(s, "$ORIGIN", 7)) {
+			dg_buf_puts(&b, origin);
+			s += 7;
+		} else if (!strncmp(s, "${ORIGIN}", 9)) {
+			dg_buf_puts(&b, origin);
+			s += 9;
+		} else {
+			dg_buf_putc(&b, *s++);
+		}
+	}
+	return b.data ? dg_buf_steal(&b) : dg_xstrdup("");
+}
+
+/* path_open: the first element holding a file named NAME ends the search,
+ * whatever it is (musl does not skip files of another class). Elements are
+ * separated by ':' or newlines. Returns 1 when a file was there. */
+static int musl_path_open(struct ctx *c, const char *list, const char *name, struct dg_ldobj *o)
+{
+	const char *s = list;
+	for (;;) {
+		s += strspn(s, ":\n");
+		size_t l = strcspn(s, ":\n");
+		if (!l)
+			return 0;
+		dg_autofree char *p = dg_xasprintf("%.*s/%s", (int)l, s, name);
+		struct dg_node *n;
+		struct dg_error e = DG_ERROR_INIT;
+		if (dg_fs_resolve(c->fs, p, NULL, 0, &n, &e) == 0) {
+			if (!try_file(c, p, o))
+				o->path = NULL; /* there, but not loadable: the load fails */
+			return 1;
+		}
+		s += l;
+	}
+}
+
+static void musl_search(struct ctx *c, size_t who, struct dg_ldobj *o)
+{
+	const char *name = o->name;
+	if (strchr(name, '/')) {
+		if (try_file(c, name, o))
+			o->via = "path";
+		return;
+	}
+	if (strlen(name) > 255) /* NAME_MAX */
+		return;
+	if (c->o && c->o->ld_library_path && *c->o->ld_library_path &&
+	    musl_path_open(c, c->o->ld_library_path, name, o)) {
+		o->via = o->dyn ? "LD_LIBRARY_PATH" : NULL;
+		return;
+	}
+	/* DT_RUNPATH, else DT_RPATH, of the requester and then of each object up
+	 * the chain that loaded it */
+	for (size_t k = who;; k = c->set->objs[k].needed_by) {
+		const struct dg_ldobj *l = &c->set->objs[k];
+		const char *rp = l->dyn ? (l->dyn->runpath ? l->dyn->runpath : l->dyn->rpath) : NULL;
+		if (rp) {
+			dg_autofree char *org = origin_of(l->path);
+			dg_autofree char *x = musl_expand(rp, org);
+			if (musl_path_open(c, x, name, o)) {
+				o->via = o->dyn ? (l->dyn->runpath ? "runpath" : "rpath") : NULL;
+				return;
+			}
+		}
+		if (k == 0 || c->set->objs[k].needed_by == k)
+			break;
+	}
+	if (musl_path_open(c, c->musl_path ? c->musl_path : "/lib:/usr/local/lib:/usr/lib", name, o))
+		o->via = o->dyn ? (c->musl_path ? "ld-musl path file" : "default") : NULL;
+}
+
+/* Reads PREFIX/etc/ld-musl-ARCH.path, PREFIX being the directory two levels
+ * above the loader's path as given in PT_INTERP ("" for /lib/ld-musl-*). */
+static void musl_read_path_file(struct ctx *c, const char *interp)
+{
+	const char *b = strrchr(interp, '/');
+	const char *arch = b ? b + 1 + 8 : NULL; /* after "ld-musl-" */
+	const char *dot = arch ? strstr(arch, ".so") : NULL;
+	if (!dot || interp[0] != '/')
+		return;
+	const char *t = interp, *z = interp;
+	for (const char *q = interp; *q; q++)
+		if (*q == '/')
+			z = t, t = q;
+	dg_autofree char *file =
+		dg_xasprintf("%.*s/etc/ld-musl-%.*s.path", (int)(z - interp), interp, (int)(dot - arch), arch);
+	struct dg_node *n;
+	struct dg_error e = DG_ERROR_INIT;
+	const unsigned char *p;
+	size_t len;
+	if (dg_fs_resolve(c->fs, file, NULL, 0, &n, &e) < 0)
+		return; /* ENOENT: the built-in default */
+	if (n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_CONFIG ||
+	    dg_fs_content(c->fs, n, &p, &len, &e) < 0) {
+		c->musl_path = dg_xstrdup(""); /* there but unreadable: an empty path, as musl */
+		return;
+	}
+	c->musl_path = dg_xstrndup((const char *)p, len);
+}
+
+static int is_musl_interp(const char *interp)
+{
+	const char *b = strrchr(interp, '/');
+	return !strncmp(b ? b + 1 : interp, "ld-musl-", 8);
+}
+
 const char *dg_ld_library_path(const struct dg_strv *env)
 {
 	const char *v = NULL;
@@ -344,13 +480,15 @@ const char *dg_ld_library_path(const struct dg_strv *env)
  * were mapped (missing ones too, as trace mode fakes them), and the loader
  * right after its predecessor in the search list, which has no missing ones.
  * Indices kept in needed_by and deps follow the objects. */
-static void final_order(struct dg_ldset *set, size_t rtld, size_t rtld_after)
+static void final_order(struct dg_ldset *set, size_t rtld, size_t rtld_after, int musl)
 {
 	size_t cnt = set->n, k = 0, pred = SIZE_MAX;
 	size_t lim = rtld_after == SIZE_MAX ? cnt : rtld_after;
-	for (size_t i = 0; i < lim; i++)
+	for (size_t i = 0; i < lim && !musl; i++) /* musl lists itself first */
 		if (i != rtld && set->objs[i].dyn)
 			pred = i;
+	if (musl)
+		pred = 0;
 	size_t *order = dg_xcalloc(cnt, sizeof *order), *pos = dg_xcalloc(cnt, sizeof *pos);
 	for (size_t i = 0; i < cnt; i++) {
 		if (i == rtld)
@@ -404,7 +542,14 @@ int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *opt
 	c.set->objs[x].via = "exe";
 	c.machine = ed->machine;
 	c.bits = ed->bits;
-	c.cache = dg_objdb_ldcache(c.db);
+	for (size_t k = 0; k < MUSL_NSELF; k++)
+		c.musl_alias[k] = SIZE_MAX;
+	c.musl = ed->interp && is_musl_interp(ed->interp);
+	c.set->musl = c.musl;
+	if (c.musl)
+		musl_read_path_file(&c, ed->interp);
+	else
+		c.cache = dg_objdb_ldcache(c.db);
 	/* the interpreter is loaded before anything else is searched */
 	size_t rtld = SIZE_MAX;
 	if (ed->interp) {
@@ -421,36 +566,51 @@ int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *opt
 		const struct dg_strv *needed = &c.set->objs[i].dyn->needed; /* owned by the store: stable */
 		size_t *deps = dg_xcalloc(needed->n ? needed->n : 1, sizeof *deps);
 		for (size_t k = 0; k < needed->n; k++) {
-			size_t have = find_loaded(&c, needed->v[k]);
+			const char *nm = needed->v[k];
+			int self = c.musl && rtld != SIZE_MAX && c.set->objs[rtld].dyn ? musl_reserved(nm) : -1;
+			size_t have = self >= 0 ? c.musl_alias[self] : find_loaded(&c, nm);
+			if (self >= 0 && have == SIZE_MAX) {
+				/* musl lists itself once per name kind, where first needed */
+				have = c.musl_alias[self] = add(&c, nm, i);
+				struct dg_ldobj *a = &c.set->objs[have], *l = &c.set->objs[rtld];
+				a->path = dg_xstrdup(l->name);
+				a->node = l->node;
+				a->dyn = l->dyn;
+				a->via = "musl itself";
+				a->ndeps = 0;
+			} else if (have == SIZE_MAX) {
+				size_t j = add(&c, nm, i);
+				struct dg_ldobj o = c.set->objs[j];
+				if (c.musl)
+					musl_search(&c, i, &o);
+				else
+					search(&c, i, &o);
+				c.set->objs[j] = o;
+				have = j;
+				if (o.dyn) { /* the same file under another name is the same object */
+					for (size_t m = 0; m < j; m++)
+						if (c.set->objs[m].node == o.node && c.set->objs[m].dyn) {
+							free(c.set->objs[j].name);
+							free(c.set->objs[j].path);
+							c.set->n--;
+							have = m;
+							break;
+						}
+				}
+			}
 			if (have == rtld && rtld_after == SIZE_MAX)
 				rtld_after = c.set->n; /* the loader joins the list where first needed */
-			if (have != SIZE_MAX) {
-				deps[k] = have;
-				continue;
-			}
-			size_t j = add(&c, needed->v[k], i);
-			struct dg_ldobj o = c.set->objs[j];
-			search(&c, i, &o);
-			c.set->objs[j] = o;
-			deps[k] = j;
-			if (o.dyn) { /* the same file under another name is the same object */
-				for (size_t m = 0; m < j; m++)
-					if (c.set->objs[m].node == o.node && c.set->objs[m].dyn) {
-						free(c.set->objs[j].name);
-						free(c.set->objs[j].path);
-						c.set->n--;
-						deps[k] = m;
-						break;
-					}
-			}
+			deps[k] = have;
 		}
 		c.set->objs[i].deps = deps;
 		c.set->objs[i].ndeps = needed->n;
 	}
-	final_order(c.set, rtld, rtld_after);
+	final_order(c.set, rtld, rtld_after, c.musl);
+	free(c.musl_path);
 	*out = c.set;
 	return 0;
 fail:
+	free(c.musl_path);
 	dg_ldset_free(c.set);
 	return -1;
 }

@@ -30,13 +30,13 @@ struct walk {
 	uint64_t entries;
 };
 
-static int keep_file(struct walk *w, int fd, struct dg_inode *ino, struct dg_error *err)
+static int keep_file(struct walk *w, int fd, const char *path, struct dg_inode *ino, struct dg_error *err)
 {
 	unsigned char buf[65536];
 	ssize_t r = read(fd, buf, sizeof buf);
 	if (r < 0)
 		return dg_err_sys(err, DG_E_INPUT, errno, "read");
-	ino->kind = dg_sniff(buf, (size_t)r);
+	ino->kind = dg_sniff(path, buf, (size_t)r);
 	if (ino->kind == DG_CONTENT_NONE)
 		return 0;
 	struct dg_blobw bw;
@@ -131,7 +131,7 @@ static int walk_dir(struct walk *w, int dfd, const char *rel, unsigned depth, st
 					rc = dg_err_sys(err, DG_E_INPUT, errno, "%s", path);
 					break;
 				}
-				rc = keep_file(w, fd, ino, err);
+				rc = keep_file(w, fd, path, ino, err);
 				close(fd);
 				if (rc) {
 					dg_inode_unref(ino);
