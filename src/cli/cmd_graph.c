@@ -26,7 +26,9 @@ static const char help[] =
 	"  --from PATH         only what PATH loads (repeatable; executables or libraries)\n"
 	"  --entrypoint        only what the image's Entrypoint/Cmd loads (with #! interpreters)\n"
 	"  --group dir         one node per directory of executables (\"/usr/bin/* (212)\")\n"
-	"  --exclude GLOB      leave out files whose path matches GLOB (fnmatch, repeatable)\n" CLI_IMAGE_OPTS_HELP;
+	"  --exclude GLOB      leave out files whose path matches GLOB (fnmatch, repeatable)\n"
+	"  --full-paths        DOT labels show whole paths (default: file names, whole paths\n"
+	"                      where two shown files share a name; tooltips always have paths)\n" CLI_IMAGE_OPTS_HELP;
 
 struct vnode {
 	size_t first; /* graph node it stands for (the first member of a group) */
@@ -140,7 +142,23 @@ static void dot_str(FILE *f, const char *s)
 	dg_buf_free(&b);
 }
 
-static void print_dot(const struct view *w, const char *title)
+/* The name shown for a file: its basename, unless another shown file has
+ * the same one (then the whole path); --full-paths always shows paths. */
+static const char *short_name(const struct view *w, const char *path, int full)
+{
+	const char *b = strrchr(path, '/');
+	if (full || !b || !b[1])
+		return path;
+	b++;
+	for (size_t i = 0; i < w->n; i++) {
+		const char *o = w->g->nodes[w->v[i].first].path, *ob = strrchr(o, '/');
+		if (!w->v[i].label && o != path && !strcmp(ob ? ob + 1 : o, b))
+			return path;
+	}
+	return b;
+}
+
+static void print_dot(const struct view *w, const char *title, int full)
 {
 	printf("digraph dockergate {\n\tgraph [rankdir=LR, fontname=\"Helvetica\", label=");
 	dot_str(stdout, title);
@@ -156,12 +174,14 @@ static void print_dot(const struct view *w, const char *title)
 		else if (gn->kind == DG_GN_MISSING)
 			label = dg_xasprintf("%s (not found)", gn->path);
 		else if (gn->dyn && gn->dyn->cls.type == DG_ELF_STATIC)
-			label = dg_xasprintf("%s (static)", gn->path);
+			label = dg_xasprintf("%s (static)", short_name(w, gn->path, full));
 		else if (gn->dyn && gn->dyn->cls.type == DG_ELF_STATIC_PIE)
-			label = dg_xasprintf("%s (static-pie)", gn->path);
+			label = dg_xasprintf("%s (static-pie)", short_name(w, gn->path, full));
 		else
-			label = dg_xstrdup(gn->path);
+			label = dg_xstrdup(short_name(w, gn->path, full));
 		dot_str(stdout, label);
+		printf(", tooltip=");
+		dot_str(stdout, v->label ? v->label : gn->path);
 		switch (gn->kind) {
 		case DG_GN_EXECUTABLE: printf(", fillcolor=\"#6fa8dc\""); break;
 		case DG_GN_LIBRARY: printf(", fillcolor=\"white\""); break;
@@ -281,19 +301,20 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 
 int cmd_graph(int argc, char **argv)
 {
-	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE };
+	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE, OPT_FULL };
 	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
 					   {"format", required_argument, NULL, OPT_FORMAT},
 					   {"from", required_argument, NULL, OPT_FROM},
 					   {"entrypoint", no_argument, NULL, OPT_ENTRY},
 					   {"group", required_argument, NULL, OPT_GROUP},
 					   {"exclude", required_argument, NULL, OPT_EXCLUDE},
+					   {"full-paths", no_argument, NULL, OPT_FULL},
 					   {0, 0, 0, 0}};
 	struct cli_image_args a;
 	cli_image_args_init(&a);
 	struct dg_graph_opts go = {0};
 	struct dg_strv exclude = {0};
-	int c, json = 0, entry = 0, group = 0, rc = 0;
+	int c, json = 0, entry = 0, group = 0, full = 0, rc = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP: fputs(help, stdout); goto out;
@@ -314,6 +335,7 @@ int cmd_graph(int argc, char **argv)
 			group = 1;
 			continue;
 		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
+		case OPT_FULL: full = 1; continue;
 		}
 		int r = cli_image_opt(&a, c, optarg);
 		if (r < 0) {
@@ -352,7 +374,7 @@ int cmd_graph(int argc, char **argv)
 		if (json)
 			print_json(&w, g, info);
 		else
-			print_dot(&w, info->source);
+			print_dot(&w, info->source, full);
 		free_view(&w);
 		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
 		for (size_t i = 0; i < shown; i++)
