@@ -3,6 +3,7 @@
 #define DG_CLI_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "dockergate/error.h"
@@ -57,6 +58,9 @@ int cmd_resolve(int argc, char **argv);
 int cmd_elf(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+
+/* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
+json_t *cli_json_str(const char *s);
 
 extern const char *cli_prog;
 

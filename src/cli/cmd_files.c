@@ -43,12 +43,12 @@ static int line_cb(struct dg_node *n, void *ud)
 	if (c->arr) {
 		json_t *o = json_object();
 		char t[2] = {tchar(n->type), 0};
-		json_object_set_new(o, "path", json_stringn(p, strlen(p)));
+		json_object_set_new(o, "path", cli_json_str(p));
 		json_object_set_new(o, "type", json_string(t));
 		json_object_set_new(o, "mode", json_integer(dg_node_mode(n)));
 		json_object_set_new(o, "size", json_integer((json_int_t)size));
 		if (n->type == DG_F_LNK)
-			json_object_set_new(o, "target", json_stringn(n->target, strlen(n->target)));
+			json_object_set_new(o, "target", cli_json_str(n->target));
 		if (n->type == DG_F_REG && n->inode->kind != DG_CONTENT_NONE)
 			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF      ? "elf"
 								   : n->inode->kind == DG_CONTENT_SCRIPT ? "script"

@@ -202,19 +202,6 @@ static void print_dot(const struct view *w, const char *title, int full)
 	printf("}\n");
 }
 
-static json_t *jpath(const char *s)
-{
-	json_t *j = json_stringn(s, strlen(s));
-	if (j)
-		return j;
-	struct dg_buf b = {0}; /* not UTF-8: shown escaped, as in the text output */
-	dg_buf_put_escaped(&b, s);
-	char *e = dg_buf_steal(&b);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 static json_t *node_json(const struct view *w, size_t i)
 {
 	const struct vnode *v = &w->v[i];
@@ -223,20 +210,20 @@ static json_t *node_json(const struct view *w, size_t i)
 	json_object_set_new(o, "id", json_integer((json_int_t)i));
 	if (v->label) {
 		json_object_set_new(o, "kind", json_string("group"));
-		json_object_set_new(o, "path", jpath(v->label));
+		json_object_set_new(o, "path", cli_json_str(v->label));
 		json_t *m = json_array();
 		for (size_t k = 0; k < w->g->n; k++)
 			if (w->vid[k] == i)
-				json_array_append_new(m, jpath(w->g->nodes[k].path));
+				json_array_append_new(m, cli_json_str(w->g->nodes[k].path));
 		json_object_set_new(o, "members", m);
 		return o;
 	}
 	json_object_set_new(o, "kind", json_string(dg_gnode_kind_name(gn->kind)));
-	json_object_set_new(o, "path", jpath(gn->path));
+	json_object_set_new(o, "path", cli_json_str(gn->path));
 	if (gn->aliases.n) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < gn->aliases.n; k++)
-			json_array_append_new(a, jpath(gn->aliases.v[k]));
+			json_array_append_new(a, cli_json_str(gn->aliases.v[k]));
 		json_object_set_new(o, "aliases", a);
 	}
 	const struct dg_dyninfo *d = gn->dyn;
@@ -246,16 +233,16 @@ static json_t *node_json(const struct view *w, size_t i)
 		free(dg);
 	}
 	if (d && d->error)
-		json_object_set_new(o, "error", jpath(d->error));
+		json_object_set_new(o, "error", cli_json_str(d->error));
 	else if (d) {
 		char mb[32];
 		json_object_set_new(o, "type", json_string(dg_elf_type_name(d->cls.type)));
 		json_object_set_new(o, "machine", json_string(dg_elf_machine_name(d->machine, mb, sizeof mb)));
 		json_object_set_new(o, "bits", json_integer(d->bits));
 		if (d->soname)
-			json_object_set_new(o, "soname", jpath(d->soname));
+			json_object_set_new(o, "soname", cli_json_str(d->soname));
 		if (d->interp)
-			json_object_set_new(o, "interp", jpath(d->interp));
+			json_object_set_new(o, "interp", cli_json_str(d->interp));
 		if (d->is_go || d->is_rust)
 			json_object_set_new(o, "language", json_string(d->is_go ? "go" : "rust"));
 	}
@@ -268,7 +255,7 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 {
 	json_t *top = json_object();
 	json_t *img = json_object();
-	json_object_set_new(img, "source", jpath(info->source));
+	json_object_set_new(img, "source", cli_json_str(info->source));
 	if (info->config_digest)
 		json_object_set_new(img, "id", json_string(info->config_digest));
 	json_object_set_new(top, "image", img);
@@ -282,7 +269,7 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 		json_object_set_new(o, "to", json_integer((json_int_t)w->eto[i]));
 		json_object_set_new(o, "kind", json_string(e->kind == DG_GE_INTERP ? "interp" : "needed"));
 		if (w->ecount[i] == 1) {
-			json_object_set_new(o, "name", jpath(e->name));
+			json_object_set_new(o, "name", cli_json_str(e->name));
 			json_object_set_new(o, "via", e->via ? json_string(e->via) : json_null());
 		} else {
 			json_object_set_new(o, "count", json_integer((json_int_t)w->ecount[i]));
@@ -290,7 +277,7 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 		json_array_append_new(edges, o);
 	}
 	for (size_t i = 0; i < g->problems.n; i++)
-		json_array_append_new(probs, jpath(g->problems.v[i]));
+		json_array_append_new(probs, cli_json_str(g->problems.v[i]));
 	json_object_set_new(top, "nodes", nodes);
 	json_object_set_new(top, "edges", edges);
 	json_object_set_new(top, "problems", probs);

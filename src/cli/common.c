@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "util.h"
 
 void cli_image_args_init(struct cli_image_args *a)
 {
@@ -70,4 +71,17 @@ int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image *
 	}
 	*out = img;
 	return 0;
+}
+
+json_t *cli_json_str(const char *s)
+{
+	json_t *j = json_stringn(s, strlen(s));
+	if (j)
+		return j;
+	struct dg_buf b = {0}; /* not UTF-8: shown escaped, as in the text output */
+	dg_buf_put_escaped(&b, s);
+	char *e = dg_buf_steal(&b);
+	j = json_string(e);
+	free(e);
+	return j;
 }

@@ -37,6 +37,7 @@ ok $? "compiling the test programs" "$T/err"
 ln "$R/opt/app/bin/rpath-app" "$R/opt/app/bin/rpath-app-hardlink"
 head -c 300 "$R/bin/ls" >"$R/opt/app/bin/truncated" && chmod 755 "$R/opt/app/bin/truncated"
 printf '#!/usr/bin/env sh\necho hi\n' >"$R/opt/app/run.sh" && chmod 755 "$R/opt/app/run.sh"
+cp "$R/opt/app/bin/rpath-app" "$R/opt/app/bin/bad$(printf '\xff')name"
 ldconfig -r "$R"
 
 "$DG" graph --format json "dir:$R" >"$T/g.json" 2>"$T/warn"
@@ -65,6 +66,8 @@ ok $? "an unresolved library is a missing node, a problem and a warning" "$T/out
 q "x=by['/opt/app/bin/truncated']; assert x['kind']=='other' and 'error' in x, x
 assert any('truncated' in p and 'malformed' in p for p in g['problems'])" >"$T/out"
 ok $? "a truncated ELF file is kept as a node with its error, not a failure" "$T/out"
+q "assert by['/opt/app/bin/bad\\\\xffname']['kind']=='executable'" >"$T/out"
+ok $? "a file name that is not UTF-8 is escaped in JSON, not dropped" "$T/out"
 q "e=[e for e in g['edges'] if N[e['from']]['path']=='/opt/rp/libfoo.so' and N[e['to']]['path']=='/opt/rp/libbar.so']
 assert e and e[0]['via']=='rpath', e" >"$T/out"
 ok $? "a library's edge carries how the loader found it (RPATH inherited from the program)" "$T/out"

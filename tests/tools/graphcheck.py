@@ -15,6 +15,13 @@ for e in g["edges"]:
     adj[e["from"]].append(e["to"])
 
 
+def raw(path):
+    """A path as bytes: JSON strings of non-UTF-8 names carry \\xHH escapes."""
+    if "\\x" not in path:
+        return path.encode()
+    return re.sub(rb"\\x([0-9a-f]{2})", lambda m: bytes([int(m.group(1), 16)]), path.encode())
+
+
 def identities(paths):
     """(dev, ino) of each path resolved inside ROOT, in a chrooted child."""
     r, w = os.pipe()
@@ -26,7 +33,7 @@ def identities(paths):
         out = []
         for p in paths:
             try:
-                st = os.stat(p)
+                st = os.stat(raw(p))
                 out.append([st.st_dev, st.st_ino])
             except OSError:
                 out.append(None)
@@ -51,8 +58,8 @@ for n in nodes:
     if n["kind"] != "executable" or "interp" not in n:
         continue
     out = subprocess.run(["chroot", root, "/usr/bin/env", "LD_TRACE_LOADED_OBJECTS=1",
-                          "/lib64/ld-linux-x86-64.so.2", n["path"]],
-                         capture_output=True, text=True).stdout
+                          "/lib64/ld-linux-x86-64.so.2", raw(n["path"])],
+                         capture_output=True).stdout.decode(errors="replace")
     want_paths, missing = [], set()
     for line in out.splitlines():
         line = line.strip()
