@@ -352,6 +352,21 @@ static enum dg_reloc_kind reloc_kind(uint16_t machine, uint32_t t)
 	return DG_REL_OTHER;
 }
 
+/* The highest symbol index a relocation table names (0 when none or out of bounds). */
+static uint64_t max_reloc_sym(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela)
+{
+	size_t esz = r->b64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+	uint64_t off, max = 0;
+	if (!addr || !sz || sz % esz || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0)
+		return 0;
+	for (uint64_t i = 0; i < sz / esz; i++) {
+		uint64_t sym = r->b64 ? u(r, off + i * esz + 8, 8) >> 32 : u(r, off + i * esz + 4, 4) >> 8;
+		if (sym > max)
+			max = sym;
+	}
+	return max;
+}
+
 static int read_relocs(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela, int plt)
 {
 	if (!addr || !sz)
@@ -732,10 +747,11 @@ static void parse_eh_frame(struct dg_elf *e, struct rd *r, const struct eh_hdr_i
 		b.data = g ? g->addr : pltgot, b.have_data = 1;
 	struct eh_cie *cies = NULL;
 	size_t ncies = 0, cap_cies = 0, cap_fdes = 0;
-	uint64_t end = off + size, p = off, hdr_end = 0;
+	uint64_t end = off + size, p = off, at = off, hdr_end = 0;
 	const char *why = NULL;
 	while (p < end && !why) {
-		uint64_t at = p, len, id, idw = 4;
+		uint64_t len, id, idw = 4;
+		at = p;
 		if (4 > end - p) {
 			why = "truncated length";
 			break;
@@ -832,8 +848,8 @@ static void parse_eh_frame(struct dg_elf *e, struct rd *r, const struct eh_hdr_i
 	}
 	/* Without section headers the walk may run past .eh_frame when the linker wrote no
 	 * terminator: what fails after the last FDE the search table names is not counted. */
-	if (why && !(!by_section && hdr_end && p >= hdr_end))
-		eh_fail(e, p - off, why);
+	if (why && !(!by_section && hdr_end && at >= hdr_end))
+		eh_fail(e, at - off, why);
 	free(cies);
 	if (e->nfdes) {
 		qsort(e->fdes, e->nfdes, sizeof *e->fdes, cmp_fde);
@@ -1027,8 +1043,18 @@ static int parse(struct dg_elf *e, struct rd *r)
 				have = 1;
 			}
 		}
-		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0)
+		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0) {
+			/* DT_GNU_HASH only counts the symbols it hashes: undefined ones may lie
+			 * past them (a program that exports nothing), so relocations extend it */
 			have = 1;
+			uint64_t m = max_reloc_sym(e, r, t[DT_RELA], t[DT_RELASZ], 1);
+			uint64_t m2 = max_reloc_sym(e, r, t[DT_REL], t[DT_RELSZ], 0);
+			uint64_t m3 = max_reloc_sym(e, r, t[DT_JMPREL], t[DT_PLTRELSZ], pltrel != DT_REL);
+			m = m2 > m ? m2 : m;
+			m = m3 > m ? m3 : m;
+			if (m >= count && m < MAX_SYMS)
+				count = m + 1;
+		}
 		if (symtab && have && count) {
 			uint64_t so;
 			if (dg_elf_vaddr_to_off(e, symtab, count * (r->b64 ? 24 : 16), &so) < 0)
