@@ -44,6 +44,11 @@ struct dg_elf_reloc {
 	enum dg_reloc_kind kind;
 };
 
+/* One FDE of .eh_frame: the code range [start, start + size) it describes. */
+struct dg_elf_fde {
+	uint64_t start, size;
+};
+
 struct dg_elf_verneed {
 	const char *file;
 	struct dg_strv names; /* versions needed from FILE (pointers are copies) */
@@ -80,9 +85,23 @@ struct dg_elf {
 	/* notes */
 	char build_id[129];
 	char *go_build_id;
-	/* function starts from .eh_frame_hdr's search table (sorted, unique) */
+	/* Function starts. fdes: every FDE of .eh_frame (found by section name, or through
+	 * .eh_frame_hdr's eh_frame_ptr when section headers are stripped), sorted by start then
+	 * size, unique. eh_hdr_starts: the initial locations of .eh_frame_hdr's binary-search table
+	 * (sorted, unique). fde_starts: the union of both (sorted, unique). fde_disagreements: starts
+	 * that only one of the two tables has, when the file has both. fde_indirect: FDEs whose
+	 * pc_begin is DW_EH_PE_indirect (not followed, not in fdes). A malformed .eh_frame does not
+	 * fail the parse: eh_frame_error says why and where its walk stopped (the FDEs before it
+	 * are kept). Relocatable objects (ET_REL) are not read: their FDEs need relocation. */
+	struct dg_elf_fde *fdes;
+	size_t nfdes;
+	uint64_t *eh_hdr_starts;
+	size_t neh_hdr_starts;
 	uint64_t *fde_starts;
 	size_t nfde_starts;
+	size_t fde_disagreements, fde_indirect;
+	int has_eh_frame, has_eh_frame_hdr;
+	char *eh_frame_error;
 	int is_go, is_rust, is_loader;
 };
 

@@ -12,9 +12,10 @@ static const char help[] =
 	"usage: dockergate elf IMAGE PATH [OPTIONS]\n\n"
 	"Resolves PATH inside IMAGE and prints its ELF model: class, type, machine, interpreter,\n"
 	"DT_NEEDED, SONAME, RPATH/RUNPATH, flags, init/fini arrays, dynamic symbols with versions,\n"
-	"version definitions and needs, relocations by kind, build IDs, .eh_frame_hdr function\n"
-	"starts and language hints. Malformed files are refused with the reason (exit 4).\n\n"
-	"Options:\n" CLI_IMAGE_OPTS_HELP;
+	"version definitions and needs, relocations by kind, build IDs, function starts (counts from\n"
+	".eh_frame FDEs, the .eh_frame_hdr table and their union; eh_frame_error when .eh_frame is\n"
+	"malformed) and language hints. Malformed files are refused with the reason (exit 4).\n\n"
+	"Options:\n  --fdes              also list every FDE as \"START..END\" (fde_ranges)\n" CLI_IMAGE_OPTS_HELP;
 
 static json_t *jstr(const char *s) { return s ? json_string(s) : json_null(); }
 
@@ -29,7 +30,7 @@ static json_t *addrs(const uint64_t *v, size_t n)
 	return a;
 }
 
-static json_t *model(const struct dg_elf *e)
+static json_t *model(const struct dg_elf *e, int fdes)
 {
 	char buf[32];
 	json_t *o = json_object();
@@ -98,6 +99,21 @@ static json_t *model(const struct dg_elf *e)
 	json_object_set_new(o, "build_id", e->build_id[0] ? json_string(e->build_id) : json_null());
 	json_object_set_new(o, "go_build_id", jstr(e->go_build_id));
 	json_object_set_new(o, "fde_starts", json_integer((json_int_t)e->nfde_starts));
+	json_object_set_new(o, "fdes", json_integer((json_int_t)e->nfdes));
+	json_object_set_new(o, "eh_frame_hdr_table", json_integer((json_int_t)e->neh_hdr_starts));
+	json_object_set_new(o, "fde_disagreements", json_integer((json_int_t)e->fde_disagreements));
+	json_object_set_new(o, "fde_indirect", json_integer((json_int_t)e->fde_indirect));
+	json_object_set_new(o, "eh_frame_error", jstr(e->eh_frame_error));
+	if (fdes) {
+		json_t *fr = json_array();
+		for (size_t i = 0; i < e->nfdes; i++) {
+			char b[48];
+			snprintf(b, sizeof b, "0x%llx..0x%llx", (unsigned long long)e->fdes[i].start,
+				 (unsigned long long)(e->fdes[i].start + e->fdes[i].size));
+			json_array_append_new(fr, json_string(b));
+		}
+		json_object_set_new(o, "fde_ranges", fr);
+	}
 	json_t *h = json_array();
 	if (e->is_go)
 		json_array_append_new(h, json_string("go"));
@@ -109,14 +125,19 @@ static json_t *model(const struct dg_elf *e)
 
 int cmd_elf(int argc, char **argv)
 {
-	static const struct option lo[] = {CLI_IMAGE_LONGOPTS, {0, 0, 0, 0}};
+	enum { OPT_FDES = OPT_FIRST_CMD_OPT };
+	static const struct option lo[] = {CLI_IMAGE_LONGOPTS, {"fdes", no_argument, NULL, OPT_FDES}, {0, 0, 0, 0}};
 	struct cli_image_args a;
 	cli_image_args_init(&a);
-	int c;
+	int c, fdes = 0;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(help, stdout);
 			return 0;
+		}
+		if (c == OPT_FDES) {
+			fdes = 1;
+			continue;
 		}
 		int r = cli_image_opt(&a, c, optarg);
 		if (r < 0)
@@ -152,7 +173,7 @@ int cmd_elf(int argc, char **argv)
 			rc = cli_fail(&err);
 			break;
 		}
-		json_object_set_new(all, argv[i], model(e));
+		json_object_set_new(all, argv[i], model(e, fdes));
 		dg_elf_free(e);
 	}
 	if (!rc) {

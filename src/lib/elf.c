@@ -22,7 +22,7 @@
 #define SHN_XINDEX 0xffff
 
 enum {
-	DT_NULL = 0, DT_NEEDED = 1, DT_PLTRELSZ = 2, DT_HASH = 4, DT_STRTAB = 5, DT_SYMTAB = 6,
+	DT_NULL = 0, DT_NEEDED = 1, DT_PLTRELSZ = 2, DT_PLTGOT = 3, DT_HASH = 4, DT_STRTAB = 5, DT_SYMTAB = 6,
 	DT_RELA = 7, DT_RELASZ = 8, DT_RELAENT = 9, DT_STRSZ = 10, DT_SYMENT = 11, DT_INIT = 12,
 	DT_FINI = 13, DT_SONAME = 14, DT_RPATH = 15, DT_SYMBOLIC = 16, DT_REL = 17, DT_RELSZ = 18,
 	DT_RELENT = 19, DT_PLTREL = 20, DT_JMPREL = 23, DT_BIND_NOW = 24, DT_INIT_ARRAY = 25,
@@ -118,6 +118,9 @@ void dg_elf_free(struct dg_elf *e)
 	free(e->relocs);
 	free(e->go_build_id);
 	free(e->fde_starts);
+	free(e->fdes);
+	free(e->eh_hdr_starts);
+	free(e->eh_frame_error);
 	free(e);
 }
 
@@ -349,6 +352,21 @@ static enum dg_reloc_kind reloc_kind(uint16_t machine, uint32_t t)
 	return DG_REL_OTHER;
 }
 
+/* The highest symbol index a relocation table names (0 when none or out of bounds). */
+static uint64_t max_reloc_sym(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela)
+{
+	size_t esz = r->b64 ? (rela ? 24 : 16) : (rela ? 12 : 8);
+	uint64_t off, max = 0;
+	if (!addr || !sz || sz % esz || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0)
+		return 0;
+	for (uint64_t i = 0; i < sz / esz; i++) {
+		uint64_t sym = r->b64 ? u(r, off + i * esz + 8, 8) >> 32 : u(r, off + i * esz + 4, 4) >> 8;
+		if (sym > max)
+			max = sym;
+	}
+	return max;
+}
+
 static int read_relocs(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela, int plt)
 {
 	if (!addr || !sz)
@@ -424,33 +442,104 @@ static void parse_notes(struct dg_elf *e, struct rd *r, uint64_t off, uint64_t s
 	}
 }
 
-/* Reads one DWARF EH pointer; returns -1 for encodings we do not follow. */
-static int eh_read(struct rd *r, uint64_t *pos, uint8_t enc, uint64_t pc, uint64_t datarel,
-		   uint64_t end, uint64_t *out)
+/* DWARF EH pointer encodings (DW_EH_PE_*): the low nibble is the format, bits 4-6
+ * the base, bit 7 "indirect". */
+#define EH_OMIT 0xff
+#define EH_INDIRECT 0x80
+#define EH_ABSPTR 0x00
+#define EH_PCREL 0x10
+#define EH_TEXTREL 0x20
+#define EH_DATAREL 0x30
+#define MAX_LEB 10 /* bytes: a LEB128 longer than this cannot be a 64-bit value */
+
+/* What an encoded value is relative to; a base not known is 0 with have_* unset. */
+struct eh_bases {
+	uint64_t pc, text, data;
+	int have_text, have_data;
+};
+
+static int read_leb(const struct rd *r, uint64_t *pos, uint64_t end, int sign, uint64_t *out)
 {
-	uint64_t v, at = *pos;
+	uint64_t v = 0, at = *pos;
+	unsigned shift = 0;
+	for (int i = 0; i < MAX_LEB; i++) {
+		if (at >= end || at >= r->n)
+			return -1;
+		uint8_t b = r->p[at++];
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (sign && shift < 64 && (b & 0x40))
+				v |= ~(uint64_t)0 << shift;
+			*pos = at;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* The raw value of format FMT (low nibble of an encoding) at *POS, below END;
+ * -1 out of bounds, -2 a format that does not exist. */
+static int eh_raw(const struct rd *r, uint64_t *pos, uint64_t end, uint8_t fmt, uint64_t *out)
+{
 	int size;
-	switch (enc & 0x0f) {
-	case 0x00: size = r->b64 ? 8 : 4; break;
+	switch (fmt) {
+	case 0x01: return read_leb(r, pos, end, 0, out);
+	case 0x09: return read_leb(r, pos, end, 1, out);
+	case 0x00: case 0x08: size = r->b64 ? 8 : 4; break;
 	case 0x02: case 0x0a: size = 2; break;
 	case 0x03: case 0x0b: size = 4; break;
 	case 0x04: case 0x0c: size = 8; break;
-	default: return -1;
+	default: return -2;
 	}
-	if (at + (uint64_t)size > end)
+	if (end > r->n || *pos > end || (uint64_t)size > end - *pos)
 		return -1;
-	v = u(r, at, size);
-	if ((enc & 0x0f) == 0x0b)
-		v = (uint64_t)(int64_t)(int32_t)v;
-	else if ((enc & 0x0f) == 0x0a)
+	uint64_t v = u(r, *pos, size);
+	if (fmt == 0x0a)
 		v = (uint64_t)(int64_t)(int16_t)v;
+	else if (fmt == 0x0b || (fmt == 0x08 && size == 4))
+		v = (uint64_t)(int64_t)(int32_t)v;
+	*pos += (uint64_t)size;
+	*out = v;
+	return 0;
+}
+
+/* One encoded pointer at *POS (below END). Returns 0, -1 when out of bounds, -2 for an
+ * encoding that does not exist or whose base is not known here. Indirect pointers are
+ * read but not followed: *indirect says so. Address arithmetic wraps, as the CPU's does. */
+static int eh_ptr(const struct rd *r, uint64_t *pos, uint64_t end, uint8_t enc, const struct eh_bases *b,
+		  uint64_t *out, int *indirect)
+{
+	uint64_t v, at = *pos;
+	if (enc == EH_OMIT)
+		return -2;
+	int rc = eh_raw(r, &at, end, enc & 0x0f, &v);
+	if (rc < 0)
+		return rc;
 	switch (enc & 0x70) {
-	case 0x00: break;
-	case 0x10: v += pc; break;
-	case 0x30: v += datarel; break;
-	default: return -1;
+	case EH_ABSPTR: break;
+	case EH_PCREL: v += b->pc; break;
+	case EH_TEXTREL:
+		if (!b->have_text)
+			return -2;
+		v += b->text;
+		break;
+	case EH_DATAREL:
+		if (!b->have_data)
+			return -2;
+		v += b->data;
+		break;
+	default: return -2; /* funcrel, aligned: not defined for these pointers */
 	}
-	*pos = at + (uint64_t)size;
+	if (!r->b64)
+		v &= 0xffffffffu;
+	if (indirect)
+		*indirect = (enc & EH_INDIRECT) != 0;
+	else if (enc & EH_INDIRECT)
+		return -2;
+	*pos = at;
 	*out = v;
 	return 0;
 }
@@ -461,35 +550,340 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void parse_eh_frame_hdr(struct dg_elf *e, struct rd *r, const struct dg_elf_seg *s)
+static int cmp_fde(const void *a, const void *b)
+{
+	const struct dg_elf_fde *x = a, *y = b;
+	if (x->start != y->start)
+		return (x->start > y->start) - (x->start < y->start);
+	return (x->size > y->size) - (x->size < y->size);
+}
+
+static size_t uniq_u64(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+/* What .eh_frame_hdr tells the .eh_frame walk. */
+struct eh_hdr_info {
+	int have_ptr, have_table;
+	uint64_t eh_frame_ptr;  /* vaddr of .eh_frame */
+	uint64_t last_fde;      /* highest FDE vaddr the table names */
+};
+
+static void parse_eh_frame_hdr(struct dg_elf *e, struct rd *r, const struct dg_elf_seg *s,
+			       struct eh_hdr_info *hi)
 {
 	uint64_t off = s->offset, end = s->offset + s->filesz, vbase = s->vaddr;
-	if (!in_file(r, off, s->filesz) || s->filesz < 4 || r->p[off] != 1)
+	if (!in_file(r, off, s->filesz) || s->filesz < 4 || r->p[off] != 1 || e->has_eh_frame_hdr)
 		return;
+	e->has_eh_frame_hdr = 1;
 	uint8_t ptr_enc = r->p[off + 1], cnt_enc = r->p[off + 2], tab_enc = r->p[off + 3];
 	uint64_t pos = off + 4, ehptr, count;
-	if (ptr_enc == 0xff || eh_read(r, &pos, ptr_enc, vbase + (pos - off), vbase, end, &ehptr) < 0)
+	struct eh_bases b = {.data = vbase, .have_data = 1};
+	b.pc = vbase + 4;
+	if (eh_ptr(r, &pos, end, ptr_enc, &b, &ehptr, NULL) < 0)
 		return;
-	if (cnt_enc == 0xff || eh_read(r, &pos, cnt_enc, vbase + (pos - off), vbase, end, &count) < 0)
+	hi->have_ptr = 1;
+	hi->eh_frame_ptr = ehptr;
+	b.pc = vbase + (pos - off);
+	if (eh_ptr(r, &pos, end, cnt_enc, &b, &count, NULL) < 0)
 		return;
 	if (tab_enc != 0x3b || count > (end - pos) / 8) /* datarel|sdata4, as every linker writes */
 		return;
-	e->fde_starts = dg_xcalloc(count ? count : 1, sizeof *e->fde_starts);
+	hi->have_table = 1;
+	e->eh_hdr_starts = dg_xcalloc(count ? count : 1, sizeof *e->eh_hdr_starts);
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t loc, fde;
-		if (eh_read(r, &pos, tab_enc, 0, vbase, end, &loc) < 0 ||
-		    eh_read(r, &pos, tab_enc, 0, vbase, end, &fde) < 0)
+		if (eh_ptr(r, &pos, end, tab_enc, &b, &loc, NULL) < 0 ||
+		    eh_ptr(r, &pos, end, tab_enc, &b, &fde, NULL) < 0)
 			break;
-		e->fde_starts[e->nfde_starts++] = loc;
+		e->eh_hdr_starts[e->neh_hdr_starts++] = loc;
+		if (!i || fde > hi->last_fde)
+			hi->last_fde = fde;
 	}
-	qsort(e->fde_starts, e->nfde_starts, sizeof *e->fde_starts, cmp_u64);
-	size_t k = 0;
-	for (size_t i = 0; i < e->nfde_starts; i++)
-		if (!k || e->fde_starts[k - 1] != e->fde_starts[i])
-			e->fde_starts[k++] = e->fde_starts[i];
-	e->nfde_starts = k;
+	e->neh_hdr_starts = uniq_u64(e->eh_hdr_starts, e->neh_hdr_starts);
 }
 
+/* A CIE of .eh_frame, as far as its FDEs need it. */
+struct eh_cie {
+	uint64_t off;     /* file offset of the entry */
+	uint8_t fde_enc;  /* 'R', else absptr */
+	uint8_t z;        /* augmentation data present in FDEs */
+};
+
+#define MAX_AUG 32 /* augmentation strings in use are at most "zPLRSB" */
+
+/* Parses the CIE body at P (just after the CIE id) up to END; NULL or why it is refused. */
+static const char *parse_cie(const struct rd *r, uint64_t p, uint64_t end, uint64_t vbase, uint64_t voff,
+			     struct eh_cie *c)
+{
+	uint64_t x;
+	if (p >= end)
+		return "CIE truncated before its version";
+	uint8_t ver = r->p[p++];
+	if (ver != 1 && ver != 3 && ver != 4)
+		return "CIE version is not 1, 3 or 4";
+	const char *aug = (const char *)r->p + p;
+	const char *nul = memchr(aug, 0, (size_t)(end - p < MAX_AUG ? end - p : MAX_AUG));
+	if (!nul)
+		return "CIE augmentation string unterminated or too long";
+	p += (uint64_t)(nul - aug) + 1;
+	c->fde_enc = EH_ABSPTR;
+	c->z = aug[0] == 'z';
+	if (!strcmp(aug, "eh")) { /* GCC 2.x: the address of the exception table follows */
+		uint64_t w = r->b64 ? 8 : 4;
+		if (w > end - p)
+			return "CIE truncated in its \"eh\" data";
+		p += w;
+	} else if (aug[0] && !c->z) {
+		return "CIE augmentation string not understood";
+	}
+	if (ver == 4) { /* address_size, segment_selector_size */
+		if (2 > end - p)
+			return "CIE truncated in its address size";
+		if (r->p[p] != (r->b64 ? 8 : 4) || r->p[p + 1] != 0)
+			return "CIE address or segment size does not match the file";
+		p += 2;
+	}
+	if (read_leb(r, &p, end, 0, &x) < 0)
+		return "CIE code alignment factor is not a valid ULEB128";
+	if (read_leb(r, &p, end, 1, &x) < 0)
+		return "CIE data alignment factor is not a valid SLEB128";
+	if (ver == 1) {
+		if (p >= end)
+			return "CIE truncated before its return address register";
+		p++;
+	} else if (read_leb(r, &p, end, 0, &x) < 0) {
+		return "CIE return address register is not a valid ULEB128";
+	}
+	if (!c->z)
+		return NULL;
+	uint64_t alen;
+	if (read_leb(r, &p, end, 0, &alen) < 0 || alen > end - p)
+		return "CIE augmentation data length exceeds the entry";
+	uint64_t aend = p + alen;
+	for (const char *a = aug + 1; *a; a++) {
+		uint8_t enc;
+		switch (*a) {
+		case 'R':
+		case 'L':
+		case 'P':
+			if (p >= aend)
+				return "CIE augmentation data shorter than its string says";
+			enc = r->p[p++];
+			if (*a == 'R') {
+				uint8_t f = enc & 0x0f;
+				if (enc == EH_OMIT || (f > 4 && f < 8) || f > 12 || (enc & 0x70) > EH_DATAREL)
+					return "CIE FDE pointer encoding not understood";
+				c->fde_enc = enc;
+			} else if (*a == 'P') {
+				struct eh_bases b = {.pc = vbase + (p - voff), .have_text = 1, .have_data = 1};
+				if ((enc & 0x70) > EH_DATAREL || eh_ptr(r, &p, aend, enc & 0x7f, &b, &x, NULL) < 0)
+					return "CIE personality pointer not understood";
+			}
+			break;
+		case 'S': /* signal frame */
+		case 'B': /* AArch64 B key */
+		case 'G': /* AArch64 MTE tagged frame */
+			break;
+		default: /* unknown: the data length lets its data be skipped, unless 'R' follows */
+			return strchr(a, 'R') ? "CIE augmentation string not understood" : NULL;
+		}
+	}
+	return NULL;
+}
+
+static void eh_fail(struct dg_elf *e, uint64_t at, const char *why)
+{
+	if (!e->eh_frame_error)
+		e->eh_frame_error = dg_xasprintf(".eh_frame entry at offset 0x%llx: %s", (unsigned long long)at, why);
+}
+
+/* Walks .eh_frame: found by its section header, or (section headers stripped) at
+ * .eh_frame_hdr's eh_frame_ptr, bounded by the PT_LOAD that holds it and ended by the zero
+ * terminator. Each entry is length-checked against the section, each CIE pointer must name
+ * a CIE already walked (CIEs precede their FDEs), so the walk is linear and cannot loop. */
+static void parse_eh_frame(struct dg_elf *e, struct rd *r, const struct eh_hdr_info *hi, uint64_t pltgot)
+{
+	uint64_t off = 0, size = 0, vaddr = 0;
+	int by_section = 0;
+	if (e->type == 1) /* ET_REL: FDE addresses are relocations */
+		return;
+	const struct dg_elf_sec *sec = dg_elf_section(e, ".eh_frame");
+	if (sec && sec->type != SHT_NOBITS && sec->size) {
+		if (!in_file(r, sec->offset, sec->size)) {
+			e->has_eh_frame = 1;
+			eh_fail(e, 0, "section lies outside the file");
+			return;
+		}
+		off = sec->offset, size = sec->size, vaddr = sec->addr, by_section = 1;
+	} else if (!e->nsecs && hi->have_ptr) {
+		for (size_t i = 0; i < e->nsegs && !size; i++) {
+			const struct dg_elf_seg *s = &e->segs[i];
+			if (s->type != PT_LOAD || hi->eh_frame_ptr < s->vaddr || hi->eh_frame_ptr - s->vaddr >= s->filesz)
+				continue;
+			uint64_t d = hi->eh_frame_ptr - s->vaddr;
+			off = s->offset + d, size = s->filesz - d, vaddr = hi->eh_frame_ptr;
+		}
+		if (!size)
+			return;
+	} else {
+		return;
+	}
+	e->has_eh_frame = 1;
+	struct eh_bases b = {0};
+	const struct dg_elf_sec *t = dg_elf_section(e, ".text");
+	const struct dg_elf_sec *g = dg_elf_section(e, ".got.plt");
+	if (!g)
+		g = dg_elf_section(e, ".got");
+	if (t)
+		b.text = t->addr, b.have_text = 1;
+	if (g || pltgot)
+		b.data = g ? g->addr : pltgot, b.have_data = 1;
+	struct eh_cie *cies = NULL;
+	size_t ncies = 0, cap_cies = 0, cap_fdes = 0;
+	uint64_t end = off + size, p = off, at = off, hdr_end = 0;
+	const char *why = NULL;
+	while (p < end && !why) {
+		uint64_t len, id, idw = 4;
+		at = p;
+		if (4 > end - p) {
+			why = "truncated length";
+			break;
+		}
+		len = u(r, p, 4);
+		p += 4;
+		if (len == 0) { /* terminator; readelf walks on inside a section */
+			if (!by_section)
+				break;
+			continue;
+		}
+		if (len == 0xffffffffu) {
+			if (8 > end - p) {
+				why = "truncated 64-bit length";
+				break;
+			}
+			len = u(r, p, 8);
+			p += 8;
+			idw = 8;
+		} else if (len >= 0xfffffff0u) {
+			why = "reserved length value";
+			break;
+		}
+		if (len > end - p) {
+			why = "length runs past the end of the section";
+			break;
+		}
+		if (len < idw) {
+			why = "entry too short for its CIE id";
+			break;
+		}
+		uint64_t eend = p + len, idpos = p;
+		id = u(r, p, (int)idw);
+		p += idw;
+		if (id == 0) {
+			struct eh_cie c = {.off = at};
+			if ((why = parse_cie(r, p, eend, vaddr, off, &c)))
+				break;
+			if (ncies == cap_cies) {
+				cap_cies = cap_cies ? 2 * cap_cies : 16;
+				cies = dg_xreallocarray(cies, cap_cies, sizeof *cies);
+			}
+			cies[ncies++] = c;
+		} else {
+			if (id > idpos - off) {
+				why = "CIE pointer points before the section";
+				break;
+			}
+			uint64_t target = idpos - id;
+			size_t lo = 0, hi2 = ncies;
+			while (lo < hi2) {
+				size_t mid = lo + (hi2 - lo) / 2;
+				if (cies[mid].off < target)
+					lo = mid + 1;
+				else
+					hi2 = mid;
+			}
+			if (lo == ncies || cies[lo].off != target) {
+				why = "CIE pointer does not point at a CIE";
+				break;
+			}
+			const struct eh_cie *c = &cies[lo];
+			uint64_t start, range;
+			int ind = 0, rc;
+			b.pc = vaddr + (p - off);
+			if ((rc = eh_ptr(r, &p, eend, c->fde_enc, &b, &start, &ind)) < 0) {
+				why = rc == -1 ? "FDE truncated in pc_begin" : "FDE pc_begin encoding not understood here";
+				break;
+			}
+			if (eh_raw(r, &p, eend, c->fde_enc & 0x0f, &range) < 0) {
+				why = "FDE truncated in pc_range";
+				break;
+			}
+			if (!r->b64)
+				range &= 0xffffffffu;
+			uint64_t alen;
+			if (c->z && (read_leb(r, &p, eend, 0, &alen) < 0 || alen > eend - p)) {
+				why = "FDE augmentation data length exceeds the entry";
+				break;
+			}
+			if (ind) {
+				e->fde_indirect++;
+			} else {
+				if (e->nfdes == cap_fdes) {
+					cap_fdes = cap_fdes ? 2 * cap_fdes : 64;
+					e->fdes = dg_xreallocarray(e->fdes, cap_fdes, sizeof *e->fdes);
+				}
+				e->fdes[e->nfdes++] = (struct dg_elf_fde){start, range};
+			}
+			if (hi->have_table && vaddr + (at - off) == hi->last_fde)
+				hdr_end = eend;
+		}
+		p = eend;
+	}
+	/* Without section headers the walk may run past .eh_frame when the linker wrote no
+	 * terminator: what fails after the last FDE the search table names is not counted. */
+	if (why && !(!by_section && hdr_end && at >= hdr_end))
+		eh_fail(e, at - off, why);
+	free(cies);
+	if (e->nfdes) {
+		qsort(e->fdes, e->nfdes, sizeof *e->fdes, cmp_fde);
+		size_t k = 0;
+		for (size_t i = 0; i < e->nfdes; i++)
+			if (!k || cmp_fde(&e->fdes[k - 1], &e->fdes[i]))
+				e->fdes[k++] = e->fdes[i];
+		e->nfdes = k;
+	}
+}
+
+/* fde_starts = fdes ∪ eh_hdr_starts, and how many starts only one of them has. */
+static void merge_fde_starts(struct dg_elf *e)
+{
+	size_t n = e->nfdes + e->neh_hdr_starts, a = 0, h = 0;
+	e->fde_starts = dg_xcalloc(n ? n : 1, sizeof *e->fde_starts);
+	for (size_t i = 0; i < e->nfdes; i++)
+		if (!a || e->fde_starts[a - 1] != e->fdes[i].start)
+			e->fde_starts[a++] = e->fdes[i].start;
+	size_t nf = a, i = 0;
+	if (e->has_eh_frame && e->has_eh_frame_hdr) { /* both sorted, unique: count the difference */
+		while (i < nf || h < e->neh_hdr_starts) {
+			if (h == e->neh_hdr_starts || (i < nf && e->fde_starts[i] < e->eh_hdr_starts[h]))
+				i++, e->fde_disagreements++;
+			else if (i == nf || e->eh_hdr_starts[h] < e->fde_starts[i])
+				h++, e->fde_disagreements++;
+			else
+				i++, h++;
+		}
+	}
+	if (e->neh_hdr_starts)
+		memcpy(e->fde_starts + nf, e->eh_hdr_starts, e->neh_hdr_starts * sizeof *e->fde_starts);
+	e->nfde_starts = uniq_u64(e->fde_starts, nf + e->neh_hdr_starts);
+}
 static int parse(struct dg_elf *e, struct rd *r)
 {
 	const unsigned char *p = r->p;
@@ -554,11 +948,12 @@ static int parse(struct dg_elf *e, struct rd *r)
 	}
 	if (parse_sections(e, r, shoff, shnum, shentsize, shstrndx) < 0)
 		return -1;
+	struct eh_hdr_info hi = {0};
 	for (uint32_t i = 0; i < phnum; i++) {
 		if (e->segs[i].type == PT_NOTE)
 			parse_notes(e, r, e->segs[i].offset, e->segs[i].filesz, 4);
 		if (e->segs[i].type == PT_GNU_EH_FRAME)
-			parse_eh_frame_hdr(e, r, &e->segs[i]);
+			parse_eh_frame_hdr(e, r, &e->segs[i], &hi);
 	}
 	if (!phnum)
 		for (size_t i = 0; i < e->nsecs; i++)
@@ -575,6 +970,7 @@ static int parse(struct dg_elf *e, struct rd *r)
 			      e->secs[s->link].size, &e->syms, &e->nsyms, ".symtab") < 0)
 			return -1;
 	}
+	uint64_t pltgot = 0;
 	if (dyn) {
 		uint64_t t[64] = {0}, strtab = 0, strsz = 0, symtab = 0, hash = 0, gnuhash = 0;
 		uint64_t versym = 0, verdef = 0, verdefnum = 0, verneed = 0, verneednum = 0, pltrel = 0;
@@ -627,6 +1023,7 @@ static int parse(struct dg_elf *e, struct rd *r)
 				e->runpath = s;
 		}
 		e->flags = t[DT_FLAGS];
+		pltgot = t[DT_PLTGOT];
 		e->init = t[DT_INIT];
 		e->fini = t[DT_FINI];
 		e->symbolic = (e->flags & DF_SYMBOLIC) || has_symbolic;
@@ -646,8 +1043,18 @@ static int parse(struct dg_elf *e, struct rd *r)
 				have = 1;
 			}
 		}
-		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0)
+		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0) {
+			/* DT_GNU_HASH only counts the symbols it hashes: undefined ones may lie
+			 * past them (a program that exports nothing), so relocations extend it */
 			have = 1;
+			uint64_t m = max_reloc_sym(e, r, t[DT_RELA], t[DT_RELASZ], 1);
+			uint64_t m2 = max_reloc_sym(e, r, t[DT_REL], t[DT_RELSZ], 0);
+			uint64_t m3 = max_reloc_sym(e, r, t[DT_JMPREL], t[DT_PLTRELSZ], pltrel != DT_REL);
+			m = m2 > m ? m2 : m;
+			m = m3 > m ? m3 : m;
+			if (m >= count && m < MAX_SYMS)
+				count = m + 1;
+		}
 		if (symtab && have && count) {
 			uint64_t so;
 			if (dg_elf_vaddr_to_off(e, symtab, count * (r->b64 ? 24 : 16), &so) < 0)
@@ -669,6 +1076,8 @@ static int parse(struct dg_elf *e, struct rd *r)
 				    &e->npreinit_array, "DT_PREINIT_ARRAY") < 0)
 			return -1;
 	}
+	parse_eh_frame(e, r, &hi, pltgot);
+	merge_fde_starts(e);
 	/* language and role hints */
 	if (e->go_build_id || dg_elf_section(e, ".go.buildinfo") || dg_elf_section(e, ".gopclntab"))
 		e->is_go = 1;

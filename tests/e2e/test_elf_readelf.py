@@ -3,7 +3,8 @@
 ELF file of real Debian packages (libc6, busybox-static, dash, coreutils and
 its libraries): DT_NEEDED, SONAME, RPATH/RUNPATH, PT_INTERP, dynamic symbols
 with their versions, dynamic relocation counts, build IDs, init/fini arrays and
-the .eh_frame_hdr function starts. Prints TAP. Usage: test_elf_readelf.py DOCKERGATE"""
+the function starts of .eh_frame and its .eh_frame_hdr table (test_ehframe.py
+compares every FDE range). Prints TAP. Usage: test_elf_readelf.py DOCKERGATE"""
 import json, os, re, subprocess, sys, tarfile, tempfile
 
 DG = sys.argv[1]
@@ -89,12 +90,11 @@ for path in elves:
     bid = re.findall(r"Build ID: ([0-9a-f]+)", readelf("-n", f))
     if (bid[0] if bid else None) != m["build_id"]:
         checks["build_id"].append(f"{path}: {m['build_id']} != {bid}")
-    hdr = re.findall(r"\.eh_frame_hdr", readelf("-S", f))
-    if hdr:
-        fr = readelf("--debug-dump=frames", f)
-        starts = {int(x, 16) for x in re.findall(r" FDE cie=\S+ pc=([0-9a-f]+)\.\.", fr)}
-        if len(starts) != m["fde_starts"]:
-            checks["fde"].append(f"{path}: {m['fde_starts']} != {len(starts)}")
+    fr = readelf("--debug-dump=frames", f)
+    starts = {int(x, 16) for x in re.findall(r" FDE cie=\S+ pc=([0-9a-f]+)\.\.", fr)}
+    hdr = bool(re.findall(r"\.eh_frame_hdr", readelf("-S", f)))
+    if len(starts) != m["fde_starts"] or (hdr and len(starts) != m["eh_frame_hdr_table"]) or m["fde_disagreements"]:
+        checks["fde"].append(f"{path}: {m['fde_starts']} (table {m['eh_frame_hdr_table']}) != {len(starts)}")
 
 for k, v in checks.items():
     ok(not v, f"{k} agrees on all {len(model)} files", v)
