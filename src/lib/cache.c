@@ -323,9 +323,7 @@ static int schema_ok(struct dg_cache *c, int *ok)
 /* Creates the schema in an empty database (another process may be doing the same). */
 static int init_schema(struct dg_cache *c)
 {
-	int rc = exec(c, "PRAGMA auto_vacuum=INCREMENTAL");
-	if (rc == SQLITE_OK)
-		rc = begin_write(c);
+	int rc = begin_write(c);
 	if (rc != SQLITE_OK)
 		return rc;
 	int64_t nobj = -1;
@@ -429,7 +427,9 @@ static int try_open(struct dg_cache *c, struct dg_error *err)
 	if (appid == 0 && uv == 0 && nobj == 0) {
 		what = "creating";
 		char mode[16];
-		if ((rc = query1(c, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode)) != SQLITE_OK ||
+		/* auto_vacuum first: it cannot change once page 1 exists (the WAL switch writes it) */
+		if ((rc = exec(c, "PRAGMA auto_vacuum=INCREMENTAL")) != SQLITE_OK ||
+		    (rc = query1(c, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode)) != SQLITE_OK ||
 		    (rc = init_schema(c)) != SQLITE_OK)
 			goto fail;
 		if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
