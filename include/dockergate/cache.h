@@ -40,7 +40,8 @@ int dg_cache_default_path(char **out, struct dg_error *err);
  * directory; missing directories are created with mode 0700, the file with
  * 0600). A corrupt or foreign file is moved aside to PATH.corrupt (its -wal with
  * it) and a new cache is created: *rebuilt (may be NULL) is set to 1 then, else
- * 0. Errors: DG_E_ENV when the cache cannot be created, opened or written
+ * 0, and ERR then holds the reason the old file was refused (a successful open
+ * leaves ERR untouched otherwise). Errors: DG_E_ENV when the cache cannot be created, opened or written
  * (read-only directory, disk full, created by a newer dockergate), DG_E_USAGE
  * for an empty path, DG_E_INTERNAL for anything unexpected. */
 int dg_cache_open(const char *path, struct dg_cache **out, int *rebuilt, struct dg_error *err);
