@@ -2,12 +2,14 @@
  * test-only selftest-fill / selftest-verify used by tests/e2e/test_cache.sh. */
 #include <errno.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cache_test.h"
 #include "cli.h"
 #include "dockergate/cache.h"
 #include "util.h"
@@ -31,11 +33,14 @@ static const char help[] =
 	"  --json              machine-readable output\n\n"
 	"Test-only subcommands (for tests/e2e/test_cache.sh; they write synthetic entries of kind\n"
 	"'selftest' unless --kind is given, and are no use otherwise):\n"
-	"  selftest-fill --count N --seed S [--kind K] [--kind-version V]\n"
-	"            put N deterministic entries (batched as the library batches)\n"
+	"  selftest-fill --count N --seed S [--kind K] [--kind-version V] [--die-in-batch B:R]\n"
+	"            put N deterministic entries (batched as the library batches); with\n"
+	"            --die-in-batch, SIGKILL itself inside write transaction B after its row R\n"
 	"  selftest-verify --count N --seed S [--kind K] [--kind-version V] [--all]\n"
 	"            read them back and check every value; prints hits, misses, wrong values and\n"
-	"            whether the hits are a prefix; exit 1 on a wrong value (or a miss with --all)\n\n"
+	"            whether the hits are a prefix; exit 1 on a wrong value (or a miss with --all)\n"
+	"            Both open the cache as analysing commands do: one warning line and 'no cache'\n"
+	"            when it cannot be used.\n\n"
 	"Exit status: 0 ok, 2 usage, 6 the cache cannot be used (unwritable, newer schema).\n";
 
 struct opts {
@@ -45,7 +50,16 @@ struct opts {
 	uint64_t count;
 	const char *seed, *kind;
 	uint32_t version;
+	uint64_t die_batch, die_row;
 };
+
+static uint64_t die_batch, die_row;
+
+static void die_hook(uint64_t batch, uint64_t row)
+{
+	if (batch == die_batch && row == die_row)
+		raise(SIGKILL);
+}
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
@@ -94,6 +108,11 @@ static int selftest_fill(struct dg_cache *c, const struct opts *o)
 {
 	struct dg_error err = DG_ERROR_INIT;
 	unsigned char sha[32], buf[4096];
+	if (o->die_batch) {
+		die_batch = o->die_batch;
+		die_row = o->die_row;
+		dg_cache_test_row_hook = die_hook;
+	}
 	for (uint64_t i = 0; i < o->count; i++) {
 		st_key(o, i, sha);
 		size_t n = st_value(sha, buf);
@@ -255,6 +274,7 @@ int cmd_cache(int argc, char **argv)
 		OPT_KIND,
 		OPT_KVERSION,
 		OPT_ALL,
+		OPT_DIE,
 	};
 	static const struct option lo[] = {
 		{"cache", required_argument, NULL, OPT_CACHE},
@@ -266,6 +286,7 @@ int cmd_cache(int argc, char **argv)
 		{"kind", required_argument, NULL, OPT_KIND},
 		{"kind-version", required_argument, NULL, OPT_KVERSION},
 		{"all", no_argument, NULL, OPT_ALL},
+		{"die-in-batch", required_argument, NULL, OPT_DIE},
 		{0, 0, 0, 0},
 	};
 	struct opts o = {.kind = "selftest", .version = 1, .seed = "0"};
@@ -299,6 +320,16 @@ int cmd_cache(int argc, char **argv)
 			o.version = (uint32_t)v;
 			break;
 		case OPT_ALL: o.all = true; break;
+		case OPT_DIE: {
+			char *colon = strchr(optarg, ':');
+			if (!colon)
+				return cli_usage_error("cache", "--die-in-batch takes BATCH:ROW");
+			*colon = 0;
+			if (parse_u64(optarg, UINT64_MAX, &o.die_batch) < 0 ||
+			    parse_u64(colon + 1, UINT64_MAX, &o.die_row) < 0 || !o.die_batch || !o.die_row)
+				return cli_usage_error("cache", "--die-in-batch takes BATCH:ROW (both from 1)");
+			break;
+		}
 		default: return cli_usage_error("cache", "unknown option");
 		}
 	}
@@ -326,6 +357,20 @@ int cmd_cache(int argc, char **argv)
 
 	struct dg_error err = DG_ERROR_INIT;
 	char *def = NULL;
+	if (what == FILL || what == VERIFY) {
+		/* The way analysing commands open it: an unusable cache is one warning line. */
+		struct cli_image_args a;
+		cli_image_args_init(&a);
+		a.cache_path = o.path;
+		struct dg_cache *tc = cli_open_cache(&a);
+		if (!tc) {
+			printf("no cache\n");
+			return 0;
+		}
+		int rc = what == FILL ? selftest_fill(tc, &o) : selftest_verify(tc, &o);
+		dg_cache_close(tc);
+		return rc;
+	}
 	if (!o.path) {
 		if (dg_cache_default_path(&def, &err) < 0)
 			return cli_fail(&err);
@@ -364,8 +409,7 @@ int cmd_cache(int argc, char **argv)
 	case STATS: rc = do_stats(cache, abs, &o); break;
 	case PRUNE: rc = do_prune(cache, abs, &o); break;
 	case CLEAR: rc = do_clear(cache, abs, &o); break;
-	case FILL: rc = selftest_fill(cache, &o); break;
-	case VERIFY: rc = selftest_verify(cache, &o); break;
+	default: break;
 	}
 	dg_cache_close(cache);
 	free(def);
