@@ -34,7 +34,7 @@ void (*dg_cache_test_row_hook)(uint64_t batch, uint64_t row);
 #define BATCH_BYTES (16u << 20)
 #define BATCH_MS 500
 #define TOUCH_AGE (24 * 3600)     /* last_used is refreshed when older than this */
-#define CHECK_ALWAYS_BYTES (64u << 20) /* quick_check at every open up to this size */
+#define CHECK_ALWAYS_BYTES (8u << 20) /* quick_check at every open up to this size (~20 ms) */
 #define CHECK_INTERVAL (24 * 3600) /* else at most once per interval */
 
 static const char sql_entries[] =
