@@ -520,36 +520,70 @@ fail:
 	return OPEN_ERR;
 }
 
+/* SQLite's unix VFS holds a shared fcntl lock on this byte of PATH-shm for as
+ * long as a connection has the database open in WAL mode. */
+#define SHM_DMS_BYTE 128
+
+/* Takes the -shm "dead man switch" byte exclusively: no other process has the
+ * database open (a -shm left by a killed process holds no lock). *fd_out is -1
+ * when there is no -shm at all. */
+static int lock_alone(struct dg_cache *c, int *fd_out, struct dg_error *err)
+{
+	*fd_out = -1;
+	char *shm = dg_xasprintf("%s-shm", c->path);
+	int fd = open(shm, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	free(shm);
+	if (fd < 0)
+		return 0;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE, .l_len = 1};
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE, .l_len = 1};
+		long pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (long)q.l_pid : 0;
+		close(fd);
+		return dg_err(err, DG_E_ENV,
+			      "cache %s: damaged, but open in another process (pid %ld), so not rebuilt now", c->disp,
+			      pid);
+	}
+	*fd_out = fd;
+	return 0;
+}
+
 /* Moves the bad file aside (PATH.corrupt, with its -wal and -journal) unless
- * another process already replaced it. */
+ * another process already replaced it, or still has it open (then nothing is
+ * moved: renaming a database under a live connection would let that connection
+ * damage the new one; the last process to let go rebuilds it). */
 static int move_aside(struct dg_cache *c, struct dg_error *err)
 {
 	close_db(c);
 	struct stat sb;
 	if (stat(c->path, &sb) < 0 || sb.st_dev != c->dev || sb.st_ino != c->ino)
 		return 0;
+	int lockfd;
+	if (lock_alone(c, &lockfd, err) < 0)
+		return -1;
 	char *bad = dg_xasprintf("%s.corrupt", c->path);
 	int rc = 0;
-	if (rename(c->path, bad) < 0) {
-		rc = dg_err_sys(err, DG_E_ENV, errno, "cache %s: damaged, and cannot be moved aside", c->disp);
-	} else {
-		static const char *sfx[] = {"-wal", "-journal"};
-		for (size_t i = 0; i < 2; i++) {
-			char *from = dg_xasprintf("%s%s", c->path, sfx[i]);
-			char *to = dg_xasprintf("%s%s", bad, sfx[i]);
-			if (rename(from, to) < 0)
-				unlink(to); /* no stale -wal may meet the moved file */
-			free(from);
-			free(to);
-		}
-		char *shm = dg_xasprintf("%s-shm", c->path);
-		unlink(shm);
-		free(shm);
-		shm = dg_xasprintf("%s-shm", bad);
-		unlink(shm);
-		free(shm);
+	/* The -wal first: a new file must never meet the old log. */
+	static const char *sfx[] = {"-wal", "-journal"};
+	for (size_t i = 0; i < 2; i++) {
+		char *from = dg_xasprintf("%s%s", c->path, sfx[i]);
+		char *to = dg_xasprintf("%s%s", bad, sfx[i]);
+		if (rename(from, to) < 0)
+			unlink(to); /* no stale -wal may meet the moved file either */
+		free(from);
+		free(to);
 	}
+	if (rename(c->path, bad) < 0)
+		rc = dg_err_sys(err, DG_E_ENV, errno, "cache %s: damaged, and cannot be moved aside", c->disp);
+	char *shm = dg_xasprintf("%s-shm", c->path);
+	unlink(shm);
+	free(shm);
+	shm = dg_xasprintf("%s-shm", bad);
+	unlink(shm);
+	free(shm);
 	free(bad);
+	if (lockfd >= 0)
+		close(lockfd);
 	return rc;
 }
 

@@ -319,6 +319,51 @@ static void test_corrupt(void)
 	free(path);
 }
 
+/* A damaged cache still open in another process is left alone (renaming it under
+ * a live connection could let that one damage the new file); once that process
+ * is gone, the next open rebuilds it. */
+static void test_corrupt_in_use(void)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_cache *c;
+	int rb = 0;
+	char *path = P("inuse.sqlite");
+	ok(dg_cache_open(path, &c, &rb, &err) == 0 && fill(c, 8, 100, "dyn", 1) == 0, "make a cache");
+	dg_cache_close(c);
+	int up[2], down[2];
+	if (pipe(up) < 0 || pipe(down) < 0)
+		return;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sqlite3 *db;
+		char ch = 0;
+		sqlite3_open(path, &db);
+		sqlite3_exec(db, "SELECT count(*) FROM entries", NULL, NULL, NULL);
+		if (write(up[1], "r", 1) != 1 || read(down[0], &ch, 1) < 0)
+			_exit(1);
+		sqlite3_close(db);
+		_exit(0);
+	}
+	char ch;
+	ok(read(up[0], &ch, 1) == 1, "another process has the cache open");
+	int fd = open(path, O_WRONLY);
+	ok(pwrite(fd, "garbage garbage garbage", 23, 0) == 23, "damage the header");
+	close(fd);
+	ok(dg_cache_open(path, &c, &rb, &err) < 0 && err.status == DG_E_ENV && strstr(err.msg, "open in another process"),
+	   "open fails cleanly: %s", err.msg);
+	char *bad = dg_xasprintf("%s.corrupt", path);
+	ok(!exists(bad), "nothing moved while in use");
+	if (write(down[1], "x", 1) != 1)
+		printf("# pipe\n");
+	waitpid(pid, NULL, 0);
+	ok(dg_cache_open(path, &c, &rb, &err) == 0 && rb == 1 && exists(bad), "after it exits: rebuilt (%s)", err.msg);
+	dg_cache_close(c);
+	close(up[0]), close(up[1]), close(down[0]), close(down[1]);
+	free(bad);
+	free(path);
+}
+
 /* Runs FN in a child (e.g. as an unprivileged user); returns its exit status. */
 static int in_child(void (*fn)(void))
 {
@@ -473,6 +518,7 @@ int main(void)
 	test_default_path();
 	test_basic();
 	test_corrupt();
+	test_corrupt_in_use();
 	test_unwritable();
 	test_prune_clear();
 	char *cmd = dg_xasprintf("chmod -R u+w '%s' && rm -rf '%s'", tmp, tmp);
