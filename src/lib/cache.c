@@ -363,7 +363,7 @@ static int prepare_all(struct dg_cache *c)
 		{offsetof(struct dg_cache, st_touch),
 		 "UPDATE entries SET last_used=?4 WHERE sha=?1 AND kind=?2 AND version=?3 AND last_used<?4"},
 		{offsetof(struct dg_cache, st_del),
-		 "DELETE FROM entries WHERE sha=?1 AND kind=?2 AND version=?3 AND checksum=?4"},
+		 "DELETE FROM entries WHERE sha=?1 AND kind=?2 AND version=?3 AND CAST(checksum AS BLOB)=?4"},
 		{offsetof(struct dg_cache, st_meta_add), "UPDATE meta SET value=value+?2 WHERE key=?1"},
 	};
 	for (size_t i = 0; i < sizeof s / sizeof *s; i++) {
@@ -729,26 +729,22 @@ int dg_cache_get(struct dg_cache *c, const unsigned char sha[32], const char *ki
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW) {
 			int64_t last = sqlite3_column_int64(st, 0);
-			unsigned char sum[32], stored[32];
+			unsigned char sum[32];
+			void *stored = NULL; /* the damaged row's checksum, to delete only that row */
 			const void *ssum = sqlite3_column_blob(st, 1);
 			size_t ssumlen = (size_t)sqlite3_column_bytes(st, 1);
 			const void *v = sqlite3_column_blob(st, 2);
 			size_t vlen = (size_t)sqlite3_column_bytes(st, 2);
-			int good = ssumlen == 32 && (v || vlen == 0);
+			int good = ssum && ssumlen == 32 && (v || vlen == 0);
 			if (good) {
-				memcpy(stored, ssum, 32);
 				checksum(&k, v, vlen, sum);
-				good = !memcmp(sum, stored, 32);
+				good = !memcmp(sum, ssum, 32);
 			}
 			if (good) {
 				*data = dup_value(v, vlen);
 				*len = vlen;
 			} else {
-				memset(stored, 0, sizeof stored);
-				if (ssum && ssumlen <= 32)
-					memcpy(stored, ssum, ssumlen);
-				else
-					ssumlen = 0;
+				stored = dup_value(ssum, ssum ? ssumlen : 0);
 			}
 			rc = sqlite3_reset(st);
 			sqlite3_clear_bindings(st);
@@ -761,6 +757,7 @@ int dg_cache_get(struct dg_cache *c, const unsigned char sha[32], const char *ki
 				if (!good) {
 					/* Damaged value: a miss; the row goes (errors here change nothing). */
 					rc = delete_bad(c, &k, stored, ssumlen);
+					free(stored);
 					c->misses++;
 					if (is_corrupt(rc) && recover(c, err) < 0)
 						return -1;
@@ -771,6 +768,7 @@ int dg_cache_get(struct dg_cache *c, const unsigned char sha[32], const char *ki
 				c->hits++;
 				return 1;
 			}
+			free(stored);
 		} else {
 			int r2 = sqlite3_reset(st);
 			sqlite3_clear_bindings(st);

@@ -201,6 +201,13 @@ static void test_basic(void)
 	ok(dg_cache_open(path, &c, &rb, &err) == 0 && rb == 0, "reopen");
 	ok(dg_cache_get(c, sha, "dyn", 2, &d, &len, &err) == 0, "checksum mismatch is a miss");
 	ok(dg_cache_stats(c, &st, &err) == 0 && st.entries == 3, "and the row is deleted");
+	dg_cache_stats_free(&st);
+	dg_cache_close(c);
+	ok(sql(path, "UPDATE entries SET checksum='not a blob' WHERE kind='other'") == SQLITE_OK,
+	   "tamper with a checksum (text instead of 32 bytes)");
+	ok(dg_cache_open(path, &c, &rb, &err) == 0 && rb == 0, "reopen");
+	ok(dg_cache_get(c, sha, "other", 1, &d, &len, &err) == 0, "malformed checksum is a miss");
+	ok(dg_cache_stats(c, &st, &err) == 0 && st.entries == 2, "and that row is deleted too");
 	ok(st.total_hits > 0 && st.total_misses > 0, "totals recorded in meta (%llu/%llu)",
 	   (unsigned long long)st.total_hits, (unsigned long long)st.total_misses);
 	dg_cache_stats_free(&st);
