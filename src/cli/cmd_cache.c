@@ -18,8 +18,8 @@ static const char help[] =
 	"usage: dockergate cache stats|prune|clear [OPTIONS]\n\n"
 	"The analysis cache keeps per-file results, keyed by the SHA-256 of a file's content and\n"
 	"the analysis kind and version, in one SQLite file shared by every dockergate process.\n"
-	"Analysing commands use it unless given --no-cache; a damaged or foreign file is moved\n"
-	"aside to PATH.corrupt and rebuilt.\n\n"
+	"Analysing commands take --cache PATH and --no-cache for it (none reads or writes it yet).\n"
+	"A damaged or foreign file is moved aside to PATH.corrupt and rebuilt.\n\n"
 	"Subcommands:\n"
 	"  stats     path, file size, entries, value bytes, entries per analysis kind/version,\n"
 	"            lookups recorded (hits/misses), creation and last integrity check times\n"
@@ -41,7 +41,8 @@ static const char help[] =
 	"            whether the hits are a prefix; exit 1 on a wrong value (or a miss with --all)\n"
 	"            Both open the cache as analysing commands do: one warning line and 'no cache'\n"
 	"            when it cannot be used.\n\n"
-	"Exit status: 0 ok, 2 usage, 6 the cache cannot be used (unwritable, newer schema).\n";
+	"Exit status: 0 ok, 2 usage, 6 the cache cannot be used (unwritable, made by a newer\n"
+	"dockergate, damaged but open in another process).\n";
 
 struct opts {
 	const char *path;
