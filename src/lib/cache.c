@@ -424,10 +424,17 @@ static int try_open(struct dg_cache *c, struct dg_error *err)
 	}
 	/* Look before changing anything: a foreign database is moved aside untouched. */
 	what = "reading the header";
+	/* One read transaction: another process may be creating the schema right now, and
+	 * separate snapshots could pair its "no application_id yet" with "tables exist". */
+	if ((rc = exec(c, "BEGIN")) != SQLITE_OK)
+		goto fail;
 	if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
 	    (rc = query1(c, "PRAGMA user_version", &uv, NULL, 0)) != SQLITE_OK ||
-	    (rc = query1(c, "SELECT count(*) FROM sqlite_schema", &nobj, NULL, 0)) != SQLITE_OK)
+	    (rc = query1(c, "SELECT count(*) FROM sqlite_schema", &nobj, NULL, 0)) != SQLITE_OK) {
+		rollback(c);
 		goto fail;
+	}
+	rollback(c);
 	if (appid == 0 && uv == 0 && nobj == 0) {
 		what = "creating";
 		char mode[16];
@@ -540,9 +547,10 @@ static int lock_alone(struct dg_cache *c, int *fd_out, struct dg_error *err)
 		struct flock q = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = SHM_DMS_BYTE, .l_len = 1};
 		long pid = fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK ? (long)q.l_pid : 0;
 		close(fd);
-		return dg_err(err, DG_E_ENV,
-			      "cache %s: damaged, but open in another process (pid %ld), so not rebuilt now", c->disp,
-			      pid);
+		char reason[DG_ERR_MSG_MAX];
+		snprintf(reason, sizeof reason, "%s", err && err->msg[0] ? err->msg : "cache: damaged");
+		return dg_err(err, DG_E_ENV, "%.1500s; but it is open in another process (pid %ld), so not rebuilt now",
+			      reason, pid);
 	}
 	*fd_out = fd;
 	return 0;
