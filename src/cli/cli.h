@@ -19,6 +19,8 @@ struct cli_cmd {
 struct cli_image_args {
 	struct dg_image_opts opts;
 	bool json;
+	const char *cache_path; /* --cache PATH (NULL: the default path) */
+	bool no_cache;          /* --no-cache */
 };
 
 enum {
@@ -28,6 +30,8 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_JSON,
 	OPT_HELP,
+	OPT_CACHE,
+	OPT_NO_CACHE,
 	OPT_FIRST_CMD_OPT, /* commands number their own options from here */
 };
 
@@ -35,14 +39,19 @@ enum {
 	{"platform", required_argument, NULL, OPT_PLATFORM}, {"ref", required_argument, NULL, OPT_REF}, \
 		{"tmpdir", required_argument, NULL, OPT_TMPDIR},                                       \
 		{"max-bytes", required_argument, NULL, OPT_MAX_BYTES},                                 \
-		{"json", no_argument, NULL, OPT_JSON}, {"help", no_argument, NULL, OPT_HELP}
+		{"json", no_argument, NULL, OPT_JSON}, {"help", no_argument, NULL, OPT_HELP},       \
+		{"cache", required_argument, NULL, OPT_CACHE},                                     \
+		{"no-cache", no_argument, NULL, OPT_NO_CACHE}
 
 #define CLI_IMAGE_OPTS_HELP                                                                        \
 	"  --platform OS/ARCH[/VARIANT]  choose among several platforms (default: this host's)\n"  \
 	"  --ref NAME          choose among several tagged images (tag or OCI ref name)\n"            \
 	"  --tmpdir DIR        private temp files go here (default: $TMPDIR or /tmp)\n"             \
 	"  --max-bytes SIZE    cap on expanded layer bytes, e.g. 20G (default 64G)\n"               \
-	"  --json              machine-readable output\n"
+	"  --json              machine-readable output\n"                                          \
+	"  --cache PATH        the analysis cache (default: $XDG_CACHE_HOME/dockergate/cache.sqlite,\n" \
+	"                      else ~/.cache/dockergate/cache.sqlite)\n"                          \
+	"  --no-cache          neither read nor write the analysis cache\n"
 
 void cli_image_args_init(struct cli_image_args *a);
 /* Handles a shared option; returns 1 if handled, 0 if not, -1 on a bad value. */
@@ -51,12 +60,18 @@ int cli_fail(const struct dg_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens IMAGE and loads its layers. */
 int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image **out);
+struct dg_cache;
+/* The analysis cache for --cache/--no-cache: NULL for --no-cache, or (after one
+ * warning line on stderr) when the cache cannot be used; a one-line note when a
+ * damaged cache was rebuilt. Close with dg_cache_close. */
+struct dg_cache *cli_open_cache(struct cli_image_args *a);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_elf(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
+int cmd_cache(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 
 /* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "util.h"
+#include "dockergate/cache.h"
 
 void cli_image_args_init(struct cli_image_args *a)
 {
@@ -55,6 +56,12 @@ int cli_image_opt(struct cli_image_args *a, int opt, const char *arg)
 			return -1;
 		return 1;
 	case OPT_JSON: a->json = true; return 1;
+	case OPT_CACHE:
+		if (!*arg)
+			return -1;
+		a->cache_path = arg;
+		return 1;
+	case OPT_NO_CACHE: a->no_cache = true; return 1;
 	}
 	return 0;
 }
@@ -84,4 +91,25 @@ json_t *cli_json_str(const char *s)
 	j = json_string(e);
 	free(e);
 	return j;
+}
+
+struct dg_cache *cli_open_cache(struct cli_image_args *a)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_cache *c = NULL;
+	char *def = NULL;
+	int rebuilt = 0;
+	if (a->no_cache)
+		return NULL;
+	if ((!a->cache_path && dg_cache_default_path(&def, &err) < 0) ||
+	    dg_cache_open(a->cache_path ? a->cache_path : def, &c, &rebuilt, &err) < 0) {
+		fprintf(stderr, "dockergate: warning: continuing without the analysis cache: %s\n", err.msg);
+		free(def);
+		return NULL;
+	}
+	if (rebuilt)
+		fprintf(stderr, "dockergate: note: the analysis cache was damaged or not ours and has been rebuilt (%s)\n",
+			err.msg);
+	free(def);
+	return c;
 }

@@ -18,6 +18,7 @@ static const struct cli_cmd cmds[] = {
 	{"elf", cmd_elf, "show the ELF model of files in the image (needed libraries, symbols, versions, ...)"},
 	{"ldd", cmd_ldd, "what the dynamic loader would load for an executable, found inside the image"},
 	{"graph", cmd_graph, "the executable → library graph (DOT or JSON), resolved inside the image"},
+	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
 };
