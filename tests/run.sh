@@ -6,6 +6,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 make -s asan >/dev/null || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 export DG="$PWD/build-asan/dockergate"
+# the analysis cache of the tests lives and dies with the run, never in the user's home
+XDG_CACHE_HOME=$(mktemp -d "${TMPDIR:-/tmp}/dg-test-cache.XXXXXX")
+export XDG_CACHE_HOME
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 pass=0 fail=0

@@ -65,6 +65,10 @@ struct dg_cache;
  * warning line on stderr) when the cache cannot be used; a one-line note when a
  * damaged cache was rebuilt. Close with dg_cache_close. */
 struct dg_cache *cli_open_cache(struct cli_image_args *a);
+struct dg_objdb;
+/* Writes what is pending and closes C (NULL is fine), with one warning line
+ * when writing failed or when DB met cache errors during the run. */
+void cli_close_cache(struct dg_cache *c, struct dg_objdb *db);
 
 int cmd_inspect(int argc, char **argv);
 int cmd_files(int argc, char **argv);

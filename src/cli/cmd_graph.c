@@ -251,7 +251,8 @@ static json_t *node_json(const struct view *w, size_t i)
 	return o;
 }
 
-static void print_json(const struct view *w, const struct dg_graph *g, const struct dg_image_info *info)
+static void print_json(const struct view *w, const struct dg_graph *g, const struct dg_image_info *info,
+		       struct dg_objdb *db)
 {
 	json_t *top = json_object();
 	json_t *img = json_object();
@@ -281,6 +282,14 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 	json_object_set_new(top, "nodes", nodes);
 	json_object_set_new(top, "edges", edges);
 	json_object_set_new(top, "problems", probs);
+	struct dg_objdb_stats st;
+	dg_objdb_stats(db, &st);
+	json_t *js = json_object();
+	json_object_set_new(js, "elf_files", json_integer((json_int_t)st.files));
+	json_object_set_new(js, "parsed", json_integer((json_int_t)st.parsed));
+	json_object_set_new(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
+	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
+	json_object_set_new(top, "analysis", js);
 	json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(top);
@@ -351,7 +360,8 @@ int cmd_graph(int argc, char **argv)
 		dg_image_free(img);
 		goto out;
 	}
-	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), NULL);
+	struct dg_cache *cache = cli_open_cache(&a);
+	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), cache);
 	struct dg_graph *g;
 	if (dg_graph_build(db, &go, &g, &err) < 0) {
 		rc = cli_fail(&err);
@@ -359,7 +369,7 @@ int cmd_graph(int argc, char **argv)
 		struct view w;
 		build_view(&w, g, &exclude, group);
 		if (json)
-			print_json(&w, g, info);
+			print_json(&w, g, info, db);
 		else
 			print_dot(&w, info->source, full);
 		free_view(&w);
@@ -371,6 +381,7 @@ int cmd_graph(int argc, char **argv)
 				g->problems.n - shown);
 		dg_graph_free(g);
 	}
+	cli_close_cache(cache, db);
 	dg_objdb_free(db);
 	dg_image_free(img);
 out:

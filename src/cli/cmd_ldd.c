@@ -49,7 +49,8 @@ int cmd_ldd(int argc, char **argv)
 		return rc;
 	struct dg_ldopts lo2 = {0};
 	lo2.ld_library_path = dg_ld_library_path(&dg_image_info(img)->config.env);
-	lo2.db = dg_objdb_new(dg_image_fs(img), NULL);
+	struct dg_cache *cache = cli_open_cache(&a);
+	lo2.db = dg_objdb_new(dg_image_fs(img), cache);
 	int several = argc - optind > 2;
 	for (int i = optind + 1; i < argc; i++) {
 		struct dg_error err = DG_ERROR_INIT;
@@ -83,6 +84,7 @@ int cmd_ldd(int argc, char **argv)
 		}
 		dg_ldset_free(s);
 	}
+	cli_close_cache(cache, lo2.db);
 	dg_objdb_free(lo2.db);
 	dg_image_free(img);
 	return rc;

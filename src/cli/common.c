@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "util.h"
 #include "dockergate/cache.h"
+#include "dockergate/objdb.h"
 
 void cli_image_args_init(struct cli_image_args *a)
 {
@@ -112,4 +113,15 @@ struct dg_cache *cli_open_cache(struct cli_image_args *a)
 			err.msg);
 	free(def);
 	return c;
+}
+
+void cli_close_cache(struct dg_cache *c, struct dg_objdb *db)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	if (c && dg_cache_flush(c, &err) < 0)
+		fprintf(stderr, "dockergate: warning: the analysis cache was not updated: %s\n", err.msg);
+	else if (db && dg_objdb_cache_error(db))
+		fprintf(stderr, "dockergate: warning: the analysis cache failed and was bypassed: %s\n",
+			dg_objdb_cache_error(db));
+	dg_cache_close(c);
 }

@@ -22,6 +22,7 @@
 
 #include "cache_test.h"
 #include "dockergate/cache.h"
+#include "dockergate/dyninfo.h"
 #include "util.h"
 
 void (*dg_cache_test_row_hook)(uint64_t batch, uint64_t row);
@@ -44,7 +45,7 @@ static const char sql_entries[] =
 static const char sql_meta[] = "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID";
 
 static const struct dg_cache_kind current_kinds[] = {
-	{"dyn", 1}, /* dynamic-linking analysis (issue 3) */
+	{DG_DYNINFO_KIND, DG_DYNINFO_VERSION}, /* the loader's view of an ELF file (dyninfo.h) */
 };
 
 const struct dg_cache_kind *dg_cache_current_kinds(size_t *n)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dockergate/cache.h"
 #include "dockergate/loader.h"
 #include "dockergate/objdb.h"
 #include "util.h"
@@ -93,18 +94,66 @@ static struct dg_dyninfo *derive(struct dg_objdb *db, const struct dg_node *n)
 	return d;
 }
 
+static void cache_failed(struct dg_objdb *db, const struct dg_error *e)
+{
+	db->st.cache_errors++;
+	if (!db->cache_err)
+		db->cache_err = dg_xstrdup(e->msg);
+}
+
+/* A record from the persistent cache; NULL on a miss. A record that does not
+ * decode is treated as a miss and overwritten (the cache already checked its
+ * checksum, so this means a bug or a foreign writer: never trusted). */
+static struct dg_dyninfo *from_cache(struct dg_objdb *db, const unsigned char sha[32])
+{
+	struct dg_error e = DG_ERROR_INIT;
+	void *data;
+	size_t len;
+	int r = dg_cache_get(db->cache, sha, DG_DYNINFO_KIND, DG_DYNINFO_VERSION, &data, &len, &e);
+	if (r < 0)
+		cache_failed(db, &e);
+	if (r != 1)
+		return NULL;
+	struct dg_dyninfo *d = NULL;
+	if (dg_dyninfo_decode(data, len, &d, &e) < 0)
+		d = NULL;
+	free(data);
+	return d;
+}
+
+static void to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_dyninfo *d)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	unsigned char *buf;
+	size_t len;
+	dg_dyninfo_encode(d, &buf, &len);
+	if (dg_cache_put(db->cache, sha, DG_DYNINFO_KIND, DG_DYNINFO_VERSION, buf, len, &e) < 0)
+		cache_failed(db, &e);
+	free(buf);
+}
+
 const struct dg_dyninfo *dg_objdb_dyn(struct dg_objdb *db, const struct dg_node *n)
 {
 	if (!n || n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF)
 		return NULL;
-	size_t i = slot_of(db, n->inode->sha256);
+	const unsigned char *sha = n->inode->sha256;
+	size_t i = slot_of(db, sha);
 	if (db->t[i].d)
 		return db->t[i].d;
-	struct dg_dyninfo *d = derive(db, n);
-	if (!d)
-		return NULL;
+	struct dg_dyninfo *d = db->cache ? from_cache(db, sha) : NULL;
+	if (d) {
+		db->st.cache_hits++;
+		if (d->error)
+			db->st.malformed++;
+	} else {
+		d = derive(db, n);
+		if (!d)
+			return NULL;
+		if (db->cache)
+			to_cache(db, sha, d);
+	}
 	db->st.files++;
-	insert(db, n->inode->sha256, d);
+	insert(db, sha, d);
 	return d;
 }
 

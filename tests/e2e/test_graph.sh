@@ -9,6 +9,7 @@ DG=${1:?dockergate}
 here=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-graph.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+export XDG_CACHE_HOME="$T/xdg" # never the user's own cache
 n=0 failed=0
 ok() {
 	n=$((n + 1))
@@ -71,6 +72,31 @@ ok $? "a file name that is not UTF-8 is escaped in JSON, not dropped" "$T/out"
 q "e=[e for e in g['edges'] if N[e['from']]['path']=='/opt/rp/libfoo.so' and N[e['to']]['path']=='/opt/rp/libbar.so']
 assert e and e[0]['via']=='rpath', e" >"$T/out"
 ok $? "a library's edge carries how the loader found it (RPATH inherited from the program)" "$T/out"
+
+# the analysis cache: a warm run reads no ELF file and gives the same graph
+strip() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); a=d.pop('analysis'); print(json.dumps(d, sort_keys=True)); print(a, file=sys.stderr)" "$1"; }
+"$DG" graph --json --cache "$T/c/cache.sqlite" "dir:$R" >"$T/cold.json" 2>/dev/null &&
+	"$DG" graph --json --cache "$T/c/cache.sqlite" "dir:$R" >"$T/warm.json" 2>/dev/null
+strip "$T/cold.json" >"$T/cold" 2>"$T/cold.a" && strip "$T/warm.json" >"$T/warm" 2>"$T/warm.a" && cmp -s "$T/cold" "$T/warm" &&
+	python3 -c "
+c=eval(open('$T/cold.a').read()); w=eval(open('$T/warm.a').read())
+assert c['parsed']==c['elf_files']>100 and c['cache_hits']==0, c
+assert w['parsed']==0 and w['cache_hits']==w['elf_files']==c['elf_files'], w
+assert w['malformed']==c['malformed']==1, (c, w)" >"$T/out" 2>&1
+ok $? "a warm cache gives the same graph without reading any ELF file again ($(cat "$T/warm.a" 2>/dev/null))" "$T/out"
+XDG_CACHE_HOME="$T/xdg2" HOME="$T/home2" "$DG" graph --json --no-cache "dir:$R" >"$T/nc.json" 2>/dev/null &&
+	strip "$T/nc.json" 2>/dev/null | cmp -s - "$T/cold" && [[ ! -e "$T/xdg2" && ! -e "$T/home2" ]]
+ok $? "--no-cache gives the same graph and writes no cache" "$T/out"
+XDG_CACHE_HOME="$T/xdg3" "$DG" graph --json "dir:$R" >/dev/null 2>&1 && [[ -f "$T/xdg3/dockergate/cache.sqlite" ]]
+ok $? "the default cache lives under \$XDG_CACHE_HOME/dockergate" "$T/out"
+"$DG" graph --json --cache /proc/dg-no/cache.sqlite "dir:$R" >"$T/pc.json" 2>"$T/err"
+rc=$?
+[[ $rc -eq 0 ]] && grep -q 'warning: continuing without the analysis cache' "$T/err" &&
+	strip "$T/pc.json" 2>/dev/null | cmp -s - "$T/cold"
+ok $? "an unusable cache is one warning, and the graph is the same" "$T/err"
+"$DG" ldd --cache "$T/c/cache.sqlite" "dir:$R" /bin/ls >"$T/l1" 2>&1 && "$DG" ldd --no-cache "dir:$R" /bin/ls >"$T/l2" 2>&1 &&
+	cmp -s "$T/l1" "$T/l2"
+ok $? "ldd with the warm cache lists what it lists without" "$T/l1"
 
 "$DG" graph --json --from /bin/ls "dir:$R" >"$T/ls.json" 2>"$T/err"
 chroot "$R" /usr/bin/env LD_TRACE_LOADED_OBJECTS=1 /lib64/ld-linux-x86-64.so.2 /bin/ls | grep -c '=>\|^\s*/' >"$T/cnt"
