@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark (not a test): time and peak memory of `dockergate inspect` on a
-# large real Debian image, printed next to the floor measured in the same run:
+# Benchmark (not a test): time and peak memory of `dockergate inspect` and of
+# `dockergate graph` (no cache, cold cache, warm cache) on a large real Debian
+# image, printed next to the floor measured in the same run:
 # just decompressing and hashing the same layer bytes (sha256 of each blob and
 # of its decompressed content) with the same libraries (bench/floor.py), and
 # for reference with the gzip/zstd/sha256sum command-line tools. The figure that
@@ -60,10 +61,20 @@ for comp in gzip zstd; do
 	read -r ft fm < <(best python3 bench/floor.py "$d"/blobs/sha256/*)
 	read -r ct cm < <(best bash -c "for b in $d/blobs/sha256/*; do sha256sum \$b; case \$(head -c2 \$b | od -An -tx1 | tr -d ' ') in 1f8b) gzip -dc \$b | sha256sum;; 28b5) zstd -qdc \$b | sha256sum;; esac; done")
 	read -r dt dm < <(best build/dockergate inspect "$img")
+	cache="$OUT/cache-$comp.sqlite"
+	# cold: an empty cache every run; warm: the cache the cold runs left
+	read -r gc gcm < <(best bash -c "rm -f '$cache' '$cache-wal' '$cache-shm'; exec build/dockergate graph --cache '$cache' '$img'")
+	read -r gw gwm < <(best build/dockergate graph --cache "$cache" "$img")
+	read -r gn gnm < <(best build/dockergate graph --no-cache "$img")
 	rm -rf "$d"
-	ratio=$(awk "BEGIN{printf \"%.2f\", $dt / $ft}")
-	printf '%-28s %10s %10s %12s %8s\n' "floor, same libs ($comp)" "$(size_mb "$img")" "$ft" "$((fm / 1024))" "1.00"
-	printf '%-28s %10s %10s %12s %8s\n' "floor, CLI tools ($comp)" "$(size_mb "$img")" "$ct" "$((cm / 1024))" "$(awk "BEGIN{printf \"%.2f\", $ct / $ft}")"
-	printf '%-28s %10s %10s %12s %8s\n' "dockergate inspect ($comp)" "$(size_mb "$img")" "$dt" "$((dm / 1024))" "$ratio"
+	row() { printf '%-28s %10s %10s %12s %8s\n' "$1" "$(size_mb "$img")" "$2" "$(($3 / 1024))" "$(awk "BEGIN{printf \"%.2f\", $2 / $ft}")"; }
+	row "floor, same libs ($comp)" "$ft" "$fm"
+	row "floor, CLI tools ($comp)" "$ct" "$cm"
+	row "dockergate inspect ($comp)" "$dt" "$dm"
+	row "graph, no cache ($comp)" "$gn" "$gnm"
+	row "graph, cold cache ($comp)" "$gc" "$gcm"
+	row "graph, warm cache ($comp)" "$gw" "$gwm"
 done
+build/dockergate graph --json --cache "$OUT/cache-zstd.sqlite" "$OUT/big-$key-zstd.tar" 2>/dev/null |
+	python3 -c "import json,sys; g=json.load(sys.stdin); print('graph: %d nodes, %d edges; %s' % (len(g['nodes']), len(g['edges']), g['analysis']))"
 du -sm "$ROOT" | awk '{print "rootfs size: " $1 " MiB"}'

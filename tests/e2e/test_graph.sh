@@ -94,6 +94,25 @@ rc=$?
 [[ $rc -eq 0 ]] && grep -q 'warning: continuing without the analysis cache' "$T/err" &&
 	strip "$T/pc.json" 2>/dev/null | cmp -s - "$T/cold"
 ok $? "an unusable cache is one warning, and the graph is the same" "$T/err"
+# kill -9 of real analyses sharing one cache, at different moments: every later run is whole
+bad=0
+for delay in 0.05 0.1 0.2 0.3 0.5 0.8; do
+	"$DG" graph --json --cache "$T/k/cache.sqlite" "dir:$R" >/dev/null 2>&1 &
+	p1=$!
+	"$DG" graph --json --cache "$T/k/cache.sqlite" "dir:$R" >"$T/k2.json" 2>/dev/null &
+	p2=$!
+	sleep "$delay"
+	kill -9 "$p1" 2>/dev/null
+	wait "$p1" 2>/dev/null
+	wait "$p2" || bad=$((bad + 1))
+	strip "$T/k2.json" 2>/dev/null | cmp -s - "$T/cold" || bad=$((bad + 1))
+done
+"$DG" graph --json --cache "$T/k/cache.sqlite" "dir:$R" >"$T/k3.json" 2>"$T/err" || bad=$((bad + 1))
+strip "$T/k3.json" 2>/dev/null | cmp -s - "$T/cold" || bad=$((bad + 1))
+grep -q cache "$T/err" && bad=$((bad + 1))
+[[ "$(sqlite3 "$T/k/cache.sqlite" 'PRAGMA integrity_check')" == ok ]] || bad=$((bad + 1))
+((bad == 0))
+ok $? "graph runs killed with -9 beside a concurrent one leave a cache every later run uses cleanly" "$T/err"
 "$DG" ldd --cache "$T/c/cache.sqlite" "dir:$R" /bin/ls >"$T/l1" 2>&1 && "$DG" ldd --no-cache "dir:$R" /bin/ls >"$T/l2" 2>&1 &&
 	cmp -s "$T/l1" "$T/l2"
 ok $? "ldd with the warm cache lists what it lists without" "$T/l1"
