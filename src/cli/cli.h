@@ -56,6 +56,7 @@ int cmd_files(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_elf(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
 
 extern const char *cli_prog;
 

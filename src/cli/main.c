@@ -17,6 +17,7 @@ static const struct cli_cmd cmds[] = {
 	{"resolve", cmd_resolve, "resolve paths inside the image root (symlinks, .., loops)"},
 	{"elf", cmd_elf, "show the ELF model of files in the image (needed libraries, symbols, versions, ...)"},
 	{"ldd", cmd_ldd, "what the dynamic loader would load for an executable, found inside the image"},
+	{"bind", cmd_bind, "where the dynamic loader would bind each symbol of an executable and its libraries"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
 };
