@@ -693,7 +693,8 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 					b->unresolved++;
 			}
 		}
-		qsort(rv[i].v, rv[i].n, sizeof *rv[i].v, cmp_ref);
+		if (rv[i].n)
+			qsort(rv[i].v, rv[i].n, sizeof *rv[i].v, cmp_ref);
 		for (size_t k = 0; k < rv[i].n; k++)
 			bo->ref_of[rv[i].v[k].sym] = (uint32_t)k;
 		bo->refs = rv[i].v;
