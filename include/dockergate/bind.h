@@ -54,10 +54,13 @@ struct dg_bind_obj {
 	uint8_t no_hash;         /* no usable DT_GNU_HASH/DT_HASH: nothing binds to it */
 };
 
+struct dg_bind_index;
+
 struct dg_bindings {
 	struct dg_bind_obj *objs; /* parallel to the load set's objs */
 	size_t n;
 	size_t nrefs, unresolved, unresolved_weak;
+	struct dg_bind_index *index; /* the name table, for dg_bind_lookup */
 };
 
 /* Binds every reference of every object of SET (which must come from
@@ -72,5 +75,15 @@ const struct dg_bind_ref *dg_bind_find(const struct dg_bindings *b, size_t obj, 
 const struct dg_bind_to *dg_bind_target(const struct dg_bind_ref *r);
 /* The defining symbol of a resolved target, or NULL. */
 const struct dg_elf_sym *dg_bind_def_sym(const struct dg_bindings *b, const struct dg_bind_to *t);
+
+/* A lookup as if object FROM referenced NAME (at VERSION when not NULL) with
+ * class CLS, without a relocation: what ld.so does for its own lookups, e.g. the
+ * malloc family (elf/dl-minimal.c: calloc, free, malloc, realloc at libc's base
+ * version, from the executable) that ld.so itself calls once libc is loaded.
+ * Returns 0 and fills OUT, or -1 when nothing is found. */
+int dg_bind_lookup(const struct dg_bindings *b, size_t from, const char *name, const char *version,
+		   enum dg_bind_class cls, struct dg_bind_to *out);
+/* libc's oldest symbol version on MACHINE (the one ld.so asks for its malloc), or NULL. */
+const char *dg_bind_libc_base_version(uint16_t machine, int bits);
 
 #endif

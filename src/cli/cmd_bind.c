@@ -19,7 +19,9 @@ static const char help[] =
 	"with '-> not found' (or 'not found (weak)') for unresolved ones, and\n"
 	"'[address: OBJECT]' when taking the symbol's address binds elsewhere (a non-PIC\n"
 	"executable's canonical PLT entry). Exit status 3 when a non-weak reference is\n"
-	"unresolved (or a library is missing).\n\n"
+	"unresolved (or a library is missing). --json also gives, per reference, the dynsym\n"
+	"indexes and the result for each relocation class, and the lookups glibc's ld.so makes\n"
+	"for itself (its malloc family, from the executable).\n\n"
 	"Options:\n"
 	"  --unresolved        only the unresolved references\n"
 	"  --all               also the defined symbols that relocations make ld.so look up\n"
@@ -80,6 +82,26 @@ static json_t *to_json(const char *exe, const struct dg_ldset *s, const struct d
 		json_array_append_new(objs, o);
 	}
 	json_object_set_new(top, "objects", objs);
+	/* glibc's ld.so looks up the malloc family itself, from the executable, once
+	 * libc is loaded (elf/dl-minimal.c), and calls what it finds from then on */
+	json_t *ll = json_array();
+	const char *ver = b->objs[0].elf ? dg_bind_libc_base_version(b->objs[0].elf->machine, b->objs[0].elf->bits) : NULL;
+	int glibc = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (s->objs[i].via && !strcmp(s->objs[i].via, "interp") && b->objs[i].elf && b->objs[i].elf->soname &&
+		    !strncmp(b->objs[i].elf->soname, "ld-linux", 8))
+			glibc = 1;
+	static const char *const malloc_family[] = {"calloc", "free", "malloc", "realloc"};
+	for (size_t k = 0; glibc && ver && k < sizeof malloc_family / sizeof *malloc_family; k++) {
+		struct dg_bind_to t;
+		dg_bind_lookup(b, 0, malloc_family[k], ver, DG_BIND_ADDR, &t);
+		json_t *j = json_object();
+		json_object_set_new(j, "symbol", json_string(malloc_family[k]));
+		json_object_set_new(j, "version", json_string(ver));
+		json_object_set_new(j, "definition", jto(s, b, &t));
+		json_array_append_new(ll, j);
+	}
+	json_object_set_new(top, "loader_lookups", ll);
 	json_object_set_new(top, "unresolved", json_integer((json_int_t)b->unresolved));
 	json_object_set_new(top, "unresolved_weak", json_integer((json_int_t)b->unresolved_weak));
 	return top;

@@ -74,8 +74,7 @@ struct want {
 	const struct vinfo *ver; /* NULL: unversioned */
 };
 
-struct ctx {
-	const struct dg_ldset *set;
+struct dg_bind_index { /* kept in the bindings for dg_bind_lookup */
 	struct dg_bindings *b;
 	struct bobj *o;
 	struct slot *slots;
@@ -240,7 +239,7 @@ static uint16_t versym(const struct bobj *bo, uint32_t sym)
 
 /* ---- the name table ---- */
 
-static struct slot *slot_for(struct ctx *c, const char *name, uint32_t h, int create)
+static struct slot *slot_for(struct dg_bind_index *c, const char *name, uint32_t h, int create)
 {
 	if (create && (c->used + 1) * 2 > c->nslots) {
 		size_t nn = c->nslots ? c->nslots * 2 : 1024;
@@ -275,7 +274,7 @@ static struct slot *slot_for(struct ctx *c, const char *name, uint32_t h, int cr
 	return s;
 }
 
-static void add_cand(struct ctx *c, uint32_t obj, uint32_t sym)
+static void add_cand(struct dg_bind_index *c, uint32_t obj, uint32_t sym)
 {
 	const char *name = c->o[obj].e->dynsyms[sym].name;
 	if (!*name)
@@ -295,7 +294,7 @@ static void add_cand(struct ctx *c, uint32_t obj, uint32_t sym)
 }
 
 /* Symbols reachable through DT_GNU_HASH, in chain order (ascending index). */
-static int index_gnu(struct ctx *c, uint32_t oi, uint64_t addr)
+static int index_gnu(struct dg_bind_index *c, uint32_t oi, uint64_t addr)
 {
 	const struct dg_elf *e = c->o[oi].e;
 	uint64_t off;
@@ -345,7 +344,7 @@ static int index_gnu(struct ctx *c, uint32_t oi, uint64_t addr)
 }
 
 /* Symbols reachable through DT_HASH, in the order the chains are walked. */
-static int index_sysv(struct ctx *c, uint32_t oi, uint64_t addr, struct dg_bind_obj *bo)
+static int index_sysv(struct dg_bind_index *c, uint32_t oi, uint64_t addr, struct dg_bind_obj *bo)
 {
 	const struct dg_elf *e = c->o[oi].e;
 	uint64_t off;
@@ -383,7 +382,7 @@ static int index_sysv(struct ctx *c, uint32_t oi, uint64_t addr, struct dg_bind_
 
 enum { NO = 0, MATCH = 1 };
 
-static int check_match(const struct ctx *c, uint32_t oi, uint32_t si, const struct want *w, int tc,
+static int check_match(const struct dg_bind_index *c, uint32_t oi, uint32_t si, const struct want *w, int tc,
 		       int *num_versions, uint32_t *versioned)
 {
 	const struct bobj *bo = &c->o[oi];
@@ -418,8 +417,8 @@ struct res {
 
 /* do_lookup_x over the candidates of one object (a run of the list). Returns
  * 1 with *r set when the object provides the definition; *k moves past the run. */
-static int lookup_obj(struct ctx *c, struct slot *sl, uint32_t *k, const struct want *w, int tc, uint32_t undef_obj,
-		      uint32_t ref_sym, int readonly, struct res *r)
+static int lookup_obj(struct dg_bind_index *c, struct slot *sl, uint32_t *k, const struct want *w, int tc,
+		      uint32_t undef_obj, uint32_t ref_sym, int readonly, struct res *r)
 {
 	uint32_t oi = c->cands[*k].obj;
 	int num_versions = 0;
@@ -456,8 +455,8 @@ static int lookup_obj(struct ctx *c, struct slot *sl, uint32_t *k, const struct 
 }
 
 /* The scope of UNDEF_OBJ: itself first when DT_SYMBOLIC, then the global scope. */
-static int do_lookup(struct ctx *c, const struct want *w, int tc, uint32_t undef_obj, uint32_t ref_sym, int readonly,
-		     struct res *r)
+static int do_lookup(struct dg_bind_index *c, const struct want *w, int tc, uint32_t undef_obj, uint32_t ref_sym,
+		     int readonly, struct res *r)
 {
 	struct slot *sl = slot_for(c, w->name, w->h, 0);
 	if (!sl || sl->head == NONE32)
@@ -485,7 +484,7 @@ static int do_lookup(struct ctx *c, const struct want *w, int tc, uint32_t undef
 }
 
 /* _dl_lookup_symbol_x for one reference and class, with the protected rule. */
-static void bind_one(struct ctx *c, uint32_t oi, struct dg_bind_ref *ref, const struct vinfo *ver, int tc,
+static void bind_one(struct dg_bind_index *c, uint32_t oi, struct dg_bind_ref *ref, const struct vinfo *ver, int tc,
 		     int readonly)
 {
 	struct want w = {ref->name, gnu_hash(ref->name), ver};
@@ -546,7 +545,7 @@ struct refv {
 	size_t n, cap;
 };
 
-static struct dg_bind_ref *ref_get(struct ctx *c, uint32_t oi, struct refv *rv, uint32_t sym)
+static struct dg_bind_ref *ref_get(struct dg_bind_index *c, uint32_t oi, struct refv *rv, uint32_t sym)
 {
 	struct dg_bind_obj *bo = &c->b->objs[oi];
 	if (bo->ref_of[sym] != NONE32)
@@ -586,10 +585,23 @@ static int cmp_ref(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static void index_free(struct dg_bind_index *c, size_t n)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(c->o[i].ver);
+	free(c->o);
+	free(c->slots);
+	free(c->cands);
+	free(c);
+}
+
 void dg_bindings_free(struct dg_bindings *b)
 {
 	if (!b)
 		return;
+	index_free(b->index, b->n);
 	for (size_t i = 0; i < b->n; i++) {
 		dg_elf_free(b->objs[i].elf);
 		free(b->objs[i].refs);
@@ -603,11 +615,12 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 {
 	if (set->n > UINT32_MAX - 1)
 		return dg_err(err, DG_E_LIMIT, "bind: too many objects");
-	struct ctx c = {.set = set};
-	struct dg_bindings *b = c.b = dg_xcalloc(1, sizeof *b);
+	struct dg_bindings *b = dg_xcalloc(1, sizeof *b);
+	struct dg_bind_index *ix = b->index = dg_xcalloc(1, sizeof *ix);
+	ix->b = b;
 	b->n = set->n;
 	b->objs = dg_xcalloc(set->n ? set->n : 1, sizeof *b->objs);
-	c.o = dg_xcalloc(set->n ? set->n : 1, sizeof *c.o);
+	ix->o = dg_xcalloc(set->n ? set->n : 1, sizeof *ix->o);
 	struct refv *rv = dg_xcalloc(set->n ? set->n : 1, sizeof *rv);
 	int rc = -1;
 	for (size_t i = 0; i < set->n; i++) {
@@ -621,7 +634,7 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 			dg_err_prefix(err, "%s", lo->path ? lo->path : lo->name);
 			goto out;
 		}
-		struct bobj *o = &c.o[i];
+		struct bobj *o = &ix->o[i];
 		o->e = bo->elf;
 		o->present = 1;
 		bo->symbolic = (uint8_t)(i != 0 && bo->elf->symbolic); /* not for the main program */
@@ -637,9 +650,9 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 			o->versym_ok = 1;
 		int hr = -1;
 		if (d.has_gnu_hash)
-			hr = index_gnu(&c, (uint32_t)i, d.gnu_hash);
+			hr = index_gnu(ix, (uint32_t)i, d.gnu_hash);
 		else if (d.has_hash)
-			hr = index_sysv(&c, (uint32_t)i, d.hash, bo);
+			hr = index_sysv(ix, (uint32_t)i, d.hash, bo);
 		if (hr < 0)
 			bo->no_hash = 1;
 	}
@@ -657,10 +670,10 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 			const struct dg_elf_sym *s = &e->dynsyms[r->sym];
 			if (s->bind == STB_LOCAL || s->vis == STV_HIDDEN || s->vis == STV_INTERNAL)
 				continue; /* bound to itself without a lookup */
-			struct dg_bind_ref *ref = ref_get(&c, (uint32_t)i, &rv[i], r->sym);
+			struct dg_bind_ref *ref = ref_get(ix, (uint32_t)i, &rv[i], r->sym);
 			ref->classes |= (uint8_t)(1u << tc);
 			if (!ref->to[tc].computed)
-				bind_one(&c, (uint32_t)i, ref, ref_version(&c.o[i], r->sym), tc, 0);
+				bind_one(ix, (uint32_t)i, ref, ref_version(&ix->o[i], r->sym), tc, 0);
 		}
 	}
 	/* every undefined symbol, and the classes relocations did not ask for */
@@ -673,15 +686,15 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 			const struct dg_elf_sym *y = &e->dynsyms[s];
 			if (y->shndx == SHN_UNDEF && *y->name && y->bind != STB_LOCAL && y->vis != STV_HIDDEN &&
 			    y->vis != STV_INTERNAL)
-				ref_get(&c, (uint32_t)i, &rv[i], (uint32_t)s);
+				ref_get(ix, (uint32_t)i, &rv[i], (uint32_t)s);
 		}
 		for (size_t k = 0; k < rv[i].n; k++) {
 			struct dg_bind_ref *ref = &rv[i].v[k];
-			const struct vinfo *ver = ref_version(&c.o[i], ref->sym);
+			const struct vinfo *ver = ref_version(&ix->o[i], ref->sym);
 			ref->version = ver ? ver->name : NULL;
 			for (int tc = DG_BIND_ADDR; tc <= DG_BIND_CALL; tc++)
 				if (!ref->to[tc].computed)
-					bind_one(&c, (uint32_t)i, ref, ver, tc, 1);
+					bind_one(ix, (uint32_t)i, ref, ver, tc, 1);
 			uint8_t need = ref->classes ? ref->classes : (uint8_t)(1u << DG_BIND_CALL);
 			for (int tc = 0; tc < DG_BIND_NCLASSES; tc++)
 				if ((need & (1u << tc)) && ref->to[tc].obj == DG_BIND_NONE)
@@ -706,14 +719,9 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 	b = NULL;
 	rc = 0;
 out:
-	for (size_t i = 0; i < set->n; i++) {
-		free(c.o[i].ver);
+	for (size_t i = 0; i < set->n; i++)
 		free(rv[i].v);
-	}
 	free(rv);
-	free(c.o);
-	free(c.slots);
-	free(c.cands);
 	dg_bindings_free(b);
 	return rc;
 }
@@ -743,4 +751,33 @@ const struct dg_elf_sym *dg_bind_def_sym(const struct dg_bindings *b, const stru
 	    t->sym >= b->objs[t->obj].elf->ndynsyms)
 		return NULL;
 	return &b->objs[t->obj].elf->dynsyms[t->sym];
+}
+
+int dg_bind_lookup(const struct dg_bindings *b, size_t from, const char *name, const char *version,
+		   enum dg_bind_class cls, struct dg_bind_to *out)
+{
+	out->obj = DG_BIND_NONE;
+	out->sym = 0;
+	out->computed = 1;
+	out->prot = 0;
+	if (!b || !b->index || from >= b->n || !b->objs[from].elf || !name || (unsigned)cls >= DG_BIND_NCLASSES)
+		return -1;
+	struct vinfo v = {version ? sysv_hash(version) : 0, 0, version};
+	struct want w = {name, gnu_hash(name), version ? &v : NULL};
+	struct res r;
+	if (!do_lookup(b->index, &w, (int)cls, (uint32_t)from, NONE32, 1, &r))
+		return -1;
+	out->obj = r.obj;
+	out->sym = r.sym;
+	return 0;
+}
+
+const char *dg_bind_libc_base_version(uint16_t machine, int bits)
+{
+	switch (machine) {
+	case 62: return bits == 64 ? "GLIBC_2.2.5" : "GLIBC_2.16"; /* x86-64, x32 */
+	case 183: return "GLIBC_2.17";                             /* aarch64 */
+	case 3: return "GLIBC_2.0";                                /* i386 */
+	}
+	return NULL;
 }

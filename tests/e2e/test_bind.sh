@@ -219,6 +219,16 @@ ok "${nbad:-1}" "${nexe:-0} executables: (file, symbol, version) -> file agrees 
 ((${nexe:-0} > 80 && ${ntup:-0} > 10000))
 ok $? "enough executables and lookups were compared (${nexe:-0}, ${ntup:-0})"
 
+# ---- real runs: ld.so's own references too (it re-relocates itself once libc,
+# which needs it, is loaded) and its malloc-family lookups for the executable ----
+runnable=(/bin/true /usr/bin/env /opt/bind/bin/ver-old /opt/bind/bin/ver-new /opt/bind/bin/ver-none
+	/opt/bind/bin/one-unversioned /opt/bind/bin/interpose /opt/bind/bin/sym-normal /opt/bind/bin/sym-patched
+	/opt/bind/bin/sym-bsymbolic /opt/bind/bin/protected /opt/bind/bin/copyreloc /opt/bind/bin/unique
+	/opt/bind/bin/weak-undefined)
+mkdir -p "$T/run"
+read -r nexe nbad ntup < <(python3 "$here/../tools/bind_compare.py" --run "$R" "$DG" "$T/run" "${runnable[@]}")
+ok "${nbad:-1}" "real runs of ${nexe:-0} programs: all ${ntup:-0} lookups agree, ld.so's own included" "$T/run/diff"
+
 # ---- the compiled cases, one by one ----
 J="$T/cmp/dg.json"
 q() { # q EXE OBJ-PATH-SUFFIX SYMBOL CLASS FIELD: a field of one binding from the JSON
@@ -253,6 +263,9 @@ expect "hid-unversioned: a hidden definition (hfunc@HID_1) never matches an unve
 	"null" "$(q /opt/bind/bin/hid-unversioned /bin/hid-unversioned hfunc call path)"
 expect "interpose: libc's malloc binds to the executable" \
 	"/opt/bind/bin/interpose" "$(q /opt/bind/bin/interpose libc.so.6 malloc main path)"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["/opt/bind/bin/interpose"]["loader_lookups"]; print(" ".join(x["symbol"]+"="+x["definition"]["path"] for x in d))' "$J" >"$T/out" 2>&1
+expect "interpose: ld.so's own malloc/free come from the executable, calloc/realloc from libc" \
+	"calloc=/lib/x86_64-linux-gnu/libc.so.6 free=/opt/bind/bin/interpose malloc=/opt/bind/bin/interpose realloc=/lib/x86_64-linux-gnu/libc.so.6" "$(cat "$T/out")"
 expect "interpose: getenv binds to the earlier library (DT_HASH only)" \
 	"/opt/bind/lib/libearly.so" "$(q /opt/bind/bin/interpose /bin/interpose getenv call path)"
 expect "sym-normal: a library's own symfunc binds to the executable's" \

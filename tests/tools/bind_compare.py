@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares `dockergate bind --json --all` with what the real glibc loader logs.
 
-usage: bind_compare.py ROOT DOCKERGATE OUTDIR EXE...
+usage: bind_compare.py [--run] ROOT DOCKERGATE OUTDIR EXE...
 
 For each EXE, the oracle is
     chroot ROOT /usr/bin/env LD_TRACE_LOADED_OBJECTS=1 LD_WARN=yes LD_BIND_NOW=yes \
@@ -20,6 +20,11 @@ by name: the vDSO's own self-bindings (linux-vdso.so.1 is the kernel's, not in t
 Excluded on dockergate's side: the loader's own references (trace mode never relocates
 ld.so; it was relocated by itself at start-up).
 
+With --run, each EXE is run for real instead (LD_DEBUG=bindings LD_BIND_NOW=1, no
+arguments: only for programs that are harmless to run), and ld.so's own references
+are compared too: a normal start re-relocates ld.so in the global scope once libc
+(which DT_NEEDs it) is loaded, so libc's definitions interpose its PLT entries.
+
 Writes OUTDIR/diff (unified per-executable diffs) and prints one line:
 "EXES BAD TUPLES" (executables, executables that disagree, tuples compared).
 """
@@ -29,6 +34,9 @@ import re
 import subprocess
 import sys
 
+run = len(sys.argv) > 1 and sys.argv[1] == "--run"
+if run:
+    del sys.argv[1]
 root, dg, outdir, exes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 BIND = re.compile(r"binding file (.*) \[\d+\] to (.*) \[\d+\]: (?:normal|protected) symbol `([^']*)'(?: \[([^\]]*)\])?$")
 UNDEF = re.compile(r"^undefined symbol: (.*?)(?:, version (\S+))?\t\((.*)\)$")
@@ -36,7 +44,10 @@ UNDEF = re.compile(r"^undefined symbol: (.*?)(?:, version (\S+))?\t\((.*)\)$")
 
 def oracle(exe):
     env = ["LD_TRACE_LOADED_OBJECTS=1", "LD_WARN=yes", "LD_BIND_NOW=yes", "LD_DEBUG=bindings"]
-    p = subprocess.run(["chroot", root, "/usr/bin/env"] + env + ["/lib64/ld-linux-x86-64.so.2", exe],
+    cmd = ["chroot", root, "/usr/bin/env"] + env + ["/lib64/ld-linux-x86-64.so.2", exe]
+    if run:
+        cmd = ["chroot", root, "/usr/bin/env", "LD_BIND_NOW=1", "LD_DEBUG=bindings", exe]
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     got = set()
     for raw in p.stdout.decode("utf-8", "replace").splitlines():
@@ -58,7 +69,7 @@ def oracle(exe):
 def ours(doc):
     got = set()
     for o in doc["objects"]:
-        if o.get("via") == "interp" or not o["path"]:
+        if (o.get("via") == "interp" and not run) or not o["path"]:
             continue
         for r in o["references"]:
             for c in r["relocations"]:
@@ -67,6 +78,10 @@ def ours(doc):
                     got.add((o["path"], r["symbol"], r["version"] or "", t["path"]))
                 elif not r["weak"]:
                     got.add(("UNDEFINED", o["path"], r["symbol"], r["version"] or ""))
+    if run:  # ld.so's own lookups of its malloc family, made for the executable
+        for r in doc.get("loader_lookups", []):
+            if r["definition"] is not None:
+                got.add((doc["executable"], r["symbol"], r["version"], r["definition"]["path"]))
     return got
 
 
