@@ -110,10 +110,9 @@ static json_t *to_json(const char *exe, const struct dg_ldset *s, const struct d
 static void print_text(const struct dg_ldset *s, const struct dg_bindings *b, int only_unres, int all)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		const struct dg_bind_obj *bo = &b->objs[i];
-		for (size_t k = 0; k < bo->nrefs; k++) {
-			const struct dg_bind_ref *r = &bo->refs[k];
-			if ((only_unres && !r->unresolved) || (!all && !r->undef))
+		for (uint32_t sym = 0; sym < b->objs[i].nsyms; sym++) { /* dynsym order */
+			const struct dg_bind_ref *r = dg_bind_find(b, i, sym);
+			if (!r || (only_unres && !r->unresolved) || (!all && !r->undef))
 				continue;
 			printf("%s: %s%s%s -> ", s->objs[i].path, r->name, r->version ? "@" : "", r->version ? r->version : "");
 			const struct dg_bind_to *t = dg_bind_target(r);
