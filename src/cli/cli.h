@@ -75,6 +75,7 @@ int cmd_files(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_elf(int argc, char **argv);
 int cmd_ldd(int argc, char **argv);
+int cmd_bind(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 

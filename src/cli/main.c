@@ -17,6 +17,7 @@ static const struct cli_cmd cmds[] = {
 	{"resolve", cmd_resolve, "resolve paths inside the image root (symlinks, .., loops)"},
 	{"elf", cmd_elf, "show the ELF model of files in the image (needed libraries, symbols, versions, ...)"},
 	{"ldd", cmd_ldd, "what the dynamic loader would load for an executable, found inside the image"},
+	{"bind", cmd_bind, "where the dynamic loader would bind each symbol of an executable and its libraries"},
 	{"graph", cmd_graph, "the executable → library graph (DOT or JSON), resolved inside the image"},
 	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
