@@ -23,20 +23,10 @@ DG=${1:?dockergate}
 here=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-bind.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then echo "ok $n - bind: $2"; else
-		failed=$((failed + 1))
-		echo "not ok $n - bind: $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -40 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="bind" TAP_DIAG=40
+. "$(dirname "$0")/../tools/tap.sh"
 R="$T/root"
-mkdir -p "$R"
-L=$(bash "$here/../tools/realimage.sh" layers)
-cp -a "$L/layer1/." "$R/"
-tar -xf "$L/layer2.tar" -C "$R" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
+real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 
 # ---- compiled cases, in /opt/bind/{bin,lib} (RPATH /opt/bind/lib) ----
 B="$R/opt/bind"
@@ -324,5 +314,4 @@ else
 	n=$((n + 1))
 	echo "ok $n - bind: a bigger root filesystem # SKIP set DG_BIND_ROOTFS to a root filesystem directory"
 fi
-echo "1..$n"
-((failed == 0))
+tap_end

@@ -10,15 +10,8 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dg-cache.XXXXXX")
 chmod 755 "$T"
 killme=()
 trap 'for p in "${killme[@]}"; do kill -9 "$p" 2>/dev/null; done; chmod -R u+w "$T"; rm -rf "$T"' EXIT
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then echo "ok $n - cache: $2"; else
-		failed=$((failed + 1))
-		echo "not ok $n - cache: $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -20 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="cache" TAP_DIAG=20
+. "$(dirname "$0")/../tools/tap.sh"
 cnt() { sqlite3 "$1" "SELECT count(*) FROM entries WHERE kind='$2'"; }
 fill() { "$DG" cache selftest-fill --cache "$@"; }
 verify() { "$DG" cache selftest-verify --cache "$@"; }
@@ -199,5 +192,4 @@ ok $(($? != 2)) "--older-than 0 is a usage error"
 	"$DG" cache stats --cache "$R" | grep -q '^entries     0$'
 ok $? "clear empties the cache" "$T/out"
 
-echo "1..$n"
-((failed == 0))
+tap_end

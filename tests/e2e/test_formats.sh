@@ -9,7 +9,6 @@ DG=${1:?dockergate binary}
 here=$(cd "$(dirname "$0")" && pwd)
 tools="$here/../tools"
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-formats.XXXXXX")
-n=0 failed=0
 PODMAN_STORE="$T/podman"
 mkdir -p "$PODMAN_STORE"
 cat >"$T/storage.conf" <<EOS
@@ -31,16 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { # ok COND-EXIT-STATUS NAME [DIAG-FILE]
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -30 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="" TAP_DIAG=30
+. "$(dirname "$0")/../tools/tap.sh"
 
 same() { # same NAME EXPECTED-FILE COMMAND...
 	local name=$1 exp=$2
@@ -167,5 +158,4 @@ same "--ref picks a tag of an OCI layout" "$T/expected" "$DG" files --ref b "$T/
 "$DG" inspect --ref other "$T/tags" | grep -q "^ref         other$"
 ok $? "--ref picks the other image"
 
-echo "1..$n"
-((failed == 0))
+tap_end

@@ -10,20 +10,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-graph.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 export XDG_CACHE_HOME="$T/xdg" # never the user's own cache
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then echo "ok $n - graph: $2"; else
-		failed=$((failed + 1))
-		echo "not ok $n - graph: $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -20 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="graph" TAP_DIAG=20
+. "$(dirname "$0")/../tools/tap.sh"
 R="$T/root"
-mkdir -p "$R"
-L=$(bash "$here/../tools/realimage.sh" layers)
-cp -a "$L/layer1/." "$R/"
-tar -xf "$L/layer2.tar" -C "$R" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
+real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 mkdir -p "$R/opt/rp" "$R/opt/app/bin"
 printf 'int bar(void){return 1;}\n' >"$T/bar.c"
 printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
@@ -160,5 +150,4 @@ ok $? "a bad --format is a usage error (exit 2)" "$T/err"
 "$DG" graph --from /etc/hostname "dir:$R" >/dev/null 2>"$T/err"
 [[ $? -eq 3 ]] && grep -q 'not an ELF file' "$T/err"
 ok $? "--from a file that is not ELF: exit 3" "$T/err"
-echo "1..$n"
-((failed == 0))
+tap_end

@@ -11,20 +11,10 @@ DG=${1:?dockergate}
 here=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-loader.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then echo "ok $n - loader: $2"; else
-		failed=$((failed + 1))
-		echo "not ok $n - loader: $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -20 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="loader" TAP_DIAG=20
+. "$(dirname "$0")/../tools/tap.sh"
 R="$T/root"
-mkdir -p "$R"
-L=$(bash "$here/../tools/realimage.sh" layers)
-cp -a "$L/layer1/." "$R/"
-tar -xf "$L/layer2.tar" -C "$R" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
+real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 
 # compiled cases: libbar <- libfoo <- app, with RPATH inherited and RUNPATH with $ORIGIN
 mkdir -p "$R/opt/rp" "$R/opt/app/bin" "$R/opt/app/lib"
@@ -79,5 +69,4 @@ ok $? "DT_RUNPATH with \$ORIGIN" "$T/out"
 "$DG" ldd "dir:$R" /opt/app/bin/missing-app >"$T/out" 2>&1
 [[ $? -eq 3 ]] && grep -q 'libnothere.so => not found' "$T/out"
 ok $? "a missing library is reported (exit 3)" "$T/out"
-echo "1..$n"
-((failed == 0))
+tap_end

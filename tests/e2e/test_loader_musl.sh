@@ -12,15 +12,8 @@ DG=${1:?dockergate}
 here=$(cd "$(dirname "$0")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-musl.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-n=0 failed=0
-ok() {
-	n=$((n + 1))
-	if [[ $1 -eq 0 ]]; then echo "ok $n - musl loader: $2"; else
-		failed=$((failed + 1))
-		echo "not ok $n - musl loader: $2"
-		[[ -n "${3:-}" && -f "$3" ]] && head -30 "$3" | sed 's/^/#   /'
-	fi
-}
+TAP_NAME="musl loader" TAP_DIAG=30
+. "$(dirname "$0")/../tools/tap.sh"
 if ! command -v musl-gcc >/dev/null; then
 	echo "not ok 1 - musl loader: musl-gcc is missing (scripts/deps.sh --test installs musl-tools)"
 	echo "1..1"
@@ -121,5 +114,4 @@ import json; g=json.load(open('$T/g.json')); by={x['path']:x for x in g['nodes']
 assert by['/lib/x86_64-linux-musl/libc.so' if '/lib/x86_64-linux-musl/libc.so' in by else '/lib/ld-musl-x86_64.so.1']['kind']=='loader', by
 assert by['/usr/local/lib/libbar.so']['kind']=='library'" >"$T/out" 2>&1
 ok $? "graph: musl's libc (no SONAME) is a loader node because programs name it as interpreter" "$T/out"
-echo "1..$n"
-((failed == 0))
+tap_end
