@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "dockergate/entry.h"
 #include "dockergate/graph.h"
+#include "map.h"
 #include "util.h"
 
 static const char help[] =
@@ -57,12 +58,26 @@ static int excluded(const struct dg_gnode *gn, const struct dg_strv *ex)
 	return 0;
 }
 
+static void push_edge(struct view *w, size_t a, size_t b, const struct dg_gedge *e)
+{
+	w->efrom = dg_xreallocarray(w->efrom, w->ne + 1, sizeof *w->efrom);
+	w->eto = dg_xreallocarray(w->eto, w->ne + 1, sizeof *w->eto);
+	w->ecount = dg_xreallocarray(w->ecount, w->ne + 1, sizeof *w->ecount);
+	w->ewhich = dg_xreallocarray(w->ewhich, w->ne + 1, sizeof *w->ewhich);
+	w->efrom[w->ne] = a;
+	w->eto[w->ne] = b;
+	w->ecount[w->ne] = 1;
+	w->ewhich[w->ne] = e;
+	w->ne++;
+}
+
 static void build_view(struct view *w, const struct dg_graph *g, const struct dg_strv *ex, int group_dir)
 {
 	memset(w, 0, sizeof *w);
 	w->g = g;
 	w->vid = dg_xcalloc(g->n ? g->n : 1, sizeof *w->vid);
 	w->v = dg_xcalloc(g->n ? g->n : 1, sizeof *w->v);
+	struct dg_map groups = {0}, edges = {0}; /* directory → view node; (from, to) → view edge */
 	for (size_t i = 0; i < g->n; i++) {
 		const struct dg_gnode *gn = &g->nodes[i];
 		w->vid[i] = SIZE_MAX;
@@ -72,17 +87,12 @@ static void build_view(struct view *w, const struct dg_graph *g, const struct dg
 		if (group_dir && gn->kind == DG_GN_EXECUTABLE) {
 			const char *sl = strrchr(gn->path, '/');
 			dir = dg_xstrndup(gn->path, sl ? (size_t)(sl - gn->path) : 0);
-			for (size_t k = 0; k < w->n; k++) {
-				const struct dg_gnode *f = &g->nodes[w->v[k].first];
-				if (f->kind == DG_GN_EXECUTABLE && w->v[k].label && !strncmp(f->path, dir, strlen(dir)) &&
-				    f->path[strlen(dir)] == '/' && !strchr(f->path + strlen(dir) + 1, '/')) {
-					w->vid[i] = k;
-					w->v[k].count++;
-					break;
-				}
-			}
-			if (w->vid[i] != SIZE_MAX)
+			size_t k = dg_map_add(&groups, dir, strlen(dir), w->n);
+			if (k != w->n) {
+				w->vid[i] = k;
+				w->v[k].count++;
 				continue;
+			}
 		}
 		w->vid[i] = w->n;
 		w->v[w->n].first = i;
@@ -92,27 +102,17 @@ static void build_view(struct view *w, const struct dg_graph *g, const struct dg
 	}
 	for (size_t i = 0; i < g->ne; i++) {
 		const struct dg_gedge *e = &g->edges[i];
-		size_t a = w->vid[e->from], b = w->vid[e->to];
-		if (a == SIZE_MAX || b == SIZE_MAX)
+		size_t ab[2] = {w->vid[e->from], w->vid[e->to]};
+		if (ab[0] == SIZE_MAX || ab[1] == SIZE_MAX)
 			continue;
-		size_t k;
-		for (k = 0; k < w->ne; k++) /* edges per view node are few: linear is fine after grouping */
-			if (w->efrom[k] == a && w->eto[k] == b)
-				break;
-		if (k < w->ne) {
+		size_t k = dg_map_add(&edges, ab, sizeof ab, w->ne);
+		if (k == w->ne)
+			push_edge(w, ab[0], ab[1], e);
+		else
 			w->ecount[k]++;
-			continue;
-		}
-		w->efrom = dg_xreallocarray(w->efrom, w->ne + 1, sizeof *w->efrom);
-		w->eto = dg_xreallocarray(w->eto, w->ne + 1, sizeof *w->eto);
-		w->ecount = dg_xreallocarray(w->ecount, w->ne + 1, sizeof *w->ecount);
-		w->ewhich = dg_xreallocarray(w->ewhich, w->ne + 1, sizeof *w->ewhich);
-		w->efrom[w->ne] = a;
-		w->eto[w->ne] = b;
-		w->ecount[w->ne] = 1;
-		w->ewhich[w->ne] = e;
-		w->ne++;
 	}
+	dg_map_free(&groups);
+	dg_map_free(&edges);
 }
 
 static void free_view(struct view *w)

@@ -8,91 +8,18 @@
 #include <string.h>
 
 #include "dockergate/graph.h"
+#include "map.h"
 #include "util.h"
-
-/* pointer or string → index, open addressing */
-struct map {
-	const void **keys;
-	size_t *vals, cap, n;
-	int strings;
-};
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t key_hash(const struct map *m, const void *k)
-{
-	if (!m->strings)
-		return mix((uint64_t)(uintptr_t)k);
-	uint64_t h = 1469598103934665603ULL;
-	for (const unsigned char *s = k; *s; s++)
-		h = (h ^ *s) * 1099511628211ULL;
-	return mix(h);
-}
-
-static int key_eq(const struct map *m, const void *a, const void *b)
-{
-	return m->strings ? !strcmp(a, b) : a == b;
-}
-
-static size_t map_slot(const struct map *m, const void *k)
-{
-	size_t i = (size_t)key_hash(m, k) & (m->cap - 1);
-	while (m->keys[i] && !key_eq(m, m->keys[i], k))
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-static size_t map_get(const struct map *m, const void *k)
-{
-	if (!m->cap)
-		return SIZE_MAX;
-	size_t i = map_slot(m, k);
-	return m->keys[i] ? m->vals[i] : SIZE_MAX;
-}
-
-/* K must outlive the map. */
-static void map_put(struct map *m, const void *k, size_t v)
-{
-	if (2 * (m->n + 1) > m->cap) {
-		struct map o = *m;
-		m->cap = m->cap ? 2 * m->cap : 64;
-		m->keys = dg_xcalloc(m->cap, sizeof *m->keys);
-		m->vals = dg_xcalloc(m->cap, sizeof *m->vals);
-		m->n = 0;
-		for (size_t i = 0; i < o.cap; i++)
-			if (o.keys[i])
-				map_put(m, o.keys[i], o.vals[i]);
-		free(o.keys);
-		free(o.vals);
-	}
-	size_t i = map_slot(m, k);
-	if (!m->keys[i])
-		m->n++;
-	m->keys[i] = k;
-	m->vals[i] = v;
-}
-
-static void map_free(struct map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
 
 struct builder {
 	struct dg_objdb *db;
 	struct dg_fs *fs;
 	const struct dg_graph_opts *o;
 	struct dg_graph *g;
-	struct map by_inode;   /* inode → node */
-	struct map missing;    /* requested name → missing node */
-	struct map edges;      /* "from to kind name" → edge */
-	struct dg_strv keys;   /* storage for edge keys */
+	struct dg_map by_inode; /* inode address → node */
+	struct dg_map missing;  /* requested name → missing node */
+	struct dg_map edges;    /* (from, to, kind, name) → edge */
+	struct dg_map problems; /* message → index in problems */
 	unsigned char *done;   /* per node: its own load set has been computed */
 	size_t done_cap;
 };
@@ -142,29 +69,23 @@ static enum dg_gnode_kind kind_of(const struct dg_dyninfo *d)
 static void problem(struct builder *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct builder *b, const char *fmt, ...)
 {
-	struct dg_buf m = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	char *m = NULL;
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
 	va_end(ap);
-	dg_buf_puts(&m, s ? s : "?");
-	free(s);
-	char *t = dg_buf_steal(&m);
-	for (size_t i = 0; i < b->g->problems.n; i++)
-		if (!strcmp(b->g->problems.v[i], t)) {
-			free(t);
-			return;
-		}
-	dg_strv_push(&b->g->problems, t);
-	free(t);
+	if (!m)
+		abort(); /* out of memory, as dg_x* */
+	if (dg_map_add(&b->problems, m, strlen(m), b->g->problems.n) == b->g->problems.n)
+		dg_strv_push(&b->g->problems, m);
+	free(m);
 }
 
 /* The node of a file (hardlinks share one), created on first sight. */
 static size_t file_node(struct builder *b, const struct dg_node *n, const char *path)
 {
-	size_t i = map_get(&b->by_inode, n->inode);
+	size_t i = dg_map_get(&b->by_inode, &n->inode, sizeof n->inode);
 	if (i != SIZE_MAX) {
 		struct dg_gnode *gn = &b->g->nodes[i];
 		if (path && strcmp(gn->path, path)) {
@@ -181,7 +102,7 @@ static size_t file_node(struct builder *b, const struct dg_node *n, const char *
 	i = new_node(b, d ? kind_of(d) : DG_GN_OTHER, canon);
 	b->g->nodes[i].node = n;
 	b->g->nodes[i].dyn = d;
-	map_put(&b->by_inode, n->inode, i);
+	dg_map_put(&b->by_inode, &n->inode, sizeof n->inode, i);
 	if (d && d->error)
 		problem(b, "%s: malformed ELF file: %s", canon, d->error);
 	return i;
@@ -189,28 +110,21 @@ static size_t file_node(struct builder *b, const struct dg_node *n, const char *
 
 static size_t missing_node(struct builder *b, const char *name)
 {
-	size_t i = map_get(&b->missing, name);
+	size_t i = dg_map_get(&b->missing, name, strlen(name));
 	if (i != SIZE_MAX)
 		return i;
 	i = new_node(b, DG_GN_MISSING, name);
-	map_put(&b->missing, b->g->nodes[i].path, i);
+	dg_map_put(&b->missing, name, strlen(name), i);
 	return i;
 }
 
 static void add_edge(struct builder *b, size_t from, size_t to, enum dg_gedge_kind kind, const char *name,
 		     const char *via)
 {
-	char *key = dg_xasprintf("%zu %zu %d %s", from, to, (int)kind, name);
-	if (map_get(&b->edges, key) != SIZE_MAX) {
-		free(key);
-		return;
-	}
-	dg_strv_push(&b->keys, key);
-	free(key);
 	struct dg_graph *g = b->g;
-	map_put(&b->edges, b->keys.v[b->keys.n - 1], g->ne);
-	/* keys moved when the vector grew: rebuild pointers lazily is costly; the
-	 * vector stores copies whose addresses are stable (only the array moves) */
+	dg_autofree char *key = dg_xasprintf("%zu %zu %d %s", from, to, (int)kind, name);
+	if (dg_map_add(&b->edges, key, strlen(key), g->ne) != g->ne)
+		return; /* that edge is there already */
 	g->edges = dg_xreallocarray(g->edges, g->ne + 1, sizeof *g->edges);
 	struct dg_gedge *e = &g->edges[g->ne++];
 	e->from = from;
@@ -308,9 +222,6 @@ int dg_graph_build(struct dg_objdb *db, const struct dg_graph_opts *o, struct dg
 		   struct dg_error *err)
 {
 	struct builder b = {.db = db, .fs = dg_objdb_fs(db), .o = o};
-	b.by_inode.strings = 0;
-	b.missing.strings = 1;
-	b.edges.strings = 1;
 	b.g = dg_xcalloc(1, sizeof *b.g);
 	int rc = 0;
 	if (o->roots.n) {
@@ -357,10 +268,10 @@ int dg_graph_build(struct dg_objdb *db, const struct dg_graph_opts *o, struct dg
 				b.g->nodes[i].root = 0;
 	}
 out:
-	map_free(&b.by_inode);
-	map_free(&b.missing);
-	map_free(&b.edges);
-	dg_strv_free(&b.keys);
+	dg_map_free(&b.by_inode);
+	dg_map_free(&b.missing);
+	dg_map_free(&b.edges);
+	dg_map_free(&b.problems);
 	free(b.done);
 	if (rc < 0) {
 		dg_graph_free(b.g);

@@ -1,23 +1,20 @@
-/* The per-run object store (objdb.h): an open-addressing table from content
- * SHA-256 to dynamic info, filled from the persistent cache or the ELF reader. */
+/* The per-run object store (objdb.h): content SHA-256 → dynamic info, filled
+ * from the persistent cache or the ELF reader. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dockergate/cache.h"
 #include "dockergate/loader.h"
 #include "dockergate/objdb.h"
+#include "map.h"
 #include "util.h"
-
-struct slot {
-	unsigned char sha[32];
-	struct dg_dyninfo *d; /* NULL: empty slot */
-};
 
 struct dg_objdb {
 	struct dg_fs *fs;
 	struct dg_cache *cache;
-	struct slot *t;
-	size_t cap, n;
+	struct dg_map by_sha; /* content SHA-256 → index in recs */
+	struct dg_dyninfo **recs;
+	size_t n;
 	struct dg_ldcache *ldcache;
 	int ldcache_done;
 	struct dg_objdb_stats st;
@@ -29,8 +26,6 @@ struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache)
 	struct dg_objdb *db = dg_xcalloc(1, sizeof *db);
 	db->fs = fs;
 	db->cache = cache;
-	db->cap = 256;
-	db->t = dg_xcalloc(db->cap, sizeof *db->t);
 	return db;
 }
 
@@ -38,9 +33,10 @@ void dg_objdb_free(struct dg_objdb *db)
 {
 	if (!db)
 		return;
-	for (size_t i = 0; i < db->cap; i++)
-		dg_dyninfo_free(db->t[i].d);
-	free(db->t);
+	for (size_t i = 0; i < db->n; i++)
+		dg_dyninfo_free(db->recs[i]);
+	free(db->recs);
+	dg_map_free(&db->by_sha);
 	dg_ldcache_free(db->ldcache);
 	free(db->cache_err);
 	free(db);
@@ -48,32 +44,11 @@ void dg_objdb_free(struct dg_objdb *db)
 
 struct dg_fs *dg_objdb_fs(struct dg_objdb *db) { return db->fs; }
 
-static size_t slot_of(const struct dg_objdb *db, const unsigned char sha[32])
-{
-	uint64_t h;
-	memcpy(&h, sha, sizeof h); /* a digest: its bytes are already uniform */
-	size_t i = (size_t)h & (db->cap - 1);
-	while (db->t[i].d && memcmp(db->t[i].sha, sha, 32))
-		i = (i + 1) & (db->cap - 1);
-	return i;
-}
-
 static void insert(struct dg_objdb *db, const unsigned char sha[32], struct dg_dyninfo *d)
 {
-	if (2 * (db->n + 1) > db->cap) {
-		struct slot *old = db->t;
-		size_t oc = db->cap;
-		db->cap *= 2;
-		db->t = dg_xcalloc(db->cap, sizeof *db->t);
-		for (size_t i = 0; i < oc; i++)
-			if (old[i].d)
-				db->t[slot_of(db, old[i].sha)] = old[i];
-		free(old);
-	}
-	size_t i = slot_of(db, sha);
-	memcpy(db->t[i].sha, sha, 32);
-	db->t[i].d = d;
-	db->n++;
+	db->recs = dg_xreallocarray(db->recs, db->n + 1, sizeof *db->recs);
+	db->recs[db->n] = d;
+	dg_map_put(&db->by_sha, sha, 32, db->n++);
 }
 
 static struct dg_dyninfo *derive(struct dg_objdb *db, const struct dg_node *n)
@@ -137,9 +112,9 @@ const struct dg_dyninfo *dg_objdb_dyn(struct dg_objdb *db, const struct dg_node 
 	if (!n || n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF)
 		return NULL;
 	const unsigned char *sha = n->inode->sha256;
-	size_t i = slot_of(db, sha);
-	if (db->t[i].d)
-		return db->t[i].d;
+	size_t i = dg_map_get(&db->by_sha, sha, 32);
+	if (i != SIZE_MAX)
+		return db->recs[i];
 	struct dg_dyninfo *d = db->cache ? from_cache(db, sha) : NULL;
 	if (d) {
 		db->st.cache_hits++;
