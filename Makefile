@@ -52,6 +52,8 @@ asan:
 demo: all
 	bash tests/tools/realimage.sh sample >/dev/null
 	$(BUILD)/dockergate inspect build/sample/sample.tar
+	$(BUILD)/dockergate graph --exclude '*/gconv/*' build/sample/sample.tar >build/sample/graph.dot
+	@echo "dependency graph (Graphviz DOT): build/sample/graph.dot"
 
 test:
 	bash tests/run.sh

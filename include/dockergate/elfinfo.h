@@ -11,8 +11,8 @@
 enum dg_elf_type {
 	DG_ELF_UNKNOWN = 0,
 	DG_ELF_EXEC,       /* ET_EXEC with an interpreter */
-	DG_ELF_PIE,        /* ET_DYN with an interpreter */
-	DG_ELF_SHARED,     /* ET_DYN without an interpreter */
+	DG_ELF_PIE,        /* ET_DYN with an interpreter (and DF_1_PIE or no SONAME) */
+	DG_ELF_SHARED,     /* ET_DYN without an interpreter, or with one and a SONAME (libc.so.6) */
 	DG_ELF_STATIC,     /* ET_EXEC without an interpreter */
 	DG_ELF_STATIC_PIE, /* ET_DYN, no interpreter, DF_1_PIE */
 	DG_ELF_RELOC,      /* ET_REL object file */

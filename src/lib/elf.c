@@ -1090,11 +1090,6 @@ static int parse(struct dg_elf *e, struct rd *r)
 			if (strstr(v[i].name, "rust_begin_unwind") || !strncmp(v[i].name, "__rust_", 7))
 				e->is_rust = 1;
 	}
-	/* A shared object with PT_INTERP (glibc's libc.so.6 runs and prints its
-	 * version) is still a library: PIEs are marked DF_1_PIE by every linker of
-	 * the last decade, libraries have a SONAME. */
-	if (e->cls.type == DG_ELF_PIE && e->soname && !(e->flags_1 & 0x08000000))
-		e->cls.type = DG_ELF_SHARED;
 	if (e->soname && (!strncmp(e->soname, "ld-linux", 8) || !strncmp(e->soname, "ld64.so", 7) ||
 			  !strncmp(e->soname, "ld-musl", 7)))
 		e->is_loader = 1;

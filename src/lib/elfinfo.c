@@ -8,6 +8,7 @@
 #define PT_DYNAMIC 2
 #define PT_INTERP 3
 #define DT_NULL 0
+#define DT_SONAME 14
 #define DT_FLAGS_1 0x6ffffffb
 #define DF_1_PIE 0x08000000
 
@@ -55,7 +56,7 @@ int dg_elf_classify(const unsigned char *p, size_t n, struct dg_elf_class *c,
 			dynsz = b64 ? rd(ph + 32, 8, be) : rd(ph + 16, 4, be);
 		}
 	}
-	int pie_flag = 0;
+	int pie_flag = 0, soname = 0;
 	if (c->has_dynamic && dynoff <= n && dynsz <= n - dynoff) {
 		size_t esz = b64 ? 16 : 8;
 		for (uint64_t o = dynoff; o + esz <= dynoff + dynsz; o += esz) {
@@ -64,13 +65,21 @@ int dg_elf_classify(const unsigned char *p, size_t n, struct dg_elf_class *c,
 				break;
 			if (tag == DT_FLAGS_1 && (rd(p + o + esz / 2, b64 ? 8 : 4, be) & DF_1_PIE))
 				pie_flag = 1;
+			if (tag == DT_SONAME)
+				soname = 1;
 		}
 	}
 	switch (type) {
 	case 1: c->type = DG_ELF_RELOC; break;
 	case 2: c->type = c->has_interp ? DG_ELF_EXEC : DG_ELF_STATIC; break;
 	case 3:
-		c->type = c->has_interp ? DG_ELF_PIE : (pie_flag ? DG_ELF_STATIC_PIE : DG_ELF_SHARED);
+		/* A shared object with PT_INTERP (glibc's libc.so.6 runs and prints its
+		 * version) is still a library: PIEs are marked DF_1_PIE by every linker
+		 * of the last decade, libraries have a SONAME. */
+		if (c->has_interp && (pie_flag || !soname))
+			c->type = DG_ELF_PIE;
+		else
+			c->type = c->has_interp || !pie_flag ? DG_ELF_SHARED : DG_ELF_STATIC_PIE;
 		break;
 	case 4: c->type = DG_ELF_CORE; break;
 	default: c->type = DG_ELF_UNKNOWN; break;
