@@ -32,6 +32,7 @@ struct dg_elf_sym {
 	const char *version; /* symbol version name or NULL */
 	uint8_t ver_hidden;  /* "sym@ver" (hidden) rather than "sym@@ver" */
 	uint8_t ver_needed;  /* the version is one this file needs (verneed), not defines */
+	uint16_t versym;     /* raw DT_VERSYM entry (index | 0x8000 hidden), 0 when not read */
 };
 
 enum dg_reloc_kind { DG_REL_OTHER, DG_REL_RELATIVE, DG_REL_IRELATIVE, DG_REL_GLOB_DAT, DG_REL_JUMP_SLOT, DG_REL_ABS };
@@ -52,6 +53,42 @@ struct dg_elf_fde {
 struct dg_elf_verneed {
 	const char *file;
 	struct dg_strv names; /* versions needed from FILE (pointers are copies) */
+};
+
+/* The dynamic entries ld.so's symbol lookup uses, read as glibc's elf_get_dynamic_info
+ * reads them: up to DT_NULL, a later entry of a tag wins; has_* is set when the tag is
+ * present at all (even with value 0). Values are addresses, not checked here. */
+struct dg_elf_dyninfo {
+	uint64_t strtab, strsz, hash, gnu_hash, versym, verdef, verdefnum, verneed, verneednum;
+	uint8_t has_strtab, has_hash, has_gnu_hash, has_versym, has_verdef, has_verneed;
+};
+
+/* DT_GNU_HASH's header and the file offsets of its parts. valid: the table is usable as
+ * ld.so uses it (nbuckets and bloom words non-zero, bloom words and buckets inside the
+ * file); chain words are checked one by one (dg_elf_gnu_chain). */
+struct dg_elf_gnu_hash {
+	uint32_t nbuckets, symoffset, nbloom, shift;
+	uint64_t bloom_off, buckets_off, chain_off;
+	uint8_t mapped, valid; /* mapped: the 16-byte header lies in a PT_LOAD */
+};
+
+/* DT_HASH likewise. valid: nbucket non-zero, buckets and chain inside the file. */
+struct dg_elf_sysv_hash {
+	uint32_t nbucket, nchain;
+	uint64_t buckets_off, chain_off;
+	uint8_t mapped, valid; /* mapped: the 8-byte header lies in a PT_LOAD */
+};
+
+/* One entry of ld.so's l_versions (elf/dl-version.c), indexed by version index: the
+ * version needs (vna_other) and then the non-base definitions (vd_ndx), each chain
+ * walked as ld.so walks it (vn_next/vna_next/vd_next, not the DT_*NUM counts). An
+ * index nothing names has name NULL and hash 0. */
+struct dg_elf_version {
+	const char *name;
+	const char *file; /* for a need: the file it is needed from (vn_file), else NULL */
+	uint32_t hash;    /* vna_hash / vd_hash */
+	uint8_t hidden;   /* vna_other's hidden bit (a need's) */
+	uint8_t needed;   /* from verneed rather than verdef */
 };
 
 struct dg_elf {
@@ -82,6 +119,15 @@ struct dg_elf {
 	size_t nverneeds;
 	struct dg_elf_reloc *relocs;
 	size_t nrelocs;
+	/* symbol lookup as ld.so sees it (for the binder). versions: l_versions, nversions =
+	 * highest index named + 1, or 0 when no index above 0 is named (or no DT_STRTAB).
+	 * has_versyms: DT_VERSYM's table was read for every dynsym (their versym fields). */
+	struct dg_elf_dyninfo dyn;
+	struct dg_elf_gnu_hash gnu_hash;
+	struct dg_elf_sysv_hash sysv_hash;
+	struct dg_elf_version *versions;
+	size_t nversions;
+	int has_versyms;
 	/* notes */
 	char build_id[129];
 	char *go_build_id;
@@ -110,5 +156,13 @@ void dg_elf_free(struct dg_elf *e);
 /* Virtual address → file offset through PT_LOAD; -1 when not backed by the file. */
 int dg_elf_vaddr_to_off(const struct dg_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off);
 const struct dg_elf_sec *dg_elf_section(const struct dg_elf *e, const char *name);
+/* Words of the hash tables, for walking them as ld.so does (the only raw reads the binder
+ * needs; the indexes must be below the counts of a valid table). dg_elf_gnu_chain returns
+ * -1 when chain word SYM (>= symoffset) lies outside the file. */
+uint64_t dg_elf_gnu_bloom(const struct dg_elf *e, uint32_t word);
+uint32_t dg_elf_gnu_bucket(const struct dg_elf *e, uint32_t bucket);
+int dg_elf_gnu_chain(const struct dg_elf *e, uint32_t sym, uint32_t *out);
+uint32_t dg_elf_sysv_bucket(const struct dg_elf *e, uint32_t bucket);
+uint32_t dg_elf_sysv_chain(const struct dg_elf *e, uint32_t idx);
 
 #endif

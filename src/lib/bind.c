@@ -9,6 +9,12 @@
  * entries list the candidates in scope order, so a lookup is one probe plus a
  * walk over the few objects that define that name.
  *
+ * What ld.so reads from each file (the dynamic entries it uses, the hash
+ * tables, l_versions, each symbol's versym) comes from the ELF model
+ * (dockergate/elf.h), which reads and bounds-checks it. This file never
+ * touches an object's bytes directly: even the hash table words it walks come
+ * through the model's checked dg_elf_gnu_* and dg_elf_sysv_* accessors.
+ *
  * Lookups driven by relocations run in the loader's order (objects from last
  * to first, relocations in file order) because the STB_GNU_UNIQUE table
  * remembers the first definition it hands out. */
@@ -28,33 +34,13 @@
 #define STV_INTERNAL 1
 #define STV_HIDDEN 2
 #define STV_PROTECTED 3
-#define PT_DYNAMIC 2
-#define DT_NULL 0
-#define DT_HASH 4
-#define DT_STRTAB 5
-#define DT_STRSZ 10
-#define DT_GNU_HASH 0x6ffffef5
-#define DT_VERSYM 0x6ffffff0
-#define DT_VERDEF 0x6ffffffc
-#define DT_VERNEED 0x6ffffffe
-#define VER_FLG_BASE 1
 #define ALLOWED_STT ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 10))
 #define NONE32 UINT32_MAX
-
-struct vinfo {
-	uint32_t hash; /* 0: no version (VER_NDX_LOCAL, the base version, unused index) */
-	uint8_t hidden;
-	const char *name;
-};
 
 struct bobj {
 	const struct dg_elf *e;
 	int present;
-	/* versions as ld.so's l_versions / l_versyms */
-	struct vinfo *ver;
-	size_t nver;
-	uint64_t versym_off; /* file offset of DT_VERSYM's table for ndynsyms entries */
-	int has_versym_tag, versym_ok;
+	int versym_ok; /* ld.so's l_versyms: a version table and DT_VERSYM's entries (e->versions) */
 };
 
 struct cand {
@@ -71,7 +57,7 @@ struct slot {
 struct want {
 	const char *name;
 	uint32_t h;
-	const struct vinfo *ver; /* NULL: unversioned */
+	const struct dg_elf_version *ver; /* NULL: unversioned */
 };
 
 struct dg_bind_index { /* kept in the bindings for dg_bind_lookup */
@@ -82,30 +68,6 @@ struct dg_bind_index { /* kept in the bindings for dg_bind_lookup */
 	struct cand *cands;
 	size_t ncands, capcands;
 };
-
-/* ---- raw file access (the ELF model has checked the tables it exposes; the
- * hash and version tables are read here, every access bounds-checked) ---- */
-
-static int in_file(const struct dg_elf *e, uint64_t off, uint64_t len)
-{
-	return off <= e->size && len <= e->size - off;
-}
-
-static uint64_t rdu(const struct dg_elf *e, uint64_t off, int size)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < size; i++)
-		v |= (uint64_t)e->data[off + (uint64_t)(e->big_endian ? size - 1 - i : i)] << (8 * i);
-	return v;
-}
-
-static const char *str_at(const struct dg_elf *e, uint64_t tab, uint64_t tabsz, uint64_t off)
-{
-	if (!in_file(e, tab, tabsz) || off >= tabsz)
-		return NULL;
-	const char *s = (const char *)e->data + tab + off;
-	return memchr(s, 0, (size_t)(tabsz - off)) ? s : NULL;
-}
 
 static uint32_t gnu_hash(const char *s)
 {
@@ -125,116 +87,6 @@ static uint32_t sysv_hash(const char *s)
 		h &= ~g;
 	}
 	return h;
-}
-
-struct dyn {
-	uint64_t strtab, strsz, hash, gnu_hash, versym, verdef, verneed;
-	int has_strtab, has_hash, has_gnu_hash, has_versym, has_verdef, has_verneed;
-};
-
-/* The dynamic section as glibc's elf_get_dynamic_info reads it: up to DT_NULL,
- * a later entry of the same tag wins. */
-static void read_dynamic(const struct dg_elf *e, struct dyn *d)
-{
-	memset(d, 0, sizeof *d);
-	const struct dg_elf_seg *dyn = NULL;
-	for (size_t i = 0; i < e->nsegs; i++)
-		if (e->segs[i].type == PT_DYNAMIC)
-			dyn = &e->segs[i];
-	if (!dyn || !in_file(e, dyn->offset, dyn->filesz))
-		return;
-	int w = e->bits == 64 ? 8 : 4;
-	uint64_t n = dyn->filesz / (uint64_t)(2 * w);
-	for (uint64_t i = 0; i < n; i++) {
-		uint64_t o = dyn->offset + i * (uint64_t)(2 * w);
-		uint64_t tag = rdu(e, o, w), val = rdu(e, o + (uint64_t)w, w);
-		if (tag == DT_NULL)
-			break;
-		switch (tag) {
-		case DT_STRTAB: d->strtab = val; d->has_strtab = 1; break;
-		case DT_STRSZ: d->strsz = val; break;
-		case DT_HASH: d->hash = val; d->has_hash = 1; break;
-		case DT_GNU_HASH: d->gnu_hash = val; d->has_gnu_hash = 1; break;
-		case DT_VERSYM: d->versym = val; d->has_versym = 1; break;
-		case DT_VERDEF: d->verdef = val; d->has_verdef = 1; break;
-		case DT_VERNEED: d->verneed = val; d->has_verneed = 1; break;
-		}
-	}
-}
-
-/* ld.so's l_versions (dl-version.c): index -> (hash, name, hidden) from the
- * version needs (vna_other) and the non-base version definitions (vd_ndx). */
-static void read_versions(struct bobj *bo, const struct dyn *d)
-{
-	const struct dg_elf *e = bo->e;
-	uint64_t stroff = 0;
-	if (!d->has_strtab || dg_elf_vaddr_to_off(e, d->strtab, d->strsz, &stroff) < 0)
-		return;
-	uint32_t high = 0;
-	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			if (!high)
-				return;
-			bo->nver = (size_t)high + 1;
-			bo->ver = dg_xcalloc(bo->nver, sizeof *bo->ver);
-		}
-		uint64_t off;
-		if (d->has_verneed && dg_elf_vaddr_to_off(e, d->verneed, 16, &off) == 0) {
-			for (int i = 0; i < 65536 && in_file(e, off, 16); i++) {
-				uint32_t cnt = (uint32_t)rdu(e, off + 2, 2), aux = (uint32_t)rdu(e, off + 8, 4);
-				uint32_t next = (uint32_t)rdu(e, off + 12, 4);
-				uint64_t a = off + aux;
-				for (uint32_t k = 0; k < cnt && in_file(e, a, 16); k++) {
-					uint32_t h = (uint32_t)rdu(e, a, 4);
-					uint16_t other = (uint16_t)rdu(e, a + 6, 2);
-					uint32_t nm = (uint32_t)rdu(e, a + 8, 4), an = (uint32_t)rdu(e, a + 12, 4);
-					uint32_t ndx = other & 0x7fffu;
-					if (pass == 0 && ndx > high)
-						high = ndx;
-					if (pass == 1) {
-						const char *s = str_at(e, stroff, d->strsz, nm);
-						if (s) {
-							bo->ver[ndx].hash = h;
-							bo->ver[ndx].hidden = (other & 0x8000) != 0;
-							bo->ver[ndx].name = s;
-						}
-					}
-					if (!an)
-						break;
-					a += an;
-				}
-				if (!next)
-					break;
-				off += next;
-			}
-		}
-		if (d->has_verdef && dg_elf_vaddr_to_off(e, d->verdef, 20, &off) == 0) {
-			for (int i = 0; i < 65536 && in_file(e, off, 20); i++) {
-				uint16_t flags = (uint16_t)rdu(e, off + 2, 2), ndx16 = (uint16_t)rdu(e, off + 4, 2);
-				uint32_t h = (uint32_t)rdu(e, off + 8, 4), aux = (uint32_t)rdu(e, off + 12, 4);
-				uint32_t next = (uint32_t)rdu(e, off + 16, 4);
-				uint32_t ndx = ndx16 & 0x7fffu;
-				if (pass == 0 && ndx > high)
-					high = ndx;
-				if (pass == 1 && !(flags & VER_FLG_BASE) && in_file(e, off + aux, 8)) {
-					const char *s = str_at(e, stroff, d->strsz, rdu(e, off + aux, 4));
-					if (s) {
-						bo->ver[ndx].hash = h;
-						bo->ver[ndx].hidden = 0;
-						bo->ver[ndx].name = s;
-					}
-				}
-				if (!next)
-					break;
-				off += next;
-			}
-		}
-	}
-}
-
-static uint16_t versym(const struct bobj *bo, uint32_t sym)
-{
-	return (uint16_t)rdu(bo->e, bo->versym_off + 2ull * sym, 2);
 }
 
 /* ---- the name table ---- */
@@ -293,22 +145,16 @@ static void add_cand(struct dg_bind_index *c, uint32_t obj, uint32_t sym)
 	s->tail = k;
 }
 
-/* Symbols reachable through DT_GNU_HASH, in chain order (ascending index). */
-static int index_gnu(struct dg_bind_index *c, uint32_t oi, uint64_t addr)
+/* Symbols reachable through DT_GNU_HASH, in chain order (ascending index). The
+ * table's words are read through the ELF model's checked accessors. */
+static int index_gnu(struct dg_bind_index *c, uint32_t oi)
 {
 	const struct dg_elf *e = c->o[oi].e;
-	uint64_t off;
-	if (dg_elf_vaddr_to_off(e, addr, 16, &off) < 0)
-		return -1;
-	uint32_t nbuckets = (uint32_t)rdu(e, off, 4), symoffset = (uint32_t)rdu(e, off + 4, 4);
-	uint32_t nwords = (uint32_t)rdu(e, off + 8, 4), shift = (uint32_t)rdu(e, off + 12, 4);
-	uint64_t C = (uint64_t)e->bits, wsz = C / 8;
-	uint64_t bloom = off + 16, buckets = bloom + (uint64_t)nwords * wsz;
-	if (!nbuckets)
-		return -1; /* l_nbuckets == 0: ld.so skips the object */
-	if (!nwords || !in_file(e, bloom, (uint64_t)nwords * wsz) || !in_file(e, buckets, 4ull * nbuckets))
-		return -1;
-	uint64_t chain = buckets + 4ull * nbuckets;
+	const struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	if (!g->valid)
+		return -1; /* l_nbuckets == 0 (ld.so skips the object), or a table outside the file */
+	uint32_t nbuckets = g->nbuckets, symoffset = g->symoffset, nwords = g->nbloom, shift = g->shift;
+	uint64_t C = (uint64_t)e->bits;
 	size_t n = e->ndynsyms;
 	if (symoffset >= n)
 		return 0;
@@ -317,8 +163,8 @@ static int index_gnu(struct dg_bind_index *c, uint32_t oi, uint64_t addr)
 	uint32_t *next_end = dg_xcalloc(m + 1, sizeof *next_end);
 	next_end[m] = UINT32_MAX;
 	for (size_t k = m; k-- > 0;) {
-		uint64_t at = chain + 4ull * k;
-		int end = !in_file(e, at, 4) || (rdu(e, at, 4) & 1);
+		uint32_t word;
+		int end = dg_elf_gnu_chain(e, (uint32_t)(symoffset + k), &word) < 0 || (word & 1);
 		next_end[k] = end ? (uint32_t)(symoffset + k) : next_end[k + 1];
 	}
 	for (size_t i = symoffset; i < n; i++) {
@@ -326,16 +172,16 @@ static int index_gnu(struct dg_bind_index *c, uint32_t oi, uint64_t addr)
 		if (!*name)
 			continue;
 		uint32_t h = gnu_hash(name);
-		uint64_t word = rdu(e, bloom + ((uint64_t)(h / C) & (nwords - 1)) * wsz, (int)wsz);
+		uint64_t word = dg_elf_gnu_bloom(e, (uint32_t)((h / C) & (nwords - 1)));
 		uint64_t hb = (uint64_t)h;
 		unsigned b1 = (unsigned)(hb % C), b2 = (unsigned)((shift < 64 ? hb >> shift : 0) % C);
 		if (!((word >> b1) & (word >> b2) & 1))
 			continue;
-		uint32_t start = (uint32_t)rdu(e, buckets + 4ull * (h % nbuckets), 4);
+		uint32_t start = dg_elf_gnu_bucket(e, h % nbuckets);
 		if (start == 0 || start < symoffset || start > i || next_end[start - symoffset] < i)
 			continue;
-		uint64_t at = chain + 4ull * (i - symoffset);
-		if (!in_file(e, at, 4) || ((rdu(e, at, 4) ^ h) >> 1) != 0)
+		uint32_t cw;
+		if (dg_elf_gnu_chain(e, (uint32_t)i, &cw) < 0 || ((cw ^ h) >> 1) != 0)
 			continue;
 		add_cand(c, oi, (uint32_t)i);
 	}
@@ -344,16 +190,13 @@ static int index_gnu(struct dg_bind_index *c, uint32_t oi, uint64_t addr)
 }
 
 /* Symbols reachable through DT_HASH, in the order the chains are walked. */
-static int index_sysv(struct dg_bind_index *c, uint32_t oi, uint64_t addr, struct dg_bind_obj *bo)
+static int index_sysv(struct dg_bind_index *c, uint32_t oi, struct dg_bind_obj *bo)
 {
 	const struct dg_elf *e = c->o[oi].e;
-	uint64_t off;
-	if (dg_elf_vaddr_to_off(e, addr, 8, &off) < 0)
+	const struct dg_elf_sysv_hash *sh = &e->sysv_hash;
+	if (!sh->valid)
 		return -1;
-	uint32_t nbucket = (uint32_t)rdu(e, off, 4), nchain = (uint32_t)rdu(e, off + 4, 4);
-	if (!nbucket || !in_file(e, off + 8, 4ull * nbucket + 4ull * nchain))
-		return -1;
-	uint64_t buckets = off + 8, chain = buckets + 4ull * nbucket;
+	uint32_t nbucket = sh->nbucket, nchain = sh->nchain;
 	size_t n = e->ndynsyms;
 	uint32_t *stamp = dg_xcalloc(nchain ? nchain : 1, sizeof *stamp);
 	uint32_t *hmod = dg_xcalloc(n ? n : 1, sizeof *hmod);
@@ -362,13 +205,13 @@ static int index_sysv(struct dg_bind_index *c, uint32_t oi, uint64_t addr, struc
 	/* a hostile table can merge chains; cap the walk (ld.so would loop) */
 	uint64_t budget = 8ull * ((uint64_t)nchain + nbucket) + 4096;
 	for (uint32_t b = 0; b < nbucket && budget; b++) {
-		uint32_t idx = (uint32_t)rdu(e, buckets + 4ull * b, 4);
+		uint32_t idx = dg_elf_sysv_bucket(e, b);
 		while (idx != 0 && idx < nchain && stamp[idx] != b + 1 && budget) {
 			budget--;
 			stamp[idx] = b + 1;
 			if (idx < n && hmod[idx] == b)
 				add_cand(c, oi, idx);
-			idx = (uint32_t)rdu(e, chain + 4ull * idx, 4);
+			idx = dg_elf_sysv_chain(e, idx);
 		}
 	}
 	if (!budget)
@@ -393,11 +236,11 @@ static int check_match(const struct dg_bind_index *c, uint32_t oi, uint32_t si, 
 		return NO;
 	if (!bo->versym_ok)
 		return MATCH;
-	uint16_t vs = versym(bo, si);
+	uint16_t vs = s->versym;
 	uint32_t ndx = vs & 0x7fffu;
 	if (w->ver) {
-		static const struct vinfo none = {0, 0, NULL};
-		const struct vinfo *d = ndx < bo->nver ? &bo->ver[ndx] : &none;
+		static const struct dg_elf_version none = {0};
+		const struct dg_elf_version *d = ndx < bo->e->nversions ? &bo->e->versions[ndx] : &none;
 		int same = d->hash == w->ver->hash && d->name && !strcmp(d->name, w->ver->name);
 		if (!same && (w->ver->hidden || d->hash || (vs & 0x8000)))
 			return NO;
@@ -484,7 +327,7 @@ static int do_lookup(struct dg_bind_index *c, const struct want *w, int tc, uint
 }
 
 /* _dl_lookup_symbol_x for one reference and class, with the protected rule. */
-static void bind_one(struct dg_bind_index *c, uint32_t oi, struct dg_bind_ref *ref, const struct vinfo *ver, int tc,
+static void bind_one(struct dg_bind_index *c, uint32_t oi, struct dg_bind_ref *ref, const struct dg_elf_version *ver, int tc,
 		     int readonly)
 {
 	struct want w = {ref->name, gnu_hash(ref->name), ver};
@@ -569,14 +412,15 @@ static struct dg_bind_ref *ref_get(struct dg_bind_index *c, uint32_t oi, struct 
 
 /* The version a reference of OI at SYM asks for (RESOLVE_MAP: l_versions[ndx]
  * when its hash is non-zero). */
-static const struct vinfo *ref_version(const struct bobj *bo, uint32_t sym)
+static const struct dg_elf_version *ref_version(const struct bobj *bo, uint32_t sym)
 {
-	if (!bo->has_versym_tag || !bo->versym_ok)
+	if (!bo->versym_ok)
 		return NULL;
-	uint32_t ndx = versym(bo, sym) & 0x7fffu;
-	if (ndx >= bo->nver || !bo->ver[ndx].hash || !bo->ver[ndx].name)
+	const struct dg_elf *e = bo->e;
+	uint32_t ndx = e->dynsyms[sym].versym & 0x7fffu;
+	if (ndx >= e->nversions || !e->versions[ndx].hash || !e->versions[ndx].name)
 		return NULL;
-	return &bo->ver[ndx];
+	return &e->versions[ndx];
 }
 
 static int cmp_ref(const void *a, const void *b)
@@ -585,12 +429,10 @@ static int cmp_ref(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static void index_free(struct dg_bind_index *c, size_t n)
+static void index_free(struct dg_bind_index *c)
 {
 	if (!c)
 		return;
-	for (size_t i = 0; i < n; i++)
-		free(c->o[i].ver);
 	free(c->o);
 	free(c->slots);
 	free(c->cands);
@@ -601,7 +443,7 @@ void dg_bindings_free(struct dg_bindings *b)
 {
 	if (!b)
 		return;
-	index_free(b->index, b->n);
+	index_free(b->index);
 	for (size_t i = 0; i < b->n; i++) {
 		dg_elf_free(b->objs[i].elf);
 		free(b->objs[i].refs);
@@ -641,18 +483,12 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 		bo->nsyms = bo->elf->ndynsyms;
 		bo->ref_of = dg_xmalloc((bo->nsyms ? bo->nsyms : 1) * sizeof *bo->ref_of);
 		memset(bo->ref_of, 0xff, (bo->nsyms ? bo->nsyms : 1) * sizeof *bo->ref_of);
-		struct dyn d;
-		read_dynamic(bo->elf, &d);
-		read_versions(o, &d);
-		o->has_versym_tag = d.has_versym;
-		if (d.has_versym && o->nver && bo->nsyms &&
-		    dg_elf_vaddr_to_off(bo->elf, d.versym, 2ull * bo->nsyms, &o->versym_off) == 0)
-			o->versym_ok = 1;
-		int hr = -1;
-		if (d.has_gnu_hash)
-			hr = index_gnu(ix, (uint32_t)i, d.gnu_hash);
-		else if (d.has_hash)
-			hr = index_sysv(ix, (uint32_t)i, d.hash, bo);
+		o->versym_ok = bo->elf->has_versyms && bo->elf->nversions;
+		int hr = -1; /* DT_GNU_HASH when present (even unusable), else DT_HASH */
+		if (bo->elf->dyn.has_gnu_hash)
+			hr = index_gnu(ix, (uint32_t)i);
+		else if (bo->elf->dyn.has_hash)
+			hr = index_sysv(ix, (uint32_t)i, bo);
 		if (hr < 0)
 			bo->no_hash = 1;
 	}
@@ -690,7 +526,7 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 		}
 		for (size_t k = 0; k < rv[i].n; k++) {
 			struct dg_bind_ref *ref = &rv[i].v[k];
-			const struct vinfo *ver = ref_version(&ix->o[i], ref->sym);
+			const struct dg_elf_version *ver = ref_version(&ix->o[i], ref->sym);
 			ref->version = ver ? ver->name : NULL;
 			for (int tc = DG_BIND_ADDR; tc <= DG_BIND_CALL; tc++)
 				if (!ref->to[tc].computed)
@@ -762,7 +598,7 @@ int dg_bind_lookup(const struct dg_bindings *b, size_t from, const char *name, c
 	out->prot = 0;
 	if (!b || !b->index || from >= b->n || !b->objs[from].elf || !name || (unsigned)cls >= DG_BIND_NCLASSES)
 		return -1;
-	struct vinfo v = {version ? sysv_hash(version) : 0, 0, version};
+	struct dg_elf_version v = {.name = version, .hash = version ? sysv_hash(version) : 0};
 	struct want w = {name, gnu_hash(name), version ? &v : NULL};
 	struct res r;
 	if (!do_lookup(b->index, &w, (int)cls, (uint32_t)from, NONE32, 1, &r))

@@ -74,6 +74,12 @@ static const char *str_at(const struct rd *r, uint64_t tab, uint64_t tabsz, uint
 	return s;
 }
 
+/* A reader over a parsed file, for the accessors below. */
+static struct rd rd_of(const struct dg_elf *e)
+{
+	return (struct rd){.p = e->data, .n = e->size, .be = e->big_endian, .b64 = e->bits == 64};
+}
+
 int dg_elf_vaddr_to_off(const struct dg_elf *e, uint64_t vaddr, uint64_t len, uint64_t *off)
 {
 	for (size_t i = 0; i < e->nsegs; i++) {
@@ -99,6 +105,48 @@ const struct dg_elf_sec *dg_elf_section(const struct dg_elf *e, const char *name
 	return NULL;
 }
 
+/* The hash table accessors: raw reads for the binder's walk, each bounds-checked again
+ * (an index past a valid table's counts reads 0). */
+uint64_t dg_elf_gnu_bloom(const struct dg_elf *e, uint32_t word)
+{
+	const struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	struct rd r = rd_of(e);
+	int w = r.b64 ? 8 : 4;
+	return g->valid && word < g->nbloom ? u(&r, g->bloom_off + (uint64_t)word * (uint64_t)w, w) : 0;
+}
+
+uint32_t dg_elf_gnu_bucket(const struct dg_elf *e, uint32_t bucket)
+{
+	const struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	struct rd r = rd_of(e);
+	return g->valid && bucket < g->nbuckets ? (uint32_t)u(&r, g->buckets_off + 4ull * bucket, 4) : 0;
+}
+
+int dg_elf_gnu_chain(const struct dg_elf *e, uint32_t sym, uint32_t *out)
+{
+	const struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	struct rd r = rd_of(e);
+	uint64_t at = g->chain_off + 4ull * (sym - g->symoffset);
+	if (!g->valid || sym < g->symoffset || !in_file(&r, at, 4))
+		return -1;
+	*out = (uint32_t)u(&r, at, 4);
+	return 0;
+}
+
+uint32_t dg_elf_sysv_bucket(const struct dg_elf *e, uint32_t bucket)
+{
+	const struct dg_elf_sysv_hash *h = &e->sysv_hash;
+	struct rd r = rd_of(e);
+	return h->valid && bucket < h->nbucket ? (uint32_t)u(&r, h->buckets_off + 4ull * bucket, 4) : 0;
+}
+
+uint32_t dg_elf_sysv_chain(const struct dg_elf *e, uint32_t idx)
+{
+	const struct dg_elf_sysv_hash *h = &e->sysv_hash;
+	struct rd r = rd_of(e);
+	return h->valid && idx < h->nchain ? (uint32_t)u(&r, h->chain_off + 4ull * idx, 4) : 0;
+}
+
 void dg_elf_free(struct dg_elf *e)
 {
 	if (!e)
@@ -115,6 +163,7 @@ void dg_elf_free(struct dg_elf *e)
 	for (size_t i = 0; i < e->nverneeds; i++)
 		dg_strv_free(&e->verneeds[i].names);
 	free(e->verneeds);
+	free(e->versions);
 	free(e->relocs);
 	free(e->go_build_id);
 	free(e->fde_starts);
@@ -214,16 +263,48 @@ static int read_syms(struct dg_elf *e, struct rd *r, uint64_t off, uint64_t coun
 	return 0;
 }
 
-/* Highest symbol index + 1 from a DT_GNU_HASH table. */
-static int gnu_hash_count(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t *count)
+/* DT_GNU_HASH's header at ADDR (e->gnu_hash). */
+static void read_gnu_hash(struct dg_elf *e, struct rd *r, uint64_t addr)
 {
-	uint64_t off;
+	struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	uint64_t off, w = r->b64 ? 8 : 4;
 	if (dg_elf_vaddr_to_off(e, addr, 16, &off) < 0)
-		return -1;
-	uint32_t nbuckets = (uint32_t)u(r, off, 4), symoffset = (uint32_t)u(r, off + 4, 4);
-	uint32_t bloom = (uint32_t)u(r, off + 8, 4);
-	uint64_t buckets = off + 16 + (uint64_t)bloom * (r->b64 ? 8 : 4);
-	if (nbuckets > (1u << 24) || bloom > (1u << 24) || !in_file(r, buckets, (uint64_t)nbuckets * 4))
+		return;
+	g->mapped = 1;
+	g->nbuckets = (uint32_t)u(r, off, 4);
+	g->symoffset = (uint32_t)u(r, off + 4, 4);
+	g->nbloom = (uint32_t)u(r, off + 8, 4);
+	g->shift = (uint32_t)u(r, off + 12, 4);
+	g->bloom_off = off + 16;
+	g->buckets_off = g->bloom_off + (uint64_t)g->nbloom * w;
+	g->chain_off = g->buckets_off + 4ull * g->nbuckets;
+	g->valid = g->nbuckets && g->nbloom && in_file(r, g->bloom_off, (uint64_t)g->nbloom * w) &&
+		   in_file(r, g->buckets_off, 4ull * g->nbuckets);
+}
+
+/* DT_HASH's header at ADDR (e->sysv_hash). */
+static void read_sysv_hash(struct dg_elf *e, struct rd *r, uint64_t addr)
+{
+	struct dg_elf_sysv_hash *h = &e->sysv_hash;
+	uint64_t off;
+	if (dg_elf_vaddr_to_off(e, addr, 8, &off) < 0)
+		return;
+	h->mapped = 1;
+	h->nbucket = (uint32_t)u(r, off, 4);
+	h->nchain = (uint32_t)u(r, off + 4, 4);
+	h->buckets_off = off + 8;
+	h->chain_off = h->buckets_off + 4ull * h->nbucket;
+	h->valid = h->nbucket && in_file(r, h->buckets_off, 4ull * h->nbucket + 4ull * h->nchain);
+}
+
+/* Highest symbol index + 1 from the DT_GNU_HASH table read into e->gnu_hash. */
+static int gnu_hash_count(struct dg_elf *e, struct rd *r, uint64_t *count)
+{
+	const struct dg_elf_gnu_hash *g = &e->gnu_hash;
+	uint32_t nbuckets = g->nbuckets, symoffset = g->symoffset;
+	uint64_t buckets = g->buckets_off;
+	if (!g->mapped || nbuckets > (1u << 24) || g->nbloom > (1u << 24) ||
+	    !in_file(r, buckets, (uint64_t)nbuckets * 4))
 		return -1;
 	uint32_t max = 0;
 	for (uint32_t i = 0; i < nbuckets; i++) {
@@ -235,7 +316,7 @@ static int gnu_hash_count(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_
 		*count = symoffset;
 		return 0;
 	}
-	uint64_t chain = buckets + 4ull * nbuckets;
+	uint64_t chain = g->chain_off;
 	for (uint64_t i = max;; i++) {
 		uint64_t at = chain + 4 * (i - symoffset);
 		if (!in_file(r, at, 4) || i > MAX_SYMS)
@@ -253,58 +334,93 @@ static const char *ver_name(struct dg_elf *e, uint16_t idx, const char **names, 
 	return idx < nnames ? names[idx] : NULL;
 }
 
-static int parse_versions(struct dg_elf *e, struct rd *r, uint64_t versym, uint64_t verdef,
-			  uint64_t verdefnum, uint64_t verneed, uint64_t verneednum, uint64_t stroff,
-			  uint64_t strsz)
+/* Room for N entries of e->versions, the new ones zero. */
+static void grow_versions(struct dg_elf *e, size_t *cap, size_t n)
 {
-	/* index → version name, from verdef (vd_ndx) and vernaux (vna_other) */
+	if (n <= *cap)
+		return;
+	size_t nc = *cap ? *cap : 16;
+	while (nc < n)
+		nc *= 2;
+	e->versions = dg_xreallocarray(e->versions, nc, sizeof *e->versions);
+	memset(e->versions + *cap, 0, (nc - *cap) * sizeof *e->versions);
+	*cap = nc;
+}
+
+/* Entry NDX of ld.so's l_versions: HIGH follows every index named, an entry is written
+ * only when its name could be read (a later one wins, as in dl-version.c). */
+static void set_version(struct dg_elf *e, size_t *cap, uint32_t *high, uint32_t ndx, const char *name,
+			const char *file, uint32_t hash, int hidden, int needed)
+{
+	if (ndx > *high)
+		*high = ndx;
+	if (!name)
+		return;
+	grow_versions(e, cap, (size_t)ndx + 1);
+	e->versions[ndx] = (struct dg_elf_version){name, file, hash, (uint8_t)hidden, (uint8_t)needed};
+}
+
+/* Symbol versions. Each chain is walked once for two readers:
+ * - the model's lists (verdefs, verneeds, each dynsym's version) as readelf shows them:
+ *   DT_VERNEEDNUM/DT_VERDEFNUM entries, strings from STROFF; a malformed one refuses the file;
+ * - ld.so's l_versions (e->versions, elf/dl-version.c): the chains followed to vn_next/vd_next
+ *   0 (at most 65536 entries, and while they lie in the file), strings from DT_STRTAB mapped
+ *   through PT_LOAD (LSTROFF; no table at all when LSTR is 0), entries it cannot read skipped.
+ * Needs are walked before definitions: ld.so lets a definition overwrite a need of the same
+ * index, readelf's view the other way round. */
+static int parse_versions(struct dg_elf *e, struct rd *r, uint64_t stroff, uint64_t strsz, int lstr,
+			  uint64_t lstroff)
+{
+	const struct dg_elf_dyninfo *d = &e->dyn;
+	/* index → version name, from vernaux (vna_other) and verdef (vd_ndx) */
 	const char **names = dg_xcalloc(65536, sizeof *names);
 	unsigned char *needed = dg_xcalloc(65536, 1);
+	size_t vcap = 0;
+	uint32_t high = 0;
 	uint64_t off;
 	int rc = -1;
-	if (verdef && dg_elf_vaddr_to_off(e, verdef, 20, &off) == 0) {
-		for (uint64_t i = 0; i < verdefnum && i < 65536; i++) {
-			if (!in_file(r, off, 20))
-				goto bad;
-			uint16_t ndx = (uint16_t)u(r, off + 4, 2), cnt = (uint16_t)u(r, off + 6, 2);
-			uint32_t aux = (uint32_t)u(r, off + 12, 4), next = (uint32_t)u(r, off + 16, 4);
-			if (cnt && in_file(r, off + aux, 8)) {
-				const char *nm = str_at(r, stroff, strsz, u(r, off + aux, 4));
-				if (!nm)
+	if (d->has_verneed && dg_elf_vaddr_to_off(e, d->verneed, 16, &off) == 0) {
+		for (uint64_t i = 0; i < 65536; i++) {
+			int listed = d->verneed && i < d->verneednum;
+			if (!in_file(r, off, 16)) {
+				if (listed)
 					goto bad;
-				names[ndx & 0x7fff] = nm;
-				dg_strv_push(&e->verdefs, nm);
-			}
-			if (!next)
 				break;
-			off += next;
-		}
-	}
-	if (verneed && dg_elf_vaddr_to_off(e, verneed, 16, &off) == 0) {
-		for (uint64_t i = 0; i < verneednum && i < 65536; i++) {
-			if (!in_file(r, off, 16))
-				goto bad;
+			}
 			uint16_t cnt = (uint16_t)u(r, off + 2, 2);
-			const char *file = str_at(r, stroff, strsz, u(r, off + 4, 4));
+			uint32_t fidx = (uint32_t)u(r, off + 4, 4);
 			uint32_t aux = (uint32_t)u(r, off + 8, 4), next = (uint32_t)u(r, off + 12, 4);
-			if (!file)
-				goto bad;
-			e->verneeds = dg_xreallocarray(e->verneeds, e->nverneeds + 1, sizeof *e->verneeds);
-			struct dg_elf_verneed *vn = &e->verneeds[e->nverneeds++];
-			memset(vn, 0, sizeof *vn);
-			vn->file = file;
+			struct dg_elf_verneed *vn = NULL;
+			if (listed) {
+				const char *file = str_at(r, stroff, strsz, fidx);
+				if (!file)
+					goto bad;
+				e->verneeds = dg_xreallocarray(e->verneeds, e->nverneeds + 1, sizeof *e->verneeds);
+				vn = &e->verneeds[e->nverneeds++];
+				memset(vn, 0, sizeof *vn);
+				vn->file = file;
+			}
 			uint64_t a = off + aux;
 			for (uint16_t k = 0; k < cnt; k++) {
-				if (!in_file(r, a, 16))
-					goto bad;
+				if (!in_file(r, a, 16)) {
+					if (listed)
+						goto bad;
+					break;
+				}
+				uint32_t hash = (uint32_t)u(r, a, 4);
 				uint16_t other = (uint16_t)u(r, a + 6, 2);
-				const char *nm = str_at(r, stroff, strsz, u(r, a + 8, 4));
-				uint32_t an = (uint32_t)u(r, a + 12, 4);
-				if (!nm)
-					goto bad;
-				names[other & 0x7fff] = nm;
-				needed[other & 0x7fff] = 1;
-				dg_strv_push(&vn->names, nm);
+				uint32_t nidx = (uint32_t)u(r, a + 8, 4), an = (uint32_t)u(r, a + 12, 4);
+				if (vn) {
+					const char *nm = str_at(r, stroff, strsz, nidx);
+					if (!nm)
+						goto bad;
+					names[other & 0x7fff] = nm;
+					needed[other & 0x7fff] = 1;
+					dg_strv_push(&vn->names, nm);
+				}
+				if (lstr)
+					set_version(e, &vcap, &high, other & 0x7fffu, str_at(r, lstroff, strsz, nidx),
+						    str_at(r, lstroff, strsz, fidx), hash, (other & 0x8000) != 0, 1);
 				if (!an)
 					break;
 				a += an;
@@ -314,12 +430,52 @@ static int parse_versions(struct dg_elf *e, struct rd *r, uint64_t versym, uint6
 			off += next;
 		}
 	}
-	if (versym && e->ndynsyms) {
-		if (dg_elf_vaddr_to_off(e, versym, 2 * (uint64_t)e->ndynsyms, &off) < 0)
+	if (d->has_verdef && dg_elf_vaddr_to_off(e, d->verdef, 20, &off) == 0) {
+		for (uint64_t i = 0; i < 65536; i++) {
+			int listed = d->verdef && i < d->verdefnum;
+			if (!in_file(r, off, 20)) {
+				if (listed)
+					goto bad;
+				break;
+			}
+			uint16_t flags = (uint16_t)u(r, off + 2, 2), ndx = (uint16_t)u(r, off + 4, 2);
+			uint16_t cnt = (uint16_t)u(r, off + 6, 2);
+			uint32_t hash = (uint32_t)u(r, off + 8, 4);
+			uint32_t aux = (uint32_t)u(r, off + 12, 4), next = (uint32_t)u(r, off + 16, 4);
+			int aux_ok = in_file(r, off + aux, 8);
+			uint64_t nidx = aux_ok ? u(r, off + aux, 4) : 0;
+			if (listed && cnt && aux_ok) {
+				const char *nm = str_at(r, stroff, strsz, nidx);
+				if (!nm)
+					goto bad;
+				if (!needed[ndx & 0x7fff])
+					names[ndx & 0x7fff] = nm;
+				dg_strv_push(&e->verdefs, nm);
+			}
+			if (lstr) /* the base version (VER_FLG_BASE) is not matched against */
+				set_version(e, &vcap, &high, ndx & 0x7fffu,
+					    !(flags & 1) && aux_ok ? str_at(r, lstroff, strsz, nidx) : NULL, NULL, hash, 0, 0);
+			if (!next)
+				break;
+			off += next;
+		}
+	}
+	if (high) { /* l_nversions: ld.so builds no table when no index above 0 is named */
+		grow_versions(e, &vcap, (size_t)high + 1);
+		e->nversions = (size_t)high + 1;
+	} else {
+		free(e->versions);
+		e->versions = NULL;
+	}
+	if (d->has_versym && e->ndynsyms) {
+		int ok = dg_elf_vaddr_to_off(e, d->versym, 2 * (uint64_t)e->ndynsyms, &off) == 0;
+		if (!ok && d->versym)
 			goto bad;
-		for (size_t i = 0; i < e->ndynsyms; i++) {
+		e->has_versyms = ok;
+		for (size_t i = 0; ok && i < e->ndynsyms; i++) {
 			uint16_t v = (uint16_t)u(r, off + 2 * i, 2);
-			if ((v & 0x7fff) >= 2) {
+			e->dynsyms[i].versym = v;
+			if (d->versym && (v & 0x7fff) >= 2) {
 				e->dynsyms[i].version = ver_name(e, v & 0x7fff, names, 65536);
 				e->dynsyms[i].ver_hidden = (v & 0x8000) != 0;
 				e->dynsyms[i].ver_needed = needed[v & 0x7fff];
@@ -972,8 +1128,10 @@ static int parse(struct dg_elf *e, struct rd *r)
 	}
 	uint64_t pltgot = 0;
 	if (dyn) {
-		uint64_t t[64] = {0}, strtab = 0, strsz = 0, symtab = 0, hash = 0, gnuhash = 0;
-		uint64_t versym = 0, verdef = 0, verdefnum = 0, verneed = 0, verneednum = 0, pltrel = 0;
+		/* t: tags below 64, 0 when absent; e->dyn: what the symbol lookup uses, with presence
+		 * (both as elf_get_dynamic_info: up to DT_NULL, a later entry of a tag wins) */
+		uint64_t t[64] = {0}, strtab = 0, strsz = 0, symtab = 0, hash = 0, pltrel = 0;
+		struct dg_elf_dyninfo *d = &e->dyn;
 		int has_symbolic = 0, has_bind_now = 0;
 		size_t dsz = r->b64 ? 16 : 8, w = r->b64 ? 8 : 4;
 		uint64_t nd = dyn->filesz / dsz;
@@ -984,12 +1142,15 @@ static int parse(struct dg_elf *e, struct rd *r)
 			if (tag < 64)
 				t[tag] = val;
 			switch (tag) {
-			case DT_GNU_HASH: gnuhash = val; break;
-			case DT_VERSYM: versym = val; break;
-			case DT_VERDEF: verdef = val; break;
-			case DT_VERDEFNUM: verdefnum = val; break;
-			case DT_VERNEED: verneed = val; break;
-			case DT_VERNEEDNUM: verneednum = val; break;
+			case DT_STRTAB: d->strtab = val, d->has_strtab = 1; break;
+			case DT_STRSZ: d->strsz = val; break;
+			case DT_HASH: d->hash = val, d->has_hash = 1; break;
+			case DT_GNU_HASH: d->gnu_hash = val, d->has_gnu_hash = 1; break;
+			case DT_VERSYM: d->versym = val, d->has_versym = 1; break;
+			case DT_VERDEF: d->verdef = val, d->has_verdef = 1; break;
+			case DT_VERDEFNUM: d->verdefnum = val; break;
+			case DT_VERNEED: d->verneed = val, d->has_verneed = 1; break;
+			case DT_VERNEEDNUM: d->verneednum = val; break;
 			case DT_FLAGS_1: e->flags_1 = val; break;
 			case DT_SYMBOLIC: has_symbolic = 1; break;
 			case DT_BIND_NOW: has_bind_now = 1; break;
@@ -1000,9 +1161,15 @@ static int parse(struct dg_elf *e, struct rd *r)
 		symtab = t[DT_SYMTAB];
 		hash = t[DT_HASH];
 		pltrel = t[DT_PLTREL];
-		uint64_t stroff = 0;
+		uint64_t stroff = 0, lstroff = 0;
 		if (strtab && dg_elf_vaddr_to_off(e, strtab, strsz, &stroff) < 0)
 			return dg_err(r->err, DG_E_IMAGE, "ELF: DT_STRTAB out of bounds");
+		/* ld.so's string table: DT_STRTAB present (even at address 0) and mapped */
+		int lstr = d->has_strtab && dg_elf_vaddr_to_off(e, d->strtab, d->strsz, &lstroff) == 0;
+		if (d->has_gnu_hash)
+			read_gnu_hash(e, r, d->gnu_hash);
+		if (d->has_hash)
+			read_sysv_hash(e, r, d->hash);
 		for (uint64_t i = 0; i < nd; i++) {
 			uint64_t o = dyn->offset + i * dsz, tag = u(r, o, (int)w), val = u(r, o + w, (int)w);
 			if (tag == DT_NULL)
@@ -1036,14 +1203,11 @@ static int parse(struct dg_elf *e, struct rd *r)
 				count = e->secs[i].size / (r->b64 ? 24 : 16);
 				have = 1;
 			}
-		if (!have && hash) {
-			uint64_t ho;
-			if (dg_elf_vaddr_to_off(e, hash, 8, &ho) == 0) {
-				count = u(r, ho + 4, 4);
-				have = 1;
-			}
+		if (!have && hash && e->sysv_hash.mapped) {
+			count = e->sysv_hash.nchain;
+			have = 1;
 		}
-		if (!have && gnuhash && gnu_hash_count(e, r, gnuhash, &count) == 0) {
+		if (!have && d->gnu_hash && gnu_hash_count(e, r, &count) == 0) {
 			/* DT_GNU_HASH only counts the symbols it hashes: undefined ones may lie
 			 * past them (a program that exports nothing), so relocations extend it */
 			have = 1;
@@ -1062,7 +1226,7 @@ static int parse(struct dg_elf *e, struct rd *r)
 			if (read_syms(e, r, so, count, stroff, strsz, &e->dynsyms, &e->ndynsyms, ".dynsym") < 0)
 				return -1;
 		}
-		if (parse_versions(e, r, versym, verdef, verdefnum, verneed, verneednum, stroff, strsz) < 0)
+		if (parse_versions(e, r, stroff, strsz, lstr, lstroff) < 0)
 			return -1;
 		if (read_relocs(e, r, t[DT_RELA], t[DT_RELASZ], 1, 0) < 0 ||
 		    read_relocs(e, r, t[DT_REL], t[DT_RELSZ], 0, 0) < 0 ||
