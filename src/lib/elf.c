@@ -15,7 +15,13 @@
 #define SHT_SYMTAB 2
 #define SHT_STRTAB 3
 #define SHT_NOTE 7
+#define SHT_RELA 4
 #define SHT_NOBITS 8
+#define SHT_REL 9
+#define SHT_INIT_ARRAY 14
+#define SHT_FINI_ARRAY 15
+#define SHT_PREINIT_ARRAY 16
+#define SHF_ALLOC 2
 #define SHT_DYNSYM 11
 #define SHT_GNU_versym 0x6fffffff
 #define SHN_UNDEF 0
@@ -1040,6 +1046,32 @@ static void merge_fde_starts(struct dg_elf *e)
 		memcpy(e->fde_starts + nf, e->eh_hdr_starts, e->neh_hdr_starts * sizeof *e->fde_starts);
 	e->nfde_starts = uniq_u64(e->fde_starts, nf + e->neh_hdr_starts);
 }
+/* A file without PT_DYNAMIC (a static program) still has relocations the C
+ * library applies at start-up (IRELATIVE: ifunc resolvers) and init/fini
+ * arrays, found through the section headers when it has them. */
+static int parse_static_tables(struct dg_elf *e, struct rd *r)
+{
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *s = &e->secs[i];
+		if (!(s->flags & SHF_ALLOC) || !s->size)
+			continue;
+		int rc = 0;
+		if (s->type == SHT_RELA || s->type == SHT_REL)
+			rc = read_relocs(e, r, s->addr, s->size, s->type == SHT_RELA,
+					 s->name && strstr(s->name, ".plt") != NULL);
+		else if (s->type == SHT_INIT_ARRAY && !e->init_array)
+			rc = read_addr_array(e, r, s->addr, s->size, &e->init_array, &e->ninit_array, ".init_array");
+		else if (s->type == SHT_FINI_ARRAY && !e->fini_array)
+			rc = read_addr_array(e, r, s->addr, s->size, &e->fini_array, &e->nfini_array, ".fini_array");
+		else if (s->type == SHT_PREINIT_ARRAY && !e->preinit_array)
+			rc = read_addr_array(e, r, s->addr, s->size, &e->preinit_array, &e->npreinit_array,
+					     ".preinit_array");
+		if (rc < 0)
+			return dg_err_prefix(r->err, "section %s", s->name ? s->name : "?");
+	}
+	return 0;
+}
+
 static int parse(struct dg_elf *e, struct rd *r)
 {
 	const unsigned char *p = r->p;
@@ -1240,6 +1272,8 @@ static int parse(struct dg_elf *e, struct rd *r)
 				    &e->npreinit_array, "DT_PREINIT_ARRAY") < 0)
 			return -1;
 	}
+	if (!dyn && parse_static_tables(e, r) < 0)
+		return -1;
 	parse_eh_frame(e, r, &hi, pltgot);
 	merge_fde_starts(e);
 	/* language and role hints */
