@@ -181,34 +181,25 @@ static void add_set(struct builder *b, const struct dg_ldset *s)
 	free(gid);
 }
 
-static int analyse(struct builder *b, const char *path, size_t self)
+static void analyse(struct builder *b, const char *path)
 {
 	struct dg_ldopts lo = {.ld_library_path = b->o->ld_library_path, .db = b->db};
 	struct dg_ldset *s;
 	struct dg_error e = DG_ERROR_INIT;
-	b->g->nodes[self].root = 1;
 	if (dg_ld_closure(b->fs, path, &lo, &s, &e) < 0) {
 		problem(b, "%s", e.msg);
-		return 0;
+		return;
 	}
 	add_set(b, s);
 	dg_ldset_free(s);
-	return 0;
 }
-
-struct collect {
-	struct builder *b;
-	struct dg_strv paths;
-};
 
 static int collect_cb(struct dg_node *n, void *ud)
 {
-	struct collect *c = ud;
 	if (n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF)
 		return 0;
-	char *p = dg_node_path(n);
-	file_node(c->b, n, p);
-	free(p);
+	dg_autofree char *p = dg_node_path(n);
+	file_node(ud, n, p);
 	return 0;
 }
 
@@ -242,11 +233,10 @@ int dg_graph_build(struct dg_objdb *db, const struct dg_graph_opts *o, struct dg
 			size_t id = file_node(&b, n, o->roots.v[i]);
 			b.g->nodes[id].root = 1;
 			if (needs_own_set(&b.g->nodes[id]))
-				analyse(&b, o->roots.v[i], id);
+				analyse(&b, o->roots.v[i]);
 		}
 	} else {
-		struct collect c = {.b = &b};
-		dg_fs_walk(b.fs, collect_cb, &c);
+		dg_fs_walk(b.fs, collect_cb, &b);
 		size_t nfiles = b.g->n;
 		/* programs first: their load sets give libraries their real context */
 		for (size_t i = 0; i < nfiles; i++) {
@@ -254,18 +244,15 @@ int dg_graph_build(struct dg_objdb *db, const struct dg_graph_opts *o, struct dg
 			if (gn->kind == DG_GN_EXECUTABLE) {
 				gn->root = 1;
 				if (needs_own_set(gn))
-					analyse(&b, gn->path, i);
+					analyse(&b, gn->path);
 			}
 		}
 		/* then what no program loads */
 		for (size_t i = 0; i < nfiles; i++) {
 			struct dg_gnode *gn = &b.g->nodes[i];
 			if (gn->kind != DG_GN_EXECUTABLE && !b.done[i] && needs_own_set(gn) && !gn->in)
-				analyse(&b, gn->path, i);
+				analyse(&b, gn->path);
 		}
-		for (size_t i = 0; i < nfiles; i++)
-			if (b.g->nodes[i].kind != DG_GN_EXECUTABLE)
-				b.g->nodes[i].root = 0;
 	}
 out:
 	dg_map_free(&b.by_inode);
