@@ -26,6 +26,10 @@ struct dg_limits {
 #define DG_DEFAULT_MAX_HOPS 40 /* the kernel's MAXSYMLINKS */
 #define DG_DEFAULT_MAX_INDEX_DEPTH 8
 #define DG_DEFAULT_MAX_LAYERS 1000
+/* DT_NEEDED entries of one ELF file: real ones have at most a few hundred; a
+ * file with more is refused so that no image can make the loader emulation
+ * search millions of names (fixed, not an option). */
+#define DG_MAX_NEEDED 4096
 
 void dg_limits_default(struct dg_limits *l);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dockergate/elf.h"
+#include "dockergate/limits.h"
 #include "util.h"
 
 #define PT_LOAD 1
@@ -1212,9 +1213,12 @@ static int parse(struct dg_elf *e, struct rd *r)
 			if (!s)
 				return dg_err(r->err, DG_E_IMAGE, "ELF: dynamic entry %llu has an invalid string index",
 					      (unsigned long long)i);
-			if (tag == DT_NEEDED)
+			if (tag == DT_NEEDED) {
+				if (e->needed.n >= DG_MAX_NEEDED)
+					return dg_err(r->err, DG_E_LIMIT, "ELF: more than %u DT_NEEDED entries",
+						      DG_MAX_NEEDED);
 				dg_strv_push(&e->needed, s);
-			else if (tag == DT_SONAME)
+			} else if (tag == DT_SONAME)
 				e->soname = s;
 			else if (tag == DT_RPATH)
 				e->rpath = s;

@@ -2,7 +2,7 @@
 """Hostile and broken images: every case must end with the documented exit
 status, a one-line message naming the problem, and no crash or sanitizer
 report. Prints TAP. Usage: test_hostile.py DOCKERGATE"""
-import gzip, hashlib, io, json, os, subprocess, sys, tarfile, tempfile
+import gzip, hashlib, io, json, os, struct, subprocess, sys, tarfile, tempfile
 
 DG = sys.argv[1]
 N = 0
@@ -264,6 +264,38 @@ rc, out, err = run("inspect")
 ok(rc == 2 and "expected exactly one IMAGE" in err, "usage error -> exit 2", err)
 rc, out, err = run("inspect", "--max-bytes", "lots", good)
 ok(rc == 2, "bad option value -> exit 2", err)
+
+
+
+def elf_with_needed(count):
+    """A minimal ELF64 shared object whose dynamic section has COUNT DT_NEEDED entries."""
+    strtab = b"\0libx.so\0"
+    ehsz, phsz = 64, 56
+    dyn = b"".join(struct.pack("<qQ", 1, 1) for _ in range(count))
+    dyn += struct.pack("<qQ", 5, 0) + struct.pack("<qQ", 10, len(strtab)) + struct.pack("<qQ", 0, 0)
+    str_off = ehsz + 2 * phsz
+    dyn_off = str_off + len(strtab)
+    dyn = dyn.replace(struct.pack("<qQ", 5, 0), struct.pack("<qQ", 5, str_off))
+    size = dyn_off + len(dyn)
+    eh = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 3, 62, 1, 0, ehsz, 0, 0, ehsz,
+                                                        phsz, 2, 64, 0, 0)
+    load = struct.pack("<IIQQQQQQ", 1, 4, 0, 0, 0, size, size, 0x1000)
+    dynph = struct.pack("<IIQQQQQQ", 2, 4, dyn_off, dyn_off, dyn_off, len(dyn), len(dyn), 8)
+    return eh + load + dynph + strtab + dyn
+
+
+absurd = os.path.join(TMP, "needed-root")
+os.makedirs(absurd)
+with open(os.path.join(absurd, "many.so"), "wb") as f:
+    f.write(elf_with_needed(5000))
+with open(os.path.join(absurd, "few.so"), "wb") as f:
+    f.write(elf_with_needed(3))
+rc, out, err = run("elf", "dir:" + absurd, "/few.so")
+ok(rc == 0 and '"libx.so"' in out, "a hand-made ELF with 3 DT_NEEDED entries parses", err)
+expect("an ELF file with 5000 DT_NEEDED entries", ["elf", "dir:" + absurd, "/many.so"], 5, "more than 4096 DT_NEEDED")
+rc, out, err = run("graph", "--no-cache", "dir:" + absurd)
+ok(rc == 0 and "many.so: malformed ELF file" in err and "more than 4096" in err,
+   "graph reports it as a problem and goes on", err)
 
 subprocess.run(["rm", "-rf", TMP])
 print(f"1..{N}")
