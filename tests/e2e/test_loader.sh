@@ -5,7 +5,8 @@
 # (what `ld.so --list` prints, but going on past missing libraries: same names, same
 # paths, same order), without and with an ld.so.cache (ldconfig -r), and for
 # compiled programs using DT_RPATH (inherited), DT_RUNPATH with $ORIGIN, and a
-# missing library. Usage: test_loader.sh DOCKERGATE   (prints TAP)
+# missing library. With DG_LOADER_ROOTFS=DIR, every dynamically linked program of DIR too.
+# Usage: test_loader.sh DOCKERGATE   (prints TAP)
 set -uo pipefail
 DG=${1:?dockergate}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,4 +70,26 @@ ok $? "DT_RUNPATH with \$ORIGIN" "$T/out"
 "$DG" ldd "dir:$R" /opt/app/bin/missing-app >"$T/out" 2>&1
 [[ $? -eq 3 ]] && grep -q 'libnothere.so => not found' "$T/out"
 ok $? "a missing library is reported (exit 3)" "$T/out"
+# optional: any other root filesystem, e.g. bench/bench.sh's mmdebstrap one (the rootfs is
+# loaded once as an image; each executable is listed by the real loader and by dockergate)
+if [[ -n "${DG_LOADER_ROOTFS:-}" ]]; then
+	X=$DG_LOADER_ROOTFS
+	: >"$T/diff.all"
+	bins=()
+	while IFS= read -r f; do bins+=("/${f#"$X"/}"); done < <(
+		find "$X/bin/" "$X/usr/bin/" "$X/sbin/" "$X/usr/sbin/" -maxdepth 1 -type f 2>/dev/null | sort -u)
+	dyn=()
+	for b in "${bins[@]}"; do
+		readelf -lW "$X$b" 2>/dev/null | grep -q "Requesting program interpreter" && dyn+=("$b")
+	done
+	"$DG" ldd --no-cache "dir:$X" "${dyn[@]}" >"$T/all.got" 2>/dev/null
+	bad=0
+	for b in "${dyn[@]}"; do
+		echo "$b:"
+		chroot "$X" /usr/bin/env LD_TRACE_LOADED_OBJECTS=1 /lib64/ld-linux-x86-64.so.2 "$b" 2>/dev/null |
+			grep -v linux-vdso | sed -E 's/ \(0x[0-9a-f]+\)$//'
+	done >"$T/all.want"
+	diff -u "$T/all.want" "$T/all.got" >"$T/diff.all"
+	ok $? "$X: ${#dyn[@]} executables agree with ld.so --list" "$T/diff.all"
+fi
 tap_end
