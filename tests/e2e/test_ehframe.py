@@ -12,7 +12,9 @@ lengths, an FDE whose CIE pointer names itself or another FDE, extended-length o
 reserved lengths, and seeded random damage inside .eh_frame: each must still give a model
 (rc 0) with eh_frame_error set, or a clean refusal, never a sanitizer report or a hang.
 Prints TAP. Usage: test_ehframe.py DOCKERGATE"""
-import json, os, random, re, shutil, struct, subprocess, sys, tarfile, tempfile
+import json, os, random, re, shutil, struct, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from realroot import elves_under, real_rootfs  # noqa: E402
 
 DG = sys.argv[1]
 here = os.path.dirname(os.path.abspath(__file__))
@@ -35,19 +37,6 @@ def skip(name, why):
     global N
     N += 1
     print(f"ok {N} - ehframe: {name} # SKIP {why}")
-
-
-def elves_under(root):
-    out = []
-    for dp, dns, fns in os.walk(root):
-        for f in fns:
-            p = os.path.join(dp, f)
-            if os.path.islink(p) or not os.path.isfile(p):
-                continue
-            with open(p, "rb") as fh:
-                if fh.read(4) == b"\x7fELF":
-                    out.append("/" + os.path.relpath(p, root))
-    return sorted(out)
 
 
 def readelf_fdes(path):
@@ -124,18 +113,9 @@ def strip_shdrs(data):
 
 # --- the files: native packages (as test_elf_readelf.py) and other architectures --------------
 roots = []
-layers = subprocess.run(["bash", os.path.join(here, "..", "tools", "realimage.sh"), "layers"],
-                        capture_output=True, text=True, check=True).stdout.strip()
 native = os.path.join(TMP, "amd64")
 os.mkdir(native)
-subprocess.run(["cp", "-a", os.path.join(layers, "layer1", "."), native], check=True)
-with tarfile.open(os.path.join(layers, "layer2.tar")) as t:
-    ms = [m for m in t.getmembers()
-          if (m.isfile() or m.issym()) and ".wh." not in m.name and not m.name.startswith("replace")]
-    for m in ms:  # layer 1's /bin/cat is a symlink to busybox: replace it, do not write through it
-        if os.path.islink(os.path.join(native, m.name)):
-            os.unlink(os.path.join(native, m.name))
-    t.extractall(native, members=ms)
+real_rootfs(native)
 roots.append(("amd64", native))
 PKGS = ["libc6", "busybox-static", "dash", "libstdc++6", "libgcc-s1"]
 for arch, pkgs in (("amd64", ["libstdc++6", "libgcc-s1"]), ("i386", PKGS), ("arm64", PKGS), ("s390x", PKGS)):

@@ -5,10 +5,11 @@ its libraries): DT_NEEDED, SONAME, RPATH/RUNPATH, PT_INTERP, dynamic symbols
 with their versions, dynamic relocation counts, build IDs, init/fini arrays and
 the function starts of .eh_frame and its .eh_frame_hdr table (test_ehframe.py
 compares every FDE range). Prints TAP. Usage: test_elf_readelf.py DOCKERGATE"""
-import json, os, re, subprocess, sys, tarfile, tempfile
+import json, os, re, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from realroot import elves_under, real_rootfs  # noqa: E402
 
 DG = sys.argv[1]
-here = os.path.dirname(os.path.abspath(__file__))
 N = FAILED = 0
 
 
@@ -22,29 +23,9 @@ def ok(cond, name, diag=()):
             print("#   " + str(l))
 
 
-layers = subprocess.run(["bash", os.path.join(here, "..", "tools", "realimage.sh"), "layers"],
-                        capture_output=True, text=True, check=True).stdout.strip()
 root = tempfile.mkdtemp(prefix="dg-elf-")
-subprocess.run(["cp", "-a", os.path.join(layers, "layer1", "."), root], check=True)
-with tarfile.open(os.path.join(layers, "layer2.tar")) as t:
-    members = [m for m in t.getmembers()
-               if (m.isfile() or m.issym()) and ".wh." not in m.name and not m.name.startswith("replace")]
-    for m in members:  # a layer replaces what is at a path: never write through layer 1's symlinks
-        p = os.path.join(root, m.name)
-        if os.path.islink(p):
-            os.unlink(p)
-    t.extractall(root, members=members)
-
-elves = []
-for dp, dns, fns in os.walk(root):
-    for f in fns:
-        p = os.path.join(dp, f)
-        if os.path.islink(p) or not os.path.isfile(p):
-            continue
-        with open(p, "rb") as fh:
-            if fh.read(4) == b"\x7fELF":
-                elves.append("/" + os.path.relpath(p, root))
-elves.sort()
+real_rootfs(root)
+elves = elves_under(root)
 ok(len(elves) > 60, f"{len(elves)} ELF files found in the real packages")
 
 p = subprocess.run([DG, "elf", "dir:" + root, *elves], capture_output=True, text=True)

@@ -14,16 +14,7 @@ TAP_NAME="graph" TAP_DIAG=20
 . "$(dirname "$0")/../tools/tap.sh"
 R="$T/root"
 real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
-mkdir -p "$R/opt/rp" "$R/opt/app/bin"
-printf 'int bar(void){return 1;}\n' >"$T/bar.c"
-printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
-printf 'int foo(void); int main(void){return foo();}\n' >"$T/app.c"
-printf 'int nothere(void); int main(void){return nothere();}\n' >"$T/miss.c"
-gcc -shared -fPIC -o "$R/opt/rp/libbar.so" "$T/bar.c" &&
-	gcc -shared -fPIC -o "$R/opt/rp/libfoo.so" "$T/foo.c" -L"$R/opt/rp" -lbar &&
-	gcc -o "$R/opt/app/bin/rpath-app" "$T/app.c" -L"$R/opt/rp" -lfoo -Wl,--disable-new-dtags,-rpath,/opt/rp -Wl,-rpath-link,"$R/opt/rp" &&
-	gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
-	gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere 2>"$T/err"
+loader_cases "$R" "$T" 2>"$T/err"
 ok $? "compiling the test programs" "$T/err"
 ln "$R/opt/app/bin/rpath-app" "$R/opt/app/bin/rpath-app-hardlink"
 head -c 300 "$R/bin/ls" >"$R/opt/app/bin/truncated" && chmod 755 "$R/opt/app/bin/truncated"

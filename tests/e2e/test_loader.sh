@@ -17,19 +17,7 @@ TAP_NAME="loader" TAP_DIAG=20
 R="$T/root"
 real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 
-# compiled cases: libbar <- libfoo <- app, with RPATH inherited and RUNPATH with $ORIGIN
-mkdir -p "$R/opt/rp" "$R/opt/app/bin" "$R/opt/app/lib"
-printf 'int bar(void){return 1;}\n' >"$T/bar.c"
-printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
-printf 'int foo(void); int main(void){return foo();}\n' >"$T/app.c"
-printf 'int nothere(void); int main(void){return nothere();}\n' >"$T/miss.c"
-gcc -shared -fPIC -o "$R/opt/rp/libbar.so" "$T/bar.c" &&
-	gcc -shared -fPIC -o "$R/opt/rp/libfoo.so" "$T/foo.c" -L"$R/opt/rp" -lbar &&
-	gcc -o "$R/opt/app/bin/rpath-app" "$T/app.c" -L"$R/opt/rp" -lfoo -Wl,--disable-new-dtags,-rpath,/opt/rp -Wl,-rpath-link,"$R/opt/rp" &&
-	cp "$R/opt/rp/libfoo.so" "$R/opt/rp/libbar.so" "$R/opt/app/lib/" &&
-	gcc -o "$R/opt/app/bin/runpath-app" "$T/app.c" -L"$R/opt/app/lib" -lfoo -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -Wl,-rpath-link,"$R/opt/app/lib" &&
-	gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
-	gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere 2>"$T/err"
+loader_cases "$R" "$T" 2>"$T/err"
 ok $? "compiling the RPATH/RUNPATH/missing test programs" "$T/err"
 
 compare() { # compare LABEL: every dynamic executable under bin dirs and /opt/app/bin

@@ -31,3 +31,21 @@ real_rootfs() { # real_rootfs DIR: layer 1 (libc6, busybox-static, dash, ...) th
 	tar -xf "$L/layer2.tar" -C "$1" --exclude='*.wh.*' --exclude='replace*' 2>/dev/null
 	return 0
 }
+
+loader_cases() { # loader_cases ROOT TMP: compiled programs for the loader's search rules, in ROOT/opt
+	# libbar <- libfoo <- rpath-app (DT_RPATH /opt/rp, inherited by libfoo), runpath-app
+	# (DT_RUNPATH $ORIGIN/../lib), missing-app (needs a library the image lacks)
+	local R=$1 T=$2
+	mkdir -p "$R/opt/rp" "$R/opt/app/bin" "$R/opt/app/lib"
+	printf 'int bar(void){return 1;}\n' >"$T/bar.c"
+	printf 'int bar(void); int foo(void){return bar();}\n' >"$T/foo.c"
+	printf 'int foo(void); int main(void){return foo();}\n' >"$T/app.c"
+	printf 'int nothere(void); int main(void){return nothere();}\n' >"$T/miss.c"
+	gcc -shared -fPIC -o "$R/opt/rp/libbar.so" "$T/bar.c" &&
+		gcc -shared -fPIC -o "$R/opt/rp/libfoo.so" "$T/foo.c" -L"$R/opt/rp" -lbar &&
+		gcc -o "$R/opt/app/bin/rpath-app" "$T/app.c" -L"$R/opt/rp" -lfoo -Wl,--disable-new-dtags,-rpath,/opt/rp -Wl,-rpath-link,"$R/opt/rp" &&
+		cp "$R/opt/rp/libfoo.so" "$R/opt/rp/libbar.so" "$R/opt/app/lib/" &&
+		gcc -o "$R/opt/app/bin/runpath-app" "$T/app.c" -L"$R/opt/app/lib" -lfoo -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib' -Wl,-rpath-link,"$R/opt/app/lib" &&
+		gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
+		gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere
+}
