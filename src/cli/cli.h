@@ -81,6 +81,8 @@ int cmd_graph(int argc, char **argv);
 
 /* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);
+/* Prints J on stdout (indented, keys in insertion order) and releases it. */
+void cli_print_json(json_t *j);
 
 extern const char *cli_prog;
 

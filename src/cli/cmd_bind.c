@@ -195,11 +195,7 @@ int cmd_bind(int argc, char **argv)
 		dg_ldset_free(s);
 	}
 	if (all_json) {
-		char *t = json_dumps(all_json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (t)
-			puts(t);
-		free(t);
-		json_decref(all_json);
+		cli_print_json(all_json);
 	}
 	dg_image_free(img);
 	return rc;

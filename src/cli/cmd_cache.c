@@ -197,10 +197,7 @@ static int do_stats(struct dg_cache *c, const char *path, const struct opts *o)
 			json_array_append_new(k, r);
 		}
 		json_object_set_new(j, "kinds", k);
-		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(j);
+		cli_print_json(j);
 	} else {
 		struct dg_buf b = {0};
 		dg_buf_put_escaped(&b, path);
@@ -232,10 +229,7 @@ static void report_removed(const char *path, const struct opts *o, const char *v
 {
 	if (o->json) {
 		json_t *j = json_pack("{s:s, s:I}", "path", path, "removed", (json_int_t)n);
-		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(j);
+		cli_print_json(j);
 	} else {
 		printf("%s %llu entr%s\n", verb, (unsigned long long)n, n == 1 ? "y" : "ies");
 	}
@@ -382,10 +376,7 @@ int cmd_cache(int argc, char **argv)
 		/* Looking must not create a cache. */
 		if (o.json) {
 			json_t *j = json_pack("{s:s, s:b}", "path", o.path, "exists", 0);
-			char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			puts(s);
-			free(s);
-			json_decref(j);
+			cli_print_json(j);
 		} else {
 			struct dg_buf b = {0};
 			dg_buf_put_escaped(&b, o.path);

@@ -176,12 +176,10 @@ int cmd_elf(int argc, char **argv)
 		json_object_set_new(all, argv[i], model(e, fdes));
 		dg_elf_free(e);
 	}
-	if (!rc) {
-		char *s = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-	}
-	json_decref(all);
+	if (!rc)
+		cli_print_json(all);
+	else
+		json_decref(all);
 	dg_image_free(img);
 	return rc;
 }

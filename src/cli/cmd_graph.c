@@ -290,9 +290,7 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 	json_object_set_new(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
 	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
 	json_object_set_new(top, "analysis", js);
-	json_dumpf(top, stdout, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(top);
+	cli_print_json(top);
 }
 
 int cmd_graph(int argc, char **argv)

@@ -201,10 +201,7 @@ int cmd_inspect(int argc, char **argv)
 		}
 		json_object_set_new(fo, "elf_by_arch", ea);
 		json_object_set_new(o, "files", fo);
-		char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", s);
-		free(s);
-		json_decref(o);
+		cli_print_json(o);
 	} else {
 		printf("%-12s%s\n", "image", in->source);
 		printf("%-12s%s\n", "format", in->format);

@@ -125,3 +125,10 @@ void cli_close_cache(struct dg_cache *c, struct dg_objdb *db)
 			dg_objdb_cache_error(db));
 	dg_cache_close(c);
 }
+
+void cli_print_json(json_t *j)
+{
+	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
+		fputc('\n', stdout);
+	json_decref(j);
+}
