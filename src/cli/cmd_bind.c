@@ -158,10 +158,7 @@ int cmd_bind(int argc, char **argv)
 	if (rc)
 		return rc;
 	struct dg_ldopts lo2 = {0};
-	const struct dg_image_config *cf = &dg_image_info(img)->config;
-	for (size_t i = 0; i < cf->env.n; i++)
-		if (!strncmp(cf->env.v[i], "LD_LIBRARY_PATH=", 16))
-			lo2.ld_library_path = cf->env.v[i] + 16;
+	lo2.ld_library_path = dg_ld_library_path(&dg_image_info(img)->config.env);
 	int several = argc - optind > 2;
 	json_t *all_json = a.json ? json_object() : NULL;
 	for (int i = optind + 1; i < argc; i++) {
