@@ -54,8 +54,11 @@ enum {
 	"  --no-cache          neither read nor write the analysis cache\n"
 
 void cli_image_args_init(struct cli_image_args *a);
-/* Handles a shared option; returns 1 if handled, 0 if not, -1 on a bad value. */
-int cli_image_opt(struct cli_image_args *a, int opt, const char *arg);
+/* Handles an option every image-reading command takes (--platform, --ref,
+ * --tmpdir, --max-bytes, --json, --cache, --no-cache): 0 when handled, else
+ * the usage status after printing the error for CMD (an unknown option, or a
+ * bad value naming the option). */
+int cli_common_opt(const char *cmd, struct cli_image_args *a, int opt, const char *arg);
 int cli_fail(const struct dg_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens IMAGE and loads its layers. */

@@ -145,11 +145,9 @@ int cmd_bind(int argc, char **argv)
 			*(c == OPT_UNRES ? &only_unres : &all) = 1;
 			continue;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("bind", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("bind", "unknown option");
+		int r = cli_common_opt("bind", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (argc - optind < 2)
 		return cli_usage_error("bind", "expected IMAGE and at least one PATH");

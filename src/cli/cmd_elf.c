@@ -139,11 +139,9 @@ int cmd_elf(int argc, char **argv)
 			fdes = 1;
 			continue;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("elf", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("elf", "unknown option");
+		int r = cli_common_opt("elf", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (argc - optind < 2)
 		return cli_usage_error("elf", "expected IMAGE and at least one PATH");

@@ -83,12 +83,9 @@ int cmd_files(int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("files", "invalid value '%s' for --%s", optarg,
-					       lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("files", "unknown option");
+		int r = cli_common_opt("files", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("files", "expected exactly one IMAGE");

@@ -331,15 +331,8 @@ int cmd_graph(int argc, char **argv)
 		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
 		case OPT_FULL: full = 1; continue;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0) {
-			rc = cli_usage_error("graph", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
+		if ((rc = cli_common_opt("graph", &a, c, optarg)))
 			goto out;
-		}
-		if (r == 0) {
-			rc = cli_usage_error("graph", "unknown option");
-			goto out;
-		}
 	}
 	if (a.json)
 		json = 1;

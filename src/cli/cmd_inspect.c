@@ -111,12 +111,9 @@ int cmd_inspect(int argc, char **argv)
 			fputs(help, stdout);
 			return 0;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("inspect", "invalid value '%s' for --%s", optarg,
-					       lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("inspect", "unknown option");
+		int r = cli_common_opt("inspect", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("inspect", "expected exactly one IMAGE");

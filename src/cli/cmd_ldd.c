@@ -35,11 +35,9 @@ int cmd_ldd(int argc, char **argv)
 			why = 1;
 			continue;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("ldd", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("ldd", "unknown option");
+		int r = cli_common_opt("ldd", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (argc - optind < 2)
 		return cli_usage_error("ldd", "expected IMAGE and at least one PATH");

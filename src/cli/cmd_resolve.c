@@ -39,11 +39,9 @@ int cmd_resolve(int argc, char **argv)
 			flags |= DG_RESOLVE_NOFOLLOW;
 			continue;
 		}
-		int r = cli_image_opt(&a, c, optarg);
-		if (r < 0)
-			return cli_usage_error("resolve", "invalid value '%s' for --%s", optarg, lo[c - OPT_PLATFORM].name);
-		if (r == 0)
-			return cli_usage_error("resolve", "unknown option");
+		int r = cli_common_opt("resolve", &a, c, optarg);
+		if (r)
+			return r;
 	}
 	if (argc - optind < 2)
 		return cli_usage_error("resolve", "expected IMAGE and at least one PATH");

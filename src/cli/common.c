@@ -41,7 +41,7 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int cli_image_opt(struct cli_image_args *a, int opt, const char *arg)
+static int cli_image_opt(struct cli_image_args *a, int opt, const char *arg)
 {
 	switch (opt) {
 	case OPT_PLATFORM:
@@ -65,6 +65,21 @@ int cli_image_opt(struct cli_image_args *a, int opt, const char *arg)
 	case OPT_NO_CACHE: a->no_cache = true; return 1;
 	}
 	return 0;
+}
+
+int cli_common_opt(const char *cmd, struct cli_image_args *a, int opt, const char *arg)
+{
+	static const struct option shared[] = {CLI_IMAGE_LONGOPTS};
+	int r = cli_image_opt(a, opt, arg);
+	if (r > 0)
+		return 0;
+	if (r == 0)
+		return cli_usage_error(cmd, "unknown option");
+	const char *name = "?";
+	for (size_t i = 0; i < sizeof shared / sizeof *shared; i++)
+		if (shared[i].val == opt)
+			name = shared[i].name;
+	return cli_usage_error(cmd, "invalid value '%s' for --%s", arg, name);
 }
 
 int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image **out)
