@@ -1,7 +1,7 @@
 # dockergate build. `make` leaves the CLI at build/dockergate; `make asan` builds
 # the ASan+UBSan variant at build-asan/dockergate used by the tests.
 CC      ?= cc
-PKGS    := libarchive jansson libcrypto sqlite3
+PKGS    := libarchive jansson libcrypto sqlite3 capstone libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
