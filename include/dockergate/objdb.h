@@ -34,8 +34,20 @@ struct dg_objdb_stats {
 	uint64_t cache_hits;   /* taken from the persistent cache */
 	uint64_t cache_errors; /* failed cache reads/writes (the analysis went on without) */
 	uint64_t malformed;    /* ELF files the reader refused */
+	uint64_t fsum_hits;    /* syscall summaries taken from the persistent cache */
+	uint64_t fsum_built;   /* syscall summaries computed (disassembled) */
 };
 void dg_objdb_stats(const struct dg_objdb *db, struct dg_objdb_stats *st);
+struct dg_fsum;
+/* Threads used to compute syscall summaries (default 1). */
+void dg_objdb_set_threads(struct dg_objdb *db, int n);
+/* Makes the syscall summaries of NODES (regular ELF files) available: from the
+ * cache, or computed in parallel, each distinct content once. The result does
+ * not depend on the number of threads. */
+void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nodes, size_t n);
+/* The syscall summary of a regular ELF file (computed now if not prepared), or
+ * NULL for anything else. Borrowed; lives as long as the store. */
+const struct dg_fsum *dg_objdb_fsum(struct dg_objdb *db, const struct dg_node *n);
 /* The first cache error's message, or NULL. */
 const char *dg_objdb_cache_error(const struct dg_objdb *db);
 

@@ -19,6 +19,8 @@ static const struct cli_cmd cmds[] = {
 	{"ldd", cmd_ldd, "what the dynamic loader would load for an executable, found inside the image"},
 	{"bind", cmd_bind, "where the dynamic loader would bind each symbol of an executable and its libraries"},
 	{"graph", cmd_graph, "the executable → library graph (DOT or JSON), resolved inside the image"},
+	{"syscalls", cmd_syscalls, "the system calls each program of the image can make (disassembly + reachability)"},
+	{"generate", cmd_generate, "write a deny-by-default seccomp profile allowing what the image's code can call"},
 	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},

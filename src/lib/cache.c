@@ -22,6 +22,7 @@
 
 #include "cache_test.h"
 #include "dockergate/cache.h"
+#include "dockergate/fnsum.h"
 #include "dockergate/dyninfo.h"
 #include "util.h"
 
@@ -46,6 +47,7 @@ static const char sql_meta[] = "CREATE TABLE meta(key TEXT PRIMARY KEY, value IN
 
 static const struct dg_cache_kind current_kinds[] = {
 	{DG_DYNINFO_KIND, DG_DYNINFO_VERSION}, /* the loader's view of an ELF file (dyninfo.h) */
+	{DG_FNSUM_KIND, DG_FNSUM_VERSION},     /* per-function syscall summary (fnsum.h) */
 };
 
 const struct dg_cache_kind *dg_cache_current_kinds(size_t *n)

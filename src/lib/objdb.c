@@ -1,9 +1,11 @@
 /* The per-run object store (objdb.h): content SHA-256 → dynamic info, filled
  * from the persistent cache or the ELF reader. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dockergate/cache.h"
+#include "dockergate/fnsum.h"
 #include "dockergate/loader.h"
 #include "dockergate/objdb.h"
 #include "map.h"
@@ -19,6 +21,10 @@ struct dg_objdb {
 	int ldcache_done;
 	struct dg_objdb_stats st;
 	char *cache_err;
+	struct dg_map fsum_by_sha; /* content SHA-256 → index in fsums */
+	struct dg_fsum **fsums;
+	size_t nfsums;
+	int threads;
 };
 
 struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache)
@@ -26,6 +32,7 @@ struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache)
 	struct dg_objdb *db = dg_xcalloc(1, sizeof *db);
 	db->fs = fs;
 	db->cache = cache;
+	db->threads = 1;
 	return db;
 }
 
@@ -37,6 +44,10 @@ void dg_objdb_free(struct dg_objdb *db)
 		dg_dyninfo_free(db->recs[i]);
 	free(db->recs);
 	dg_map_free(&db->by_sha);
+	for (size_t i = 0; i < db->nfsums; i++)
+		dg_fsum_free(db->fsums[i]);
+	free(db->fsums);
+	dg_map_free(&db->fsum_by_sha);
 	dg_ldcache_free(db->ldcache);
 	free(db->cache_err);
 	free(db);
@@ -150,3 +161,147 @@ const struct dg_ldcache *dg_objdb_ldcache(struct dg_objdb *db)
 void dg_objdb_stats(const struct dg_objdb *db, struct dg_objdb_stats *st) { *st = db->st; }
 
 const char *dg_objdb_cache_error(const struct dg_objdb *db) { return db->cache_err; }
+
+/* ---- syscall summaries ---- */
+void dg_objdb_set_threads(struct dg_objdb *db, int n) { db->threads = n < 1 ? 1 : n > 64 ? 64 : n; }
+
+static int is_elf_node(const struct dg_node *n)
+{
+	return n && n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_ELF;
+}
+
+static struct dg_fsum *fsum_of_bytes(const unsigned char *p, size_t len)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	struct dg_elf *elf;
+	if (dg_elf_parse(p, len, &elf, &e) < 0) {
+		struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
+		s->entry_fn = DG_FSUM_NONE;
+		s->error = dg_xstrdup(e.msg);
+		return s;
+	}
+	struct dg_fsum *s = dg_fsum_build(elf);
+	dg_elf_free(elf);
+	return s;
+}
+
+static void fsum_insert(struct dg_objdb *db, const unsigned char sha[32], struct dg_fsum *s)
+{
+	db->fsums = dg_xreallocarray(db->fsums, db->nfsums + 1, sizeof *db->fsums);
+	db->fsums[db->nfsums] = s;
+	dg_map_put(&db->fsum_by_sha, sha, 32, db->nfsums++);
+}
+
+static struct dg_fsum *fsum_from_cache(struct dg_objdb *db, const unsigned char sha[32])
+{
+	struct dg_error e = DG_ERROR_INIT;
+	void *data;
+	size_t len;
+	int r = dg_cache_get(db->cache, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, &data, &len, &e);
+	if (r < 0)
+		cache_failed(db, &e);
+	if (r != 1)
+		return NULL;
+	struct dg_fsum *s = NULL;
+	if (dg_fsum_decode(data, len, &s, &e) < 0)
+		s = NULL;
+	free(data);
+	return s;
+}
+
+static void fsum_to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_fsum *s)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	unsigned char *buf;
+	size_t len;
+	dg_fsum_encode(s, &buf, &len);
+	if (dg_cache_put(db->cache, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, buf, len, &e) < 0)
+		cache_failed(db, &e);
+	free(buf);
+}
+
+struct job {
+	const unsigned char *p;
+	size_t len;
+	const unsigned char *sha;
+	struct dg_fsum *out;
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n, next;
+	pthread_mutex_t mu;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		size_t i = pl->next < pl->n ? pl->next++ : SIZE_MAX;
+		pthread_mutex_unlock(&pl->mu);
+		if (i == SIZE_MAX)
+			return NULL;
+		pl->jobs[i].out = fsum_of_bytes(pl->jobs[i].p, pl->jobs[i].len);
+	}
+}
+
+void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nodes, size_t n)
+{
+	struct pool pl = {0};
+	struct dg_map queued = {0};
+	pl.jobs = dg_xcalloc(n ? n : 1, sizeof *pl.jobs);
+	for (size_t i = 0; i < n; i++) {
+		const struct dg_node *nd = nodes[i];
+		if (!is_elf_node(nd))
+			continue;
+		const unsigned char *sha = nd->inode->sha256;
+		if (dg_map_get(&db->fsum_by_sha, sha, 32) != SIZE_MAX || dg_map_get(&queued, sha, 32) != SIZE_MAX)
+			continue;
+		struct dg_fsum *s = db->cache ? fsum_from_cache(db, sha) : NULL;
+		if (s) {
+			db->st.fsum_hits++;
+			fsum_insert(db, sha, s);
+			continue;
+		}
+		struct dg_error e = DG_ERROR_INIT;
+		struct job *j = &pl.jobs[pl.n];
+		if (dg_fs_content(db->fs, nd, &j->p, &j->len, &e) < 0)
+			continue;
+		j->sha = sha;
+		dg_map_put(&queued, sha, 32, pl.n++);
+	}
+	dg_map_free(&queued);
+	/* the content store is mapped now (dg_fs_content above): workers only read it */
+	int nt = db->threads < (int)pl.n ? db->threads : (int)pl.n;
+	pthread_t th[64];
+	int started = 0;
+	pthread_mutex_init(&pl.mu, NULL);
+	for (int t = 1; t < nt; t++)
+		if (pthread_create(&th[started], NULL, worker, &pl) == 0)
+			started++;
+	worker(&pl);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&pl.mu);
+	/* results in input order: the same store whatever the thread timing */
+	for (size_t i = 0; i < pl.n; i++) {
+		db->st.fsum_built++;
+		if (db->cache)
+			fsum_to_cache(db, pl.jobs[i].sha, pl.jobs[i].out);
+		fsum_insert(db, pl.jobs[i].sha, pl.jobs[i].out);
+	}
+	free(pl.jobs);
+}
+
+const struct dg_fsum *dg_objdb_fsum(struct dg_objdb *db, const struct dg_node *n)
+{
+	if (!is_elf_node(n))
+		return NULL;
+	size_t i = dg_map_get(&db->fsum_by_sha, n->inode->sha256, 32);
+	if (i == SIZE_MAX) {
+		dg_objdb_fsum_prepare(db, &n, 1);
+		i = dg_map_get(&db->fsum_by_sha, n->inode->sha256, 32);
+	}
+	return i == SIZE_MAX ? NULL : db->fsums[i];
+}

@@ -1,0 +1,84 @@
+/* The instruction-set interface of the syscall analysis: a backend decodes one
+ * instruction into an ISA-neutral record (control flow, system call sites and
+ * the few data-flow effects the syscall-number recovery models), so the
+ * function and data-flow analysis (fnsum.c) never sees a machine opcode.
+ * x86-64 and i386 (Capstone) are the backends today; aarch64 would be a third
+ * (svc #0, number in x8). Registers are numbered 0..DG_ISA_NREGS-1 per ISA. */
+#ifndef DOCKERGATE_ISA_H
+#define DOCKERGATE_ISA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DG_ISA_NREGS 16
+#define DG_ISA_NOREG 0xff
+
+enum dg_ikind {
+	DG_IK_OTHER = 0,
+	DG_IK_CALL,     /* direct (target) or indirect */
+	DG_IK_JMP,      /* unconditional, direct or indirect */
+	DG_IK_JCC,      /* conditional direct branch (also loop/jrcxz) */
+	DG_IK_RET,
+	DG_IK_STOP,     /* never falls through: hlt, ud2, int3 */
+	DG_IK_SYSCALL,  /* the ISA's native syscall instruction (x86-64: syscall) */
+	DG_IK_SYSCALL32, /* a site using the i386 table: int 0x80, sysenter, call *%gs:0x10 */
+	DG_IK_BAD,      /* bytes that do not decode */
+};
+
+/* The data-flow effect, beyond "every register in writes becomes unknown". */
+enum dg_idf {
+	DG_DF_NONE = 0,
+	DG_DF_SET,       /* dst = imm (also lea dst, [rip+disp] / absolute) */
+	DG_DF_COPY,      /* dst = src */
+	DG_DF_OR,        /* dst |= imm */
+	DG_DF_AND,       /* dst &= imm */
+	DG_DF_ADD,       /* dst += imm (sub is add of the negation; lea dst, [src+imm] is ADDTO) */
+	DG_DF_ADDTO,     /* dst = src + imm */
+	DG_DF_STORE,     /* slot(base, imm) = src */
+	DG_DF_STORE_IMM, /* slot(base, imm2) = imm */
+	DG_DF_LOAD,      /* dst = slot(base, imm) */
+};
+
+struct dg_insn {
+	uint64_t addr;
+	uint64_t target;   /* direct branch/call target */
+	uint64_t mem;      /* address of an absolute or pc-relative memory operand (has_mem) */
+	uint64_t konst;    /* an immediate or a computed address the instruction materialises (has_konst) */
+	int64_t imm, imm2;
+	uint16_t writes;   /* every register written (explicit and implicit) */
+	uint8_t len;
+	uint8_t kind;      /* enum dg_ikind */
+	uint8_t df;        /* enum dg_idf */
+	uint8_t dst, src, base; /* registers of df, DG_ISA_NOREG when unused */
+	uint8_t width;     /* bytes of df's destination (4 zero-extends on x86-64) */
+	uint8_t indirect;  /* call/jmp through a register or memory */
+	uint8_t has_mem, mem_indexed; /* mem_indexed: the memory operand also has an index register */
+	uint8_t mem_load;  /* the memory operand is read as a pointer-sized value (mov reg, [mem]; call/jmp [mem]) */
+	uint8_t has_konst;
+};
+
+struct dg_isa_ctx;
+
+struct dg_isa {
+	const char *name;     /* "x86-64", "i386" */
+	uint16_t machine;     /* EM_* */
+	int bits;
+	uint8_t sysno_reg;    /* register holding the number at a DG_IK_SYSCALL site */
+	uint8_t sysno_reg32;  /* at a DG_IK_SYSCALL32 site */
+	uint8_t sp, fp;       /* stack and frame pointer */
+	uint16_t call_clobbers; /* registers a call may change */
+	uint16_t arg_regs;    /* registers a function may take arguments in (any ABI of the ISA) */
+	uint8_t ptr_size;
+	int (*open)(struct dg_isa_ctx **out);
+	/* Decodes the instruction at CODE (N bytes available) at address ADDR; always fills
+	 * OUT (kind DG_IK_BAD and len 1 for bytes that do not decode). */
+	void (*decode)(struct dg_isa_ctx *c, const unsigned char *code, size_t n, uint64_t addr,
+		       struct dg_insn *out);
+	void (*close)(struct dg_isa_ctx *c);
+	const char *(*reg_name)(uint8_t reg);
+};
+
+/* The backend for an ELF machine and class, or NULL when none exists. */
+const struct dg_isa *dg_isa_for(uint16_t machine, int bits);
+
+#endif

@@ -1,0 +1,71 @@
+/* Function-level reachability across the objects a program loads: from the
+ * roots (the program's entry point and the loader's, every object's init/fini
+ * functions and IFUNC resolvers, or a library's exports when it is dlopen'd),
+ * through direct calls, PLT calls bound with the loader's rules (bind.h), IFUNC
+ * slots, and indirect calls (which may reach every function whose address is
+ * taken by reachable code or by data), collecting the syscall numbers of the
+ * reachable sites. Wrappers (functions whose site takes the number from an
+ * entry register) get their numbers from the constants at their callers. */
+#ifndef DOCKERGATE_REACH_H
+#define DOCKERGATE_REACH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dockergate/bind.h"
+#include "dockergate/fnsum.h"
+#include "dockergate/loader.h"
+
+#define DG_NSYSCALLS 1024 /* numbers tracked per table (x86-64 and i386 stay below 512) */
+
+enum dg_precision { DG_PREC_FUNCTION = 0, DG_PREC_OBJECT };
+
+enum dg_reach_roots {
+	DG_ROOTS_PROGRAM = 0, /* entry points, init/fini, resolvers */
+	DG_ROOTS_EXPORTS,     /* also every exported function of object 0 (a dlopen'd library) */
+};
+
+struct dg_reach_opts {
+	enum dg_precision precision;
+	enum dg_reach_roots roots;
+};
+
+/* A site whose number is not known: a syscall instruction, or a call of a
+ * wrapper whose number argument is not known there. */
+struct dg_reach_unknown {
+	size_t obj;       /* index in the load set */
+	uint32_t fn;      /* function index in that object's summary */
+	uint64_t addr;    /* the instruction */
+	uint8_t wrapper_call; /* a call of a wrapper, not a syscall instruction */
+};
+
+struct dg_reach_objstat {
+	uint64_t fns, reachable_fns;
+	uint64_t sites, resolved; /* reachable syscall sites and wrapper calls, and those with known numbers */
+	const char *error;        /* the object was not analysed (from its summary), or NULL */
+};
+
+struct dg_reach {
+	uint8_t native[DG_NSYSCALLS / 8]; /* numbers of the object's own table (x86-64) */
+	uint8_t i386[DG_NSYSCALLS / 8];   /* int 0x80 / sysenter / i386 code */
+	int has_i386;
+	struct dg_reach_unknown *unknown;
+	size_t nunknown;
+	struct dg_reach_objstat *objs; /* parallel to the load set */
+	size_t nobjs;
+	uint64_t reachable_fns, total_fns;
+	int any_indirect; /* a reachable indirect call: every taken address is reachable */
+	int calls_dlopen; /* reachable code calls dlopen or dlmopen */
+};
+
+/* SUMS[i] is the summary of SET->objs[i] (NULL for a missing object). */
+int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, const struct dg_fsum *const *sums,
+		     const struct dg_reach_opts *o, struct dg_reach **out, struct dg_error *err);
+void dg_reach_free(struct dg_reach *r);
+
+static inline int dg_reach_has(const uint8_t *bits, unsigned n)
+{
+	return n < DG_NSYSCALLS && (bits[n / 8] >> (n % 8)) & 1;
+}
+
+#endif

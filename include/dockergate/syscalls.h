@@ -1,0 +1,45 @@
+/* The syscalls of an image: for each program (or each PATH asked for), its
+ * load set, bindings and the function-level reachability over the objects'
+ * syscall summaries; shared objects no program loads through DT_NEEDED are
+ * analysed as dlopen'd libraries (every export a root). The image's allowed
+ * set is the union. Summaries come from the cache or are computed in parallel.
+ * Syscall names come from libseccomp's tables. */
+#ifndef DOCKERGATE_SYSCALLS_H
+#define DOCKERGATE_SYSCALLS_H
+
+#include "dockergate/objdb.h"
+#include "dockergate/reach.h"
+
+struct dg_sc_opts {
+	enum dg_precision precision;
+	const char *ld_library_path;
+	struct dg_strv paths; /* analyse these (programs or libraries); every ELF file when empty */
+};
+
+struct dg_sc_target {
+	char *path;
+	int library;               /* analysed as a dlopen'd library (exports are roots) */
+	struct dg_ldset *set;
+	const struct dg_fsum **sums; /* parallel to set->objs */
+	struct dg_reach *reach;    /* NULL when the analysis failed (problems says why) */
+	int calls_dlopen;          /* reachable code calls dlopen: the image's libraries count too */
+	struct dg_strv problems;
+};
+
+struct dg_sc_result {
+	struct dg_sc_target *t;
+	size_t n;
+	uint8_t native[DG_NSYSCALLS / 8], i386[DG_NSYSCALLS / 8]; /* the union */
+	int has_i386;
+	size_t nunknown;           /* unknown sites over all targets */
+};
+
+int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err);
+void dg_sc_result_free(struct dg_sc_result *r);
+
+/* A syscall's name (x86-64 table, or i386 when I386), or NULL when libseccomp does not know it. */
+const char *dg_syscall_name(unsigned nr, int i386);
+/* Its number by name, or -1. */
+int dg_syscall_number(const char *name, int i386);
+
+#endif

@@ -1,0 +1,1431 @@
+/* Per-object syscall summary (fnsum.h): function discovery, linear-sweep
+ * disassembly of each function, a forward data flow on each function's
+ * control-flow graph for the syscall number and call arguments, and the
+ * address-taken sets. docs/design.md, "System call discovery", gives the rules. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/fnsum.h"
+#include "dockergate/isa.h"
+#include "ser.h"
+#include "util.h"
+
+#define SHF_ALLOC 0x2
+#define SHF_EXECINSTR 0x4
+#define SHT_NOBITS 8
+#define SHT_INIT_ARRAY 14
+#define SHT_FINI_ARRAY 15
+#define SHT_PREINIT_ARRAY 16
+#define PT_LOAD 1
+#define PF_X 1
+#define ET_EXEC 2
+#define STT_FUNC 2
+#define STT_GNU_IFUNC 10
+
+#define VMAX 6       /* constants a value may hold before it becomes unknown */
+#define NSLOT 8      /* stack slots tracked */
+#define MAX_TABLE 4096 /* jump table entries read */
+
+/* ---- growable arrays ---- */
+#define PUSH(arr, n, cap, val)                                                                    \
+	do {                                                                                      \
+		if ((n) == (cap)) {                                                               \
+			(cap) = (cap) ? (cap) * 2 : 16;                                           \
+			(arr) = dg_xreallocarray((arr), (cap), sizeof *(arr));                   \
+		}                                                                                 \
+		(arr)[(n)++] = (val);                                                             \
+	} while (0)
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t uniq_u64(uint64_t *v, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+static size_t uniq_u32(uint32_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_u32);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!k || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+/* ---- the data-flow lattice ---- */
+enum { V_BOT = 0, V_CONST, V_ARG, V_TOP };
+
+struct val {
+	uint8_t k, n, reg;
+	uint64_t c[VMAX];
+};
+
+struct slot {
+	uint8_t base;
+	int64_t disp;
+	struct val v;
+};
+
+struct state {
+	uint8_t reached;
+	uint8_t nslots;
+	struct val r[DG_ISA_NREGS];
+	struct slot s[NSLOT];
+};
+
+static void v_top(struct val *v)
+{
+	v->k = V_TOP;
+	v->n = 0;
+}
+
+static void v_const(struct val *v, uint64_t c)
+{
+	v->k = V_CONST;
+	v->n = 1;
+	v->c[0] = c;
+}
+
+static int v_add_const(struct val *v, uint64_t c)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->c[i] == c)
+			return 0;
+	if (v->n == VMAX) {
+		v_top(v);
+		return 1;
+	}
+	v->c[v->n++] = c;
+	return 1;
+}
+
+/* a = a ⊔ b; returns whether a changed */
+static int v_join(struct val *a, const struct val *b)
+{
+	if (b->k == V_BOT || a->k == V_TOP)
+		return 0;
+	if (a->k == V_BOT) {
+		*a = *b;
+		return 1;
+	}
+	if (b->k == V_TOP || a->k != b->k || (a->k == V_ARG && a->reg != b->reg)) {
+		v_top(a);
+		return 1;
+	}
+	if (a->k == V_ARG)
+		return 0;
+	int ch = 0;
+	for (int i = 0; i < b->n && a->k == V_CONST; i++)
+		ch |= v_add_const(a, b->c[i]);
+	return ch;
+}
+
+static uint64_t wmask_of(int width)
+{
+	return width >= 8 ? UINT64_MAX : (UINT64_C(1) << (width * 8)) - 1;
+}
+
+/* in = in ⊔ out (out is reached); returns whether IN changed */
+static int st_join(struct state *in, const struct state *out)
+{
+	if (!in->reached) {
+		*in = *out;
+		return 1;
+	}
+	int ch = 0;
+	for (int i = 0; i < DG_ISA_NREGS; i++)
+		ch |= v_join(&in->r[i], &out->r[i]);
+	/* a slot survives only where both sides know it */
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < in->nslots; i++) {
+		const struct slot *m = NULL;
+		for (uint8_t j = 0; j < out->nslots; j++)
+			if (out->s[j].base == in->s[i].base && out->s[j].disp == in->s[i].disp)
+				m = &out->s[j];
+		if (!m) {
+			ch = 1;
+			continue;
+		}
+		struct slot t = in->s[i];
+		ch |= v_join(&t.v, &m->v);
+		if (t.v.k == V_TOP) {
+			ch = 1;
+			continue;
+		}
+		in->s[k++] = t;
+	}
+	in->nslots = k;
+	return ch;
+}
+
+static void st_top(struct state *s)
+{
+	memset(s, 0, sizeof *s);
+	s->reached = 1;
+	for (int i = 0; i < DG_ISA_NREGS; i++)
+		v_top(&s->r[i]);
+}
+
+static struct val *slot_get(struct state *s, uint8_t base, int64_t disp)
+{
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base == base && s->s[i].disp == disp)
+			return &s->s[i].v;
+	return NULL;
+}
+
+static void slot_set(struct state *s, uint8_t base, int64_t disp, const struct val *v)
+{
+	struct val *p = slot_get(s, base, disp);
+	if (p) {
+		*p = *v;
+		return;
+	}
+	if (s->nslots == NSLOT)
+		memmove(&s->s[0], &s->s[1], sizeof s->s[0] * (NSLOT - 1)), s->nslots--;
+	s->s[s->nslots].base = base;
+	s->s[s->nslots].disp = disp;
+	s->s[s->nslots].v = *v;
+	s->nslots++;
+}
+
+static void slot_drop_base(struct state *s, uint8_t base)
+{
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base != base)
+			s->s[k++] = s->s[i];
+	s->nslots = k;
+}
+
+static void arith(struct val *v, int op, int64_t imm, uint64_t m)
+{
+	if (v->k != V_CONST) {
+		v_top(v);
+		return;
+	}
+	for (int i = 0; i < v->n; i++) {
+		uint64_t c = v->c[i];
+		c = op == DG_DF_OR ? c | (uint64_t)imm : op == DG_DF_AND ? c & (uint64_t)imm : c + (uint64_t)imm;
+		v->c[i] = c & m;
+	}
+	/* may now hold duplicates: rebuild */
+	struct val t = {.k = V_CONST};
+	for (int i = 0; i < v->n; i++)
+		v_add_const(&t, v->c[i]);
+	*v = t;
+}
+
+static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_insn *d)
+{
+	struct val nv;
+	int have = 0;
+	uint64_t m = wmask_of(d->width);
+	switch (d->df) {
+	case DG_DF_SET:
+		v_const(&nv, (uint64_t)d->imm & m);
+		have = 1;
+		break;
+	case DG_DF_COPY:
+		nv = s->r[d->src];
+		if (nv.k == V_CONST)
+			arith(&nv, DG_DF_AND, (int64_t)m, m);
+		have = 1;
+		break;
+	case DG_DF_OR:
+	case DG_DF_AND:
+	case DG_DF_ADD:
+		nv = s->r[d->dst];
+		arith(&nv, d->df, d->imm, m);
+		have = 1;
+		break;
+	case DG_DF_ADDTO:
+		nv = s->r[d->src];
+		arith(&nv, DG_DF_ADD, d->imm, m);
+		have = 1;
+		break;
+	case DG_DF_LOAD: {
+		struct val *p = slot_get(s, d->base, d->imm);
+		if (p) {
+			nv = *p;
+			if (nv.k == V_CONST)
+				arith(&nv, DG_DF_AND, (int64_t)m, m);
+		} else
+			v_top(&nv);
+		have = 1;
+		break;
+	}
+	case DG_DF_STORE:
+		if (!(d->writes & (1u << d->base))) {
+			struct val sv = s->r[d->src];
+			if (sv.k == V_CONST)
+				arith(&sv, DG_DF_AND, (int64_t)m, m);
+			slot_set(s, d->base, d->imm, &sv);
+		}
+		break;
+	case DG_DF_STORE_IMM:
+		if (!(d->writes & (1u << d->base))) {
+			struct val sv;
+			v_const(&sv, (uint64_t)d->imm2 & m);
+			slot_set(s, d->base, d->imm, &sv);
+		}
+		break;
+	default:
+		break;
+	}
+	for (int r = 0; r < DG_ISA_NREGS; r++)
+		if (d->writes & (1u << r))
+			v_top(&s->r[r]);
+	if (d->writes & (1u << isa->sp))
+		slot_drop_base(s, isa->sp);
+	if (d->writes & (1u << isa->fp))
+		slot_drop_base(s, isa->fp);
+	if (have && d->dst < DG_ISA_NREGS)
+		s->r[d->dst] = nv;
+}
+
+/* ---- the builder ---- */
+struct region {
+	uint64_t lo, hi;
+	const unsigned char *p;
+};
+
+struct slotref {
+	uint64_t addr;
+	uint32_t reloc;
+};
+
+struct b {
+	const struct dg_elf *e;
+	const struct dg_isa *isa;
+	struct dg_isa_ctx *cx;
+	struct dg_fsum *s;
+	struct region *rg;
+	size_t nrg;
+	uint64_t *starts;
+	size_t nstarts, cstarts;
+	uint64_t *plt;
+	size_t nplt, cplt;
+	uint64_t *resolvers;
+	size_t nresolvers, cresolvers;
+	struct slotref *rel; /* relocations by the address they patch */
+	size_t nrel;
+	uint64_t *branch_slots, *load_slots;
+	size_t nbranch, cbranch, nload, cload;
+	/* output */
+	size_t cfns, csites, ccalls, cargs, cnums, ctakes;
+	/* jumps from one function into the middle of another (gcc's .cold parts jump back) */
+	struct slotref *ext;
+	size_t next, cext;
+	int reanalysing;
+	const uint64_t *entries; /* the function being analysed: its entries from elsewhere */
+	size_t nentries;
+	/* per function scratch */
+	struct dg_insn *ins;
+	size_t nins, cins;
+	struct dg_buf names;
+};
+
+static const struct region *region_of(const struct b *b, uint64_t a)
+{
+	for (size_t i = 0; i < b->nrg; i++)
+		if (a >= b->rg[i].lo && a < b->rg[i].hi)
+			return &b->rg[i];
+	return NULL;
+}
+
+static int in_code(const struct b *b, uint64_t a)
+{
+	return region_of(b, a) != NULL;
+}
+
+/* reads a little-endian word of W bytes at virtual address A from the file */
+static int read_word(const struct dg_elf *e, uint64_t a, int w, uint64_t *out)
+{
+	uint64_t off;
+	if (dg_elf_vaddr_to_off(e, a, (uint64_t)w, &off) < 0)
+		return -1;
+	uint64_t v = 0;
+	for (int i = 0; i < w; i++) {
+		int sh = e->big_endian ? (w - 1 - i) * 8 : i * 8;
+		v |= (uint64_t)e->data[off + (uint64_t)i] << sh;
+	}
+	*out = v;
+	return 0;
+}
+
+static void add_start(struct b *b, uint64_t a)
+{
+	if (in_code(b, a))
+		PUSH(b->starts, b->nstarts, b->cstarts, a);
+}
+
+static int cmp_slotref(const void *x, const void *y)
+{
+	const struct slotref *a = x, *c = y;
+	return a->addr < c->addr ? -1 : a->addr > c->addr;
+}
+
+/* by function, then address */
+static int cmp_ext(const void *x, const void *y)
+{
+	const struct slotref *a = x, *c = y;
+	if (a->reloc != c->reloc)
+		return a->reloc < c->reloc ? -1 : 1;
+	return a->addr < c->addr ? -1 : a->addr > c->addr;
+}
+
+static const struct dg_elf_reloc *reloc_at(const struct b *b, uint64_t a)
+{
+	size_t lo = 0, hi = b->nrel;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->rel[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nrel && b->rel[lo].addr == a ? &b->e->relocs[b->rel[lo].reloc] : NULL;
+}
+
+static uint64_t rel_addend(const struct b *b, const struct dg_elf_reloc *r)
+{
+	uint64_t v;
+	if (r->addend || b->e->bits == 64)
+		return (uint64_t)r->addend;
+	/* REL (i386): the addend is the word being patched */
+	return read_word(b->e, r->offset, 4, &v) == 0 ? v : 0;
+}
+
+static int has_u64(const uint64_t *v, size_t n, uint64_t a)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == a;
+}
+
+uint32_t dg_fsum_fn_at(const struct dg_fsum *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nfns;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->fns[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return DG_FSUM_NONE;
+	const struct dg_fn *f = &s->fns[lo - 1];
+	return addr - f->addr < f->size ? (uint32_t)(lo - 1) : DG_FSUM_NONE;
+}
+
+uint32_t dg_fsum_fn_start(const struct dg_fsum *s, uint64_t addr)
+{
+	uint32_t i = dg_fsum_fn_at(s, addr);
+	return i != DG_FSUM_NONE && s->fns[i].addr == addr ? i : DG_FSUM_NONE;
+}
+
+static void collect_regions(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	size_t cap = 0;
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *sc = &e->secs[i];
+		if (!(sc->flags & SHF_EXECINSTR) || !(sc->flags & SHF_ALLOC) || sc->type == SHT_NOBITS || !sc->size)
+			continue;
+		if (sc->offset > e->size || sc->size > e->size - sc->offset)
+			continue;
+		struct region r = {sc->addr, sc->addr + sc->size, e->data + sc->offset};
+		if (r.hi < r.lo)
+			continue;
+		PUSH(b->rg, b->nrg, cap, r);
+	}
+	if (b->nrg)
+		return;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || !(sg->flags & PF_X) || !sg->filesz)
+			continue;
+		if (sg->offset > e->size || sg->filesz > e->size - sg->offset)
+			continue;
+		struct region r = {sg->vaddr, sg->vaddr + sg->filesz, e->data + sg->offset};
+		if (r.hi < r.lo)
+			continue;
+		PUSH(b->rg, b->nrg, cap, r);
+	}
+}
+
+static int is_fn_sym(const struct dg_elf_sym *y)
+{
+	return (y->type == STT_FUNC || y->type == STT_GNU_IFUNC) && y->shndx != 0 && y->value;
+}
+
+static void collect_starts(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	for (size_t i = 0; i < b->nrg; i++)
+		add_start(b, b->rg[i].lo);
+	add_start(b, e->entry);
+	add_start(b, e->init);
+	add_start(b, e->fini);
+	for (size_t i = 0; i < e->ninit_array; i++)
+		add_start(b, e->init_array[i]);
+	for (size_t i = 0; i < e->nfini_array; i++)
+		add_start(b, e->fini_array[i]);
+	for (size_t i = 0; i < e->npreinit_array; i++)
+		add_start(b, e->preinit_array[i]);
+	const struct dg_elf_sym *tabs[2] = {e->syms, e->dynsyms};
+	size_t ns[2] = {e->nsyms, e->ndynsyms};
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < ns[t]; i++) {
+			const struct dg_elf_sym *y = &tabs[t][i];
+			if (!is_fn_sym(y))
+				continue;
+			add_start(b, y->value);
+			if (y->type == STT_GNU_IFUNC && in_code(b, y->value))
+				PUSH(b->resolvers, b->nresolvers, b->cresolvers, y->value);
+		}
+	for (size_t i = 0; i < e->nfde_starts; i++)
+		add_start(b, e->fde_starts[i]);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		const struct dg_elf_reloc *r = &e->relocs[i];
+		if (r->kind == DG_REL_RELATIVE || r->kind == DG_REL_IRELATIVE) {
+			uint64_t a = rel_addend(b, r);
+			add_start(b, a);
+			if (r->kind == DG_REL_IRELATIVE && in_code(b, a))
+				PUSH(b->resolvers, b->nresolvers, b->cresolvers, a);
+		}
+	}
+	/* PLT entries are functions of their own */
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *sc = &e->secs[i];
+		if (!sc->name || !(sc->flags & SHF_EXECINSTR))
+			continue;
+		if (strcmp(sc->name, ".plt") && strcmp(sc->name, ".plt.sec") && strcmp(sc->name, ".plt.got") &&
+		    strcmp(sc->name, ".iplt"))
+			continue;
+		uint64_t step = sc->entsize >= 8 && sc->entsize <= 64 ? sc->entsize : 16;
+		if (!strcmp(sc->name, ".plt.got") && sc->entsize < 8)
+			step = 8;
+		for (uint64_t a = sc->addr; a < sc->addr + sc->size && a >= sc->addr; a += step) {
+			add_start(b, a);
+			PUSH(b->plt, b->nplt, b->cplt, a);
+		}
+	}
+	/* Without .eh_frame, call targets mark functions too: one sweep to find them. */
+	if (!e->nfde_starts) {
+		struct dg_insn d;
+		for (size_t i = 0; i < b->nrg; i++) {
+			const struct region *r = &b->rg[i];
+			for (uint64_t a = r->lo; a < r->hi;) {
+				b->isa->decode(b->cx, r->p + (a - r->lo), (size_t)(r->hi - a), a, &d);
+				if (d.kind == DG_IK_CALL && !d.indirect)
+					add_start(b, d.target);
+				a += d.len;
+			}
+		}
+	}
+	qsort(b->starts, b->nstarts, sizeof *b->starts, cmp_u64);
+	b->nstarts = uniq_u64(b->starts, b->nstarts);
+	qsort(b->plt, b->nplt, sizeof *b->plt, cmp_u64);
+	b->nplt = uniq_u64(b->plt, b->nplt);
+	qsort(b->resolvers, b->nresolvers, sizeof *b->resolvers, cmp_u64);
+	b->nresolvers = uniq_u64(b->resolvers, b->nresolvers);
+}
+
+static void make_functions(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	s->fns = dg_xcalloc(b->nstarts ? b->nstarts : 1, sizeof *s->fns);
+	for (size_t i = 0; i < b->nstarts; i++) {
+		const struct region *r = region_of(b, b->starts[i]);
+		if (!r)
+			continue;
+		uint64_t end = r->hi;
+		if (i + 1 < b->nstarts && b->starts[i + 1] < end)
+			end = b->starts[i + 1];
+		struct dg_fn *f = &s->fns[s->nfns++];
+		f->addr = b->starts[i];
+		f->size = end - f->addr;
+		f->name = NULL;
+		if (has_u64(b->plt, b->nplt, f->addr))
+			f->flags |= DG_FN_PLT;
+		if (has_u64(b->resolvers, b->nresolvers, f->addr))
+			f->flags |= DG_FN_RESOLVER;
+	}
+	/* names: .symtab first (it has the local ones), then .dynsym; offsets into b->names */
+	const struct dg_elf_sym *tabs[2] = {b->e->syms, b->e->dynsyms};
+	size_t ns[2] = {b->e->nsyms, b->e->ndynsyms};
+	uint32_t *off = dg_xcalloc(s->nfns ? s->nfns : 1, sizeof *off);
+	dg_buf_putc(&b->names, '\0');
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < ns[t]; i++) {
+			const struct dg_elf_sym *y = &tabs[t][i];
+			if (!is_fn_sym(y) || !y->name || !*y->name)
+				continue;
+			uint32_t k = dg_fsum_fn_start(s, y->value);
+			if (k == DG_FSUM_NONE || off[k])
+				continue;
+			off[k] = (uint32_t)b->names.len;
+			dg_buf_append(&b->names, y->name, strlen(y->name) + 1);
+		}
+	s->strings_len = b->names.len;
+	s->strings = dg_buf_steal(&b->names);
+	for (size_t i = 0; i < s->nfns; i++)
+		s->fns[i].name = off[i] ? s->strings + off[i] : NULL;
+	free(off);
+}
+
+/* Jump-table targets of the indirect jump at index K: a table of 32-bit offsets from an
+ * address the function materialises shortly before (PIC), or of absolute pointers at
+ * the jump's own memory operand. */
+static size_t jump_table(struct b *b, size_t k, uint64_t *out, size_t max)
+{
+	const struct dg_insn *j = &b->ins[k];
+	size_t n = 0;
+	uint64_t w;
+	if (j->has_mem && j->mem_indexed) {
+		int ps = b->isa->ptr_size;
+		for (size_t i = 0; i < max; i++) {
+			if (read_word(b->e, j->mem + i * (uint64_t)ps, ps, &w) < 0 || !in_code(b, w))
+				break;
+			out[n++] = w;
+		}
+		return n;
+	}
+	if (j->has_mem)
+		return 0;
+	for (size_t back = 1; back <= 16 && back <= k; back++) {
+		const struct dg_insn *l = &b->ins[k - back];
+		if (l->df != DG_DF_SET || !l->has_konst || in_code(b, l->konst))
+			continue;
+		uint64_t t = l->konst;
+		for (size_t i = 0; i < max; i++) {
+			if (read_word(b->e, t + i * 4, 4, &w) < 0)
+				break;
+			uint64_t a = t + (uint64_t)(int64_t)(int32_t)(uint32_t)w;
+			if (!in_code(b, a))
+				break;
+			out[n++] = a;
+		}
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+struct fnctx {
+	size_t *blk_of;   /* insn index -> block */
+	size_t *bstart;   /* block -> first insn */
+	size_t nblk;
+	size_t *succ;     /* flattened successors */
+	size_t *succ_off; /* block -> first succ (nblk + 1 entries) */
+	size_t npred_unknown;
+	uint8_t *unknown_entry;
+	struct state *in;
+};
+
+static size_t insn_at(const struct b *b, uint64_t a)
+{
+	size_t lo = 0, hi = b->nins;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->ins[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nins && b->ins[lo].addr == a ? lo : SIZE_MAX;
+}
+
+static uint8_t small_val(const struct val *v, struct dg_fsum *s, struct b *b, struct dg_fval *out)
+{
+	memset(out, 0, sizeof *out);
+	if (v->k == V_ARG) {
+		out->kind = DG_FV_ARG;
+		out->reg = v->reg;
+		return 1;
+	}
+	if (v->k != V_CONST)
+		return 0;
+	for (int i = 0; i < v->n; i++)
+		if (v->c[i] >= DG_FSUM_SMALL)
+			return 0;
+	out->kind = DG_FV_CONST;
+	out->n = v->n;
+	out->first = (uint32_t)s->nnums;
+	for (int i = 0; i < v->n; i++)
+		PUSH(s->nums, s->nnums, b->cnums, (uint32_t)v->c[i]);
+	return 1;
+}
+
+static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, int tail, const struct state *st)
+{
+	struct dg_fsum *s = b->s;
+	struct dg_fcall c = {.addr = addr, .kind = kind, .target = target, .tail = (uint8_t)tail};
+	c.first_arg = (uint32_t)s->nargs;
+	if (st && kind != DG_CALL_INDIRECT)
+		for (uint8_t r = 0; r < DG_ISA_NREGS; r++) {
+			if (!(b->isa->arg_regs & (1u << r)))
+				continue;
+			struct dg_fcallarg a = {.reg = r};
+			if (small_val(&st->r[r], s, b, &a.v)) {
+				PUSH(s->args, s->nargs, b->cargs, a);
+				c.nargs++;
+			}
+		}
+	PUSH(s->calls, s->ncalls, b->ccalls, c);
+}
+
+/* The call a control transfer to ADDR from outside the function makes. */
+static void call_to(struct b *b, uint64_t from, uint64_t target, int tail, const struct state *st)
+{
+	uint32_t f = dg_fsum_fn_at(b->s, target);
+	if (f != DG_FSUM_NONE && b->s->fns[f].addr != target && !b->reanalysing) {
+		struct slotref x = {target, f};
+		PUSH(b->ext, b->next, b->cext, x);
+	}
+	if (f == DG_FSUM_NONE)
+		add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+	else
+		add_call(b, from, DG_CALL_LOCAL, f, tail, st);
+}
+
+/* A call or jump through the pointer-sized memory at SLOT. */
+static void call_through(struct b *b, uint64_t from, uint64_t slot, int tail, const struct state *st)
+{
+	const struct dg_elf_reloc *r = reloc_at(b, slot);
+	if (r) {
+		if (r->sym && (r->kind == DG_REL_JUMP_SLOT || r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
+			add_call(b, from, DG_CALL_IMPORT, r->sym, tail, st);
+			return;
+		}
+		uint64_t a = rel_addend(b, r);
+		uint32_t f = dg_fsum_fn_start(b->s, a);
+		if (r->kind == DG_REL_RELATIVE && f != DG_FSUM_NONE) {
+			add_call(b, from, DG_CALL_LOCAL, f, tail, st);
+			return;
+		}
+		if (r->kind == DG_REL_IRELATIVE && f != DG_FSUM_NONE) {
+			add_call(b, from, DG_CALL_IFUNC, f, tail, st);
+			return;
+		}
+		add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+		return;
+	}
+	uint64_t w;
+	if (b->e->type == ET_EXEC && read_word(b->e, slot, b->isa->ptr_size, &w) == 0 &&
+	    dg_fsum_fn_start(b->s, w) != DG_FSUM_NONE) {
+		add_call(b, from, DG_CALL_LOCAL, dg_fsum_fn_start(b->s, w), tail, st);
+		return;
+	}
+	add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+}
+
+static int terminates(const struct dg_insn *d)
+{
+	return d->kind == DG_IK_JMP || d->kind == DG_IK_RET || d->kind == DG_IK_STOP || d->kind == DG_IK_BAD;
+}
+
+static void analyse_fn(struct b *b, uint32_t fi)
+{
+	struct dg_fsum *s = b->s;
+	struct dg_fn *f = &s->fns[fi];
+	const struct region *rg = region_of(b, f->addr);
+	uint64_t end = f->addr + f->size;
+	b->nins = 0;
+	f->first_site = (uint32_t)s->nsites;
+	f->first_call = (uint32_t)s->ncalls;
+	f->first_take = (uint32_t)s->ntakes;
+	if (!rg)
+		return;
+	for (uint64_t a = f->addr; a < end;) {
+		struct dg_insn d;
+		b->isa->decode(b->cx, rg->p + (a - rg->lo), (size_t)(end - a), a, &d);
+		PUSH(b->ins, b->nins, b->cins, d);
+		s->ninsns++;
+		if (d.kind == DG_IK_BAD)
+			s->nbad++;
+		a += d.len;
+	}
+	f->first_site = (uint32_t)s->nsites;
+	f->first_call = (uint32_t)s->ncalls;
+	f->first_take = (uint32_t)s->ntakes;
+	size_t m = b->nins;
+	if (!m)
+		return;
+
+	/* blocks */
+	uint8_t *lead = dg_xcalloc(m, 1);
+	lead[0] = 1;
+	for (size_t i = 0; i < m; i++) {
+		const struct dg_insn *d = &b->ins[i];
+		if ((d->kind == DG_IK_JCC || (d->kind == DG_IK_JMP && !d->indirect)) && d->target >= f->addr &&
+		    d->target < end) {
+			size_t t = insn_at(b, d->target);
+			if (t != SIZE_MAX)
+				lead[t] = 1;
+		}
+		if ((d->kind == DG_IK_JCC || terminates(d)) && i + 1 < m)
+			lead[i + 1] = 1;
+	}
+	for (size_t k = 0; k < b->nentries; k++) {
+		size_t t = insn_at(b, b->entries[k]);
+		if (t != SIZE_MAX)
+			lead[t] = 1;
+	}
+	/* jump tables */
+	uint64_t *tbl = NULL;
+	size_t ntbl = 0, ctbl = 0;
+	size_t *tbl_off = dg_xcalloc(m + 1, sizeof *tbl_off);
+	uint64_t tmp[MAX_TABLE];
+	for (size_t i = 0; i < m; i++) {
+		tbl_off[i] = ntbl;
+		const struct dg_insn *d = &b->ins[i];
+		if (d->kind != DG_IK_JMP || !d->indirect || (d->has_mem && !d->mem_indexed))
+			continue;
+		size_t n = jump_table(b, i, tmp, MAX_TABLE);
+		for (size_t k = 0; k < n; k++) {
+			PUSH(tbl, ntbl, ctbl, tmp[k]);
+			if (tmp[k] >= f->addr && tmp[k] < end) {
+				size_t t = insn_at(b, tmp[k]);
+				if (t != SIZE_MAX)
+					lead[t] = 1;
+			}
+		}
+	}
+	tbl_off[m] = ntbl;
+	struct fnctx c = {0};
+	c.blk_of = dg_xcalloc(m, sizeof *c.blk_of);
+	c.bstart = dg_xcalloc(m + 1, sizeof *c.bstart);
+	for (size_t i = 0; i < m; i++) {
+		if (lead[i])
+			c.bstart[c.nblk++] = i;
+		c.blk_of[i] = c.nblk - 1;
+	}
+	c.bstart[c.nblk] = m;
+	c.succ_off = dg_xcalloc(c.nblk + 1, sizeof *c.succ_off);
+	size_t csucc = 0, nsucc = 0;
+	size_t *npred = dg_xcalloc(c.nblk, sizeof *npred);
+	for (size_t bl = 0; bl < c.nblk; bl++) {
+		c.succ_off[bl] = nsucc;
+		size_t li = c.bstart[bl + 1] - 1;
+		const struct dg_insn *d = &b->ins[li];
+		if (d->kind == DG_IK_JCC || (d->kind == DG_IK_JMP && !d->indirect)) {
+			if (d->target >= f->addr && d->target < end) {
+				size_t t = insn_at(b, d->target);
+				if (t != SIZE_MAX) {
+					PUSH(c.succ, nsucc, csucc, c.blk_of[t]);
+					npred[c.blk_of[t]]++;
+				}
+			}
+		}
+		if (d->kind == DG_IK_JMP && d->indirect)
+			for (size_t k = tbl_off[li]; k < tbl_off[li + 1]; k++)
+				if (tbl[k] >= f->addr && tbl[k] < end) {
+					size_t t = insn_at(b, tbl[k]);
+					if (t != SIZE_MAX) {
+						PUSH(c.succ, nsucc, csucc, c.blk_of[t]);
+						npred[c.blk_of[t]]++;
+					}
+				}
+		if (!terminates(d) && bl + 1 < c.nblk) {
+			PUSH(c.succ, nsucc, csucc, bl + 1);
+			npred[bl + 1]++;
+		}
+	}
+	c.succ_off[c.nblk] = nsucc;
+
+	/* data flow: entry registers are the function's arguments; a block nothing known
+	 * jumps to (a target of an unresolved indirect jump) starts with nothing known */
+	c.in = dg_xcalloc(c.nblk, sizeof *c.in);
+	st_top(&c.in[0]);
+	for (uint8_t r = 0; r < DG_ISA_NREGS; r++)
+		if (b->isa->arg_regs & (1u << r)) {
+			c.in[0].r[r].k = V_ARG;
+			c.in[0].r[r].reg = r;
+		}
+	/* blocks no known branch reaches: dead padding, unless an indirect jump nothing
+	 * resolved may land there; entries from other functions start with nothing known */
+	int unresolved_jump = 0;
+	for (size_t i = 0; i < m; i++)
+		if (b->ins[i].kind == DG_IK_JMP && b->ins[i].indirect && !(b->ins[i].has_mem && !b->ins[i].mem_indexed) &&
+		    tbl_off[i + 1] == tbl_off[i])
+			unresolved_jump = 1;
+	for (size_t bl = 1; bl < c.nblk; bl++)
+		if (!npred[bl] && unresolved_jump)
+			st_top(&c.in[bl]);
+	for (size_t k = 0; k < b->nentries; k++) {
+		size_t t = insn_at(b, b->entries[k]);
+		if (t != SIZE_MAX) {
+			struct state top;
+			st_top(&top);
+			st_join(&c.in[c.blk_of[t]], &top);
+		}
+	}
+	size_t *work = dg_xcalloc(c.nblk, sizeof *work);
+	uint8_t *queued = dg_xcalloc(c.nblk, 1);
+	size_t nw = 0;
+	for (size_t bl = c.nblk; bl-- > 0;)
+		if (c.in[bl].reached) {
+			work[nw++] = bl;
+			queued[bl] = 1;
+		}
+	struct state cur;
+	size_t guard = 0;
+	while (nw && guard++ < c.nblk * 64 + 1024) {
+		size_t bl = work[--nw];
+		queued[bl] = 0;
+		cur = c.in[bl];
+		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++)
+			transfer(b->isa, &cur, &b->ins[i]);
+		for (size_t k = c.succ_off[bl]; k < c.succ_off[bl + 1]; k++) {
+			size_t t = c.succ[k];
+			if (st_join(&c.in[t], &cur) && !queued[t]) {
+				work[nw++] = t;
+				queued[t] = 1;
+			}
+		}
+	}
+	if (nw) /* did not settle: give up on what was still moving */
+		for (size_t i = 0; i < nw; i++)
+			st_top(&c.in[work[i]]);
+
+	/* record sites, calls and takes from the settled states */
+	uint32_t *tk = NULL;
+	size_t ntk = 0, ctk = 0;
+	for (size_t bl = 0; bl < c.nblk; bl++) {
+		if (!c.in[bl].reached)
+			st_top(&c.in[bl]);
+		cur = c.in[bl];
+		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++) {
+			const struct dg_insn *d = &b->ins[i];
+			uint64_t next = d->addr + d->len;
+			if (d->has_konst) {
+				uint32_t t = dg_fsum_fn_start(s, d->konst);
+				if (t != DG_FSUM_NONE)
+					PUSH(tk, ntk, ctk, t);
+			}
+			if (d->has_mem && d->mem_load) {
+				if (d->kind == DG_IK_CALL || d->kind == DG_IK_JMP)
+					PUSH(b->branch_slots, b->nbranch, b->cbranch, d->mem);
+				else
+					PUSH(b->load_slots, b->nload, b->cload, d->mem);
+			}
+			switch (d->kind) {
+			case DG_IK_SYSCALL:
+			case DG_IK_SYSCALL32: {
+				struct dg_fsite st = {.addr = d->addr,
+						      .table = d->kind == DG_IK_SYSCALL && b->isa->bits == 64 ? DG_TAB_NATIVE
+														: DG_TAB_I386};
+				if (b->isa->bits == 32)
+					st.table = DG_TAB_I386;
+				const struct val *v = &cur.r[d->kind == DG_IK_SYSCALL ? b->isa->sysno_reg : b->isa->sysno_reg32];
+				if (v->k == V_CONST) {
+					st.v.kind = DG_FV_CONST;
+					st.v.n = v->n;
+					st.v.first = (uint32_t)s->nnums;
+					for (int q = 0; q < v->n; q++)
+						PUSH(s->nums, s->nnums, b->cnums, (uint32_t)v->c[q]);
+				} else if (v->k == V_ARG) {
+					st.v.kind = DG_FV_ARG;
+					st.v.reg = v->reg;
+				}
+				PUSH(s->sites, s->nsites, b->csites, st);
+				break;
+			}
+			case DG_IK_CALL:
+				if (!d->indirect)
+					call_to(b, d->addr, d->target, 0, &cur);
+				else if (d->has_mem && d->mem_load && !d->mem_indexed)
+					call_through(b, d->addr, d->mem, 0, &cur);
+				else {
+					add_call(b, d->addr, DG_CALL_INDIRECT, 0, 0, NULL);
+					f->flags |= DG_FN_INDIRECT;
+				}
+				break;
+			case DG_IK_JMP:
+			case DG_IK_JCC:
+				if (!d->indirect) {
+					if (d->target < f->addr || d->target >= end)
+						call_to(b, d->addr, d->target, 1, &cur);
+				} else if (d->has_mem && d->mem_load && !d->mem_indexed) {
+					call_through(b, d->addr, d->mem, 1, &cur);
+				} else if (tbl_off[i + 1] > tbl_off[i]) {
+					for (size_t k = tbl_off[i]; k < tbl_off[i + 1]; k++)
+						if (tbl[k] < f->addr || tbl[k] >= end)
+							call_to(b, d->addr, tbl[k], 1, &cur);
+				} else {
+					add_call(b, d->addr, DG_CALL_INDIRECT, 0, 1, NULL);
+					f->flags |= DG_FN_INDIRECT;
+				}
+				break;
+			default:
+				break;
+			}
+			transfer(b->isa, &cur, d);
+			/* falling off the end runs into the next function */
+			if (i + 1 == m && !terminates(d) && next == end && in_code(b, end))
+				call_to(b, d->addr, end, 1, &cur);
+		}
+	}
+	ntk = uniq_u32(tk, ntk);
+	for (size_t i = 0; i < ntk; i++)
+		PUSH(s->takes, s->ntakes, b->ctakes, tk[i]);
+	f->nsites = (uint32_t)(s->nsites - f->first_site);
+	f->ncalls = (uint32_t)(s->ncalls - f->first_call);
+	f->ntakes = (uint32_t)(s->ntakes - f->first_take);
+	free(tk);
+	free(lead);
+	free(tbl);
+	free(tbl_off);
+	free(c.blk_of);
+	free(c.bstart);
+	free(c.succ);
+	free(c.succ_off);
+	free(c.in);
+	free(npred);
+	free(work);
+	free(queued);
+}
+
+static void data_takes(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	const struct dg_elf *e = b->e;
+	uint32_t *dt = NULL;
+	size_t n = 0, cap = 0;
+	uint32_t *it = NULL;
+	size_t ni = 0, ci = 0;
+	uint32_t *roots = NULL;
+	size_t nr = 0, cr = 0;
+	qsort(b->branch_slots, b->nbranch, sizeof *b->branch_slots, cmp_u64);
+	b->nbranch = uniq_u64(b->branch_slots, b->nbranch);
+	qsort(b->load_slots, b->nload, sizeof *b->load_slots, cmp_u64);
+	b->nload = uniq_u64(b->load_slots, b->nload);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		const struct dg_elf_reloc *r = &e->relocs[i];
+		if (r->sym && (r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
+			/* a GOT slot only ever called through is a call, not a taken address */
+			if (!(has_u64(b->branch_slots, b->nbranch, r->offset) &&
+			      !has_u64(b->load_slots, b->nload, r->offset)))
+				PUSH(it, ni, ci, r->sym);
+			continue;
+		}
+		if (r->kind != DG_REL_RELATIVE)
+			continue;
+		uint32_t f = dg_fsum_fn_start(s, rel_addend(b, r));
+		if (f == DG_FSUM_NONE)
+			continue;
+		PUSH(dt, n, cap, f);
+		for (size_t k = 0; k < e->nsecs; k++) {
+			const struct dg_elf_sec *sc = &e->secs[k];
+			if ((sc->type == SHT_INIT_ARRAY || sc->type == SHT_FINI_ARRAY || sc->type == SHT_PREINIT_ARRAY) &&
+			    r->offset >= sc->addr && r->offset - sc->addr < sc->size)
+				PUSH(roots, nr, cr, f);
+		}
+	}
+	/* pointers the linker wrote into data (non-PIC executables have no relocations for them) */
+	int ps = b->isa->ptr_size;
+	for (size_t i = 0; e->type == ET_EXEC && i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || (sg->flags & PF_X) || sg->offset > e->size ||
+		    sg->filesz > e->size - sg->offset)
+			continue;
+		const unsigned char *p = e->data + sg->offset;
+		for (uint64_t o = (uint64_t)(-(int64_t)sg->vaddr) & (uint64_t)(ps - 1); o + (uint64_t)ps <= sg->filesz;
+		     o += (uint64_t)ps) {
+			uint64_t w = 0;
+			for (int q = 0; q < ps; q++)
+				w |= (uint64_t)p[o + (uint64_t)q] << (e->big_endian ? (ps - 1 - q) * 8 : q * 8);
+			if (w < b->rg[0].lo && w < b->starts[0])
+				continue;
+			uint32_t f = dg_fsum_fn_start(s, w);
+			if (f != DG_FSUM_NONE)
+				PUSH(dt, n, cap, f);
+		}
+	}
+	uint64_t rs[3] = {e->init, e->fini, 0};
+	for (int k = 0; k < 2; k++) {
+		uint32_t f = rs[k] ? dg_fsum_fn_start(s, rs[k]) : DG_FSUM_NONE;
+		if (f != DG_FSUM_NONE)
+			PUSH(roots, nr, cr, f);
+	}
+	const uint64_t *arrs[3] = {e->init_array, e->fini_array, e->preinit_array};
+	size_t narr[3] = {e->ninit_array, e->nfini_array, e->npreinit_array};
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < narr[k]; i++) {
+			uint32_t f = dg_fsum_fn_start(s, arrs[k][i]);
+			if (f != DG_FSUM_NONE)
+				PUSH(roots, nr, cr, f);
+		}
+	for (size_t i = 0; i < s->nfns; i++)
+		if (s->fns[i].flags & DG_FN_RESOLVER)
+			PUSH(roots, nr, cr, (uint32_t)i);
+	s->data_takes = dt;
+	s->ndata_takes = uniq_u32(dt, n);
+	s->import_takes = it;
+	s->nimport_takes = uniq_u32(it, ni);
+	s->roots = roots;
+	s->nroots = uniq_u32(roots, nr);
+}
+
+/* Entry registers that reach a syscall number, inside this file. */
+static void wrappers(struct dg_fsum *s)
+{
+	for (size_t i = 0; i < s->nfns; i++) {
+		struct dg_fn *f = &s->fns[i];
+		for (uint32_t k = 0; k < f->nsites; k++) {
+			const struct dg_fsite *st = &s->sites[f->first_site + k];
+			if (st->v.kind == DG_FV_ARG)
+				f->wmask |= (uint16_t)(1u << st->v.reg);
+		}
+	}
+	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
+		changed = 0;
+		for (size_t i = 0; i < s->nfns; i++) {
+			struct dg_fn *f = &s->fns[i];
+			for (uint32_t k = 0; k < f->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[f->first_call + k];
+				if (c->kind != DG_CALL_LOCAL || c->target >= s->nfns)
+					continue;
+				uint16_t w = s->fns[c->target].wmask;
+				for (uint16_t a = 0; w && a < c->nargs; a++) {
+					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
+					if ((w & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+					    !(f->wmask & (1u << ca->v.reg))) {
+						f->wmask |= (uint16_t)(1u << ca->v.reg);
+						changed = 1;
+					}
+				}
+			}
+		}
+	}
+}
+
+struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
+{
+	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
+	s->machine = e->machine;
+	s->bits = e->bits;
+	s->entry_fn = DG_FSUM_NONE;
+	const struct dg_isa *isa = dg_isa_for(e->machine, e->bits);
+	if (!isa) {
+		s->error = dg_xstrdup("no disassembler for this machine");
+		return s;
+	}
+	s->isa = isa->name;
+	struct b b = {.e = e, .isa = isa, .s = s};
+	if (isa->open(&b.cx) < 0) {
+		s->error = dg_xstrdup("the disassembler could not be started");
+		return s;
+	}
+	collect_regions(&b);
+	if (!b.nrg) {
+		s->strings = dg_xstrdup("");
+		b.isa->close(b.cx);
+		return s;
+	}
+	b.rel = dg_xcalloc(e->nrelocs ? e->nrelocs : 1, sizeof *b.rel);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		b.rel[b.nrel].addr = e->relocs[i].offset;
+		b.rel[b.nrel++].reloc = (uint32_t)i;
+	}
+	qsort(b.rel, b.nrel, sizeof *b.rel, cmp_slotref);
+	collect_starts(&b);
+	make_functions(&b);
+	for (size_t i = 0; i < s->nfns; i++)
+		analyse_fn(&b, (uint32_t)i);
+	/* again, for functions other functions jump into: those entries know nothing */
+	qsort(b.ext, b.next, sizeof *b.ext, cmp_ext);
+	b.reanalysing = 1;
+	uint64_t *ent = dg_xcalloc(b.next ? b.next : 1, sizeof *ent);
+	for (size_t i = 0; i < b.next;) {
+		size_t j = i, n = 0;
+		for (; j < b.next && b.ext[j].reloc == b.ext[i].reloc; j++)
+			if (!n || ent[n - 1] != b.ext[j].addr)
+				ent[n++] = b.ext[j].addr;
+		b.entries = ent;
+		b.nentries = n;
+		analyse_fn(&b, b.ext[i].reloc);
+		i = j;
+	}
+	b.entries = NULL;
+	b.nentries = 0;
+	free(ent);
+	free(b.ext);
+	data_takes(&b);
+	wrappers(s);
+	s->entry_fn = e->entry ? dg_fsum_fn_start(s, e->entry) : DG_FSUM_NONE;
+	b.isa->close(b.cx);
+	free(b.rg);
+	free(b.starts);
+	free(b.plt);
+	free(b.resolvers);
+	free(b.rel);
+	free(b.ins);
+	free(b.branch_slots);
+	free(b.load_slots);
+	dg_buf_free(&b.names);
+	return s;
+}
+
+void dg_fsum_free(struct dg_fsum *s)
+{
+	if (!s)
+		return;
+	free(s->fns);
+	free(s->sites);
+	free(s->calls);
+	free(s->args);
+	free(s->nums);
+	free(s->takes);
+	free(s->data_takes);
+	free(s->import_takes);
+	free(s->roots);
+	free(s->strings);
+	free(s->error);
+	free(s);
+}
+
+/* ---- cache encoding ---- */
+static void enc_val(struct dg_buf *o, const struct dg_fval *v)
+{
+	dg_ser_u8(o, v->kind);
+	dg_ser_u8(o, v->reg);
+	dg_ser_u32(o, v->n);
+	dg_ser_u32(o, v->first);
+}
+
+void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
+{
+	struct dg_buf o = {0};
+	dg_ser_u32(&o, s->machine);
+	dg_ser_u8(&o, (uint8_t)s->bits);
+	dg_ser_str(&o, s->isa);
+	dg_ser_str(&o, s->error);
+	dg_ser_u64(&o, s->ninsns);
+	dg_ser_u64(&o, s->nbad);
+	dg_ser_u32(&o, s->entry_fn);
+	dg_ser_u32(&o, (uint32_t)s->strings_len);
+	if (s->strings_len)
+		dg_buf_append(&o, s->strings, s->strings_len);
+	dg_ser_u32(&o, (uint32_t)s->nfns);
+	for (size_t i = 0; i < s->nfns; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		dg_ser_u64(&o, f->addr);
+		dg_ser_u64(&o, f->size);
+		dg_ser_u32(&o, f->name ? (uint32_t)(f->name - s->strings) : UINT32_MAX);
+		dg_ser_u32(&o, f->first_site);
+		dg_ser_u32(&o, f->nsites);
+		dg_ser_u32(&o, f->first_call);
+		dg_ser_u32(&o, f->ncalls);
+		dg_ser_u32(&o, f->first_take);
+		dg_ser_u32(&o, f->ntakes);
+		dg_ser_u32(&o, f->wmask);
+		dg_ser_u8(&o, f->flags);
+	}
+	dg_ser_u32(&o, (uint32_t)s->nsites);
+	for (size_t i = 0; i < s->nsites; i++) {
+		dg_ser_u64(&o, s->sites[i].addr);
+		dg_ser_u8(&o, s->sites[i].table);
+		enc_val(&o, &s->sites[i].v);
+	}
+	dg_ser_u32(&o, (uint32_t)s->ncalls);
+	for (size_t i = 0; i < s->ncalls; i++) {
+		const struct dg_fcall *c = &s->calls[i];
+		dg_ser_u64(&o, c->addr);
+		dg_ser_u32(&o, c->target);
+		dg_ser_u8(&o, c->kind);
+		dg_ser_u8(&o, c->tail);
+		dg_ser_u32(&o, c->nargs);
+		dg_ser_u32(&o, c->first_arg);
+	}
+	dg_ser_u32(&o, (uint32_t)s->nargs);
+	for (size_t i = 0; i < s->nargs; i++) {
+		dg_ser_u8(&o, s->args[i].reg);
+		enc_val(&o, &s->args[i].v);
+	}
+	const uint32_t *vs[5] = {s->nums, s->takes, s->data_takes, s->import_takes, s->roots};
+	size_t ns[5] = {s->nnums, s->ntakes, s->ndata_takes, s->nimport_takes, s->nroots};
+	for (int k = 0; k < 5; k++) {
+		dg_ser_u32(&o, (uint32_t)ns[k]);
+		for (size_t i = 0; i < ns[k]; i++)
+			dg_ser_u32(&o, vs[k][i]);
+	}
+	*len = o.len;
+	*out = (unsigned char *)dg_buf_steal(&o);
+}
+
+static int dec_val(struct dg_de *d, struct dg_fval *v, size_t nnums)
+{
+	v->kind = dg_de_u8(d);
+	v->reg = dg_de_u8(d);
+	uint32_t n = dg_de_u32(d);
+	v->first = dg_de_u32(d);
+	v->n = (uint16_t)n;
+	if (v->kind > DG_FV_ARG || v->reg >= DG_ISA_NREGS || n > 0xffff)
+		return -1;
+	if (v->kind == DG_FV_CONST && ((uint64_t)v->first + n > nnums || !n))
+		return -1;
+	return 0;
+}
+
+static int range_ok(uint32_t first, uint32_t n, size_t total)
+{
+	return (uint64_t)first + n <= total;
+}
+
+int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struct dg_error *err)
+{
+	struct dg_de d = {.p = p, .n = n};
+	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
+	char *isa = NULL;
+	s->machine = (uint16_t)dg_de_u32(&d);
+	s->bits = dg_de_u8(&d);
+	isa = dg_de_str(&d, 64);
+	s->error = dg_de_str(&d, 4096);
+	s->ninsns = dg_de_u64(&d);
+	s->nbad = dg_de_u64(&d);
+	s->entry_fn = dg_de_u32(&d);
+	uint32_t sl = dg_de_count(&d, 1);
+	if (!d.bad) {
+		s->strings = dg_xmalloc(sl + 1u);
+		memcpy(s->strings, d.p + d.pos, sl);
+		s->strings[sl] = '\0';
+		s->strings_len = sl;
+		d.pos += sl;
+	}
+	/* the decoded summary names its ISA by the backend's own string */
+	const struct dg_isa *bk = dg_isa_for(s->machine, s->bits);
+	if (isa && (!bk || strcmp(isa, bk->name)))
+		d.bad = 1;
+	s->isa = bk && isa ? bk->name : NULL;
+	free(isa);
+	uint32_t nf = dg_de_count(&d, 53);
+	if (!d.bad)
+		s->fns = dg_xcalloc(nf ? nf : 1, sizeof *s->fns);
+	uint32_t *nameoff = d.bad ? NULL : dg_xcalloc(nf ? nf : 1, sizeof *nameoff);
+	for (uint32_t i = 0; i < nf && !d.bad; i++) {
+		struct dg_fn *f = &s->fns[i];
+		f->addr = dg_de_u64(&d);
+		f->size = dg_de_u64(&d);
+		nameoff[i] = dg_de_u32(&d);
+		f->first_site = dg_de_u32(&d);
+		f->nsites = dg_de_u32(&d);
+		f->first_call = dg_de_u32(&d);
+		f->ncalls = dg_de_u32(&d);
+		f->first_take = dg_de_u32(&d);
+		f->ntakes = dg_de_u32(&d);
+		uint32_t wm = dg_de_u32(&d);
+		f->flags = dg_de_u8(&d);
+		f->wmask = (uint16_t)wm;
+		if (wm > 0xffff || (i && f->addr <= s->fns[i - 1].addr) || f->addr + f->size < f->addr ||
+		    (nameoff[i] != UINT32_MAX && (nameoff[i] >= sl || !sl || s->strings[sl - 1])))
+			d.bad = 1;
+		else
+			f->name = nameoff[i] == UINT32_MAX ? NULL : s->strings + nameoff[i];
+		s->nfns = i + 1;
+	}
+	free(nameoff);
+	uint32_t nsite = dg_de_count(&d, 18);
+	if (!d.bad)
+		s->sites = dg_xcalloc(nsite ? nsite : 1, sizeof *s->sites);
+	size_t site_at = d.pos;
+	/* numbers come last; read the counts of everything first is not possible in one pass,
+	 * so values are checked against the number table after it is read */
+	for (uint32_t i = 0; i < nsite && !d.bad; i++) {
+		s->sites[i].addr = dg_de_u64(&d);
+		s->sites[i].table = dg_de_u8(&d);
+		if (dec_val(&d, &s->sites[i].v, SIZE_MAX) < 0 || s->sites[i].table > DG_TAB_I386)
+			d.bad = 1;
+		s->nsites = i + 1;
+	}
+	(void)site_at;
+	uint32_t ncall = dg_de_count(&d, 22);
+	if (!d.bad)
+		s->calls = dg_xcalloc(ncall ? ncall : 1, sizeof *s->calls);
+	for (uint32_t i = 0; i < ncall && !d.bad; i++) {
+		struct dg_fcall *c = &s->calls[i];
+		c->addr = dg_de_u64(&d);
+		c->target = dg_de_u32(&d);
+		c->kind = dg_de_u8(&d);
+		c->tail = dg_de_u8(&d);
+		uint32_t na = dg_de_u32(&d);
+		c->first_arg = dg_de_u32(&d);
+		c->nargs = (uint16_t)na;
+		if (na > 0xffff || c->kind < DG_CALL_LOCAL || c->kind > DG_CALL_INDIRECT ||
+		    ((c->kind == DG_CALL_LOCAL || c->kind == DG_CALL_IFUNC) && c->target >= s->nfns))
+			d.bad = 1;
+		s->ncalls = i + 1;
+	}
+	uint32_t narg = dg_de_count(&d, 11);
+	if (!d.bad)
+		s->args = dg_xcalloc(narg ? narg : 1, sizeof *s->args);
+	for (uint32_t i = 0; i < narg && !d.bad; i++) {
+		s->args[i].reg = dg_de_u8(&d);
+		if (dec_val(&d, &s->args[i].v, SIZE_MAX) < 0 || s->args[i].reg >= DG_ISA_NREGS)
+			d.bad = 1;
+		s->nargs = i + 1;
+	}
+	uint32_t **vs[5] = {&s->nums, &s->takes, &s->data_takes, &s->import_takes, &s->roots};
+	size_t *ns[5] = {&s->nnums, &s->ntakes, &s->ndata_takes, &s->nimport_takes, &s->nroots};
+	for (int k = 0; k < 5 && !d.bad; k++) {
+		uint32_t c = dg_de_count(&d, 4);
+		if (d.bad)
+			break;
+		*vs[k] = dg_xcalloc(c ? c : 1, sizeof **vs[k]);
+		for (uint32_t i = 0; i < c; i++) {
+			(*vs[k])[i] = dg_de_u32(&d);
+			if (k >= 1 && k != 3 && (*vs[k])[i] >= s->nfns)
+				d.bad = 1;
+		}
+		*ns[k] = c;
+	}
+	/* cross-checks now that every table is known */
+	for (size_t i = 0; i < s->nfns && !d.bad; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		if (!range_ok(f->first_site, f->nsites, s->nsites) || !range_ok(f->first_call, f->ncalls, s->ncalls) ||
+		    !range_ok(f->first_take, f->ntakes, s->ntakes))
+			d.bad = 1;
+	}
+	for (size_t i = 0; i < s->nsites && !d.bad; i++)
+		if (s->sites[i].v.kind == DG_FV_CONST && !range_ok(s->sites[i].v.first, s->sites[i].v.n, s->nnums))
+			d.bad = 1;
+	for (size_t i = 0; i < s->nargs && !d.bad; i++)
+		if (s->args[i].v.kind == DG_FV_CONST && !range_ok(s->args[i].v.first, s->args[i].v.n, s->nnums))
+			d.bad = 1;
+	for (size_t i = 0; i < s->ncalls && !d.bad; i++)
+		if (!range_ok(s->calls[i].first_arg, s->calls[i].nargs, s->nargs))
+			d.bad = 1;
+	if (!d.bad && s->entry_fn != DG_FSUM_NONE && s->entry_fn >= s->nfns)
+		d.bad = 1;
+	if (d.bad || d.pos != d.n) {
+		dg_fsum_free(s);
+		return dg_err(err, DG_E_INTERNAL, "malformed syscall summary record");
+	}
+	*out = s;
+	return 0;
+}

@@ -1,0 +1,395 @@
+/* Function-level reachability over a load set (reach.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/reach.h"
+#include "util.h"
+
+#define STT_FUNC 2
+#define STT_GNU_IFUNC 10
+
+struct r {
+	const struct dg_ldset *set;
+	const struct dg_bindings *b;
+	const struct dg_fsum *const *sums;
+	size_t nobj;
+	size_t *base; /* first global node of each object */
+	size_t n;     /* nodes */
+	uint8_t *reach, *unknown_entry, *at;
+	uint16_t *wm;
+	size_t *queue;
+	size_t nq;
+	int any_indirect;
+	size_t *atlist;
+	size_t nat, cat;
+	/* scratch for call targets */
+	size_t *tg;
+	size_t ntg, ctg;
+	struct dg_reach *out;
+	size_t cunk;
+};
+
+static void push(struct r *r, size_t node, int unknown)
+{
+	if (unknown)
+		r->unknown_entry[node] = 1;
+	if (r->reach[node])
+		return;
+	r->reach[node] = 1;
+	r->queue[r->nq++] = node;
+}
+
+static void take(struct r *r, size_t node)
+{
+	if (r->at[node])
+		return;
+	r->at[node] = 1;
+	if (r->nat == r->cat) {
+		r->cat = r->cat ? r->cat * 2 : 64;
+		r->atlist = dg_xreallocarray(r->atlist, r->cat, sizeof *r->atlist);
+	}
+	r->atlist[r->nat++] = node;
+	if (r->any_indirect)
+		push(r, node, 1);
+}
+
+static void indirect(struct r *r)
+{
+	if (r->any_indirect)
+		return;
+	r->any_indirect = 1;
+	for (size_t i = 0; i < r->nat; i++)
+		push(r, r->atlist[i], 1);
+}
+
+static void tg_add(struct r *r, size_t node)
+{
+	if (r->ntg == r->ctg) {
+		r->ctg = r->ctg ? r->ctg * 2 : 16;
+		r->tg = dg_xreallocarray(r->tg, r->ctg, sizeof *r->tg);
+	}
+	r->tg[r->ntg++] = node;
+}
+
+/* Where calling (or taking the address of) function F of object O lands: F, or for
+ * an IFUNC resolver the implementations it may return (the addresses it takes). */
+static void land(struct r *r, size_t o, uint32_t f, int ifunc)
+{
+	const struct dg_fsum *s = r->sums[o];
+	if (!ifunc) {
+		tg_add(r, r->base[o] + f);
+		return;
+	}
+	const struct dg_fn *fn = &s->fns[f];
+	for (uint32_t k = 0; k < fn->ntakes; k++)
+		tg_add(r, r->base[o] + s->takes[fn->first_take + k]);
+}
+
+/* The function a bound dynamic symbol reference of object O lands on. */
+static void land_sym(struct r *r, size_t o, uint32_t sym, enum dg_bind_class cls)
+{
+	const struct dg_bind_ref *ref = dg_bind_find(r->b, o, sym);
+	const struct dg_bind_to *to;
+	if (ref)
+		to = ref->to[cls].computed ? &ref->to[cls] : dg_bind_target(ref);
+	else
+		return; /* not a reference the loader binds (a local symbol): nothing */
+	if (!to || to->obj == DG_BIND_NONE || to->obj >= r->nobj || !r->sums[to->obj])
+		return;
+	const struct dg_elf_sym *d = dg_bind_def_sym(r->b, to);
+	if (!d || (d->type != STT_FUNC && d->type != STT_GNU_IFUNC && d->type != 0))
+		return;
+	const struct dg_fsum *s = r->sums[to->obj];
+	uint32_t f = dg_fsum_fn_start(s, d->value);
+	if (f == DG_FSUM_NONE)
+		f = dg_fsum_fn_at(s, d->value);
+	if (f == DG_FSUM_NONE)
+		return;
+	land(r, to->obj, f, d->type == STT_GNU_IFUNC);
+}
+
+/* Targets of call C of object O into r->tg; returns 0 for an unresolved indirect call. */
+static int targets(struct r *r, size_t o, const struct dg_fcall *c)
+{
+	const struct dg_fsum *s = r->sums[o];
+	r->ntg = 0;
+	switch (c->kind) {
+	case DG_CALL_LOCAL:
+		land(r, o, c->target, 0);
+		return 1;
+	case DG_CALL_IFUNC:
+		land(r, o, c->target, 1);
+		return 1;
+	case DG_CALL_IMPORT:
+		land_sym(r, o, c->target, DG_BIND_CALL);
+		return 1;
+	default:
+		(void)s;
+		return 0;
+	}
+}
+
+static const struct dg_fcallarg *arg_of(const struct dg_fsum *s, const struct dg_fcall *c, uint8_t reg)
+{
+	for (uint16_t a = 0; a < c->nargs; a++)
+		if (s->args[c->first_arg + a].reg == reg)
+			return &s->args[c->first_arg + a];
+	return NULL;
+}
+
+/* Entry registers reaching a syscall number across objects (wrappers of wrappers). */
+static void wrappers(struct r *r)
+{
+	for (size_t o = 0; o < r->nobj; o++)
+		if (r->sums[o])
+			for (size_t f = 0; f < r->sums[o]->nfns; f++)
+				r->wm[r->base[o] + f] = r->sums[o]->fns[f].wmask;
+	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
+		changed = 0;
+		for (size_t o = 0; o < r->nobj; o++) {
+			const struct dg_fsum *s = r->sums[o];
+			if (!s)
+				continue;
+			for (size_t f = 0; f < s->nfns; f++) {
+				const struct dg_fn *fn = &s->fns[f];
+				for (uint32_t k = 0; k < fn->ncalls; k++) {
+					const struct dg_fcall *c = &s->calls[fn->first_call + k];
+					if (!c->nargs || !targets(r, o, c))
+						continue;
+					uint16_t m = 0;
+					for (size_t t = 0; t < r->ntg; t++)
+						m |= r->wm[r->tg[t]];
+					for (uint16_t a = 0; m && a < c->nargs; a++) {
+						const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
+						size_t me = r->base[o] + f;
+						if ((m & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+						    !(r->wm[me] & (1u << ca->v.reg))) {
+							r->wm[me] |= (uint16_t)(1u << ca->v.reg);
+							changed = 1;
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+static void set_bit(uint8_t *bits, uint32_t n)
+{
+	if (n < DG_NSYSCALLS)
+		bits[n / 8] |= (uint8_t)(1u << (n % 8));
+}
+
+static void unknown(struct r *r, size_t o, uint32_t f, uint64_t addr, int wcall)
+{
+	struct dg_reach *out = r->out;
+	if (out->nunknown == r->cunk) {
+		r->cunk = r->cunk ? r->cunk * 2 : 16;
+		out->unknown = dg_xreallocarray(out->unknown, r->cunk, sizeof *out->unknown);
+	}
+	out->unknown[out->nunknown++] = (struct dg_reach_unknown){o, f, addr, (uint8_t)wcall};
+}
+
+static void add_nums(struct r *r, const struct dg_fsum *s, const struct dg_fval *v, int table)
+{
+	uint8_t *bits = table == DG_TAB_I386 ? r->out->i386 : r->out->native;
+	if (table == DG_TAB_I386)
+		r->out->has_i386 = 1;
+	for (uint16_t i = 0; i < v->n; i++)
+		set_bit(bits, s->nums[v->first + i]);
+}
+
+static void collect(struct r *r)
+{
+	for (size_t o = 0; o < r->nobj; o++) {
+		const struct dg_fsum *s = r->sums[o];
+		struct dg_reach_objstat *st = &r->out->objs[o];
+		if (!s)
+			continue;
+		int i386_obj = s->bits == 32;
+		st->fns = s->nfns;
+		for (uint32_t f = 0; f < s->nfns; f++) {
+			size_t me = r->base[o] + f;
+			if (!r->reach[me])
+				continue;
+			st->reachable_fns++;
+			const struct dg_fn *fn = &s->fns[f];
+			for (uint32_t k = 0; k < fn->nsites; k++) {
+				const struct dg_fsite *site = &s->sites[fn->first_site + k];
+				st->sites++;
+				if (site->v.kind == DG_FV_CONST) {
+					st->resolved++;
+					add_nums(r, s, &site->v, i386_obj ? DG_TAB_I386 : site->table);
+				} else if (site->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
+					st->resolved++; /* the callers' constants count */
+				} else {
+					unknown(r, o, f, site->addr, 0);
+				}
+			}
+			for (uint32_t k = 0; k < fn->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[fn->first_call + k];
+				if (c->kind == DG_CALL_IMPORT && r->b->objs[o].elf && c->target < r->b->objs[o].elf->ndynsyms) {
+					const char *nm = r->b->objs[o].elf->dynsyms[c->target].name;
+					if (nm && (!strcmp(nm, "dlopen") || !strcmp(nm, "dlmopen")))
+						r->out->calls_dlopen = 1;
+				}
+				if (!targets(r, o, c))
+					continue;
+				uint16_t m = 0;
+				for (size_t t = 0; t < r->ntg; t++)
+					m |= r->wm[r->tg[t]];
+				for (uint8_t reg = 0; m && reg < 16; reg++) {
+					if (!(m & (1u << reg)))
+						continue;
+					st->sites++;
+					const struct dg_fcallarg *a = arg_of(s, c, reg);
+					if (a && a->v.kind == DG_FV_CONST) {
+						st->resolved++;
+						add_nums(r, s, &a->v, i386_obj ? DG_TAB_I386 : DG_TAB_NATIVE);
+					} else if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
+						st->resolved++;
+					} else {
+						unknown(r, o, f, c->addr, 1);
+					}
+				}
+			}
+		}
+		r->out->reachable_fns += st->reachable_fns;
+		r->out->total_fns += st->fns;
+	}
+}
+
+int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, const struct dg_fsum *const *sums,
+		     const struct dg_reach_opts *o, struct dg_reach **out, struct dg_error *err)
+{
+	(void)err;
+	struct r r = {.set = set, .b = b, .sums = sums, .nobj = set->n};
+	struct dg_reach *res = dg_xcalloc(1, sizeof *res);
+	res->objs = dg_xcalloc(set->n ? set->n : 1, sizeof *res->objs);
+	res->nobjs = set->n;
+	r.out = res;
+	r.base = dg_xcalloc(set->n + 1, sizeof *r.base);
+	for (size_t i = 0; i < set->n; i++) {
+		r.base[i] = r.n;
+		if (sums[i]) {
+			r.n += sums[i]->nfns;
+			res->objs[i].error = sums[i]->error;
+		}
+	}
+	r.base[set->n] = r.n;
+	size_t nn = r.n ? r.n : 1;
+	r.reach = dg_xcalloc(nn, 1);
+	r.unknown_entry = dg_xcalloc(nn, 1);
+	r.at = dg_xcalloc(nn, 1);
+	r.wm = dg_xcalloc(nn, sizeof *r.wm);
+	r.queue = dg_xcalloc(nn, sizeof *r.queue);
+	wrappers(&r);
+
+	/* roots */
+	for (size_t i = 0; i < set->n; i++) {
+		const struct dg_fsum *s = sums[i];
+		if (!s)
+			continue;
+		if (o->precision == DG_PREC_OBJECT)
+			for (size_t f = 0; f < s->nfns; f++)
+				push(&r, r.base[i] + f, 1);
+		int is_interp = set->objs[i].via && !strcmp(set->objs[i].via, "interp");
+		if ((i == 0 || is_interp) && s->entry_fn != DG_FSUM_NONE &&
+		    (o->roots == DG_ROOTS_PROGRAM || i != 0))
+			push(&r, r.base[i] + s->entry_fn, 1);
+		for (size_t k = 0; k < s->nroots; k++)
+			push(&r, r.base[i] + s->roots[k], 1);
+		for (size_t k = 0; k < s->ndata_takes; k++)
+			take(&r, r.base[i] + s->data_takes[k]);
+		for (size_t k = 0; k < s->nimport_takes; k++) {
+			r.ntg = 0;
+			land_sym(&r, i, s->import_takes[k], DG_BIND_ADDR);
+			for (size_t t = 0; t < r.ntg; t++)
+				take(&r, r.tg[t]);
+		}
+	}
+	if (o->roots == DG_ROOTS_EXPORTS && set->n && sums[0] && b->objs[0].elf) {
+		const struct dg_elf *e = b->objs[0].elf;
+		for (size_t k = 0; k < e->ndynsyms; k++) {
+			const struct dg_elf_sym *y = &e->dynsyms[k];
+			if (!y->shndx || (y->type != STT_FUNC && y->type != STT_GNU_IFUNC) || y->bind == 0)
+				continue;
+			uint32_t f = dg_fsum_fn_start(sums[0], y->value);
+			if (f == DG_FSUM_NONE)
+				continue;
+			r.ntg = 0;
+			land(&r, 0, f, y->type == STT_GNU_IFUNC);
+			for (size_t t = 0; t < r.ntg; t++)
+				push(&r, r.tg[t], 1);
+		}
+	}
+	/* ld.so calls the program's malloc family once libc is loaded (elf/dl-minimal.c) */
+	static const char *const ldso_calls[] = {"malloc", "calloc", "free", "realloc"};
+	if (set->n && b->objs[0].elf) {
+		const char *ver = dg_bind_libc_base_version(b->objs[0].elf->machine, b->objs[0].elf->bits);
+		for (size_t k = 0; k < 4; k++) {
+			struct dg_bind_to to;
+			if (dg_bind_lookup(b, 0, ldso_calls[k], ver, DG_BIND_CALL, &to) < 0 || to.obj >= set->n ||
+			    !sums[to.obj])
+				continue;
+			const struct dg_elf_sym *d = dg_bind_def_sym(b, &to);
+			uint32_t f = d ? dg_fsum_fn_start(sums[to.obj], d->value) : DG_FSUM_NONE;
+			if (f == DG_FSUM_NONE)
+				continue;
+			r.ntg = 0;
+			land(&r, to.obj, f, d->type == STT_GNU_IFUNC);
+			for (size_t t = 0; t < r.ntg; t++)
+				push(&r, r.tg[t], 0);
+		}
+	}
+
+	/* the walk */
+	for (size_t qi = 0; qi < r.nq; qi++) {
+		size_t node = r.queue[qi];
+		size_t ob = 0;
+		size_t lo = 0, hi = set->n;
+		while (lo < hi) { /* the object holding NODE: the last base <= node */
+			size_t mid = (lo + hi) / 2;
+			if (r.base[mid] <= node)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		ob = lo - 1;
+		const struct dg_fsum *s = sums[ob];
+		const struct dg_fn *fn = &s->fns[node - r.base[ob]];
+		for (uint32_t k = 0; k < fn->ncalls; k++) {
+			const struct dg_fcall *c = &s->calls[fn->first_call + k];
+			if (!targets(&r, ob, c)) {
+				indirect(&r);
+				continue;
+			}
+			for (size_t t = 0; t < r.ntg; t++)
+				push(&r, r.tg[t], 0);
+		}
+		if (!(fn->flags & DG_FN_RESOLVER))
+			for (uint32_t k = 0; k < fn->ntakes; k++)
+				take(&r, r.base[ob] + s->takes[fn->first_take + k]);
+	}
+	res->any_indirect = r.any_indirect;
+	collect(&r);
+	free(r.base);
+	free(r.reach);
+	free(r.unknown_entry);
+	free(r.at);
+	free(r.wm);
+	free(r.queue);
+	free(r.atlist);
+	free(r.tg);
+	*out = res;
+	return 0;
+}
+
+void dg_reach_free(struct dg_reach *r)
+{
+	if (!r)
+		return;
+	free(r->unknown);
+	free(r->objs);
+	free(r);
+}

@@ -1,0 +1,193 @@
+/* The syscalls of an image (syscalls.h). */
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/bind.h"
+#include "dockergate/graph.h"
+#include "dockergate/syscalls.h"
+#include "map.h"
+#include "util.h"
+
+static char *names[2][DG_NSYSCALLS];
+static int names_done;
+
+static void load_names(void)
+{
+	if (names_done)
+		return;
+	names_done = 1;
+	const uint32_t arch[2] = {SCMP_ARCH_X86_64, SCMP_ARCH_X86};
+	for (int t = 0; t < 2; t++)
+		for (int n = 0; n < DG_NSYSCALLS; n++)
+			names[t][n] = seccomp_syscall_resolve_num_arch(arch[t], n);
+}
+
+const char *dg_syscall_name(unsigned nr, int i386)
+{
+	load_names();
+	return nr < DG_NSYSCALLS ? names[i386 ? 1 : 0][nr] : NULL;
+}
+
+int dg_syscall_number(const char *name, int i386)
+{
+	load_names();
+	for (int n = 0; n < DG_NSYSCALLS; n++)
+		if (names[i386 ? 1 : 0][n] && !strcmp(names[i386 ? 1 : 0][n], name))
+			return n;
+	return -1;
+}
+
+static void add_target(struct dg_sc_result *r, size_t *cap, const char *path, int library)
+{
+	if (r->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		r->t = dg_xreallocarray(r->t, *cap, sizeof *r->t);
+	}
+	struct dg_sc_target *t = &r->t[r->n++];
+	memset(t, 0, sizeof *t);
+	t->path = dg_xstrdup(path);
+	t->library = library;
+}
+
+static void merge(uint8_t *dst, const uint8_t *src)
+{
+	for (size_t i = 0; i < DG_NSYSCALLS / 8; i++)
+		dst[i] |= src[i];
+}
+
+/* Does reachable code of the program call dlopen? (An import of that name bound anywhere.) */
+static int reaches_dlopen(const struct dg_sc_target *t, const struct dg_bindings *b)
+{
+	(void)b;
+	return t->reach && t->reach->calls_dlopen;
+}
+
+static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_target *t)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	struct dg_bindings *b = NULL;
+	if (dg_bind(dg_objdb_fs(db), t->set, &b, &e) < 0) {
+		dg_strv_push(&t->problems, e.msg);
+		return;
+	}
+	t->sums = dg_xcalloc(t->set->n ? t->set->n : 1, sizeof *t->sums);
+	for (size_t i = 0; i < t->set->n; i++) {
+		const struct dg_ldobj *lo = &t->set->objs[i];
+		if (!lo->node) {
+			char *m = dg_xasprintf("%s: not found (needed by %s)", lo->name, t->set->objs[lo->needed_by].name);
+			dg_strv_push(&t->problems, m);
+			free(m);
+			continue;
+		}
+		t->sums[i] = dg_objdb_fsum(db, lo->node);
+		if (t->sums[i] && t->sums[i]->error) {
+			char *m = dg_xasprintf("%s: not analysed: %s", lo->path, t->sums[i]->error);
+			dg_strv_push(&t->problems, m);
+			free(m);
+		} else if (t->sums[i] && t->sums[i]->bits == 32) {
+			char *m = dg_xasprintf("%s: 32-bit x86 code: its syscalls use the i386 table", lo->path);
+			dg_strv_push(&t->problems, m);
+			free(m);
+		}
+	}
+	struct dg_reach_opts ro = {.precision = o->precision, .roots = t->library ? DG_ROOTS_EXPORTS : DG_ROOTS_PROGRAM};
+	if (dg_reach_compute(t->set, b, t->sums, &ro, &t->reach, &e) < 0)
+		dg_strv_push(&t->problems, e.msg);
+	t->calls_dlopen = reaches_dlopen(t, b);
+	dg_bindings_free(b);
+}
+
+int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err)
+{
+	struct dg_fs *fs = dg_objdb_fs(db);
+	struct dg_sc_result *r = dg_xcalloc(1, sizeof *r);
+	size_t cap = 0;
+	struct dg_graph *g = NULL;
+	if (o->paths.n) {
+		for (size_t i = 0; i < o->paths.n; i++) {
+			struct dg_node *n;
+			if (dg_fs_resolve(fs, o->paths.v[i], NULL, 0, &n, err) < 0) {
+				dg_err_prefix(err, "%s", o->paths.v[i]);
+				dg_sc_result_free(r);
+				return -1;
+			}
+			const struct dg_dyninfo *d = dg_objdb_dyn(db, n);
+			if (!d) {
+				dg_sc_result_free(r);
+				return dg_err(err, DG_E_INPUT, "%s: not an ELF file", o->paths.v[i]);
+			}
+			add_target(r, &cap, o->paths.v[i], d->role == DG_ROLE_LIBRARY);
+		}
+	} else {
+		struct dg_graph_opts go = {.ld_library_path = o->ld_library_path};
+		if (dg_graph_build(db, &go, &g, err) < 0) {
+			dg_sc_result_free(r);
+			return -1;
+		}
+		for (size_t i = 0; i < g->n; i++)
+			if (g->nodes[i].kind == DG_GN_EXECUTABLE)
+				add_target(r, &cap, g->nodes[i].path, 0);
+		for (size_t i = 0; i < g->n; i++)
+			if (g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in)
+				add_target(r, &cap, g->nodes[i].path, 1);
+		dg_graph_free(g);
+	}
+	/* load sets first, then every object's summary at once (in parallel) */
+	struct dg_ldopts lo = {.ld_library_path = o->ld_library_path, .db = db};
+	const struct dg_node **nodes = NULL;
+	size_t nn = 0, cn = 0;
+	struct dg_map seen = {0};
+	for (size_t i = 0; i < r->n; i++) {
+		struct dg_sc_target *t = &r->t[i];
+		struct dg_error e = DG_ERROR_INIT;
+		if (dg_ld_closure(fs, t->path, &lo, &t->set, &e) < 0) {
+			dg_strv_push(&t->problems, e.msg);
+			continue;
+		}
+		for (size_t k = 0; k < t->set->n; k++) {
+			const struct dg_node *nd = t->set->objs[k].node;
+			if (!nd || dg_map_get(&seen, &nd, sizeof nd) != SIZE_MAX)
+				continue;
+			dg_map_put(&seen, &nd, sizeof nd, nn);
+			if (nn == cn) {
+				cn = cn ? cn * 2 : 256;
+				nodes = dg_xreallocarray(nodes, cn, sizeof *nodes);
+			}
+			nodes[nn++] = nd;
+		}
+	}
+	dg_map_free(&seen);
+	dg_objdb_fsum_prepare(db, nodes, nn);
+	free(nodes);
+	for (size_t i = 0; i < r->n; i++) {
+		struct dg_sc_target *t = &r->t[i];
+		if (!t->set)
+			continue;
+		analyse_one(db, o, t);
+		if (!t->reach)
+			continue;
+		merge(r->native, t->reach->native);
+		merge(r->i386, t->reach->i386);
+		r->has_i386 |= t->reach->has_i386;
+		r->nunknown += t->reach->nunknown;
+	}
+	*out = r;
+	return 0;
+}
+
+void dg_sc_result_free(struct dg_sc_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		struct dg_sc_target *t = &r->t[i];
+		free(t->path);
+		dg_ldset_free(t->set);
+		free(t->sums);
+		dg_reach_free(t->reach);
+		dg_strv_free(&t->problems);
+	}
+	free(r->t);
+	free(r);
+}
