@@ -20,6 +20,7 @@
 #define SHT_NOBITS 8
 #define SHT_REL 9
 #define SHT_INIT_ARRAY 14
+#define SHT_RELR 19
 #define SHT_FINI_ARRAY 15
 #define SHT_PREINIT_ARRAY 16
 #define SHF_ALLOC 2
@@ -34,7 +35,7 @@ enum {
 	DT_FINI = 13, DT_SONAME = 14, DT_RPATH = 15, DT_SYMBOLIC = 16, DT_REL = 17, DT_RELSZ = 18,
 	DT_RELENT = 19, DT_PLTREL = 20, DT_JMPREL = 23, DT_BIND_NOW = 24, DT_INIT_ARRAY = 25,
 	DT_FINI_ARRAY = 26, DT_INIT_ARRAYSZ = 27, DT_FINI_ARRAYSZ = 28, DT_RUNPATH = 29,
-	DT_FLAGS = 30, DT_PREINIT_ARRAY = 32, DT_PREINIT_ARRAYSZ = 33,
+	DT_FLAGS = 30, DT_PREINIT_ARRAY = 32, DT_PREINIT_ARRAYSZ = 33, DT_RELRSZ = 35, DT_RELR = 36,
 };
 #define DT_GNU_HASH 0x6ffffef5
 #define DT_VERSYM 0x6ffffff0
@@ -1047,6 +1048,54 @@ static void merge_fde_starts(struct dg_elf *e)
 		memcpy(e->fde_starts + nf, e->eh_hdr_starts, e->neh_hdr_starts * sizeof *e->fde_starts);
 	e->nfde_starts = uniq_u64(e->fde_starts, nf + e->neh_hdr_starts);
 }
+/* DT_RELR (packed relative relocations, glibc >= 2.36): an even word is an address to
+ * relocate, an odd word a bitmap of the next 63 (31) words after the last address.
+ * The addend is the word already in the file. Each becomes a RELATIVE relocation. */
+static int read_relr(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz)
+{
+	if (!addr || !sz)
+		return 0;
+	size_t w = r->b64 ? 8 : 4;
+	uint64_t off;
+	if (sz % w || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0)
+		return dg_err(r->err, DG_E_IMAGE, "ELF: DT_RELR table out of bounds");
+	uint32_t rel_type = e->machine == 62 || e->machine == 3 ? 8 : e->machine == 183 ? 1027 : 0;
+	uint64_t where = 0, max = (uint64_t)1 << 24;
+	size_t cap = e->nrelocs;
+	for (uint64_t i = 0; i < sz / w; i++) {
+		uint64_t v = u(r, off + i * w, (int)w);
+		uint64_t list[64];
+		int n = 0;
+		if (!(v & 1)) {
+			list[n++] = v;
+			where = v + w;
+		} else {
+			for (unsigned b = 1; b < w * 8; b++)
+				if ((v >> b) & 1)
+					list[n++] = where + (b - 1) * w;
+			where += (w * 8 - 1) * w;
+		}
+		if (e->nrelocs + (size_t)n > max)
+			return dg_err(r->err, DG_E_LIMIT, "ELF: DT_RELR encodes more than %llu relocations",
+				      (unsigned long long)max);
+		for (int k = 0; k < n; k++) {
+			if (e->nrelocs == cap) {
+				cap = cap ? cap * 2 : 256;
+				e->relocs = dg_xreallocarray(e->relocs, cap, sizeof *e->relocs);
+			}
+			struct dg_elf_reloc *x = &e->relocs[e->nrelocs++];
+			memset(x, 0, sizeof *x);
+			x->offset = list[k];
+			x->type = rel_type;
+			x->kind = DG_REL_RELATIVE;
+			uint64_t o2;
+			if (dg_elf_vaddr_to_off(e, list[k], w, &o2) == 0)
+				x->addend = (int64_t)u(r, o2, (int)w);
+		}
+	}
+	return 0;
+}
+
 /* A file without PT_DYNAMIC (a static program) still has relocations the C
  * library applies at start-up (IRELATIVE: ifunc resolvers) and init/fini
  * arrays, found through the section headers when it has them. */
@@ -1060,6 +1109,8 @@ static int parse_static_tables(struct dg_elf *e, struct rd *r)
 		if (s->type == SHT_RELA || s->type == SHT_REL)
 			rc = read_relocs(e, r, s->addr, s->size, s->type == SHT_RELA,
 					 s->name && strstr(s->name, ".plt") != NULL);
+		else if (s->type == SHT_RELR)
+			rc = read_relr(e, r, s->addr, s->size);
 		else if (s->type == SHT_INIT_ARRAY && !e->init_array)
 			rc = read_addr_array(e, r, s->addr, s->size, &e->init_array, &e->ninit_array, ".init_array");
 		else if (s->type == SHT_FINI_ARRAY && !e->fini_array)
@@ -1266,7 +1317,8 @@ static int parse(struct dg_elf *e, struct rd *r)
 			return -1;
 		if (read_relocs(e, r, t[DT_RELA], t[DT_RELASZ], 1, 0) < 0 ||
 		    read_relocs(e, r, t[DT_REL], t[DT_RELSZ], 0, 0) < 0 ||
-		    read_relocs(e, r, t[DT_JMPREL], t[DT_PLTRELSZ], pltrel != DT_REL, 1) < 0)
+		    read_relocs(e, r, t[DT_JMPREL], t[DT_PLTRELSZ], pltrel != DT_REL, 1) < 0 ||
+		    read_relr(e, r, t[DT_RELR], t[DT_RELRSZ]) < 0)
 			return -1;
 		if (read_addr_array(e, r, t[DT_INIT_ARRAY], t[DT_INIT_ARRAYSZ], &e->init_array,
 				    &e->ninit_array, "DT_INIT_ARRAY") < 0 ||

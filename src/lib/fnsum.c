@@ -917,7 +917,10 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	uint32_t *tk = NULL;
 	size_t ntk = 0, ctk = 0;
 	for (size_t bl = 0; bl < c.nblk; bl++) {
-		if (!c.in[bl].reached)
+		/* dead padding is still read (sites there count as unknown), but does not
+		 * run into the next function */
+		int live = c.in[bl].reached;
+		if (!live)
 			st_top(&c.in[bl]);
 		cur = c.in[bl];
 		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++) {
@@ -987,7 +990,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			}
 			transfer(b->isa, &cur, d);
 			/* falling off the end runs into the next function */
-			if (i + 1 == m && !terminates(d) && next == end && in_code(b, end))
+			if (live && i + 1 == m && !terminates(d) && next == end && in_code(b, end))
 				call_to(b, d->addr, end, 1, &cur);
 		}
 	}
