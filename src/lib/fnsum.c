@@ -600,8 +600,9 @@ static void make_functions(struct b *b)
 
 /* Jump-table targets of the indirect jump at index K: a table of 32-bit offsets from an
  * address the function materialises shortly before (PIC), or of absolute pointers at
- * the jump's own memory operand. */
-static size_t jump_table(struct b *b, size_t k, uint64_t *out, size_t max)
+ * the jump's own memory operand. Tables lie back to back in .rodata and carry no
+ * length, so reading stops at the first entry outside the function [LO, HI). */
+static size_t jump_table(struct b *b, size_t k, uint64_t lo, uint64_t hi, uint64_t *out, size_t max)
 {
 	const struct dg_insn *j = &b->ins[k];
 	size_t n = 0;
@@ -609,7 +610,7 @@ static size_t jump_table(struct b *b, size_t k, uint64_t *out, size_t max)
 	if (j->has_mem && j->mem_indexed) {
 		int ps = b->isa->ptr_size;
 		for (size_t i = 0; i < max; i++) {
-			if (read_word(b->e, j->mem + i * (uint64_t)ps, ps, &w) < 0 || !in_code(b, w))
+			if (read_word(b->e, j->mem + i * (uint64_t)ps, ps, &w) < 0 || w < lo || w >= hi)
 				break;
 			out[n++] = w;
 		}
@@ -626,7 +627,7 @@ static size_t jump_table(struct b *b, size_t k, uint64_t *out, size_t max)
 			if (read_word(b->e, t + i * 4, 4, &w) < 0)
 				break;
 			uint64_t a = t + (uint64_t)(int64_t)(int32_t)(uint32_t)w;
-			if (!in_code(b, a))
+			if (a < lo || a >= hi)
 				break;
 			out[n++] = a;
 		}
@@ -765,9 +766,10 @@ static void analyse_fn(struct b *b, uint32_t fi)
 		struct dg_insn d;
 		b->isa->decode(b->cx, rg->p + (a - rg->lo), (size_t)(end - a), a, &d);
 		PUSH(b->ins, b->nins, b->cins, d);
-		s->ninsns++;
-		if (d.kind == DG_IK_BAD)
-			s->nbad++;
+		if (!b->reanalysing) {
+			s->ninsns++;
+			s->nbad += d.kind == DG_IK_BAD;
+		}
 		a += d.len;
 	}
 	f->first_site = (uint32_t)s->nsites;
@@ -806,7 +808,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 		const struct dg_insn *d = &b->ins[i];
 		if (d->kind != DG_IK_JMP || !d->indirect || (d->has_mem && !d->mem_indexed))
 			continue;
-		size_t n = jump_table(b, i, tmp, MAX_TABLE);
+		size_t n = jump_table(b, i, f->addr, end, tmp, MAX_TABLE);
 		for (size_t k = 0; k < n; k++) {
 			PUSH(tbl, ntbl, ctbl, tmp[k]);
 			if (tmp[k] >= f->addr && tmp[k] < end) {
