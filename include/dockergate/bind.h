@@ -45,7 +45,8 @@ struct dg_bind_ref {
 };
 
 struct dg_bind_obj {
-	struct dg_elf *elf;      /* this object's ELF model (owned), NULL for missing objects */
+	struct dg_elf *elf;      /* this object's ELF model, NULL for missing objects */
+	uint8_t elf_borrowed;    /* the model belongs to the object store (dg_bind_db) */
 	struct dg_bind_ref *refs; /* in dynsym order */
 	size_t nrefs;
 	uint32_t *ref_of;        /* dynsym index -> index in refs, UINT32_MAX when none */
@@ -66,6 +67,9 @@ struct dg_bindings {
 /* Binds every reference of every object of SET (which must come from
  * dg_ld_closure on FS). Each object's ELF is read again from its node. */
 int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **out, struct dg_error *err);
+/* The same, taking the ELF models of libraries from the object store DB (parsed
+ * once per run for every program that loads them). */
+int dg_bind_db(struct dg_objdb *db, const struct dg_ldset *set, struct dg_bindings **out, struct dg_error *err);
 void dg_bindings_free(struct dg_bindings *b);
 
 /* The reference of object OBJ at dynsym index SYM, or NULL. O(1). */

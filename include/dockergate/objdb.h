@@ -48,6 +48,9 @@ void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nod
 /* The syscall summary of a regular ELF file (computed now if not prepared), or
  * NULL for anything else. Borrowed; lives as long as the store. */
 const struct dg_fsum *dg_objdb_fsum(struct dg_objdb *db, const struct dg_node *n);
+/* The full ELF model of a regular ELF file, parsed once per run and kept (the
+ * binder's libraries); NULL with ERR for a file the reader refuses. Borrowed. */
+struct dg_elf *dg_objdb_elf(struct dg_objdb *db, const struct dg_node *n, struct dg_error *err);
 /* The first cache error's message, or NULL. */
 const char *dg_objdb_cache_error(const struct dg_objdb *db);
 

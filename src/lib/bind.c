@@ -445,7 +445,8 @@ void dg_bindings_free(struct dg_bindings *b)
 		return;
 	index_free(b->index);
 	for (size_t i = 0; i < b->n; i++) {
-		dg_elf_free(b->objs[i].elf);
+		if (!b->objs[i].elf_borrowed)
+			dg_elf_free(b->objs[i].elf);
 		free(b->objs[i].refs);
 		free(b->objs[i].ref_of);
 	}
@@ -453,7 +454,21 @@ void dg_bindings_free(struct dg_bindings *b)
 	free(b);
 }
 
+static int bind_impl(struct dg_fs *fs, struct dg_objdb *db, const struct dg_ldset *set, struct dg_bindings **out,
+		     struct dg_error *err);
+
 int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **out, struct dg_error *err)
+{
+	return bind_impl(fs, NULL, set, out, err);
+}
+
+int dg_bind_db(struct dg_objdb *db, const struct dg_ldset *set, struct dg_bindings **out, struct dg_error *err)
+{
+	return bind_impl(dg_objdb_fs(db), db, set, out, err);
+}
+
+static int bind_impl(struct dg_fs *fs, struct dg_objdb *db, const struct dg_ldset *set, struct dg_bindings **out,
+		     struct dg_error *err)
 {
 	if (set->n > UINT32_MAX - 1)
 		return dg_err(err, DG_E_LIMIT, "bind: too many objects");
@@ -472,7 +487,15 @@ int dg_bind(struct dg_fs *fs, const struct dg_ldset *set, struct dg_bindings **o
 			continue; /* a missing library: ld.so's trace mode fakes it, with no symbols */
 		const unsigned char *p;
 		size_t len;
-		if (dg_fs_content(fs, lo->node, &p, &len, err) < 0 || dg_elf_parse(p, len, &bo->elf, err) < 0) {
+		/* libraries are shared by many programs: their models are kept by the store */
+		if (db && i != 0 && lo->dyn && lo->dyn->role != DG_ROLE_EXECUTABLE) {
+			bo->elf = dg_objdb_elf(db, lo->node, err);
+			bo->elf_borrowed = 1;
+			if (!bo->elf) {
+				dg_err_prefix(err, "%s", lo->path ? lo->path : lo->name);
+				goto out;
+			}
+		} else if (dg_fs_content(fs, lo->node, &p, &len, err) < 0 || dg_elf_parse(p, len, &bo->elf, err) < 0) {
 			dg_err_prefix(err, "%s", lo->path ? lo->path : lo->name);
 			goto out;
 		}

@@ -25,6 +25,9 @@ struct dg_objdb {
 	struct dg_fsum **fsums;
 	size_t nfsums;
 	int threads;
+	struct dg_map elf_by_sha; /* content SHA-256 → index in elves */
+	struct dg_elf **elves;
+	size_t nelves;
 };
 
 struct dg_objdb *dg_objdb_new(struct dg_fs *fs, struct dg_cache *cache)
@@ -48,6 +51,10 @@ void dg_objdb_free(struct dg_objdb *db)
 		dg_fsum_free(db->fsums[i]);
 	free(db->fsums);
 	dg_map_free(&db->fsum_by_sha);
+	for (size_t i = 0; i < db->nelves; i++)
+		dg_elf_free(db->elves[i]);
+	free(db->elves);
+	dg_map_free(&db->elf_by_sha);
 	dg_ldcache_free(db->ldcache);
 	free(db->cache_err);
 	free(db);
@@ -304,4 +311,24 @@ const struct dg_fsum *dg_objdb_fsum(struct dg_objdb *db, const struct dg_node *n
 		i = dg_map_get(&db->fsum_by_sha, n->inode->sha256, 32);
 	}
 	return i == SIZE_MAX ? NULL : db->fsums[i];
+}
+
+struct dg_elf *dg_objdb_elf(struct dg_objdb *db, const struct dg_node *n, struct dg_error *err)
+{
+	if (!is_elf_node(n)) {
+		dg_err(err, DG_E_INTERNAL, "not an ELF file");
+		return NULL;
+	}
+	size_t i = dg_map_get(&db->elf_by_sha, n->inode->sha256, 32);
+	if (i != SIZE_MAX)
+		return db->elves[i];
+	const unsigned char *p;
+	size_t len;
+	struct dg_elf *e;
+	if (dg_fs_content(db->fs, n, &p, &len, err) < 0 || dg_elf_parse(p, len, &e, err) < 0)
+		return NULL;
+	db->elves = dg_xreallocarray(db->elves, db->nelves + 1, sizeof *db->elves);
+	db->elves[db->nelves] = e;
+	dg_map_put(&db->elf_by_sha, n->inode->sha256, 32, db->nelves++);
+	return e;
 }

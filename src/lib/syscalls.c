@@ -67,7 +67,7 @@ static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct 
 {
 	struct dg_error e = DG_ERROR_INIT;
 	struct dg_bindings *b = NULL;
-	if (dg_bind(dg_objdb_fs(db), t->set, &b, &e) < 0) {
+	if (dg_bind_db(db, t->set, &b, &e) < 0) {
 		dg_strv_push(&t->problems, e.msg);
 		return;
 	}
