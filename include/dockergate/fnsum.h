@@ -103,6 +103,20 @@ struct dg_fsum {
 	char *strings;          /* names live here */
 	size_t strings_len;
 	char *error;            /* why the file was not analysed (unsupported machine, ...) */
+	/* derived, not stored: the calls passing an entry register on (DG_FV_ARG), and their functions */
+	uint32_t *argcalls, *argcall_fn;
+	size_t nargcalls;
+	struct dg_fsum_closure *closure; /* reach.c's memo (see there) */
+};
+
+/* What a loaded library reaches by itself once any indirect call is reachable: its
+ * roots, every address it takes, and what those reach through its own calls. */
+struct dg_fsum_closure {
+	uint32_t *fns;      /* functions */
+	size_t nfns;
+	uint8_t *unknown;   /* per function of the file: entered with unknown arguments */
+	uint32_t *imports;  /* calls (indexes into calls) to imported symbols from those functions */
+	size_t nimports;
 };
 
 /* Analyses a parsed ELF file. Never fails on hostile input: what cannot be

@@ -1130,6 +1130,29 @@ static void wrappers(struct dg_fsum *s)
 	}
 }
 
+static void index_argcalls(struct dg_fsum *s)
+{
+	size_t cap = 0;
+	for (size_t f = 0; f < s->nfns; f++) {
+		const struct dg_fn *fn = &s->fns[f];
+		for (uint32_t k = 0; k < fn->ncalls; k++) {
+			const struct dg_fcall *c = &s->calls[fn->first_call + k];
+			int has = 0;
+			for (uint16_t a = 0; a < c->nargs && !has; a++)
+				has = s->args[c->first_arg + a].v.kind == DG_FV_ARG;
+			if (!has)
+				continue;
+			if (s->nargcalls == cap) {
+				cap = cap ? cap * 2 : 64;
+				s->argcalls = dg_xreallocarray(s->argcalls, cap, sizeof *s->argcalls);
+				s->argcall_fn = dg_xreallocarray(s->argcall_fn, cap, sizeof *s->argcall_fn);
+			}
+			s->argcalls[s->nargcalls] = fn->first_call + k;
+			s->argcall_fn[s->nargcalls++] = (uint32_t)f;
+		}
+	}
+}
+
 struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 {
 	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
@@ -1184,6 +1207,7 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	data_takes(&b);
 	wrappers(s);
 	s->entry_fn = e->entry ? dg_fsum_fn_start(s, e->entry) : DG_FSUM_NONE;
+	index_argcalls(s);
 	b.isa->close(b.cx);
 	free(b.rg);
 	free(b.starts);
@@ -1212,6 +1236,14 @@ void dg_fsum_free(struct dg_fsum *s)
 	free(s->roots);
 	free(s->strings);
 	free(s->error);
+	free(s->argcalls);
+	free(s->argcall_fn);
+	if (s->closure) {
+		free(s->closure->fns);
+		free(s->closure->unknown);
+		free(s->closure->imports);
+		free(s->closure);
+	}
 	free(s);
 }
 
@@ -1431,6 +1463,7 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 		dg_fsum_free(s);
 		return dg_err(err, DG_E_INTERNAL, "malformed syscall summary record");
 	}
+	index_argcalls(s);
 	*out = s;
 	return 0;
 }

@@ -27,6 +27,11 @@ struct r {
 	size_t ntg, ctg;
 	struct dg_reach *out;
 	size_t cunk;
+	/* every call's targets, resolved once: call k of object o is callbase[o] + k */
+	size_t *callbase;
+	size_t *ct_off, *ct_cnt, *ct;
+	size_t nct, cct;
+	uint8_t *ct_state;
 };
 
 static void push(struct r *r, size_t node, int unknown)
@@ -53,11 +58,83 @@ static void take(struct r *r, size_t node)
 		push(r, node, 1);
 }
 
+/* The library's own closure (fnsum.h), computed once per summary and kept on it:
+ * every program that loads the library and reaches an indirect call reaches at
+ * least this, so the walk marks it at once instead of walking it again. */
+static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs)
+{
+	struct dg_fsum *s = (struct dg_fsum *)cs; /* the memo is derived from S alone */
+	if (s->closure)
+		return s->closure;
+	struct dg_fsum_closure *c = dg_xcalloc(1, sizeof *c);
+	size_t nf = s->nfns ? s->nfns : 1;
+	uint8_t *seen = dg_xcalloc(nf, 1);
+	c->unknown = dg_xcalloc(nf, 1);
+	c->fns = dg_xcalloc(nf, sizeof *c->fns);
+	size_t ci = 0;
+#define CL_ADD(f, unk)                                                                                   \
+	do {                                                                                             \
+		uint32_t f_ = (f);                                                                       \
+		if (unk)                                                                                 \
+			c->unknown[f_] = 1;                                                              \
+		if (!seen[f_]) {                                                                         \
+			seen[f_] = 1;                                                                    \
+			c->fns[c->nfns++] = f_;                                                          \
+		}                                                                                        \
+	} while (0)
+	for (size_t k = 0; k < s->nroots; k++)
+		CL_ADD(s->roots[k], 1);
+	for (size_t k = 0; k < s->ndata_takes; k++)
+		CL_ADD(s->data_takes[k], 1);
+	for (; ci < c->nfns; ci++) {
+		const struct dg_fn *fn = &s->fns[c->fns[ci]];
+		for (uint32_t k = 0; k < fn->ncalls; k++) {
+			const struct dg_fcall *call = &s->calls[fn->first_call + k];
+			if (call->kind == DG_CALL_LOCAL) {
+				CL_ADD(call->target, 0);
+			} else if (call->kind == DG_CALL_IFUNC) {
+				const struct dg_fn *rf = &s->fns[call->target];
+				for (uint32_t t = 0; t < rf->ntakes; t++)
+					CL_ADD(s->takes[rf->first_take + t], 0);
+			} else if (call->kind == DG_CALL_IMPORT) {
+				c->imports = dg_xreallocarray(c->imports, c->nimports + 1, sizeof *c->imports);
+				c->imports[c->nimports++] = fn->first_call + k;
+			}
+		}
+		if (!(fn->flags & DG_FN_RESOLVER))
+			for (uint32_t k = 0; k < fn->ntakes; k++)
+				CL_ADD(s->takes[fn->first_take + k], 1);
+	}
+#undef CL_ADD
+	free(seen);
+	s->closure = c;
+	return c;
+}
+
+static size_t resolve(struct r *r, size_t o, size_t k);
+
 static void indirect(struct r *r)
 {
 	if (r->any_indirect)
 		return;
 	r->any_indirect = 1;
+	/* the libraries' own closures: marked, not walked; only their imports are followed */
+	for (size_t o = 1; o < r->nobj; o++) {
+		if (!r->sums[o])
+			continue;
+		const struct dg_fsum_closure *c = closure_of(r->sums[o]);
+		for (size_t i = 0; i < c->nfns; i++) {
+			size_t node = r->base[o] + c->fns[i];
+			if (c->unknown[c->fns[i]])
+				r->unknown_entry[node] = 1;
+			r->reach[node] = 1;
+		}
+		for (size_t i = 0; i < c->nimports; i++) {
+			size_t g = resolve(r, o, c->imports[i]);
+			for (size_t t = r->ct_off[g]; t < r->ct_off[g] + r->ct_cnt[g]; t++)
+				push(r, r->ct[t], 0);
+		}
+	}
 	for (size_t i = 0; i < r->nat; i++)
 		push(r, r->atlist[i], 1);
 }
@@ -129,6 +206,56 @@ static int targets(struct r *r, size_t o, const struct dg_fcall *c)
 	}
 }
 
+static void resolve_init(struct r *r)
+{
+	size_t total = 0;
+	r->callbase = dg_xcalloc(r->nobj + 1, sizeof *r->callbase);
+	for (size_t o = 0; o < r->nobj; o++) {
+		r->callbase[o] = total;
+		total += r->sums[o] ? r->sums[o]->ncalls : 0;
+	}
+	r->callbase[r->nobj] = total;
+	r->ct_off = dg_xcalloc(total ? total : 1, sizeof *r->ct_off);
+	r->ct_cnt = dg_xcalloc(total ? total : 1, sizeof *r->ct_cnt);
+	r->ct_state = dg_xcalloc(total ? total : 1, 1);
+}
+
+/* Resolves call K of object O once (lazily: most calls are in unreachable code);
+ * returns its global index. ct_state: 1 resolved, 2 an unresolved indirect call. */
+static size_t resolve(struct r *r, size_t o, size_t k)
+{
+	size_t g = r->callbase[o] + k;
+	if (r->ct_state[g])
+		return g;
+	if (!targets(r, o, &r->sums[o]->calls[k])) {
+		r->ct_state[g] = 2;
+		return g;
+	}
+	r->ct_state[g] = 1;
+	if (r->nct + r->ntg > r->cct) {
+		r->cct = (r->nct + r->ntg) * 2 + 64;
+		r->ct = dg_xreallocarray(r->ct, r->cct, sizeof *r->ct);
+	}
+	memcpy(r->ct + r->nct, r->tg, r->ntg * sizeof *r->tg);
+	r->ct_off[g] = r->nct;
+	r->ct_cnt[g] = r->ntg;
+	r->nct += r->ntg;
+	return g;
+}
+
+/* the wrapper mask of call K of object O's targets */
+static uint16_t call_wm(struct r *r, size_t o, size_t k)
+{
+	const struct dg_fcall *c = &r->sums[o]->calls[k];
+	if (c->kind == DG_CALL_LOCAL) /* the common case, without the memo */
+		return r->wm[r->base[o] + c->target];
+	size_t g = resolve(r, o, k);
+	uint16_t m = 0;
+	for (size_t t = r->ct_off[g]; t < r->ct_off[g] + r->ct_cnt[g]; t++)
+		m |= r->wm[r->ct[t]];
+	return m;
+}
+
 static const struct dg_fcallarg *arg_of(const struct dg_fsum *s, const struct dg_fcall *c, uint8_t reg)
 {
 	for (uint16_t a = 0; a < c->nargs; a++)
@@ -148,25 +275,16 @@ static void wrappers(struct r *r)
 		changed = 0;
 		for (size_t o = 0; o < r->nobj; o++) {
 			const struct dg_fsum *s = r->sums[o];
-			if (!s)
-				continue;
-			for (size_t f = 0; f < s->nfns; f++) {
-				const struct dg_fn *fn = &s->fns[f];
-				for (uint32_t k = 0; k < fn->ncalls; k++) {
-					const struct dg_fcall *c = &s->calls[fn->first_call + k];
-					if (!c->nargs || !targets(r, o, c))
-						continue;
-					uint16_t m = 0;
-					for (size_t t = 0; t < r->ntg; t++)
-						m |= r->wm[r->tg[t]];
-					for (uint16_t a = 0; m && a < c->nargs; a++) {
-						const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
-						size_t me = r->base[o] + f;
-						if ((m & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
-						    !(r->wm[me] & (1u << ca->v.reg))) {
-							r->wm[me] |= (uint16_t)(1u << ca->v.reg);
-							changed = 1;
-						}
+			for (size_t i = 0; s && i < s->nargcalls; i++) {
+				const struct dg_fcall *c = &s->calls[s->argcalls[i]];
+				uint16_t m = call_wm(r, o, s->argcalls[i]);
+				size_t me = r->base[o] + s->argcall_fn[i];
+				for (uint16_t a = 0; m && a < c->nargs; a++) {
+					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
+					if ((m & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+					    !(r->wm[me] & (1u << ca->v.reg))) {
+						r->wm[me] |= (uint16_t)(1u << ca->v.reg);
+						changed = 1;
 					}
 				}
 			}
@@ -233,11 +351,7 @@ static void collect(struct r *r)
 					if (nm && (!strcmp(nm, "dlopen") || !strcmp(nm, "dlmopen")))
 						r->out->calls_dlopen = 1;
 				}
-				if (!targets(r, o, c))
-					continue;
-				uint16_t m = 0;
-				for (size_t t = 0; t < r->ntg; t++)
-					m |= r->wm[r->tg[t]];
+				uint16_t m = call_wm(r, o, fn->first_call + k);
 				for (uint8_t reg = 0; m && reg < 16; reg++) {
 					if (!(m & (1u << reg)))
 						continue;
@@ -283,6 +397,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	r.at = dg_xcalloc(nn, 1);
 	r.wm = dg_xcalloc(nn, sizeof *r.wm);
 	r.queue = dg_xcalloc(nn, sizeof *r.queue);
+	resolve_init(&r);
 	wrappers(&r);
 
 	/* roots */
@@ -359,13 +474,13 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		const struct dg_fsum *s = sums[ob];
 		const struct dg_fn *fn = &s->fns[node - r.base[ob]];
 		for (uint32_t k = 0; k < fn->ncalls; k++) {
-			const struct dg_fcall *c = &s->calls[fn->first_call + k];
-			if (!targets(&r, ob, c)) {
+			size_t g = resolve(&r, ob, fn->first_call + k);
+			if (r.ct_state[g] == 2) {
 				indirect(&r);
 				continue;
 			}
-			for (size_t t = 0; t < r.ntg; t++)
-				push(&r, r.tg[t], 0);
+			for (size_t t = r.ct_off[g]; t < r.ct_off[g] + r.ct_cnt[g]; t++)
+				push(&r, r.ct[t], 0);
 		}
 		if (!(fn->flags & DG_FN_RESOLVER))
 			for (uint32_t k = 0; k < fn->ntakes; k++)
@@ -381,6 +496,11 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	free(r.queue);
 	free(r.atlist);
 	free(r.tg);
+	free(r.callbase);
+	free(r.ct_off);
+	free(r.ct_cnt);
+	free(r.ct);
+	free(r.ct_state);
 	*out = res;
 	return 0;
 }
