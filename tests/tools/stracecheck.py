@@ -182,6 +182,7 @@ CASES = [
                     "echo abc | busybox sed s/b/B/ | busybox awk '{print toupper($0)}'; busybox tar -czf /tmp/bb.tgz /etc/os-release 2>/dev/null; "
                     "busybox tar -tzf /tmp/bb.tgz; busybox sha256sum /etc/passwd; busybox id; busybox uname -a; busybox date >/dev/null"],
         None, None, 0),
+    ("sleep-stop", ["/bin/sh", "-c", "sleep 0.6 & p=$!; sleep 0.2; kill -STOP $p; sleep 0.1; kill -CONT $p; wait $p"], None, None, 0),
     ("mawk", ["/usr/bin/mawk", "-F:", "{n[$7]++} END {for (s in n) print s, n[s]}", "/etc/passwd"], None, None, 0),
 ]
 
