@@ -208,7 +208,14 @@ class Trace:
         self.unparsed = []
         self.notes = []
         pending = {}            # pid -> (name, args) of an unfinished call
+        self.stacks = {}        # index of a call's first line -> its stack (strace -k), innermost first
+        last = None             # the call the previous line belongs to
         for i, line in enumerate(text.splitlines()):
+            if line.startswith(" > "):
+                if last is not None:
+                    self.stacks.setdefault(last, []).append(line[3:].strip())
+                continue
+            last = None
             m = self.LINE.match(line)
             if not m:
                 if line.strip():
@@ -227,8 +234,10 @@ class Trace:
                 if not r or pid not in pending:
                     self.unparsed.append(line)
                     continue
-                name, args = pending.pop(pid)
+                name, args, last = pending.pop(pid)
                 args += r.group(2)
+                if last in self.stacks:
+                    last = None  # one stack per call
             else:
                 c = self.CALL.match(rest)
                 if not c:
@@ -239,8 +248,9 @@ class Trace:
                     self.notes.append(f"strace could not name a syscall: {line[:120]}")
                 else:
                     self.calls.append((i, pid, name))
+                last = i
                 if args.endswith("<unfinished ...>"):
-                    pending[pid] = (name, args[: -len("<unfinished ...>")])
+                    pending[pid] = (name, args[: -len("<unfinished ...>")], i)
                     continue
             res = self.RESULT.search(args)
             ret = res.group(1) if res else "?"
@@ -286,6 +296,15 @@ class Trace:
             ppid, j = self.parent[pid]
             return self.exe_at(ppid, j + 1, depth + 1)
         return RUNTIME
+
+    def where(self, exe, names, root):
+        """For each name, the distinct innermost frames (strace -k) of exe's calls of it."""
+        out = {}
+        for i, pid, name in self.calls:
+            if name in names and self.exe_at(pid, i) == exe and i in self.stacks:
+                st = [f.replace(root, "") for f in self.stacks[i][:3]]
+                out.setdefault(name, {}).setdefault(st[0], " < ".join(st))
+        return out
 
     def by_executable(self):
         out = {}
@@ -374,7 +393,7 @@ def mount_namespace(root):
         pass
 
 
-def run_case(root, case, tmp):
+def run_case(root, case, tmp, stacks=False):
     cid, argv, stdin, setup, want_rc = case
     for e in os.listdir(os.path.join(root, "tmp")):  # a tmpfs of this namespace
         p = os.path.join(root, "tmp", e)
@@ -389,7 +408,7 @@ def run_case(root, case, tmp):
     trace = os.path.join(tmp, cid + ".trace")
     t0 = time.time()
     try:
-        r = subprocess.run(["timeout", "-k", "2", str(CASE_TIMEOUT), "strace", "-f", "-qq", "-s", "4096", "-o", trace,
+        r = subprocess.run(["timeout", "-k", "2", str(CASE_TIMEOUT), "strace", "-f", "-qq", "-s", "4096"] + (["-k"] if stacks else []) + ["-o", trace,
                             "chroot", root] + argv, env=ENV, input=stdin if stdin is not None else b"",
                            capture_output=True, timeout=CASE_TIMEOUT + 10)
     except subprocess.TimeoutExpired:
@@ -404,6 +423,29 @@ def run_case(root, case, tmp):
         msg = (f"exit status {r.returncode}, expected {want_rc}: "
                + (r.stderr.decode(errors="replace")[-400:] or r.stdout.decode(errors="replace")[-200:]).replace("\n", " | "))
     return (text, dt), msg
+
+
+def where_made(root, cases, exe, names, R):
+    """Runs the cases again under strace -k: where in the code exe made each of names."""
+    if subprocess.run(["strace", "-k", "-o", "/dev/null", "true"], capture_output=True).returncode != 0:
+        return ["(strace -k is not available here: no stacks)"]
+    out = {}
+    tmp = tempfile.mkdtemp(prefix="dg-strace-k.")
+    try:
+        for case in cases:
+            res, _ = run_case(root, case, tmp, stacks=True)
+            if res is None:
+                continue
+            for name, frames in Trace(res[0], R.executable).where(exe, names, root).items():
+                for top, st in frames.items():
+                    out.setdefault(name, {}).setdefault(top, st)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines = []
+    for name in sorted(names):
+        for st in list(out.get(name, {}).values())[:3]:
+            lines.append(f"{name} made at {st}")
+    return lines
 
 
 def can_trace():
@@ -556,6 +598,7 @@ def main():
                 + (f" (kernel-made, not required: {' '.join(implicit)})" if implicit else ""))
         if missing:
             diag.append("seen in cases: " + " ".join(seen_in[exe]))
+            diag += where_made(root, [c for c in cases if c[0] in seen_in[exe]], exe, set(missing), R)
             diag += [f"unknown site: {u}" for u in x.get("unknown_sites", [])[:5]]
             diag += [f"problem: {p}" for p in x.get("problems", [])[:5]]
         tap(not missing and not any(d.startswith("number") for d in diag), line, diag)
