@@ -148,6 +148,11 @@ build_apps() {
 	rm -rf "$C/apps"
 	mkdir -p "$R"
 	pk=$(closure "$apps_skip" $apps_pkgs) || { apt-get update -qq && pk=$(closure "$apps_skip" $apps_pkgs); }
+	local missing=()
+	for d in $pk; do ls "$F/debs/${d}"_*.deb >/dev/null 2>&1 || missing+=("$d"); done
+	if ((${#missing[@]})); then # one apt-get for all of them (debs fetches one at a time)
+		(cd "$F/debs" && apt-get download -qq "${missing[@]}" 2>/dev/null) || true
+	fi
 	debs "$R" $pk
 	# merged /usr as Debian 12 installs it (/bin -> usr/bin, ...; /lib64 holds the loader's link)
 	for d in bin sbin lib lib64; do
