@@ -315,6 +315,51 @@ class Trace:
         return out
 
 
+SELFTEST = r"""
+100 execve("/usr/sbin/chroot", ["chroot", "/r", "/bin/sh"], 0x1 /* 4 vars */) = 0
+100 chroot("/r")                        = 0
+100 execve("/usr/local/bin/sh", ["/bin/sh"], 0x1 /* 4 vars */) = -1 ENOENT (No such file or directory)
+100 execve("/bin/sh", ["/bin/sh", "-c", "x"], 0x1 /* 4 vars */) = 0
+100 brk(NULL)                           = 0x55
+100 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD <unfinished ...>
+101 set_robust_list(0x7f, 24 <unfinished ...>
+100 <... clone resumed>, child_tidptr=0x7f) = 101
+101 <... set_robust_list resumed>)      = 0
+101 execve("/bin/gunzip", ["gunzip", "f.gz"], 0x1 /* 4 vars */) = 0
+101 vfork( <unfinished ...>
+102 execve("/proc/self/exe", ["gzip", "-d"], 0x1 /* 4 vars */ <unfinished ...>
+101 <... vfork resumed>)                = 102
+102 <... execve resumed>)               = 0
+102 unlinkat(AT_FDCWD, "f.gz", 0)       = 0
+102 +++ exited with 0 +++
+101 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=102, si_status=0} ---
+101 restart_syscall(<... resuming interrupted wait4 ...>) = 0
+100 clone3({flags=CLONE_VM|CLONE_THREAD, ...}, 88 <unfinished ...>
+103 rseq(0x7f, 0x20, 0, 0x53053053)     = 0
+100 <... clone3 resumed> => {parent_tid=[103]}, 88) = 103
+103 write(1, "a) = 4\n", 6)           = 6
+103 execve("/usr/bin/true", ["true"], 0x1 /* 4 vars */ <unfinished ...>
+100 +++ superseded by execve in pid 103 +++
+100 <... execve resumed>)               = 0
+100 exit_group(0)                       = ?
+100 +++ exited with 0 +++
+"""
+SELFTEST_WANT = {  # /proc/self/exe re-executes gzip; the thread 103 exec'ing takes over pid 100
+    "/usr/bin/sh": {"brk", "clone", "clone3", "execve", "set_robust_list", "rseq", "write"},
+    "/usr/bin/gzip": {"execve", "vfork", "unlinkat", "restart_syscall"},
+    "/usr/bin/true": {"exit_group"},
+}
+
+
+def selftest():
+    """The parser on a hand-written trace: forks, threads, scripts, unfinished calls."""
+    links = {"/bin/sh": "/usr/bin/sh", "/bin/gunzip": "/usr/bin/gzip", "/usr/bin/true": "/usr/bin/true"}
+    t = Trace(SELFTEST, lambda p: (links.get(p, p), None))
+    got = t.by_executable()
+    return got == SELFTEST_WANT and not t.unparsed and t.first_exec.startswith("100 execve(\"/bin/sh\""), \
+        f"got {got}, unparsed {t.unparsed}"
+
+
 def syscall_table():
     """x86-64 syscall names -> numbers, from the kernel headers (asm/unistd_64.h)."""
     for p in ("/usr/include/x86_64-linux-gnu/asm/unistd_64.h", "/usr/include/asm/unistd_64.h"):
@@ -472,6 +517,10 @@ def main():
         for c in CASES:
             print(c[0], " ".join(c[1])[:100].replace("\n", " "))
         return 0
+    ok_, msg = selftest()
+    if not ok_:
+        print(f"not ok 1 - strace: the trace parser passes its self-test\n#   {msg}\n1..1")
+        return 1
     why = can_trace()
     if why:
         print(f"1..0 # SKIP {why}")
@@ -506,6 +555,7 @@ def main():
             print(f"#   {line}")
         sys.stdout.flush()
 
+    tap(True, "the trace parser passes its self-test (forks, threads, scripts, unfinished calls)")
     observed = {}   # executable -> set of names
     seen_in = {}    # executable -> case ids
     aliases = {}    # executable -> paths it was exec'd by (symlinks, scripts)
