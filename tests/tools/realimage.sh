@@ -6,6 +6,9 @@
 #   realimage.sh layers                 -> prints the directory holding layer1/ layer2.tar layer3.tar
 #   realimage.sh multilayer FMT COMP    -> prints the path of the image (FMT: docker-archive,
 #                                          docker25, oci, oci-archive; COMP: none, gzip, zstd)
+#   realimage.sh apps                   -> prints the directory holding rootfs/ (real programs with
+#                                          their whole dependency closure, merged /usr, runnable
+#                                          with chroot) and apps.tar (the same as a docker-archive)
 # multilayer: layer 1 = libc6, busybox-static, dash and some plain files; layer 2 = coreutils and
 # its libraries, whiteouts of a file and of a directory, an opaque directory with new content, a
 # hardlink to a file that only layer 1 has, a file replacing a directory and a directory replacing
@@ -94,6 +97,88 @@ PY
 	touch "$C/layers.done"
 }
 
+# packages apt-get lists as dependencies only for their maintainer scripts (nothing runs them
+# here) or for data the test programs do not read
+apps_skip="adduser debconf cdebconf debconf-2.0 install-info dpkg passwd lsb-base sysvinit-utils
+ init-system-helpers perl perl-base perl-modules-5.36 libperl5.36 iproute2 mailcap media-types
+ mime-support gawk original-awk"
+apps_pkgs="libc6 base-files bash dash coreutils tar gzip grep sed findutils python3.11-minimal
+ libpython3.11-minimal libpython3.11-stdlib nginx nginx-common redis-server redis-tools curl openssl
+ busybox-static"
+
+closure() { # closure SKIP PKG...: the packages with their Depends/Pre-Depends, first usable alternative
+	python3 - "$@" <<'PY'
+import subprocess, sys
+skip = set(sys.argv[1].split())
+seen, queue = set(), sys.argv[2:]
+while queue:
+    batch = [p for p in dict.fromkeys(queue) if p not in seen]
+    queue = []
+    seen.update(batch)
+    if not batch:
+        break
+    out = subprocess.run(["apt-cache", "depends", "--no-recommends", "--no-suggests", "--no-conflicts",
+                          "--no-breaks", "--no-replaces", "--no-enhances"] + batch,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    groups, cur, last = [], [], None   # a group: the alternatives of one dependency
+    for line in out:
+        if not line.startswith(" "):
+            continue
+        if line.startswith("    "):    # a package providing the virtual one above
+            last[1].append(line.strip())
+            continue
+        name = line.strip(" |").partition(": ")[2]
+        last = (name, [])
+        cur.append(last)
+        if not line.startswith(" |"):
+            groups.append(cur)
+            cur = []
+    for g in groups:
+        cands = [c.split(":")[0] for name, prov in g for c in (prov if name.startswith("<") else [name])]
+        cands = [c for c in cands if c not in skip]
+        if cands and not any(c in seen for c in cands):
+            queue.append(cands[0])
+print(" ".join(sorted(seen)))
+PY
+}
+
+build_apps() {
+	[[ -f "$C/apps.done" ]] && return 0
+	local R="$C/apps/rootfs" pk d
+	rm -rf "$C/apps"
+	mkdir -p "$R"
+	pk=$(closure "$apps_skip" $apps_pkgs) || { apt-get update -qq && pk=$(closure "$apps_skip" $apps_pkgs); }
+	local missing=()
+	for d in $pk; do ls "$F/debs/${d}"_*.deb >/dev/null 2>&1 || missing+=("$d"); done
+	if ((${#missing[@]})); then # one apt-get for all of them (debs fetches one at a time)
+		(cd "$F/debs" && apt-get download -qq "${missing[@]}" 2>/dev/null) || true
+	fi
+	debs "$R" $pk
+	# merged /usr as Debian 12 installs it (/bin -> usr/bin, ...; /lib64 holds the loader's link)
+	for d in bin sbin lib lib64; do
+		mkdir -p "$R/usr/$d"
+		if [[ -d "$R/$d" && ! -L "$R/$d" ]]; then
+			cp -a "$R/$d/." "$R/usr/$d/"
+			rm -rf "${R:?}/$d"
+		fi
+		ln -sfn "usr/$d" "$R/$d"
+	done
+	rm -rf "$R/usr/share/doc" "$R/usr/share/man" "$R/usr/share/locale" "$R/usr/share/info" \
+		"$R/usr/share/lintian" "$R/usr/share/bug"
+	ln -sf python3.11 "$R/usr/bin/python3"
+	ln -sf dash "$R/usr/bin/sh"
+	# what base-passwd and the maintainer scripts would have made
+	printf 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nredis:x:100:101::/var/lib/redis:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$R/etc/passwd"
+	printf 'root:x:0:\nwww-data:x:33:\nredis:x:101:\nnogroup:x:65534:\n' >"$R/etc/group"
+	mkdir -p "$R/tmp" "$R/root" "$R/var/lib/nginx" "$R/var/log/nginx" "$R/var/lib/redis" "$R/run" "$R/dev" "$R/proc"
+	chmod 1777 "$R/tmp"
+	ldconfig -r "$R"
+	python3 "$here/mkimg.py" --format docker-archive --out "$C/apps/apps.tar" --tag localhost/dockergate-apps:1 \
+		--entrypoint '["/bin/sh","-c"]' --cmd '["ls /"]' \
+		--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$R"
+	touch "$C/apps.done"
+}
+
 case "${1:-}" in
 sample)
 	out="$repo/build/sample"
@@ -130,8 +215,12 @@ multilayer)
 	fi
 	echo "$img"
 	;;
+apps)
+	build_apps
+	echo "$C/apps"
+	;;
 *)
-	echo "usage: realimage.sh sample | layers | multilayer FMT [COMP]" >&2
+	echo "usage: realimage.sh sample | layers | multilayer FMT [COMP] | apps" >&2
 	exit 2
 	;;
 esac
