@@ -120,12 +120,12 @@ static json_t *names_json(const uint8_t *bits, int i386)
 	return a;
 }
 
-static json_t *nums_json(const uint8_t *bits)
+/* The numbers of NAMES (from names_json), in the same order. */
+static json_t *nums_json(json_t *names, int i386)
 {
-	json_t *a = json_array();
-	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
-		if (dg_reach_has(bits, k))
-			json_array_append_new(a, json_integer(k));
+	json_t *a = json_array(), *v;
+	size_t i;
+	json_array_foreach(names, i, v) json_array_append_new(a, json_integer(dg_syscall_number(json_string_value(v), i386)));
 	return a;
 }
 
@@ -155,11 +155,13 @@ static json_t *target_json(const struct dg_sc_target *t)
 	json_object_set_new(o, "path", cli_json_str(t->path));
 	json_object_set_new(o, "kind", json_string(t->library ? "library" : "program"));
 	const struct dg_reach *r = t->reach;
-	json_object_set_new(o, "syscalls", r ? names_json(r->native, 0) : json_array());
-	json_object_set_new(o, "numbers", r ? nums_json(r->native) : json_array());
+	json_t *nm = r ? names_json(r->native, 0) : json_array();
+	json_object_set_new(o, "syscalls", nm);
+	json_object_set_new(o, "numbers", nums_json(nm, 0));
 	if (r && r->has_i386) {
-		json_object_set_new(o, "i386_syscalls", names_json(r->i386, 1));
-		json_object_set_new(o, "i386_numbers", nums_json(r->i386));
+		nm = names_json(r->i386, 1);
+		json_object_set_new(o, "i386_syscalls", nm);
+		json_object_set_new(o, "i386_numbers", nums_json(nm, 1));
 	}
 	for (size_t i = 0; r && i < r->nunknown; i++) {
 		const struct dg_reach_unknown *u = &r->unknown[i];

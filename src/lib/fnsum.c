@@ -534,6 +534,24 @@ static void collect_starts(struct b *b)
 			PUSH(b->plt, b->nplt, b->cplt, a);
 		}
 	}
+	/* Code addresses the code materialises (lea reg, [rip+disp32]) start functions: a
+	 * handler or restorer may sit where no FDE starts (glibc's __restore_rt starts one
+	 * byte after its FDE). Found by a byte scan, before any decoding. */
+	if (b->isa->bits == 64)
+		for (size_t i = 0; i < b->nrg; i++) {
+			const struct region *r = &b->rg[i];
+			uint64_t len = r->hi - r->lo;
+			for (uint64_t k = 0; k + 7 <= len; k++) {
+				const unsigned char *q = r->p + k;
+				if ((q[0] != 0x48 && q[0] != 0x4c) || q[1] != 0x8d || (q[2] & 0xc7) != 0x05)
+					continue;
+				int32_t disp = (int32_t)((uint32_t)q[3] | (uint32_t)q[4] << 8 | (uint32_t)q[5] << 16 |
+							 (uint32_t)q[6] << 24);
+				uint64_t t = r->lo + k + 7 + (uint64_t)(int64_t)disp;
+				if (t >= r->lo && t < r->hi)
+					add_start(b, t);
+			}
+		}
 	/* Without .eh_frame, call targets mark functions too: one sweep to find them. */
 	if (!e->nfde_starts) {
 		struct dg_insn d;
@@ -929,7 +947,9 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			const struct dg_insn *d = &b->ins[i];
 			uint64_t next = d->addr + d->len;
 			if (d->has_konst) {
-				uint32_t t = dg_fsum_fn_start(s, d->konst);
+				/* a code address inside a function takes that function (glibc's FDE for
+				 * __restore_rt starts one byte before the symbol) */
+				uint32_t t = dg_fsum_fn_at(s, d->konst);
 				if (t != DG_FSUM_NONE)
 					PUSH(tk, ntk, ctk, t);
 			}
