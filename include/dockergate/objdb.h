@@ -41,6 +41,7 @@ void dg_objdb_stats(const struct dg_objdb *db, struct dg_objdb_stats *st);
 struct dg_fsum;
 /* Threads used to compute syscall summaries (default 1). */
 void dg_objdb_set_threads(struct dg_objdb *db, int n);
+int dg_objdb_threads(const struct dg_objdb *db);
 /* Makes the syscall summaries of NODES (regular ELF files) available: from the
  * cache, or computed in parallel, each distinct content once. The result does
  * not depend on the number of threads. */

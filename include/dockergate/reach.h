@@ -62,6 +62,9 @@ struct dg_reach {
 int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, const struct dg_fsum *const *sums,
 		     const struct dg_reach_opts *o, struct dg_reach **out, struct dg_error *err);
 void dg_reach_free(struct dg_reach *r);
+/* Computes what dg_reach_compute memoizes on a summary (a library's own closure), so
+ * that several threads may then run dg_reach_compute over summaries they share. */
+void dg_reach_prepare(const struct dg_fsum *s);
 
 static inline int dg_reach_has(const uint8_t *bits, unsigned n)
 {

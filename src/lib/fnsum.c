@@ -1267,219 +1267,246 @@ void dg_fsum_free(struct dg_fsum *s)
 	free(s);
 }
 
-/* ---- cache encoding ---- */
-static void enc_val(struct dg_buf *o, const struct dg_fval *v)
+/* ---- cache encoding ----
+ * Varints (LEB128) throughout; each function carries its own sites, calls (with
+ * their arguments inline) and takes, addresses as offsets from the function's start,
+ * so nothing points across the record and the decoder rebuilds the index fields. */
+static void enc_val(struct dg_buf *o, const struct dg_fsum *s, const struct dg_fval *v)
 {
 	dg_ser_u8(o, v->kind);
-	dg_ser_u8(o, v->reg);
-	dg_ser_u32(o, v->n);
-	dg_ser_u32(o, v->first);
+	if (v->kind == DG_FV_ARG)
+		dg_ser_u8(o, v->reg);
+	if (v->kind != DG_FV_CONST)
+		return;
+	dg_ser_uv(o, v->n);
+	for (uint16_t i = 0; i < v->n; i++)
+		dg_ser_uv(o, s->nums[v->first + i]);
+}
+
+static void enc_list(struct dg_buf *o, const uint32_t *v, size_t n)
+{
+	dg_ser_uv(o, n);
+	for (size_t i = 0; i < n; i++)
+		dg_ser_uv(o, v[i]);
 }
 
 void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
 {
 	struct dg_buf o = {0};
-	dg_ser_u32(&o, s->machine);
+	dg_ser_uv(&o, s->machine);
 	dg_ser_u8(&o, (uint8_t)s->bits);
 	dg_ser_str(&o, s->isa);
 	dg_ser_str(&o, s->error);
-	dg_ser_u64(&o, s->ninsns);
-	dg_ser_u64(&o, s->nbad);
-	dg_ser_u32(&o, s->entry_fn);
-	dg_ser_u32(&o, (uint32_t)s->strings_len);
+	dg_ser_uv(&o, s->ninsns);
+	dg_ser_uv(&o, s->nbad);
+	dg_ser_uv(&o, s->entry_fn == DG_FSUM_NONE ? 0 : (uint64_t)s->entry_fn + 1);
+	dg_ser_uv(&o, s->strings_len);
 	if (s->strings_len)
 		dg_buf_append(&o, s->strings, s->strings_len);
-	dg_ser_u32(&o, (uint32_t)s->nfns);
+	dg_ser_uv(&o, s->nfns);
+	uint64_t prev = 0;
 	for (size_t i = 0; i < s->nfns; i++) {
 		const struct dg_fn *f = &s->fns[i];
-		dg_ser_u64(&o, f->addr);
-		dg_ser_u64(&o, f->size);
-		dg_ser_u32(&o, f->name ? (uint32_t)(f->name - s->strings) : UINT32_MAX);
-		dg_ser_u32(&o, f->first_site);
-		dg_ser_u32(&o, f->nsites);
-		dg_ser_u32(&o, f->first_call);
-		dg_ser_u32(&o, f->ncalls);
-		dg_ser_u32(&o, f->first_take);
-		dg_ser_u32(&o, f->ntakes);
-		dg_ser_u32(&o, f->wmask);
+		dg_ser_uv(&o, f->addr - prev);
+		prev = f->addr;
+		dg_ser_uv(&o, f->size);
+		dg_ser_uv(&o, f->name ? (uint64_t)(f->name - s->strings) + 1 : 0);
+		dg_ser_uv(&o, f->wmask);
 		dg_ser_u8(&o, f->flags);
+		dg_ser_uv(&o, f->nsites);
+		for (uint32_t k = 0; k < f->nsites; k++) {
+			const struct dg_fsite *st = &s->sites[f->first_site + k];
+			dg_ser_uv(&o, st->addr - f->addr);
+			dg_ser_u8(&o, st->table);
+			enc_val(&o, s, &st->v);
+		}
+		dg_ser_uv(&o, f->ncalls);
+		for (uint32_t k = 0; k < f->ncalls; k++) {
+			const struct dg_fcall *c = &s->calls[f->first_call + k];
+			dg_ser_uv(&o, c->addr - f->addr);
+			dg_ser_u8(&o, (uint8_t)(c->kind | c->tail << 4));
+			dg_ser_uv(&o, c->target);
+			dg_ser_uv(&o, c->nargs);
+			for (uint16_t a = 0; a < c->nargs; a++) {
+				dg_ser_u8(&o, s->args[c->first_arg + a].reg);
+				enc_val(&o, s, &s->args[c->first_arg + a].v);
+			}
+		}
+		enc_list(&o, s->takes + f->first_take, f->ntakes);
 	}
-	dg_ser_u32(&o, (uint32_t)s->nsites);
-	for (size_t i = 0; i < s->nsites; i++) {
-		dg_ser_u64(&o, s->sites[i].addr);
-		dg_ser_u8(&o, s->sites[i].table);
-		enc_val(&o, &s->sites[i].v);
-	}
-	dg_ser_u32(&o, (uint32_t)s->ncalls);
-	for (size_t i = 0; i < s->ncalls; i++) {
-		const struct dg_fcall *c = &s->calls[i];
-		dg_ser_u64(&o, c->addr);
-		dg_ser_u32(&o, c->target);
-		dg_ser_u8(&o, c->kind);
-		dg_ser_u8(&o, c->tail);
-		dg_ser_u32(&o, c->nargs);
-		dg_ser_u32(&o, c->first_arg);
-	}
-	dg_ser_u32(&o, (uint32_t)s->nargs);
-	for (size_t i = 0; i < s->nargs; i++) {
-		dg_ser_u8(&o, s->args[i].reg);
-		enc_val(&o, &s->args[i].v);
-	}
-	const uint32_t *vs[5] = {s->nums, s->takes, s->data_takes, s->import_takes, s->roots};
-	size_t ns[5] = {s->nnums, s->ntakes, s->ndata_takes, s->nimport_takes, s->nroots};
-	for (int k = 0; k < 5; k++) {
-		dg_ser_u32(&o, (uint32_t)ns[k]);
-		for (size_t i = 0; i < ns[k]; i++)
-			dg_ser_u32(&o, vs[k][i]);
-	}
+	enc_list(&o, s->data_takes, s->ndata_takes);
+	enc_list(&o, s->import_takes, s->nimport_takes);
+	enc_list(&o, s->roots, s->nroots);
 	*len = o.len;
 	*out = (unsigned char *)dg_buf_steal(&o);
 }
 
-static int dec_val(struct dg_de *d, struct dg_fval *v, size_t nnums)
+struct dec {
+	struct dg_de d;
+	struct dg_fsum *s;
+	size_t cnums, csites, ccalls, cargs, ctakes;
+};
+
+/* a count that must fit: each item takes at least one byte */
+static size_t de_count(struct dg_de *d)
 {
-	v->kind = dg_de_u8(d);
-	v->reg = dg_de_u8(d);
-	uint32_t n = dg_de_u32(d);
-	v->first = dg_de_u32(d);
-	v->n = (uint16_t)n;
-	if (v->kind > DG_FV_ARG || v->reg >= DG_ISA_NREGS || n > 0xffff)
-		return -1;
-	if (v->kind == DG_FV_CONST && ((uint64_t)v->first + n > nnums || !n))
-		return -1;
-	return 0;
+	uint64_t c = dg_de_uv(d);
+	if (!d->bad && c > d->n - d->pos)
+		d->bad = 1;
+	return d->bad ? 0 : (size_t)c;
 }
 
-static int range_ok(uint32_t first, uint32_t n, size_t total)
+static void dec_val(struct dec *x, struct dg_fval *v)
 {
-	return (uint64_t)first + n <= total;
+	memset(v, 0, sizeof *v);
+	v->kind = dg_de_u8(&x->d);
+	if (v->kind == DG_FV_ARG) {
+		v->reg = dg_de_u8(&x->d);
+		if (v->reg >= DG_ISA_NREGS)
+			x->d.bad = 1;
+	} else if (v->kind == DG_FV_CONST) {
+		size_t n = de_count(&x->d);
+		if (!n || n > VMAX)
+			x->d.bad = 1;
+		v->n = (uint16_t)n;
+		v->first = (uint32_t)x->s->nnums;
+		for (size_t i = 0; i < n && !x->d.bad; i++) {
+			uint64_t c = dg_de_uv(&x->d);
+			if (c > UINT32_MAX)
+				x->d.bad = 1;
+			PUSH(x->s->nums, x->s->nnums, x->cnums, (uint32_t)c);
+		}
+	} else if (v->kind != DG_FV_UNKNOWN) {
+		x->d.bad = 1;
+	}
+}
+
+static uint32_t *dec_list(struct dec *x, size_t *n, size_t bound)
+{
+	size_t c = de_count(&x->d);
+	uint32_t *v = dg_xcalloc(c ? c : 1, sizeof *v);
+	for (size_t i = 0; i < c && !x->d.bad; i++) {
+		uint64_t t = dg_de_uv(&x->d);
+		if (t >= bound)
+			x->d.bad = 1;
+		v[i] = (uint32_t)t;
+	}
+	*n = x->d.bad ? 0 : c;
+	return v;
 }
 
 int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struct dg_error *err)
 {
-	struct dg_de d = {.p = p, .n = n};
-	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
-	char *isa = NULL;
-	s->machine = (uint16_t)dg_de_u32(&d);
-	s->bits = dg_de_u8(&d);
-	isa = dg_de_str(&d, 64);
-	s->error = dg_de_str(&d, 4096);
-	s->ninsns = dg_de_u64(&d);
-	s->nbad = dg_de_u64(&d);
-	s->entry_fn = dg_de_u32(&d);
-	uint32_t sl = dg_de_count(&d, 1);
-	if (!d.bad) {
-		s->strings = dg_xmalloc(sl + 1u);
-		memcpy(s->strings, d.p + d.pos, sl);
+	struct dec x = {.d = {.p = p, .n = n}};
+	struct dg_fsum *s = x.s = dg_xcalloc(1, sizeof *s);
+	struct dg_de *d = &x.d;
+	uint64_t mach = dg_de_uv(d);
+	s->machine = (uint16_t)mach;
+	s->bits = dg_de_u8(d);
+	char *isa = dg_de_str(d, 64);
+	s->error = dg_de_str(d, 4096);
+	s->ninsns = dg_de_uv(d);
+	s->nbad = dg_de_uv(d);
+	uint64_t ef = dg_de_uv(d);
+	size_t sl = de_count(d);
+	if (!d->bad) {
+		s->strings = dg_xmalloc(sl + 1);
+		memcpy(s->strings, d->p + d->pos, sl);
 		s->strings[sl] = '\0';
 		s->strings_len = sl;
-		d.pos += sl;
+		d->pos += sl;
 	}
-	/* the decoded summary names its ISA by the backend's own string */
+	/* the summary names its ISA by the backend's own string */
 	const struct dg_isa *bk = dg_isa_for(s->machine, s->bits);
-	if (isa && (!bk || strcmp(isa, bk->name)))
-		d.bad = 1;
+	if (mach > UINT16_MAX || (isa && (!bk || strcmp(isa, bk->name))))
+		d->bad = 1;
 	s->isa = bk && isa ? bk->name : NULL;
 	free(isa);
-	uint32_t nf = dg_de_count(&d, 53);
-	if (!d.bad)
+	size_t nf = de_count(d);
+	if (!d->bad)
 		s->fns = dg_xcalloc(nf ? nf : 1, sizeof *s->fns);
-	uint32_t *nameoff = d.bad ? NULL : dg_xcalloc(nf ? nf : 1, sizeof *nameoff);
-	for (uint32_t i = 0; i < nf && !d.bad; i++) {
+	uint64_t prev = 0;
+	for (size_t i = 0; i < nf && !d->bad; i++) {
 		struct dg_fn *f = &s->fns[i];
-		f->addr = dg_de_u64(&d);
-		f->size = dg_de_u64(&d);
-		nameoff[i] = dg_de_u32(&d);
-		f->first_site = dg_de_u32(&d);
-		f->nsites = dg_de_u32(&d);
-		f->first_call = dg_de_u32(&d);
-		f->ncalls = dg_de_u32(&d);
-		f->first_take = dg_de_u32(&d);
-		f->ntakes = dg_de_u32(&d);
-		uint32_t wm = dg_de_u32(&d);
-		f->flags = dg_de_u8(&d);
+		uint64_t delta = dg_de_uv(d);
+		f->addr = prev + delta;
+		if (i && (!delta || f->addr < prev))
+			d->bad = 1;
+		prev = f->addr;
+		f->size = dg_de_uv(d);
+		uint64_t nm = dg_de_uv(d);
+		uint64_t wm = dg_de_uv(d);
+		f->flags = dg_de_u8(d);
+		if (f->addr + f->size < f->addr || wm > 0xffff || nm > sl || (nm && s->strings[sl ? sl - 1 : 0]))
+			d->bad = 1;
 		f->wmask = (uint16_t)wm;
-		if (wm > 0xffff || (i && f->addr <= s->fns[i - 1].addr) || f->addr + f->size < f->addr ||
-		    (nameoff[i] != UINT32_MAX && (nameoff[i] >= sl || !sl || s->strings[sl - 1])))
-			d.bad = 1;
-		else
-			f->name = nameoff[i] == UINT32_MAX ? NULL : s->strings + nameoff[i];
+		f->name = nm && !d->bad ? s->strings + nm - 1 : NULL;
 		s->nfns = i + 1;
-	}
-	free(nameoff);
-	uint32_t nsite = dg_de_count(&d, 18);
-	if (!d.bad)
-		s->sites = dg_xcalloc(nsite ? nsite : 1, sizeof *s->sites);
-	size_t site_at = d.pos;
-	/* numbers come last; read the counts of everything first is not possible in one pass,
-	 * so values are checked against the number table after it is read */
-	for (uint32_t i = 0; i < nsite && !d.bad; i++) {
-		s->sites[i].addr = dg_de_u64(&d);
-		s->sites[i].table = dg_de_u8(&d);
-		if (dec_val(&d, &s->sites[i].v, SIZE_MAX) < 0 || s->sites[i].table > DG_TAB_I386)
-			d.bad = 1;
-		s->nsites = i + 1;
-	}
-	(void)site_at;
-	uint32_t ncall = dg_de_count(&d, 22);
-	if (!d.bad)
-		s->calls = dg_xcalloc(ncall ? ncall : 1, sizeof *s->calls);
-	for (uint32_t i = 0; i < ncall && !d.bad; i++) {
-		struct dg_fcall *c = &s->calls[i];
-		c->addr = dg_de_u64(&d);
-		c->target = dg_de_u32(&d);
-		c->kind = dg_de_u8(&d);
-		c->tail = dg_de_u8(&d);
-		uint32_t na = dg_de_u32(&d);
-		c->first_arg = dg_de_u32(&d);
-		c->nargs = (uint16_t)na;
-		if (na > 0xffff || c->kind < DG_CALL_LOCAL || c->kind > DG_CALL_INDIRECT ||
-		    ((c->kind == DG_CALL_LOCAL || c->kind == DG_CALL_IFUNC) && c->target >= s->nfns))
-			d.bad = 1;
-		s->ncalls = i + 1;
-	}
-	uint32_t narg = dg_de_count(&d, 11);
-	if (!d.bad)
-		s->args = dg_xcalloc(narg ? narg : 1, sizeof *s->args);
-	for (uint32_t i = 0; i < narg && !d.bad; i++) {
-		s->args[i].reg = dg_de_u8(&d);
-		if (dec_val(&d, &s->args[i].v, SIZE_MAX) < 0 || s->args[i].reg >= DG_ISA_NREGS)
-			d.bad = 1;
-		s->nargs = i + 1;
-	}
-	uint32_t **vs[5] = {&s->nums, &s->takes, &s->data_takes, &s->import_takes, &s->roots};
-	size_t *ns[5] = {&s->nnums, &s->ntakes, &s->ndata_takes, &s->nimport_takes, &s->nroots};
-	for (int k = 0; k < 5 && !d.bad; k++) {
-		uint32_t c = dg_de_count(&d, 4);
-		if (d.bad)
-			break;
-		*vs[k] = dg_xcalloc(c ? c : 1, sizeof **vs[k]);
-		for (uint32_t i = 0; i < c; i++) {
-			(*vs[k])[i] = dg_de_u32(&d);
-			if (k >= 1 && k != 3 && (*vs[k])[i] >= s->nfns)
-				d.bad = 1;
+		f->first_site = (uint32_t)s->nsites;
+		size_t ns = de_count(d);
+		for (size_t k = 0; k < ns && !d->bad; k++) {
+			struct dg_fsite st = {0};
+			uint64_t off = dg_de_uv(d);
+			st.addr = f->addr + off;
+			st.table = dg_de_u8(d);
+			if (off >= f->size || st.table > DG_TAB_I386)
+				d->bad = 1;
+			dec_val(&x, &st.v);
+			PUSH(s->sites, s->nsites, x.csites, st);
 		}
-		*ns[k] = c;
+		f->nsites = (uint32_t)(s->nsites - f->first_site);
+		f->first_call = (uint32_t)s->ncalls;
+		size_t nc = de_count(d);
+		for (size_t k = 0; k < nc && !d->bad; k++) {
+			struct dg_fcall c = {0};
+			uint64_t off = dg_de_uv(d);
+			uint8_t kt = dg_de_u8(d);
+			uint64_t tg = dg_de_uv(d);
+			size_t na = de_count(d);
+			c.addr = f->addr + off;
+			c.kind = kt & 0xf;
+			c.tail = kt >> 4;
+			c.target = (uint32_t)tg;
+			c.nargs = (uint16_t)na;
+			c.first_arg = (uint32_t)s->nargs;
+			if (off >= f->size || c.kind < DG_CALL_LOCAL || c.kind > DG_CALL_INDIRECT || c.tail > 1 ||
+			    tg > UINT32_MAX || na > DG_ISA_NREGS)
+				d->bad = 1;
+			for (size_t a = 0; a < na && !d->bad; a++) {
+				struct dg_fcallarg ca = {.reg = dg_de_u8(d)};
+				if (ca.reg >= DG_ISA_NREGS)
+					d->bad = 1;
+				dec_val(&x, &ca.v);
+				PUSH(s->args, s->nargs, x.cargs, ca);
+			}
+			PUSH(s->calls, s->ncalls, x.ccalls, c);
+		}
+		f->ncalls = (uint32_t)(s->ncalls - f->first_call);
+		f->first_take = (uint32_t)s->ntakes;
+		size_t nt = de_count(d);
+		for (size_t k = 0; k < nt && !d->bad; k++) {
+			uint64_t t = dg_de_uv(d);
+			if (t >= nf)
+				d->bad = 1;
+			PUSH(s->takes, s->ntakes, x.ctakes, (uint32_t)t);
+		}
+		f->ntakes = (uint32_t)(s->ntakes - f->first_take);
 	}
-	/* cross-checks now that every table is known */
-	for (size_t i = 0; i < s->nfns && !d.bad; i++) {
-		const struct dg_fn *f = &s->fns[i];
-		if (!range_ok(f->first_site, f->nsites, s->nsites) || !range_ok(f->first_call, f->ncalls, s->ncalls) ||
-		    !range_ok(f->first_take, f->ntakes, s->ntakes))
-			d.bad = 1;
+	if (!d->bad) {
+		s->data_takes = dec_list(&x, &s->ndata_takes, s->nfns);
+		s->import_takes = dec_list(&x, &s->nimport_takes, UINT32_MAX);
+		s->roots = dec_list(&x, &s->nroots, s->nfns);
 	}
-	for (size_t i = 0; i < s->nsites && !d.bad; i++)
-		if (s->sites[i].v.kind == DG_FV_CONST && !range_ok(s->sites[i].v.first, s->sites[i].v.n, s->nnums))
-			d.bad = 1;
-	for (size_t i = 0; i < s->nargs && !d.bad; i++)
-		if (s->args[i].v.kind == DG_FV_CONST && !range_ok(s->args[i].v.first, s->args[i].v.n, s->nnums))
-			d.bad = 1;
-	for (size_t i = 0; i < s->ncalls && !d.bad; i++)
-		if (!range_ok(s->calls[i].first_arg, s->calls[i].nargs, s->nargs))
-			d.bad = 1;
-	if (!d.bad && s->entry_fn != DG_FSUM_NONE && s->entry_fn >= s->nfns)
-		d.bad = 1;
-	if (d.bad || d.pos != d.n) {
+	/* calls name functions that exist */
+	for (size_t i = 0; i < s->ncalls && !d->bad; i++) {
+		const struct dg_fcall *c = &s->calls[i];
+		if ((c->kind == DG_CALL_LOCAL || c->kind == DG_CALL_IFUNC) && c->target >= s->nfns)
+			d->bad = 1;
+	}
+	if (!d->bad && ef && ef - 1 >= s->nfns)
+		d->bad = 1;
+	s->entry_fn = ef ? (uint32_t)(ef - 1) : DG_FSUM_NONE;
+	if (d->bad || d->pos != d->n) {
 		dg_fsum_free(s);
 		return dg_err(err, DG_E_INTERNAL, "malformed syscall summary record");
 	}

@@ -172,6 +172,8 @@ const char *dg_objdb_cache_error(const struct dg_objdb *db) { return db->cache_e
 /* ---- syscall summaries ---- */
 void dg_objdb_set_threads(struct dg_objdb *db, int n) { db->threads = n < 1 ? 1 : n > 64 ? 64 : n; }
 
+int dg_objdb_threads(const struct dg_objdb *db) { return db->threads; }
+
 static int is_elf_node(const struct dg_node *n)
 {
 	return n && n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_ELF;
@@ -199,23 +201,6 @@ static void fsum_insert(struct dg_objdb *db, const unsigned char sha[32], struct
 	dg_map_put(&db->fsum_by_sha, sha, 32, db->nfsums++);
 }
 
-static struct dg_fsum *fsum_from_cache(struct dg_objdb *db, const unsigned char sha[32])
-{
-	struct dg_error e = DG_ERROR_INIT;
-	void *data;
-	size_t len;
-	int r = dg_cache_get(db->cache, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, &data, &len, &e);
-	if (r < 0)
-		cache_failed(db, &e);
-	if (r != 1)
-		return NULL;
-	struct dg_fsum *s = NULL;
-	if (dg_fsum_decode(data, len, &s, &e) < 0)
-		s = NULL;
-	free(data);
-	return s;
-}
-
 static void fsum_to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_fsum *s)
 {
 	struct dg_error e = DG_ERROR_INIT;
@@ -228,9 +213,10 @@ static void fsum_to_cache(struct dg_objdb *db, const unsigned char sha[32], cons
 }
 
 struct job {
-	const unsigned char *p;
+	const unsigned char *p; /* the file's content, or the cached record when cached */
 	size_t len;
 	const unsigned char *sha;
+	void *cached;           /* the cache's record (owned), decoded by a worker */
 	struct dg_fsum *out;
 };
 
@@ -249,15 +235,42 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 		if (i == SIZE_MAX)
 			return NULL;
-		pl->jobs[i].out = fsum_of_bytes(pl->jobs[i].p, pl->jobs[i].len);
+		struct job *j = &pl->jobs[i];
+		if (j->cached) {
+			struct dg_error e = DG_ERROR_INIT;
+			if (dg_fsum_decode(j->cached, j->len, &j->out, &e) < 0)
+				j->out = NULL; /* built below instead: never trusted */
+			free(j->cached);
+			j->cached = NULL;
+		} else {
+			j->out = fsum_of_bytes(j->p, j->len);
+		}
 	}
+}
+
+static void run_pool(struct dg_objdb *db, struct pool *pl)
+{
+	int nt = db->threads < (int)pl->n ? db->threads : (int)pl->n;
+	pthread_t th[64];
+	int started = 0;
+	pl->next = 0;
+	pthread_mutex_init(&pl->mu, NULL);
+	for (int t = 1; t < nt; t++)
+		if (pthread_create(&th[started], NULL, worker, pl) == 0)
+			started++;
+	worker(pl);
+	for (int t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	pthread_mutex_destroy(&pl->mu);
 }
 
 void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nodes, size_t n)
 {
 	struct pool pl = {0};
 	struct dg_map queued = {0};
+	const struct dg_node **of = dg_xcalloc(n ? n : 1, sizeof *of);
 	pl.jobs = dg_xcalloc(n ? n : 1, sizeof *pl.jobs);
+	/* cached records are read here (the cache belongs to this thread) and decoded by the workers */
 	for (size_t i = 0; i < n; i++) {
 		const struct dg_node *nd = nodes[i];
 		if (!is_elf_node(nd))
@@ -265,40 +278,53 @@ void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nod
 		const unsigned char *sha = nd->inode->sha256;
 		if (dg_map_get(&db->fsum_by_sha, sha, 32) != SIZE_MAX || dg_map_get(&queued, sha, 32) != SIZE_MAX)
 			continue;
-		struct dg_fsum *s = db->cache ? fsum_from_cache(db, sha) : NULL;
-		if (s) {
-			db->st.fsum_hits++;
-			fsum_insert(db, sha, s);
-			continue;
-		}
-		struct dg_error e = DG_ERROR_INIT;
 		struct job *j = &pl.jobs[pl.n];
-		if (dg_fs_content(db->fs, nd, &j->p, &j->len, &e) < 0)
-			continue;
 		j->sha = sha;
+		of[pl.n] = nd;
+		if (db->cache) {
+			struct dg_error e = DG_ERROR_INIT;
+			int r = dg_cache_get(db->cache, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, &j->cached, &j->len, &e);
+			if (r < 0)
+				cache_failed(db, &e);
+			if (r != 1)
+				j->cached = NULL;
+		}
 		dg_map_put(&queued, sha, 32, pl.n++);
 	}
 	dg_map_free(&queued);
-	/* the content store is mapped now (dg_fs_content above): workers only read it */
-	int nt = db->threads < (int)pl.n ? db->threads : (int)pl.n;
-	pthread_t th[64];
-	int started = 0;
-	pthread_mutex_init(&pl.mu, NULL);
-	for (int t = 1; t < nt; t++)
-		if (pthread_create(&th[started], NULL, worker, &pl) == 0)
-			started++;
-	worker(&pl);
-	for (int t = 0; t < started; t++)
-		pthread_join(th[t], NULL);
-	pthread_mutex_destroy(&pl.mu);
-	/* results in input order: the same store whatever the thread timing */
+	run_pool(db, &pl);
+	/* misses (and records that did not decode) are built from the file: the content
+	 * store is mapped first (dg_fs_content), so the workers only read it */
+	struct pool bl = {0};
+	size_t *back = dg_xcalloc(pl.n ? pl.n : 1, sizeof *back);
+	bl.jobs = dg_xcalloc(pl.n ? pl.n : 1, sizeof *bl.jobs);
 	for (size_t i = 0; i < pl.n; i++) {
+		if (pl.jobs[i].out) {
+			db->st.fsum_hits++;
+			continue;
+		}
+		struct dg_error e = DG_ERROR_INIT;
+		struct job *j = &bl.jobs[bl.n];
+		if (dg_fs_content(db->fs, of[i], &j->p, &j->len, &e) < 0)
+			continue;
+		j->sha = pl.jobs[i].sha;
+		back[bl.n++] = i;
+	}
+	run_pool(db, &bl);
+	for (size_t k = 0; k < bl.n; k++) {
 		db->st.fsum_built++;
 		if (db->cache)
-			fsum_to_cache(db, pl.jobs[i].sha, pl.jobs[i].out);
-		fsum_insert(db, pl.jobs[i].sha, pl.jobs[i].out);
+			fsum_to_cache(db, bl.jobs[k].sha, bl.jobs[k].out);
+		pl.jobs[back[k]].out = bl.jobs[k].out;
 	}
+	/* results in input order: the same store whatever the thread timing */
+	for (size_t i = 0; i < pl.n; i++)
+		if (pl.jobs[i].out)
+			fsum_insert(db, pl.jobs[i].sha, pl.jobs[i].out);
+	free(back);
+	free(bl.jobs);
 	free(pl.jobs);
+	free(of);
 }
 
 const struct dg_fsum *dg_objdb_fsum(struct dg_objdb *db, const struct dg_node *n)

@@ -83,3 +83,34 @@ uint32_t dg_de_count(struct dg_de *d, size_t min_item)
 		d->bad = 1;
 	return d->bad ? 0 : c;
 }
+
+void dg_ser_uv(struct dg_buf *b, uint64_t v)
+{
+	unsigned char t[10];
+	size_t n = 0;
+	do {
+		t[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	dg_buf_append(b, t, n);
+}
+
+uint64_t dg_de_uv(struct dg_de *d)
+{
+	uint64_t v = 0;
+	for (unsigned sh = 0; !d->bad; sh += 7) {
+		if (d->pos >= d->n || sh > 63) {
+			d->bad = 1;
+			break;
+		}
+		unsigned char c = d->p[d->pos++];
+		if (sh == 63 && (c & 0x7e)) { /* more than 64 bits */
+			d->bad = 1;
+			break;
+		}
+		v |= (uint64_t)(c & 0x7f) << sh;
+		if (!(c & 0x80))
+			return v;
+	}
+	return 0;
+}

@@ -13,6 +13,7 @@ void dg_ser_u8(struct dg_buf *b, uint8_t v);
 void dg_ser_u32(struct dg_buf *b, uint32_t v);
 void dg_ser_u64(struct dg_buf *b, uint64_t v);
 void dg_ser_str(struct dg_buf *b, const char *s); /* NULL and "" are distinct */
+void dg_ser_uv(struct dg_buf *b, uint64_t v);     /* LEB128: 1 byte per 7 bits */
 
 struct dg_de {
 	const unsigned char *p;
@@ -23,6 +24,7 @@ struct dg_de {
 uint8_t dg_de_u8(struct dg_de *d);
 uint32_t dg_de_u32(struct dg_de *d);
 uint64_t dg_de_u64(struct dg_de *d);
+uint64_t dg_de_uv(struct dg_de *d); /* refuses more than 64 bits and truncated values */
 /* A new string (or NULL when NULL was encoded); strings with NUL bytes or
  * longer than MAX are refused. */
 char *dg_de_str(struct dg_de *d, size_t max);

@@ -1,7 +1,10 @@
 /* The syscalls of an image (syscalls.h). */
+#include <pthread.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "dockergate/bind.h"
 #include "dockergate/graph.h"
@@ -63,11 +66,17 @@ static int reaches_dlopen(const struct dg_sc_target *t, const struct dg_bindings
 	return t->reach && t->reach->calls_dlopen;
 }
 
-static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_target *t)
+static double now_s(void);
+
+static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_target *t, double *tb, double *tr)
 {
 	struct dg_error e = DG_ERROR_INIT;
 	struct dg_bindings *b = NULL;
-	if (dg_bind_db(db, t->set, &b, &e) < 0) {
+	double a0 = now_s();
+	int brc = dg_bind_db(db, t->set, &b, &e);
+	*tb += now_s() - a0;
+	a0 = now_s();
+	if (brc < 0) {
 		dg_strv_push(&t->problems, e.msg);
 		return;
 	}
@@ -96,10 +105,48 @@ static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct 
 		dg_strv_push(&t->problems, e.msg);
 	t->calls_dlopen = reaches_dlopen(t, b);
 	dg_bindings_free(b);
+	*tr += now_s() - a0;
+}
+
+struct pool {
+	struct dg_objdb *db;
+	const struct dg_sc_opts *o;
+	struct dg_sc_result *r;
+	size_t next;
+	double tb, tr;
+	pthread_mutex_t mu;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *pl = arg;
+	double tb = 0, tr = 0;
+	for (;;) {
+		pthread_mutex_lock(&pl->mu);
+		size_t i = pl->next < pl->r->n ? pl->next++ : SIZE_MAX;
+		pthread_mutex_unlock(&pl->mu);
+		if (i == SIZE_MAX)
+			break;
+		if (pl->r->t[i].set)
+			analyse_one(pl->db, pl->o, &pl->r->t[i], &tb, &tr);
+	}
+	pthread_mutex_lock(&pl->mu);
+	pl->tb += tb;
+	pl->tr += tr;
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err)
 {
+	double t0 = now_s(), t1 = 0, t2 = 0, tb = 0, tr = 0;
 	struct dg_fs *fs = dg_objdb_fs(db);
 	struct dg_sc_result *r = dg_xcalloc(1, sizeof *r);
 	size_t cap = 0;
@@ -158,13 +205,46 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 		}
 	}
 	dg_map_free(&seen);
+	t1 = now_s();
 	dg_objdb_fsum_prepare(db, nodes, nn);
 	free(nodes);
+	t2 = now_s();
+	/* Everything the programs share is made ready here, so the per-program work below
+	 * only reads it and runs on several threads: libraries' ELF models, their own
+	 * closures (reach.h), the content mapping, libseccomp's names. */
+	load_names();
+	for (size_t i = 0; i < r->n; i++) {
+		const struct dg_ldset *set = r->t[i].set;
+		for (size_t k = 0; set && k < set->n; k++) {
+			const struct dg_ldobj *ob = &set->objs[k];
+			struct dg_error e = DG_ERROR_INIT;
+			const unsigned char *cp;
+			size_t cl;
+			if (!ob->node || dg_fs_content(fs, ob->node, &cp, &cl, &e) < 0)
+				continue;
+			if (k && ob->dyn && ob->dyn->role != DG_ROLE_EXECUTABLE)
+				(void)dg_objdb_elf(db, ob->node, &e);
+			const struct dg_fsum *fs2 = dg_objdb_fsum(db, ob->node);
+			if (fs2)
+				dg_reach_prepare(fs2);
+		}
+	}
+	struct pool pl = {.db = db, .o = o, .r = r};
+	pthread_mutex_init(&pl.mu, NULL);
+	int nt = dg_objdb_threads(db);
+	pthread_t th[64];
+	int started = 0;
+	for (int k = 1; k < nt && k < 64 && (size_t)k < r->n; k++)
+		if (pthread_create(&th[started], NULL, worker, &pl) == 0)
+			started++;
+	worker(&pl);
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&pl.mu);
+	tb = pl.tb;
+	tr = pl.tr;
 	for (size_t i = 0; i < r->n; i++) {
 		struct dg_sc_target *t = &r->t[i];
-		if (!t->set)
-			continue;
-		analyse_one(db, o, t);
 		if (!t->reach)
 			continue;
 		merge(r->native, t->reach->native);
@@ -172,6 +252,8 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 		r->has_i386 |= t->reach->has_i386;
 		r->nunknown += t->reach->nunknown;
 	}
+	if (getenv("DG_TIMING"))
+		fprintf(stderr, "timing: targets+load sets %.2fs, summaries %.2fs, bind+reach %.2fs (bind %.2f reach %.2f)\n", t1 - t0, t2 - t1, now_s() - t2, tb, tr);
 	*out = r;
 	return 0;
 }
