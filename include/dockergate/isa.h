@@ -55,6 +55,7 @@ struct dg_insn {
 	uint8_t has_mem, mem_indexed; /* mem_indexed: the memory operand also has an index register */
 	uint8_t mem_load;  /* the memory operand is read as a pointer-sized value (mov reg, [mem]; call/jmp [mem]) */
 	uint8_t has_konst;
+	uint8_t pad;       /* a no-op (nop, xchg of a register with itself): alignment padding */
 };
 
 struct dg_isa_ctx;

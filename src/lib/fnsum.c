@@ -1011,9 +1011,16 @@ static void analyse_fn(struct b *b, uint32_t fi)
 				break;
 			}
 			transfer(b->isa, &cur, d);
-			/* falling off the end runs into the next function */
-			if (live && i + 1 == m && !terminates(d) && next == end && in_code(b, end))
-				call_to(b, d->addr, end, 1, &cur);
+			/* falling off the end runs into the next function, unless what ends the
+			 * function is a call followed by padding (or nothing): a call that does not
+			 * return (__stack_chk_fail, abort); compilers never fall into the next function */
+			if (live && i + 1 == m && !terminates(d) && next == end && in_code(b, end)) {
+				size_t k = i;
+				while (k > c.bstart[bl] && b->ins[k].pad)
+					k--;
+				if (b->ins[k].kind != DG_IK_CALL || (b->ins[k].pad && k == i))
+					call_to(b, d->addr, end, 1, &cur);
+			}
 		}
 	}
 	ntk = uniq_u32(tk, ntk);

@@ -197,6 +197,13 @@ static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n
 			d->mem_load = 1;
 	}
 
+	if (in->id == X86_INS_NOP || (in->id == X86_INS_XCHG && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+				       x->operands[1].type == X86_OP_REG && x->operands[0].reg == x->operands[1].reg)) {
+		d->pad = 1;
+		d->writes = 0;
+		d->has_konst = 0;
+		return;
+	}
 	switch (in->id) {
 	case X86_INS_SYSCALL:
 		d->kind = c->bits == 64 ? DG_IK_SYSCALL : DG_IK_SYSCALL32;

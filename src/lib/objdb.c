@@ -242,9 +242,9 @@ static void *worker(void *arg)
 				j->out = NULL; /* built below instead: never trusted */
 			free(j->cached);
 			j->cached = NULL;
-		} else {
+		} else if (j->p) {
 			j->out = fsum_of_bytes(j->p, j->len);
-		}
+		} /* else: a miss of the cache pass, built in the second pass */
 	}
 }
 

@@ -2,7 +2,7 @@
 """Differential test of the ELF reader against binutils' readelf, over every
 ELF file of real Debian packages (libc6, busybox-static, dash, coreutils and
 its libraries): DT_NEEDED, SONAME, RPATH/RUNPATH, PT_INTERP, dynamic symbols
-with their versions, dynamic relocation counts, build IDs, init/fini arrays and
+with their versions, dynamic relocation counts (DT_RELR expanded), build IDs, init/fini arrays and
 the function starts of .eh_frame and its .eh_frame_hdr table (test_ehframe.py
 compares every FDE range). Prints TAP. Usage: test_elf_readelf.py DOCKERGATE"""
 import json, os, re, subprocess, sys, tempfile
@@ -75,6 +75,8 @@ for path in elves:
     r = readelf("-r", f)
     # dynamic relocations, and in a static program the IRELATIVE ones in .rela.plt/.rela.iplt
     nrel = sum(int(x) for x in re.findall(r"Relocation section '\.rel[a]?\.(?:dyn|plt|iplt)' at offset \S+ contains (\d+) entr", r))
+    # DT_RELR (glibc >= 2.36): readelf lists the relocated offsets the packed words encode
+    nrel += sum(int(x) for x in re.findall(r"Relocation section '\.relr\.dyn' at offset \S+ contains \d+ entr\S*:\s*\n\s*(\d+) offsets", r))
     if nrel != m["relocations"]:
         checks["relocs"].append(f"{path}: {m['relocations']} != {nrel}")
     bid = re.findall(r"Build ID: ([0-9a-f]+)", readelf("-n", f))

@@ -1,0 +1,189 @@
+/* The instruction-set backend on known encodings, and the syscall summary of a
+ * real C library: what it finds, exact cache round trips, and a decoder that
+ * refuses every truncation and survives damaged bytes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/elf.h"
+#include "dockergate/fnsum.h"
+#include "dockergate/isa.h"
+#include "tap.h"
+#include "util.h"
+
+static struct dg_insn dec(const struct dg_isa *isa, struct dg_isa_ctx *c, const char *hex, uint64_t addr)
+{
+	unsigned char b[16];
+	size_t n = 0;
+	for (const char *p = hex; p[0] && p[1]; p += 2) {
+		while (*p == ' ')
+			p++;
+		unsigned v;
+		sscanf(p, "%2x", &v);
+		b[n++] = (unsigned char)v;
+	}
+	struct dg_insn d;
+	isa->decode(c, b, n, addr, &d);
+	return d;
+}
+
+static void isa_tests(void)
+{
+	const struct dg_isa *x = dg_isa_for(62, 64), *y = dg_isa_for(3, 32);
+	ok(x && y && !dg_isa_for(183, 64), "backends: x86-64 and i386, none for aarch64 yet");
+	struct dg_isa_ctx *c, *c32;
+	ok(x->open(&c) == 0 && y->open(&c32) == 0, "backends open");
+	struct dg_insn d = dec(x, c, "b827000000", 0x1000);
+	ok(d.len == 5 && d.df == DG_DF_SET && d.dst == 0 && d.imm == 0x27 && d.width == 4, "mov eax, 0x27 sets rax");
+	d = dec(x, c, "0f05", 0x1000);
+	ok(d.kind == DG_IK_SYSCALL && (d.writes & 1) && (d.writes & (1u << 1)) && (d.writes & (1u << 11)),
+	   "syscall is a site and clobbers rax, rcx, r11");
+	d = dec(x, c, "cd80", 0);
+	ok(d.kind == DG_IK_SYSCALL32, "int 0x80 is an i386-table site");
+	d = dec(x, c, "31c0", 0);
+	ok(d.df == DG_DF_SET && d.imm == 0 && d.dst == 0, "xor eax, eax is zero");
+	d = dec(x, c, "4889f8", 0);
+	ok(d.df == DG_DF_COPY && d.dst == 0 && d.src == 7 && d.width == 8, "mov rax, rdi copies");
+	d = dec(x, c, "4883c805", 0);
+	ok(d.df == DG_DF_OR && d.imm == 5, "or rax, 5");
+	d = dec(x, c, "4883e807", 0);
+	ok(d.df == DG_DF_ADD && d.imm == -7, "sub rax, 7 is an add of -7");
+	d = dec(x, c, "89442408", 0);
+	ok(d.df == DG_DF_STORE && d.base == 4 && d.imm == 8 && d.src == 0, "mov [rsp+8], eax stores a slot");
+	d = dec(x, c, "8b45fc", 0);
+	ok(d.df == DG_DF_LOAD && d.base == 5 && d.imm == -4 && d.dst == 0, "mov eax, [rbp-4] loads a slot");
+	d = dec(x, c, "66b80100", 0);
+	ok(d.df == DG_DF_NONE && (d.writes & 1), "a 16-bit write makes rax unknown");
+	d = dec(x, c, "e810000000", 0x2000);
+	ok(d.kind == DG_IK_CALL && !d.indirect && d.target == 0x2015 && (d.writes & 1), "direct call");
+	d = dec(x, c, "ff1500010000", 0x3000);
+	ok(d.kind == DG_IK_CALL && d.indirect && d.has_mem && d.mem_load && d.mem == 0x3106, "call [rip+x] reads a slot");
+	d = dec(x, c, "ffe0", 0);
+	ok(d.kind == DG_IK_JMP && d.indirect && !d.has_mem, "jmp rax is indirect");
+	d = dec(x, c, "7405", 0x100);
+	ok(d.kind == DG_IK_JCC && d.target == 0x107, "je is conditional");
+	d = dec(x, c, "488d0510000000", 0x4000);
+	ok(d.df == DG_DF_SET && d.has_konst && d.konst == 0x4017, "lea rax, [rip+x] materialises an address");
+	d = dec(x, c, "c3", 0);
+	ok(d.kind == DG_IK_RET, "ret");
+	d = dec(x, c, "0f0b", 0);
+	ok(d.kind == DG_IK_STOP, "ud2 stops");
+	d = dec(x, c, "ff", 0);
+	ok(d.kind == DG_IK_BAD && d.len == 1, "a truncated instruction is one bad byte");
+	d = dec(y, c32, "65ff1510000000", 0);
+	ok(d.kind == DG_IK_SYSCALL32, "i386: call *%%gs:0x10 enters the kernel");
+	d = dec(y, c32, "b8fc000000", 0);
+	ok(d.df == DG_DF_SET && d.imm == 0xfc, "i386: mov eax, 252");
+	x->close(c);
+	y->close(c32);
+}
+
+static unsigned char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long l = ftell(f);
+	rewind(f);
+	unsigned char *p = dg_xmalloc((size_t)l + 1);
+	*n = fread(p, 1, (size_t)l, f);
+	fclose(f);
+	return p;
+}
+
+static int has_const_site(const struct dg_fsum *s, uint32_t nr)
+{
+	for (size_t i = 0; i < s->nsites; i++)
+		if (s->sites[i].v.kind == DG_FV_CONST)
+			for (uint16_t k = 0; k < s->sites[i].v.n; k++)
+				if (s->nums[s->sites[i].v.first + k] == nr)
+					return 1;
+	return 0;
+}
+
+static void libc_tests(const char *path)
+{
+	size_t n;
+	unsigned char *p = slurp(path, &n);
+	struct dg_elf *e = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	if (!p || dg_elf_parse(p, n, &e, &err) < 0) {
+		printf("ok %d - # SKIP %s not readable\n", ++tap_n, path);
+		free(p);
+		return;
+	}
+	struct dg_fsum *s = dg_fsum_build(e);
+	ok(!s->error && s->nfns > 1000 && s->nsites > 100, "libc: %zu functions, %zu syscall sites", s->nfns, s->nsites);
+	ok(has_const_site(s, 231) && has_const_site(s, 15), "libc: exit_group (231) and rt_sigreturn (15) sites resolved");
+	size_t resolved = 0;
+	for (size_t i = 0; i < s->nsites; i++)
+		resolved += s->sites[i].v.kind != DG_FV_UNKNOWN;
+	ok(resolved * 100 >= s->nsites * 95, "libc: %zu of %zu sites resolved or wrapper arguments", resolved, s->nsites);
+	int wrapper = 0;
+	for (size_t i = 0; i < s->nfns; i++)
+		if (s->fns[i].name && !strcmp(s->fns[i].name, "syscall"))
+			wrapper = s->fns[i].wmask == (1u << 7); /* the number comes in rdi */
+	ok(wrapper, "libc: syscall(3) is found to be a wrapper taking the number in rdi");
+	ok(s->nroots > 0 && s->ndata_takes > 0 && s->entry_fn != DG_FSUM_NONE, "libc: roots, data takes, entry");
+
+	unsigned char *b1, *b2;
+	size_t l1, l2;
+	dg_fsum_encode(s, &b1, &l1);
+	struct dg_fsum *back = NULL;
+	ok(dg_fsum_decode(b1, l1, &back, &err) == 0, "libc: the record decodes");
+	if (back) {
+		dg_fsum_encode(back, &b2, &l2);
+		ok(l1 == l2 && !memcmp(b1, b2, l1), "libc: encode(decode(record)) is the record (%zu bytes)", l1);
+		ok(back->nfns == s->nfns && back->nsites == s->nsites && back->nargcalls == s->nargcalls,
+		   "libc: the decoded summary has the same functions, sites and wrapper calls");
+		free(b2);
+		dg_fsum_free(back);
+	}
+	/* every truncation is refused */
+	int trunc_ok = 1;
+	for (size_t cut = 0; cut < l1; cut += (cut < 4096 ? 1 : 997)) {
+		struct dg_fsum *t = NULL;
+		if (dg_fsum_decode(b1, cut, &t, &err) == 0) {
+			trunc_ok = 0;
+			dg_fsum_free(t);
+		}
+	}
+	ok(trunc_ok, "libc: every truncated record is refused");
+	/* damaged bytes: refused or decoded, never a crash (ASan watches) */
+	unsigned char *m = dg_xmalloc(l1);
+	unsigned seed = 12345;
+	int decoded = 0, refused = 0;
+	for (int round = 0; round < 400; round++) {
+		memcpy(m, b1, l1);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = (round < 200 ? (seed >> 8) % (l1 < 2048 ? l1 : 2048) : (seed >> 8) % l1);
+			m[at] ^= (unsigned char)(1u << ((seed >> 4) % 8));
+		}
+		struct dg_fsum *t = NULL;
+		if (dg_fsum_decode(m, l1, &t, &err) == 0) {
+			decoded++;
+			/* what decodes is consistent enough to walk */
+			for (size_t i = 0; i < t->nfns; i++)
+				(void)dg_fsum_fn_at(t, t->fns[i].addr);
+			dg_fsum_free(t);
+		} else {
+			refused++;
+		}
+	}
+	ok(decoded + refused == 400, "libc: 400 damaged records: %d refused, %d decoded, no crash", refused, decoded);
+	free(m);
+	free(b1);
+	dg_fsum_free(s);
+	dg_elf_free(e);
+	free(p);
+}
+
+int main(int argc, char **argv)
+{
+	isa_tests();
+	libc_tests(argc > 1 ? argv[1] : "/lib/x86_64-linux-gnu/libc.so.6");
+	printf("1..%d\n", tap_n);
+	return tap_fail != 0;
+}
