@@ -54,6 +54,9 @@ demo: all
 	$(BUILD)/dockergate inspect build/sample/sample.tar
 	$(BUILD)/dockergate graph --exclude '*/gconv/*' build/sample/sample.tar >build/sample/graph.dot
 	@echo "dependency graph (Graphviz DOT): build/sample/graph.dot"
+	$(BUILD)/dockergate syscalls build/sample/sample.tar /bin/busybox
+	$(BUILD)/dockergate generate build/sample/sample.tar -o build/sample/profile.json
+	@echo "seccomp profile (Docker format): build/sample/profile.json"
 
 test:
 	bash tests/run.sh

@@ -32,6 +32,7 @@ struct dg_sc_result {
 	uint8_t native[DG_NSYSCALLS / 8], i386[DG_NSYSCALLS / 8]; /* the union */
 	int has_i386;
 	size_t nunknown;           /* unknown sites over all targets */
+	size_t ndistinct_unknown;  /* the same, each (file, address) once */
 };
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err);

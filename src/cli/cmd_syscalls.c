@@ -317,7 +317,7 @@ int cmd_syscalls(int argc, char **argv)
 		json_object_set_new(top, "union", names_json(res->native, 0));
 		if (res->has_i386)
 			json_object_set_new(top, "i386_union", names_json(res->i386, 1));
-		json_object_set_new(top, "unknown_sites", json_integer((json_int_t)res->nunknown));
+		json_object_set_new(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 		cli_print_json(top);
 	} else {
 		for (size_t i = 0; i < res->n; i++)
@@ -325,12 +325,12 @@ int cmd_syscalls(int argc, char **argv)
 		printf("union: %zu syscalls", count_bits(res->native));
 		if (res->has_i386)
 			printf(" + %zu i386", count_bits(res->i386));
-		printf(" over %zu objects analysed, %zu unknown sites (precision %s)\n", res->n, res->nunknown,
-		       prec_name(s.so.precision));
+		printf(" over %zu programs and libraries, %zu distinct unknown sites (precision %s)\n", res->n,
+		       res->ndistinct_unknown, prec_name(s.so.precision));
 	}
 	if (s.strict && res->nunknown) {
 		fprintf(stderr, "%s syscalls: error: %zu reachable syscall sites with unknown numbers (--strict)\n",
-			cli_prog, res->nunknown);
+			cli_prog, res->ndistinct_unknown);
 		rc = 7;
 	}
 	dg_strv_free(&s.so.paths);
@@ -453,7 +453,7 @@ int cmd_generate(int argc, char **argv)
 	json_object_set_new(prov, "image", ii->config_digest ? json_string(ii->config_digest) : json_null());
 	json_object_set_new(prov, "scope", json_string("image"));
 	json_object_set_new(prov, "precision", json_string(prec_name(s.so.precision)));
-	json_object_set_new(prov, "unknown_sites", json_integer((json_int_t)res->nunknown));
+	json_object_set_new(prov, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 	json_object_set_new(top, "dockergate", prov);
 	char *txt = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	size_t nallowed = json_array_size(names);
@@ -465,13 +465,13 @@ int cmd_generate(int argc, char **argv)
 	struct dg_error err = DG_ERROR_INIT;
 	if (s.strict && res->nunknown) {
 		fprintf(stderr, "%s generate: error: %zu reachable syscall sites with unknown numbers (--strict); nothing written\n",
-			cli_prog, res->nunknown);
+			cli_prog, res->ndistinct_unknown);
 		rc = 7;
 	} else if (write_atomic(output, b.data, b.len, &err) < 0) {
 		rc = cli_fail(&err);
 	} else {
 		fprintf(stderr, "%s: %zu syscalls allowed (%s precision, %zu programs and libraries), %zu unknown sites%s%s\n",
-			cli_prog, nallowed, prec_name(s.so.precision), res->n, res->nunknown,
+			cli_prog, nallowed, prec_name(s.so.precision), res->n, res->ndistinct_unknown,
 			strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
 	}
 	dg_buf_free(&b);

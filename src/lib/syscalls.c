@@ -243,6 +243,7 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 	pthread_mutex_destroy(&pl.mu);
 	tb = pl.tb;
 	tr = pl.tr;
+	struct dg_map distinct = {0};
 	for (size_t i = 0; i < r->n; i++) {
 		struct dg_sc_target *t = &r->t[i];
 		if (!t->reach)
@@ -251,7 +252,19 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 		merge(r->i386, t->reach->i386);
 		r->has_i386 |= t->reach->has_i386;
 		r->nunknown += t->reach->nunknown;
+		for (size_t k = 0; k < t->reach->nunknown; k++) {
+			const struct dg_reach_unknown *u = &t->reach->unknown[k];
+			struct {
+				const struct dg_node *n;
+				uint64_t addr;
+			} key = {t->set->objs[u->obj].node, u->addr};
+			if (dg_map_get(&distinct, &key, sizeof key) == SIZE_MAX) {
+				dg_map_put(&distinct, &key, sizeof key, 1);
+				r->ndistinct_unknown++;
+			}
+		}
 	}
+	dg_map_free(&distinct);
 	if (getenv("DG_TIMING"))
 		fprintf(stderr, "timing: targets+load sets %.2fs, summaries %.2fs, bind+reach %.2fs (bind %.2f reach %.2f)\n", t1 - t0, t2 - t1, now_s() - t2, tb, tr);
 	*out = r;
