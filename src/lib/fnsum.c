@@ -887,16 +887,19 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			c.in[0].r[r].k = V_ARG;
 			c.in[0].r[r].reg = r;
 		}
-	/* blocks no known branch reaches: dead padding, unless an indirect jump nothing
-	 * resolved may land there; entries from other functions start with nothing known */
-	int unresolved_jump = 0;
-	for (size_t i = 0; i < m; i++)
-		if (b->ins[i].kind == DG_IK_JMP && b->ins[i].indirect && !(b->ins[i].has_mem && !b->ins[i].mem_indexed) &&
-		    tbl_off[i + 1] == tbl_off[i])
-			unresolved_jump = 1;
-	for (size_t bl = 1; bl < c.nblk; bl++)
-		if (!npred[bl] && unresolved_jump)
+	/* A block no known branch reaches starts with nothing known: exception landing pads
+	 * (entered by the unwinder), targets of indirect jumps nothing resolved. Blocks of
+	 * padding only (nop) are dead and stay unreached. Entries from other functions
+	 * start with nothing known too. */
+	for (size_t bl = 1; bl < c.nblk; bl++) {
+		if (npred[bl])
+			continue;
+		int pad = 1;
+		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1] && pad; i++)
+			pad = b->ins[i].pad;
+		if (!pad)
 			st_top(&c.in[bl]);
+	}
 	for (size_t k = 0; k < b->nentries; k++) {
 		size_t t = insn_at(b, b->entries[k]);
 		if (t != SIZE_MAX) {
