@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # `dockergate syscalls` and `dockergate generate` on small compiled programs in an image that
-# also holds the real Debian libc (tests/tools/tap.sh real_rootfs): syscall(3) with a constant
-# and with an unknown number (--strict), raw syscalls in main and in a function nothing calls
-# (function vs object precision), a number spilled to the stack in -O0 code, a function reached
-# only through a table of function pointers, a jump table, a stripped static program without
-# .eh_frame, i386 code, determinism (--jobs, cold/warm cache), the profile `generate` writes,
-# and bad usage. Each raw syscall is one no libc code the image reaches uses, so finding it
+# also holds the real Debian libc (tests/tools/tap.sh real_rootfs): syscall(3) with a constant,
+# with an unknown number (--strict) and through a pointer, raw syscalls in main and in a function
+# nothing calls (function vs object precision), a number spilled to the stack in -O0 code,
+# wrappers of syscall(3) (tail call, number moved to another register), a function reached only
+# through a table of function pointers, a jump table, a stripped static program without
+# .eh_frame, i386 code (a 32-bit program; int 0x80 in x86-64 code), determinism (--jobs,
+# cold/warm cache), the profile `generate` writes, and bad usage. Each raw syscall is one no libc code the image reaches uses, so finding it
 # means the analysis followed that path.
 # Usage: test_syscalls.sh DOCKERGATE   (prints TAP)
 set -uo pipefail
@@ -40,6 +41,11 @@ cat >"$S/argvsc.c" <<'EOF'
 #include <unistd.h>
 int main(int argc, char **argv) { return argc > 1 ? (int)syscall(atoi(argv[1])) : 0; }
 EOF
+cat >"$S/fp.c" <<'EOF'
+#include <unistd.h>
+long (*volatile f)(long, ...) = syscall; /* syscall(3) called through a pointer: number unknown */
+int main(void) { return (int)f(448); }
+EOF
 cat >"$S/asmsc.c" <<'EOF'
 /* acct (163) in main; kexec_load (246) in an exported function nothing calls */
 void dg_never_called(void) { __asm__ volatile("mov $246, %%eax; syscall" ::: "rax", "rcx", "r11", "memory"); }
@@ -58,6 +64,14 @@ long my(long n)
 	return r;
 }
 int main(void) { return (int)my(155); }
+EOF
+cat >"$S/tail.c" <<'EOF'
+/* wrappers of syscall(3): a tail call (jmp syscall@plt), and one moving the number from %rsi to
+ * %rdi; landlock_restrict_self (446) and memfd_secret (447) */
+#include <unistd.h>
+__attribute__((noinline)) long w(long n) { return syscall(n); }
+__attribute__((noinline)) long w2(long a, long n) { return syscall(n, a); }
+int main(void) { return (int)w(446) + (int)w2(0, 447); }
 EOF
 cat >"$S/fptr.c" <<'EOF'
 /* io_uring_setup (425) only in a function whose address is in a global table */
@@ -95,6 +109,10 @@ int main(void)
 	return 0;
 }
 EOF
+cat >"$S/int80.c" <<'EOF'
+/* x86-64 code using the i386 table: int $0x80 with 51 (acct there) */
+int main(void) { long r; __asm__ volatile("int $0x80" : "=a"(r) : "a"(51) : "memory"); return (int)r; }
+EOF
 cat >"$S/i386.s" <<'EOF'
 # i386 table: acct (51), _llseek (140), exit (1)
 	.globl _start
@@ -112,6 +130,9 @@ EOF
 {
 	gcc -O2 -o "$R$O/getpid" "$S/getpid.c" &&
 		gcc -O2 -o "$R$O/argvsc" "$S/argvsc.c" &&
+		gcc -O2 -o "$R$O/fp" "$S/fp.c" &&
+		gcc -O2 -o "$R$O/tail" "$S/tail.c" &&
+		gcc -O2 -o "$R$O/int80" "$S/int80.c" &&
 		gcc -O2 -o "$R$O/asmsc" "$S/asmsc.c" &&
 		gcc -O0 -o "$R$O/spill" "$S/spill.c" &&
 		gcc -O2 -o "$R$O/fptr" "$S/fptr.c" &&
@@ -173,6 +194,9 @@ assert not U('$O/getpid'), U('$O/getpid')" >"$T/out"
 ok_todo "$bug_objdb" $? "syscall(SYS_getpid) and syscall(SYS_userfaultfd, 0): both in the set, no unknown site in the program" "$T/out"
 q "u=U('$O/argvsc'); assert any(x['kind']=='wrapper call' and x['function']=='main' for x in u), E['$O/argvsc']['unknown_sites']" >"$T/out"
 ok_todo "$bug_objdb" $? "syscall(atoi(argv[1])): an unknown 'wrapper call' site in the program's main" "$T/out"
+q "u=E['$O/fp']['unknown_sites']; assert any(x['kind']=='syscall instruction' and x['function']=='syscall' and x['object'].endswith('/libc.so.6') for x in u), u
+assert 'process_mrelease' not in S('$O/fp')" >"$T/out"
+ok_todo "$bug_objdb" $? "syscall(3) called through a pointer: an unknown syscall instruction in libc's syscall" "$T/out"
 "$DG" syscalls "$IMG" "$O/argvsc" >"$T/out" 2>&1
 ok $? "the same without --strict: exit 0" "$T/out"
 grep -q "unknown wrapper call: $O/argvsc main at 0x" "$T/out"
@@ -210,6 +234,10 @@ q "assert 'pivot_root' in S('$O/spill'), sorted(S('$O/spill'))
 assert not U('$O/spill'), U('$O/spill')" >"$T/out"
 ok_todo "$bug_objdb" $? "-O0 my(155) with the number spilled to the stack: pivot_root found, no unknown site" "$T/out"
 
+q "assert {'landlock_restrict_self','memfd_secret'} <= S('$O/tail'), sorted(S('$O/tail'))
+assert not U('$O/tail'), U('$O/tail')" >"$T/out"
+ok_todo "$bug_objdb" $? "wrappers of syscall(3): a tail call, and one moving the number to another register" "$T/out"
+
 # 4. a function reached only through a table of function pointers
 q "assert 'io_uring_setup' in S('$O/fptr'), sorted(S('$O/fptr'))" >"$T/out"
 ok_todo "$bug_objdb" $? "a function called only through a global table of pointers: io_uring_setup found" "$T/out"
@@ -229,6 +257,8 @@ q "p=E['$O/i386']; assert {'acct','_llseek','exit'} <= set(p.get('i386_syscalls'
 assert any('$O/i386' in x and 'i386 table' in x for x in p['problems']), p['problems']
 assert {'acct','_llseek','exit'} <= set(json.load(open(sys.argv[1])).get('i386_union', []))" >"$T/out"
 ok_todo "$bug_objdb" $? "a 32-bit program: i386_syscalls (acct, _llseek, exit) and a problem naming the i386 table" "$T/out"
+q "p=E['$O/int80']; assert 'acct' in p.get('i386_syscalls', []) and 'acct' not in S('$O/int80'), p" >"$T/out"
+ok_todo "$bug_objdb" $? "int 0x80 in x86-64 code: the number is read from the i386 table (acct = 51)" "$T/out"
 
 # 9. generate
 "$DG" generate "$IMG" -o "$T/p1.json" >"$T/out" 2>&1
