@@ -114,7 +114,8 @@ static json_t *names_json(const uint8_t *bits, int i386)
 	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
 		if (dg_reach_has(bits, k) && dg_syscall_name(k, i386))
 			v[n++] = dg_syscall_name(k, i386);
-	qsort(v, n, sizeof *v, cmp_str);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_str);
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_string(v[i]));
 	return a;
@@ -442,6 +443,19 @@ int cmd_generate(int argc, char **argv)
 				json_array_append(names, v);
 		}
 		json_decref(n32);
+	}
+	if (res->has_i386) { /* one sorted list */
+		const char *v[2 * DG_NSYSCALLS];
+		size_t nv = 0, i;
+		json_t *e;
+		json_array_foreach(names, i, e) v[nv++] = json_string_value(e);
+		if (nv > 1)
+			qsort(v, nv, sizeof *v, cmp_str);
+		json_t *sorted = json_array();
+		for (i = 0; i < nv; i++)
+			json_array_append_new(sorted, json_string(v[i]));
+		json_decref(names);
+		names = sorted;
 	}
 	json_object_set_new(rule, "names", names);
 	json_object_set_new(rule, "action", json_string("SCMP_ACT_ALLOW"));

@@ -36,6 +36,13 @@
 		(arr)[(n)++] = (val);                                                             \
 	} while (0)
 
+/* qsort that accepts an empty (NULL) array */
+static void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, sz, cmp);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -59,7 +66,7 @@ static size_t uniq_u64(uint64_t *v, size_t n)
 
 static size_t uniq_u32(uint32_t *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_u32);
+	sort(v, n, sizeof *v, cmp_u32);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!k || v[k - 1] != v[i])
@@ -565,11 +572,11 @@ static void collect_starts(struct b *b)
 			}
 		}
 	}
-	qsort(b->starts, b->nstarts, sizeof *b->starts, cmp_u64);
+	sort(b->starts, b->nstarts, sizeof *b->starts, cmp_u64);
 	b->nstarts = uniq_u64(b->starts, b->nstarts);
-	qsort(b->plt, b->nplt, sizeof *b->plt, cmp_u64);
+	sort(b->plt, b->nplt, sizeof *b->plt, cmp_u64);
 	b->nplt = uniq_u64(b->plt, b->nplt);
-	qsort(b->resolvers, b->nresolvers, sizeof *b->resolvers, cmp_u64);
+	sort(b->resolvers, b->nresolvers, sizeof *b->resolvers, cmp_u64);
 	b->nresolvers = uniq_u64(b->resolvers, b->nresolvers);
 }
 
@@ -1056,9 +1063,9 @@ static void data_takes(struct b *b)
 	size_t ni = 0, ci = 0;
 	uint32_t *roots = NULL;
 	size_t nr = 0, cr = 0;
-	qsort(b->branch_slots, b->nbranch, sizeof *b->branch_slots, cmp_u64);
+	sort(b->branch_slots, b->nbranch, sizeof *b->branch_slots, cmp_u64);
 	b->nbranch = uniq_u64(b->branch_slots, b->nbranch);
-	qsort(b->load_slots, b->nload, sizeof *b->load_slots, cmp_u64);
+	sort(b->load_slots, b->nload, sizeof *b->load_slots, cmp_u64);
 	b->nload = uniq_u64(b->load_slots, b->nload);
 	for (size_t i = 0; i < e->nrelocs; i++) {
 		const struct dg_elf_reloc *r = &e->relocs[i];
@@ -1211,13 +1218,13 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 		b.rel[b.nrel].addr = e->relocs[i].offset;
 		b.rel[b.nrel++].reloc = (uint32_t)i;
 	}
-	qsort(b.rel, b.nrel, sizeof *b.rel, cmp_slotref);
+	sort(b.rel, b.nrel, sizeof *b.rel, cmp_slotref);
 	collect_starts(&b);
 	make_functions(&b);
 	for (size_t i = 0; i < s->nfns; i++)
 		analyse_fn(&b, (uint32_t)i);
 	/* again, for functions other functions jump into: those entries know nothing */
-	qsort(b.ext, b.next, sizeof *b.ext, cmp_ext);
+	sort(b.ext, b.next, sizeof *b.ext, cmp_ext);
 	b.reanalysing = 1;
 	uint64_t *ent = dg_xcalloc(b.next ? b.next : 1, sizeof *ent);
 	for (size_t i = 0; i < b.next;) {

@@ -241,7 +241,8 @@ static size_t resolve(struct r *r, size_t o, size_t k)
 		r->cct = (r->nct + r->ntg) * 2 + 64;
 		r->ct = dg_xreallocarray(r->ct, r->cct, sizeof *r->ct);
 	}
-	memcpy(r->ct + r->nct, r->tg, r->ntg * sizeof *r->tg);
+	if (r->ntg)
+		memcpy(r->ct + r->nct, r->tg, r->ntg * sizeof *r->tg);
 	r->ct_off[g] = r->nct;
 	r->ct_cnt[g] = r->ntg;
 	r->nct += r->ntg;

@@ -155,9 +155,11 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 		for (size_t i = 0; i < o->paths.n; i++) {
 			struct dg_node *n;
 			if (dg_fs_resolve(fs, o->paths.v[i], NULL, 0, &n, err) < 0) {
-				dg_err_prefix(err, "%s", o->paths.v[i]);
+				int e = err->sys_errno;
 				dg_sc_result_free(r);
-				return -1;
+				/* a path the image does not have is the caller's input, as for `resolve` */
+				return dg_err(err, DG_E_INPUT, "%s: %s", o->paths.v[i],
+					      e ? strerror(e) : "cannot be resolved in the image");
 			}
 			const struct dg_dyninfo *d = dg_objdb_dyn(db, n);
 			if (!d) {

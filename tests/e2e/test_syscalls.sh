@@ -19,12 +19,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tools/tap.sh"
 R="$T/root" S="$T/src" O=/opt/t
 mkdir -p "$S"
-# Known bugs, as TAP TODO lines (tap.sh) until fixed:
-bug_sort="generate appends the i386-only names after the sorted x86-64 ones (cmd_syscalls.c)"
-bug_exit="a missing PATH gives dg_fs_resolve's status 4, not 3 (syscalls.c), and names the path twice"
-# set below when the whole-image run shows it: every file not in the cache "not analysed: not an
-# ELF file" (objdb.c, dg_objdb_fsum_prepare builds misses from no bytes in its first pool)
-bug_objdb=""
 real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 # iconv's modules are ~250 libraries every run would analyse as dlopen'd: not needed here
 rm -rf "$R/usr/lib/x86_64-linux-gnu/gconv"
@@ -162,8 +156,8 @@ ok $? "packing the image" "$T/err"
 # ---- the whole image, three times: cold cache --jobs 2, warm --jobs 2, no cache --jobs 1 ----
 "$DG" syscalls "$IMG" --json --jobs 2 >"$T/cold.json" 2>"$T/cold.err"
 ok $? "syscalls --json of the whole image (cold cache)" "$T/cold.err"
-grep -q '"/bin/ls: not analysed: not an ELF file"' "$T/cold.json" &&
-	bug_objdb="objdb: files not in the cache are not analysed ('not an ELF file')"
+! grep -q 'not analysed' "$T/cold.json"
+ok $? "a cold run analyses every file (no 'not analysed' problem)" "$T/cold.json"
 "$DG" syscalls "$IMG" --json --jobs 2 >"$T/warm.json" 2>"$T/warm.err"
 ok $? "syscalls --json of the whole image (warm cache)" "$T/warm.err"
 "$DG" syscalls "$IMG" --json --jobs 1 --no-cache >"$T/j1.json" 2>"$T/j1.err"
@@ -186,32 +180,32 @@ exec(sys.argv[2])
 PY
 }
 q "p=E['/bin/ls']; assert len(S('/bin/ls'))>40 and not any('not analysed' in x for x in p['problems']), (len(S('/bin/ls')), p['problems'])" >"$T/out"
-ok_todo "$bug_objdb" $? "programs and their libraries are analysed (/bin/ls: libc, libselinux, ...)" "$T/out"
+ok $? "programs and their libraries are analysed (/bin/ls: libc, libselinux, ...)" "$T/out"
 
 # 1. syscall(3)
 q "assert {'getpid','userfaultfd'} <= S('$O/getpid'), sorted(S('$O/getpid'))
 assert not U('$O/getpid'), U('$O/getpid')" >"$T/out"
-ok_todo "$bug_objdb" $? "syscall(SYS_getpid) and syscall(SYS_userfaultfd, 0): both in the set, no unknown site in the program" "$T/out"
+ok $? "syscall(SYS_getpid) and syscall(SYS_userfaultfd, 0): both in the set, no unknown site in the program" "$T/out"
 q "u=U('$O/argvsc'); assert any(x['kind']=='wrapper call' and x['function']=='main' for x in u), E['$O/argvsc']['unknown_sites']" >"$T/out"
-ok_todo "$bug_objdb" $? "syscall(atoi(argv[1])): an unknown 'wrapper call' site in the program's main" "$T/out"
+ok $? "syscall(atoi(argv[1])): an unknown 'wrapper call' site in the program's main" "$T/out"
 q "u=E['$O/fp']['unknown_sites']; assert any(x['kind']=='syscall instruction' and x['function']=='syscall' and x['object'].endswith('/libc.so.6') for x in u), u
 assert 'process_mrelease' not in S('$O/fp')" >"$T/out"
-ok_todo "$bug_objdb" $? "syscall(3) called through a pointer: an unknown syscall instruction in libc's syscall" "$T/out"
+ok $? "syscall(3) called through a pointer: an unknown syscall instruction in libc's syscall" "$T/out"
 "$DG" syscalls "$IMG" "$O/argvsc" >"$T/out" 2>&1
 ok $? "the same without --strict: exit 0" "$T/out"
 grep -q "unknown wrapper call: $O/argvsc main at 0x" "$T/out"
-ok_todo "$bug_objdb" $? "the text output names the unknown wrapper call (object, function, address)" "$T/out"
+ok $? "the text output names the unknown wrapper call (object, function, address)" "$T/out"
 "$DG" syscalls "$IMG" "$O/argvsc" --strict >"$T/out" 2>"$T/err"
 rc=$?
 [[ $rc -eq 7 ]] && grep -q "unknown numbers (--strict)" "$T/err"
-ok_todo "$bug_objdb" $? "--strict with an unknown site: exit 7 (got $rc)" "$T/err"
+ok $? "--strict with an unknown site: exit 7 (got $rc)" "$T/err"
 
 # 2. raw syscalls; function vs object precision
 q "assert 'acct' in S('$O/asmsc'), sorted(S('$O/asmsc'))
 assert 'kexec_load' not in S('$O/asmsc')" >"$T/out"
-ok_todo "$bug_objdb" $? "asm syscall in main found (acct); the one in a function nothing calls left out (kexec_load)" "$T/out"
+ok $? "asm syscall in main found (acct); the one in a function nothing calls left out (kexec_load)" "$T/out"
 q "assert not ({'acct','kexec_load','pivot_root','io_uring_setup','lookup_dcookie','vserver','create_module','tuxcall'} & S('/bin/ls')), S('/bin/ls')" >"$T/out"
-ok_todo "$bug_objdb" $? "control: /bin/ls reaches none of the syscalls the test programs make" "$T/out"
+ok $? "control: /bin/ls reaches none of the syscalls the test programs make" "$T/out"
 "$DG" syscalls "$IMG" "$O/asmsc" /bin/ls /bin/dash /bin/busybox "$O/jtab" "$O/stripped" \
 	--precision object --json >"$T/obj.json" 2>"$T/err"
 ok $? "syscalls --precision object of some programs" "$T/err"
@@ -227,38 +221,38 @@ for p in o:
     assert not extra, (p, "function precision has more", sorted(extra))
     assert len(f[p]["syscalls"]) > 0, p
 PY
-ok_todo "$bug_objdb" $? "object precision has kexec_load too; function precision never exceeds object (ls, dash, busybox, ...)" "$T/out"
+ok $? "object precision has kexec_load too; function precision never exceeds object (ls, dash, busybox, ...)" "$T/out"
 
 # 3. -O0 stack spill: the wrapper's number comes from the caller's constant
 q "assert 'pivot_root' in S('$O/spill'), sorted(S('$O/spill'))
 assert not U('$O/spill'), U('$O/spill')" >"$T/out"
-ok_todo "$bug_objdb" $? "-O0 my(155) with the number spilled to the stack: pivot_root found, no unknown site" "$T/out"
+ok $? "-O0 my(155) with the number spilled to the stack: pivot_root found, no unknown site" "$T/out"
 
 q "assert {'landlock_restrict_self','memfd_secret'} <= S('$O/tail'), sorted(S('$O/tail'))
 assert not U('$O/tail'), U('$O/tail')" >"$T/out"
-ok_todo "$bug_objdb" $? "wrappers of syscall(3): a tail call, and one moving the number to another register" "$T/out"
+ok $? "wrappers of syscall(3): a tail call, and one moving the number to another register" "$T/out"
 
 # 4. a function reached only through a table of function pointers
 q "assert 'io_uring_setup' in S('$O/fptr'), sorted(S('$O/fptr'))" >"$T/out"
-ok_todo "$bug_objdb" $? "a function called only through a global table of pointers: io_uring_setup found" "$T/out"
+ok $? "a function called only through a global table of pointers: io_uring_setup found" "$T/out"
 
 # 5. a jump table
 q "want={'create_module','get_kernel_syms','query_module','nfsservctl','getpmsg','putpmsg','afs_syscall','tuxcall'}
 assert want <= S('$O/jtab'), sorted(want - S('$O/jtab'))
 assert not U('$O/jtab'), U('$O/jtab')" >"$T/out"
-ok_todo "$bug_objdb" $? "a switch compiled to a jump table: the syscall of every case found" "$T/out"
+ok $? "a switch compiled to a jump table: the syscall of every case found" "$T/out"
 
 # 6. stripped static program without .eh_frame
 q "p=E['$O/stripped']; assert {'lookup_dcookie','vserver'} <= S('$O/stripped'), (sorted(S('$O/stripped')), p['problems'])" >"$T/out"
-ok_todo "$bug_objdb" $? "stripped static program without .eh_frame: main's syscall and its callee's found" "$T/out"
+ok $? "stripped static program without .eh_frame: main's syscall and its callee's found" "$T/out"
 
 # 7. i386
 q "p=E['$O/i386']; assert {'acct','_llseek','exit'} <= set(p.get('i386_syscalls', [])), p
 assert any('$O/i386' in x and 'i386 table' in x for x in p['problems']), p['problems']
 assert {'acct','_llseek','exit'} <= set(json.load(open(sys.argv[1])).get('i386_union', []))" >"$T/out"
-ok_todo "$bug_objdb" $? "a 32-bit program: i386_syscalls (acct, _llseek, exit) and a problem naming the i386 table" "$T/out"
+ok $? "a 32-bit program: i386_syscalls (acct, _llseek, exit) and a problem naming the i386 table" "$T/out"
 q "p=E['$O/int80']; assert 'acct' in p.get('i386_syscalls', []) and 'acct' not in S('$O/int80'), p" >"$T/out"
-ok_todo "$bug_objdb" $? "int 0x80 in x86-64 code: the number is read from the i386 table (acct = 51)" "$T/out"
+ok $? "int 0x80 in x86-64 code: the number is read from the i386 table (acct = 51)" "$T/out"
 
 # 9. generate
 "$DG" generate "$IMG" -o "$T/p1.json" >"$T/out" 2>&1
@@ -283,10 +277,10 @@ assert not bad, ("not known to libseccomp", bad)
 want = set(u["union"]) | set(u.get("i386_union", []))
 assert set(names) == want, ("profile != the union of syscalls --json", sorted(set(names) ^ want))
 PY
-ok_todo "$bug_objdb" $? "the profile: valid JSON, SCMP_ACT_ERRNO, x86-64 + x86, names = the union, all known to libseccomp" "$T/out"
+ok $? "the profile: valid JSON, SCMP_ACT_ERRNO, x86-64 + x86, names = the union, all known to libseccomp" "$T/out"
 python3 -c 'import json, sys; n = json.load(open(sys.argv[1]))["syscalls"][0]["names"]
 assert n == sorted(n), ("not sorted", [(a, b) for a, b in zip(n, n[1:]) if a > b])' "$T/p1.json" >"$T/out" 2>&1
-ok_todo "$bug_sort" $? "the profile's names are sorted" "$T/out"
+ok $? "the profile's names are sorted" "$T/out"
 "$DG" generate "$IMG" -o - >"$T/stdout.json" 2>"$T/err" && cmp "$T/p1.json" "$T/stdout.json" >>"$T/err" 2>&1
 ok $? "generate -o - writes the same profile to stdout" "$T/err"
 before=$(ls -A "$T" | sort)
@@ -315,7 +309,7 @@ ok $? "generate without -o: exit 2" "$T/err"
 "$DG" syscalls "$IMG" /no/such/program >/dev/null 2>"$T/err"
 rc=$?
 [[ $rc -eq 3 ]] && grep -q "/no/such/program" "$T/err"
-ok_todo "$bug_exit" $? "a PATH that is not in the image: exit 3 (got $rc)" "$T/err"
+ok $? "a PATH that is not in the image: exit 3 (got $rc)" "$T/err"
 "$DG" syscalls "$IMG" "$O/readme.txt" >/dev/null 2>"$T/err"
 rc=$?
 [[ $rc -eq 3 ]] && grep -q "readme.txt: not an ELF file" "$T/err"

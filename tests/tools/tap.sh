@@ -20,12 +20,6 @@ ok() { # ok EXIT-STATUS NAME [DIAG-FILE]
 	return 0
 }
 
-ok_todo() { # ok_todo REASON EXIT-STATUS NAME [DIAG-FILE]: ok with a TODO directive (none when REASON is empty)
-	local TAP_TODO=$1
-	shift
-	ok "$@"
-}
-
 tap_end() { # the plan line; the exit status says whether every test passed
 	echo "1..$n"
 	((failed == 0))
