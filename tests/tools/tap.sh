@@ -3,7 +3,7 @@
 #   TAP_NAME   prefix of every test line ("loader", "graph", ...; empty: none)
 #   TAP_DIAG   how many lines of a failing test's diagnostic file to show (20)
 #   TAP_TODO   when set, the next lines carry "# TODO $TAP_TODO" (a known bug): a failure is
-#              shown but does not fail the test (use ok_todo for one line)
+#              shown but does not fail the test
 n=0 failed=0
 tap_tools=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
