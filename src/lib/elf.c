@@ -708,12 +708,6 @@ static int eh_ptr(const struct rd *r, uint64_t *pos, uint64_t end, uint8_t enc, 
 	return 0;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static int cmp_fde(const void *a, const void *b)
 {
 	const struct dg_elf_fde *x = a, *y = b;
@@ -722,15 +716,6 @@ static int cmp_fde(const void *a, const void *b)
 	return (x->size > y->size) - (x->size < y->size);
 }
 
-static size_t uniq_u64(uint64_t *v, size_t n)
-{
-	qsort(v, n, sizeof *v, cmp_u64);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || v[k - 1] != v[i])
-			v[k++] = v[i];
-	return k;
-}
 
 /* What .eh_frame_hdr tells the .eh_frame walk. */
 struct eh_hdr_info {
@@ -770,7 +755,7 @@ static void parse_eh_frame_hdr(struct dg_elf *e, struct rd *r, const struct dg_e
 		if (!i || fde > hi->last_fde)
 			hi->last_fde = fde;
 	}
-	e->neh_hdr_starts = uniq_u64(e->eh_hdr_starts, e->neh_hdr_starts);
+	e->neh_hdr_starts = dg_sort_uniq_u64(e->eh_hdr_starts, e->neh_hdr_starts);
 }
 
 /* A CIE of .eh_frame, as far as its FDEs need it. */
@@ -1046,7 +1031,7 @@ static void merge_fde_starts(struct dg_elf *e)
 	}
 	if (e->neh_hdr_starts)
 		memcpy(e->fde_starts + nf, e->eh_hdr_starts, e->neh_hdr_starts * sizeof *e->fde_starts);
-	e->nfde_starts = uniq_u64(e->fde_starts, nf + e->neh_hdr_starts);
+	e->nfde_starts = dg_sort_uniq_u64(e->fde_starts, nf + e->neh_hdr_starts);
 }
 /* DT_RELR (packed relative relocations, glibc >= 2.36): an even word is an address to
  * relocate, an odd word a bitmap of the next 63 (31) words after the last address.

@@ -43,37 +43,6 @@ static void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const vo
 		qsort(v, n, sz, cmp);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static size_t uniq_u64(uint64_t *v, size_t n)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || v[k - 1] != v[i])
-			v[k++] = v[i];
-	return k;
-}
-
-static size_t uniq_u32(uint32_t *v, size_t n)
-{
-	sort(v, n, sizeof *v, cmp_u32);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!k || v[k - 1] != v[i])
-			v[k++] = v[i];
-	return k;
-}
-
 /* ---- the data-flow lattice ---- */
 enum { V_BOT = 0, V_CONST, V_ARG, V_TOP };
 
@@ -572,12 +541,9 @@ static void collect_starts(struct b *b)
 			}
 		}
 	}
-	sort(b->starts, b->nstarts, sizeof *b->starts, cmp_u64);
-	b->nstarts = uniq_u64(b->starts, b->nstarts);
-	sort(b->plt, b->nplt, sizeof *b->plt, cmp_u64);
-	b->nplt = uniq_u64(b->plt, b->nplt);
-	sort(b->resolvers, b->nresolvers, sizeof *b->resolvers, cmp_u64);
-	b->nresolvers = uniq_u64(b->resolvers, b->nresolvers);
+	b->nstarts = dg_sort_uniq_u64(b->starts, b->nstarts);
+	b->nplt = dg_sort_uniq_u64(b->plt, b->nplt);
+	b->nresolvers = dg_sort_uniq_u64(b->resolvers, b->nresolvers);
 }
 
 static void make_functions(struct b *b)
@@ -1033,7 +999,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			}
 		}
 	}
-	ntk = uniq_u32(tk, ntk);
+	ntk = dg_sort_uniq_u32(tk, ntk);
 	for (size_t i = 0; i < ntk; i++)
 		PUSH(s->takes, s->ntakes, b->ctakes, tk[i]);
 	f->nsites = (uint32_t)(s->nsites - f->first_site);
@@ -1063,10 +1029,8 @@ static void data_takes(struct b *b)
 	size_t ni = 0, ci = 0;
 	uint32_t *roots = NULL;
 	size_t nr = 0, cr = 0;
-	sort(b->branch_slots, b->nbranch, sizeof *b->branch_slots, cmp_u64);
-	b->nbranch = uniq_u64(b->branch_slots, b->nbranch);
-	sort(b->load_slots, b->nload, sizeof *b->load_slots, cmp_u64);
-	b->nload = uniq_u64(b->load_slots, b->nload);
+	b->nbranch = dg_sort_uniq_u64(b->branch_slots, b->nbranch);
+	b->nload = dg_sort_uniq_u64(b->load_slots, b->nload);
 	for (size_t i = 0; i < e->nrelocs; i++) {
 		const struct dg_elf_reloc *r = &e->relocs[i];
 		if (r->sym && (r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
@@ -1127,11 +1091,11 @@ static void data_takes(struct b *b)
 		if (s->fns[i].flags & DG_FN_RESOLVER)
 			PUSH(roots, nr, cr, (uint32_t)i);
 	s->data_takes = dt;
-	s->ndata_takes = uniq_u32(dt, n);
+	s->ndata_takes = dg_sort_uniq_u32(dt, n);
 	s->import_takes = it;
-	s->nimport_takes = uniq_u32(it, ni);
+	s->nimport_takes = dg_sort_uniq_u32(it, ni);
 	s->roots = roots;
-	s->nroots = uniq_u32(roots, nr);
+	s->nroots = dg_sort_uniq_u32(roots, nr);
 }
 
 /* Entry registers that reach a syscall number, inside this file. */

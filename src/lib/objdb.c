@@ -114,15 +114,22 @@ static struct dg_dyninfo *from_cache(struct dg_objdb *db, const unsigned char sh
 	return d;
 }
 
-static void to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_dyninfo *d)
+/* Stores an encoded record (BUF is freed); a failure is counted, never fatal. */
+static void put_record(struct dg_objdb *db, const unsigned char sha[32], const char *kind, uint32_t version,
+		       unsigned char *buf, size_t len)
 {
 	struct dg_error e = DG_ERROR_INIT;
+	if (dg_cache_put(db->cache, sha, kind, version, buf, len, &e) < 0)
+		cache_failed(db, &e);
+	free(buf);
+}
+
+static void to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_dyninfo *d)
+{
 	unsigned char *buf;
 	size_t len;
 	dg_dyninfo_encode(d, &buf, &len);
-	if (dg_cache_put(db->cache, sha, DG_DYNINFO_KIND, DG_DYNINFO_VERSION, buf, len, &e) < 0)
-		cache_failed(db, &e);
-	free(buf);
+	put_record(db, sha, DG_DYNINFO_KIND, DG_DYNINFO_VERSION, buf, len);
 }
 
 const struct dg_dyninfo *dg_objdb_dyn(struct dg_objdb *db, const struct dg_node *n)
@@ -203,13 +210,10 @@ static void fsum_insert(struct dg_objdb *db, const unsigned char sha[32], struct
 
 static void fsum_to_cache(struct dg_objdb *db, const unsigned char sha[32], const struct dg_fsum *s)
 {
-	struct dg_error e = DG_ERROR_INIT;
 	unsigned char *buf;
 	size_t len;
 	dg_fsum_encode(s, &buf, &len);
-	if (dg_cache_put(db->cache, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, buf, len, &e) < 0)
-		cache_failed(db, &e);
-	free(buf);
+	put_record(db, sha, DG_FNSUM_KIND, DG_FNSUM_VERSION, buf, len);
 }
 
 struct job {

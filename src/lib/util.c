@@ -328,3 +328,39 @@ void dg_limits_default(struct dg_limits *l)
 	l->max_index_depth = DG_DEFAULT_MAX_INDEX_DEPTH;
 	l->max_layers = DG_DEFAULT_MAX_LAYERS;
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+size_t dg_sort_uniq_u64(uint64_t *v, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp_u64);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+size_t dg_sort_uniq_u32(uint32_t *v, size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp_u32);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}

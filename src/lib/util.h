@@ -57,6 +57,9 @@ void dg_sha256_update(struct dg_sha256 *h, const void *data, size_t len);
 void dg_sha256_final(struct dg_sha256 *h, unsigned char out[32]);
 void dg_sha256_free(struct dg_sha256 *h);
 void dg_hex(char *out, const unsigned char *in, size_t n); /* out has 2n+1 bytes */
+/* Sorts V ascending and drops repeats; returns the new count (V may be NULL when N is 0). */
+size_t dg_sort_uniq_u64(uint64_t *v, size_t n);
+size_t dg_sort_uniq_u32(uint32_t *v, size_t n);
 /* "sha256:<hex>" as a new string. */
 char *dg_digest_str(const unsigned char sha[32]);
 /* Parses "sha256:<64 lowercase hex>". WHAT names the field for the message. */
