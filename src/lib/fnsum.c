@@ -25,6 +25,8 @@
 #define VMAX 6       /* constants a value may hold before it becomes unknown */
 #define NSLOT 8      /* stack slots tracked */
 #define MAX_TABLE 4096 /* jump table entries read */
+#define MAX_FN_BYTES (4u << 20) /* longer runs of code are cut into functions of this size */
+#define MAX_DF_BLOCKS 40000 /* larger functions get no data flow (every value unknown) */
 
 /* ---- growable arrays ---- */
 #define PUSH(arr, n, cap, val)                                                                    \
@@ -542,6 +544,17 @@ static void collect_starts(struct b *b)
 		}
 	}
 	b->nstarts = dg_sort_uniq_u64(b->starts, b->nstarts);
+	/* No real function is megabytes long: cut longer runs (code without any start, as in
+	 * a hostile file) so one function's decoded instructions stay bounded. */
+	size_t n0 = b->nstarts;
+	for (size_t i = 0; i < n0; i++) {
+		const struct region *r = region_of(b, b->starts[i]);
+		uint64_t end = i + 1 < n0 && b->starts[i + 1] < r->hi ? b->starts[i + 1] : r->hi;
+		for (uint64_t a = b->starts[i] + MAX_FN_BYTES; a < end; a += MAX_FN_BYTES)
+			add_start(b, a);
+	}
+	if (b->nstarts != n0)
+		b->nstarts = dg_sort_uniq_u64(b->starts, b->nstarts);
 	b->nplt = dg_sort_uniq_u64(b->plt, b->nplt);
 	b->nresolvers = dg_sort_uniq_u64(b->resolvers, b->nresolvers);
 }
@@ -851,63 +864,70 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	}
 	c.succ_off[c.nblk] = nsucc;
 
-	/* data flow: entry registers are the function's arguments; a block nothing known
-	 * jumps to (a target of an unresolved indirect jump) starts with nothing known */
-	c.in = dg_xcalloc(c.nblk, sizeof *c.in);
-	st_top(&c.in[0]);
-	for (uint8_t r = 0; r < DG_ISA_NREGS; r++)
-		if (b->isa->arg_regs & (1u << r)) {
-			c.in[0].r[r].k = V_ARG;
-			c.in[0].r[r].reg = r;
-		}
-	/* A block no known branch reaches starts with nothing known: exception landing pads
-	 * (entered by the unwinder), targets of indirect jumps nothing resolved. Blocks of
-	 * padding only (nop) are dead and stay unreached. Entries from other functions
-	 * start with nothing known too. */
-	for (size_t bl = 1; bl < c.nblk; bl++) {
-		if (npred[bl])
-			continue;
-		int pad = 1;
-		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1] && pad; i++)
-			pad = b->ins[i].pad;
-		if (!pad)
-			st_top(&c.in[bl]);
-	}
-	for (size_t k = 0; k < b->nentries; k++) {
-		size_t t = insn_at(b, b->entries[k]);
-		if (t != SIZE_MAX) {
-			struct state top;
-			st_top(&top);
-			st_join(&c.in[c.blk_of[t]], &top);
-		}
-	}
-	size_t *work = dg_xcalloc(c.nblk, sizeof *work);
-	uint8_t *queued = dg_xcalloc(c.nblk, 1);
-	size_t nw = 0;
-	for (size_t bl = c.nblk; bl-- > 0;)
-		if (c.in[bl].reached) {
-			work[nw++] = bl;
-			queued[bl] = 1;
-		}
+	/* Data flow: entry registers are the function's arguments. Too large a function to keep a state per block: no data flow, every value
+	 * unknown (always sound). */
+	int too_big = c.nblk > MAX_DF_BLOCKS;
+	size_t *work = NULL;
+	uint8_t *queued = NULL;
 	struct state cur;
-	size_t guard = 0;
-	while (nw && guard++ < c.nblk * 64 + 1024) {
-		size_t bl = work[--nw];
-		queued[bl] = 0;
-		cur = c.in[bl];
-		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++)
-			transfer(b->isa, &cur, &b->ins[i]);
-		for (size_t k = c.succ_off[bl]; k < c.succ_off[bl + 1]; k++) {
-			size_t t = c.succ[k];
-			if (st_join(&c.in[t], &cur) && !queued[t]) {
-				work[nw++] = t;
-				queued[t] = 1;
+	if (!too_big) {
+		c.in = dg_xcalloc(c.nblk, sizeof *c.in);
+		st_top(&c.in[0]);
+		for (uint8_t r = 0; r < DG_ISA_NREGS; r++)
+			if (b->isa->arg_regs & (1u << r)) {
+				c.in[0].r[r].k = V_ARG;
+				c.in[0].r[r].reg = r;
+			}
+		/* A block no known branch reaches starts with nothing known: exception landing pads
+		 * (entered by the unwinder), targets of indirect jumps nothing resolved. Blocks of
+		 * padding only (nop) are dead and stay unreached. Entries from other functions
+		 * start with nothing known too. */
+		for (size_t bl = 1; bl < c.nblk; bl++) {
+			if (npred[bl])
+				continue;
+			int pad = 1;
+			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1] && pad; i++)
+				pad = b->ins[i].pad;
+			if (!pad)
+				st_top(&c.in[bl]);
+		}
+		for (size_t k = 0; k < b->nentries; k++) {
+			size_t t = insn_at(b, b->entries[k]);
+			if (t != SIZE_MAX) {
+				struct state top;
+				st_top(&top);
+				st_join(&c.in[c.blk_of[t]], &top);
 			}
 		}
+		work = dg_xcalloc(c.nblk, sizeof *work);
+		queued = dg_xcalloc(c.nblk, 1);
+		size_t nw = 0;
+		for (size_t bl = c.nblk; bl-- > 0;)
+			if (c.in[bl].reached) {
+				work[nw++] = bl;
+				queued[bl] = 1;
+			}
+		size_t guard = 0;
+		while (nw && guard++ < c.nblk * 64 + 1024) {
+			size_t bl = work[--nw];
+			queued[bl] = 0;
+			cur = c.in[bl];
+			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++)
+				transfer(b->isa, &cur, &b->ins[i]);
+			for (size_t k = c.succ_off[bl]; k < c.succ_off[bl + 1]; k++) {
+				size_t t = c.succ[k];
+				if (st_join(&c.in[t], &cur) && !queued[t]) {
+					work[nw++] = t;
+					queued[t] = 1;
+				}
+			}
+		}
+		/* Did not settle (it always does: values only grow, to at most VMAX constants,
+		 * then unknown): nothing known anywhere, which is always sound. */
+		if (nw)
+			for (size_t bl = 0; bl < c.nblk; bl++)
+				st_top(&c.in[bl]);
 	}
-	if (nw) /* did not settle: give up on what was still moving */
-		for (size_t i = 0; i < nw; i++)
-			st_top(&c.in[work[i]]);
 
 	/* record sites, calls and takes from the settled states */
 	uint32_t *tk = NULL;
@@ -915,10 +935,15 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	for (size_t bl = 0; bl < c.nblk; bl++) {
 		/* dead padding is still read (sites there count as unknown), but does not
 		 * run into the next function */
-		int live = c.in[bl].reached;
-		if (!live)
-			st_top(&c.in[bl]);
-		cur = c.in[bl];
+		int live = 1;
+		if (c.in) {
+			live = c.in[bl].reached;
+			if (!live)
+				st_top(&c.in[bl]);
+			cur = c.in[bl];
+		} else {
+			st_top(&cur);
+		}
 		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++) {
 			const struct dg_insn *d = &b->ins[i];
 			uint64_t next = d->addr + d->len;
