@@ -79,7 +79,14 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_fail(const struct dg_error *err)
 {
-	fprintf(stderr, "dockergate: error: %s\n", err->msg[0] ? err->msg : "unknown error");
+	/* one line, whatever bytes of the input the message quotes: control bytes as \xHH */
+	fputs("dockergate: error: ", stderr);
+	for (const unsigned char *p = (const unsigned char *)(err->msg[0] ? err->msg : "unknown error"); *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	fputc('\n', stderr);
 	return err->status ? err->status : DG_E_INTERNAL;
 }
 

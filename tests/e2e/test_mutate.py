@@ -4,7 +4,7 @@ re-sealed with correct digests so the damage reaches the parsers instead of
 stopping at the digest check. Every run must end with a documented status
 (0, 3, 4 or 5), at most one line on stderr, and no sanitizer report.
 Usage: test_mutate.py DOCKERGATE [ROUNDS]"""
-import hashlib, io, json, os, random, subprocess, sys, tarfile, tempfile
+import shutil, hashlib, io, json, os, random, subprocess, sys, tarfile, tempfile
 
 DG = sys.argv[1]
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 120
@@ -155,16 +155,24 @@ def elf_layer(data):
 
 
 fails = []
+sc_fails = []
 for k in range(ROUNDS):
     path = seal(elf_layer(elf_mutate(real[k % len(real)])))
     env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
     p = subprocess.run([DG, "elf", path, "/x"], capture_output=True, text=True, errors="replace", env=env, timeout=120)
-    if p.returncode not in (0, 3, 4, 5) or "Sanitizer" in p.stderr or "runtime error" in p.stderr:
-        keep = os.path.join(tempfile.gettempdir(), f"dg-mutate-elf-{k}.tar")
-        os.replace(path, keep)
-        fails.append(f"rc={p.returncode}\n{p.stderr[:1500]}\nkept as {keep}")
+    # the disassembler and the syscall analysis read damaged files too
+    q = subprocess.run([DG, "syscalls", path, "/x", "--no-cache", "--json"], capture_output=True, text=True,
+                       errors="replace", env=env, timeout=120)
+    for rr, out in ((p, fails), (q, sc_fails)):
+        if rr.returncode not in (0, 3, 4, 5) or "Sanitizer" in rr.stderr or "runtime error" in rr.stderr:
+            keep = os.path.join(tempfile.gettempdir(), f"dg-mutate-elf-{k}.tar")
+            shutil.copyfile(path, keep)
+            out.append(f"rc={rr.returncode}\n{rr.stderr[:1500]}\nkept as {keep}")
+    if fails or sc_fails:
         break
 ok(not fails, f"{ROUNDS} damaged ELF files: refused or read, never a crash", "\n".join(fails))
+ok(not sc_fails, f"{ROUNDS} damaged ELF files through the disassembler and syscall analysis: no crash",
+   "\n".join(sc_fails))
 
 # the outer archive itself, digests left as they are
 good = seal(BASE)
