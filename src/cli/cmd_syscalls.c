@@ -74,7 +74,7 @@ static const char *prec_name(enum dg_precision p)
 }
 
 /* Loads IMAGE, analyses it; *img, *db, *cache and *res to be released by sc_done. */
-static int sc_run(const char *cmd, const char *spec, struct sc_args *s, struct dg_image **img, struct dg_objdb **db,
+static int sc_run(const char *spec, struct sc_args *s, struct dg_image **img, struct dg_objdb **db,
 		  struct dg_cache **cache, struct dg_sc_result **res)
 {
 	int rc = cli_load_image(spec, &s->a, img);
@@ -88,7 +88,6 @@ static int sc_run(const char *cmd, const char *spec, struct sc_args *s, struct d
 	struct dg_error err = DG_ERROR_INIT;
 	if (dg_sc_analyse(*db, &s->so, res, &err) < 0)
 		return cli_fail(&err);
-	(void)cmd;
 	return 0;
 }
 
@@ -299,7 +298,7 @@ int cmd_syscalls(int argc, char **argv)
 	struct dg_objdb *db = NULL;
 	struct dg_cache *cache = NULL;
 	struct dg_sc_result *res = NULL;
-	int rc = sc_run("syscalls", argv[optind], &s, &img, &db, &cache, &res);
+	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
 	if (rc) {
 		dg_strv_free(&s.so.paths);
 		if (db)
@@ -416,7 +415,7 @@ int cmd_generate(int argc, char **argv)
 	struct dg_objdb *db = NULL;
 	struct dg_cache *cache = NULL;
 	struct dg_sc_result *res = NULL;
-	int rc = sc_run("generate", argv[optind], &s, &img, &db, &cache, &res);
+	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
 	if (rc) {
 		if (db)
 			sc_done(img, db, cache, res);

@@ -647,8 +647,6 @@ struct fnctx {
 	size_t nblk;
 	size_t *succ;     /* flattened successors */
 	size_t *succ_off; /* block -> first succ (nblk + 1 entries) */
-	size_t npred_unknown;
-	uint8_t *unknown_entry;
 	struct state *in;
 };
 

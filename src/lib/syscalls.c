@@ -59,13 +59,6 @@ static void merge(uint8_t *dst, const uint8_t *src)
 		dst[i] |= src[i];
 }
 
-/* Does reachable code of the program call dlopen? (An import of that name bound anywhere.) */
-static int reaches_dlopen(const struct dg_sc_target *t, const struct dg_bindings *b)
-{
-	(void)b;
-	return t->reach && t->reach->calls_dlopen;
-}
-
 static double now_s(void);
 
 static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_target *t, double *tb, double *tr)
@@ -103,7 +96,7 @@ static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct 
 	struct dg_reach_opts ro = {.precision = o->precision, .roots = t->library ? DG_ROOTS_EXPORTS : DG_ROOTS_PROGRAM};
 	if (dg_reach_compute(t->set, b, t->sums, &ro, &t->reach, &e) < 0)
 		dg_strv_push(&t->problems, e.msg);
-	t->calls_dlopen = reaches_dlopen(t, b);
+	t->calls_dlopen = t->reach && t->reach->calls_dlopen;
 	dg_bindings_free(b);
 	*tr += now_s() - a0;
 }
