@@ -444,14 +444,16 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 				push(&r, r.tg[t], 1);
 		}
 	}
-	/* ld.so calls the program's malloc family once libc is loaded (elf/dl-minimal.c) */
-	static const char *const ldso_calls[] = {"malloc", "calloc", "free", "realloc"};
+	/* Functions ld.so looks up by name and calls itself: the program's malloc family once
+	 * libc is loaded (elf/dl-minimal.c, at libc's base version), and libc's
+	 * __libc_early_init before any constructor (elf/dl-call-libc-early-init.c). */
+	static const char *const ldso_calls[] = {"malloc", "calloc", "free", "realloc", "__libc_early_init"};
 	if (set->n && b->objs[0].elf) {
 		const char *ver = dg_bind_libc_base_version(b->objs[0].elf->machine, b->objs[0].elf->bits);
-		for (size_t k = 0; k < 4; k++) {
+		for (size_t k = 0; k < sizeof ldso_calls / sizeof *ldso_calls; k++) {
 			struct dg_bind_to to;
-			if (dg_bind_lookup(b, 0, ldso_calls[k], ver, DG_BIND_CALL, &to) < 0 || to.obj >= set->n ||
-			    !sums[to.obj])
+			if (dg_bind_lookup(b, 0, ldso_calls[k], k < 4 ? ver : NULL, DG_BIND_CALL, &to) < 0 ||
+			    to.obj >= set->n || !sums[to.obj])
 				continue;
 			const struct dg_elf_sym *d = dg_bind_def_sym(b, &to);
 			uint32_t f = d ? dg_fsum_fn_start(sums[to.obj], d->value) : DG_FSUM_NONE;
