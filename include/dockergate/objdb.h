@@ -42,6 +42,8 @@ struct dg_fsum;
 /* Threads used to compute syscall summaries (default 1). */
 void dg_objdb_set_threads(struct dg_objdb *db, int n);
 int dg_objdb_threads(const struct dg_objdb *db);
+/* The persistent cache the store uses, or NULL. */
+struct dg_cache *dg_objdb_cache(struct dg_objdb *db);
 /* Makes the syscall summaries of NODES (regular ELF files) available: from the
  * cache, or computed in parallel, each distinct content once. The result does
  * not depend on the number of threads. */

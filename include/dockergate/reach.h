@@ -37,12 +37,13 @@ struct dg_reach_unknown {
 	uint32_t fn;      /* function index in that object's summary */
 	uint64_t addr;    /* the instruction */
 	uint8_t wrapper_call; /* a call of a wrapper, not a syscall instruction */
+	char *fn_name;    /* the function's symbol, NULL when stripped (owned) */
 };
 
 struct dg_reach_objstat {
 	uint64_t fns, reachable_fns;
 	uint64_t sites, resolved; /* reachable syscall sites and wrapper calls, and those with known numbers */
-	const char *error;        /* the object was not analysed (from its summary), or NULL */
+	char *error;              /* the object was not analysed (from its summary), or NULL (owned) */
 };
 
 struct dg_reach {
@@ -62,6 +63,15 @@ struct dg_reach {
 int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, const struct dg_fsum *const *sums,
 		     const struct dg_reach_opts *o, struct dg_reach **out, struct dg_error *err);
 void dg_reach_free(struct dg_reach *r);
+
+/* A result for the analysis cache (kind "reach"): its key is a digest of everything the
+ * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
+ * the load set's size. */
+#define DG_REACH_KIND "reach"
+#define DG_REACH_VERSION 1u
+void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
+int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
+		    struct dg_error *err);
 /* Computes what dg_reach_compute memoizes on a summary (a library's own closure), so
  * that several threads may then run dg_reach_compute over summaries they share. */
 void dg_reach_prepare(const struct dg_fsum *s);

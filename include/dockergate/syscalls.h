@@ -24,6 +24,8 @@ struct dg_sc_target {
 	struct dg_reach *reach;    /* NULL when the analysis failed (problems says why) */
 	int calls_dlopen;          /* reachable code calls dlopen: the image's libraries count too */
 	struct dg_strv problems;
+	unsigned char key[32];     /* the digest of every input of the result (its cache key) */
+	int cached;                /* the result came from the analysis cache */
 };
 
 struct dg_sc_result {

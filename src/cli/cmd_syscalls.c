@@ -63,11 +63,6 @@ static int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
 	}
 }
 
-static const char *fn_name(const struct dg_fsum *s, uint32_t f)
-{
-	return s && f < s->nfns ? s->fns[f].name : NULL;
-}
-
 static const char *prec_name(enum dg_precision p)
 {
 	return p == DG_PREC_OBJECT ? "object" : "function";
@@ -167,7 +162,7 @@ static json_t *target_json(const struct dg_sc_target *t)
 	for (size_t i = 0; r && i < r->nunknown; i++) {
 		const struct dg_reach_unknown *u = &r->unknown[i];
 		json_t *j = json_object();
-		const char *fnm = fn_name(t->sums[u->obj], u->fn);
+		const char *fnm = u->fn_name;
 		char addr[32];
 		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)u->addr);
 		json_object_set_new(j, "object", cli_json_str(t->set->objs[u->obj].path));
@@ -242,7 +237,7 @@ static void print_target(const struct dg_sc_target *t, int objects)
 	}
 	for (size_t k = 0; k < r->nunknown; k++) {
 		const struct dg_reach_unknown *u = &r->unknown[k];
-		const char *fnm = fn_name(t->sums[u->obj], u->fn);
+		const char *fnm = u->fn_name;
 		printf("  unknown %s: %s %s at 0x%llx\n", u->wrapper_call ? "wrapper call" : "syscall",
 		       t->set->objs[u->obj].path, fnm ? fnm : "(unnamed function)", (unsigned long long)u->addr);
 	}

@@ -23,6 +23,7 @@
 #include "cache_test.h"
 #include "dockergate/cache.h"
 #include "dockergate/fnsum.h"
+#include "dockergate/reach.h"
 #include "dockergate/dyninfo.h"
 #include "util.h"
 
@@ -48,6 +49,7 @@ static const char sql_meta[] = "CREATE TABLE meta(key TEXT PRIMARY KEY, value IN
 static const struct dg_cache_kind current_kinds[] = {
 	{DG_DYNINFO_KIND, DG_DYNINFO_VERSION}, /* the loader's view of an ELF file (dyninfo.h) */
 	{DG_FNSUM_KIND, DG_FNSUM_VERSION},     /* per-function syscall summary (fnsum.h) */
+	{DG_REACH_KIND, DG_REACH_VERSION},     /* a program's syscall result, keyed by its inputs (reach.h) */
 };
 
 const struct dg_cache_kind *dg_cache_current_kinds(size_t *n)

@@ -181,6 +181,8 @@ void dg_objdb_set_threads(struct dg_objdb *db, int n) { db->threads = n < 1 ? 1 
 
 int dg_objdb_threads(const struct dg_objdb *db) { return db->threads; }
 
+struct dg_cache *dg_objdb_cache(struct dg_objdb *db) { return db->cache; }
+
 static int is_elf_node(const struct dg_node *n)
 {
 	return n && n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_ELF;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "dockergate/reach.h"
+#include "ser.h"
 #include "util.h"
 
 #define STT_FUNC 2
@@ -311,7 +312,8 @@ static void unknown(struct r *r, size_t o, uint32_t f, uint64_t addr, int wcall)
 		r->cunk = r->cunk ? r->cunk * 2 : 16;
 		out->unknown = dg_xreallocarray(out->unknown, r->cunk, sizeof *out->unknown);
 	}
-	out->unknown[out->nunknown++] = (struct dg_reach_unknown){o, f, addr, (uint8_t)wcall};
+	const char *nm = r->sums[o]->fns[f].name;
+	out->unknown[out->nunknown++] = (struct dg_reach_unknown){o, f, addr, (uint8_t)wcall, nm ? dg_xstrdup(nm) : NULL};
 }
 
 static void add_nums(struct r *r, const struct dg_fsum *s, const struct dg_fval *v, int table)
@@ -393,7 +395,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		r.base[i] = r.n;
 		if (sums[i]) {
 			r.n += sums[i]->nfns;
-			res->objs[i].error = sums[i]->error;
+			res->objs[i].error = sums[i]->error ? dg_xstrdup(sums[i]->error) : NULL;
 		}
 	}
 	r.base[set->n] = r.n;
@@ -517,7 +519,121 @@ void dg_reach_free(struct dg_reach *r)
 {
 	if (!r)
 		return;
+	for (size_t i = 0; i < r->nunknown; i++)
+		free(r->unknown[i].fn_name);
+	for (size_t i = 0; i < r->nobjs; i++)
+		free(r->objs[i].error);
 	free(r->unknown);
 	free(r->objs);
 	free(r);
+}
+
+void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len)
+{
+	struct dg_buf o = {0};
+	dg_buf_append(&o, r->native, sizeof r->native);
+	dg_buf_append(&o, r->i386, sizeof r->i386);
+	dg_ser_u8(&o, (uint8_t)((r->has_i386 ? 1 : 0) | (r->any_indirect ? 2 : 0) | (r->calls_dlopen ? 4 : 0)));
+	dg_ser_uv(&o, r->reachable_fns);
+	dg_ser_uv(&o, r->total_fns);
+	dg_ser_uv(&o, r->nobjs);
+	for (size_t i = 0; i < r->nobjs; i++) {
+		const struct dg_reach_objstat *st = &r->objs[i];
+		dg_ser_uv(&o, st->fns);
+		dg_ser_uv(&o, st->reachable_fns);
+		dg_ser_uv(&o, st->sites);
+		dg_ser_uv(&o, st->resolved);
+		dg_ser_str(&o, st->error);
+	}
+	dg_ser_uv(&o, r->nunknown);
+	for (size_t i = 0; i < r->nunknown; i++) {
+		const struct dg_reach_unknown *u = &r->unknown[i];
+		dg_ser_uv(&o, u->obj);
+		dg_ser_uv(&o, u->fn);
+		dg_ser_uv(&o, u->addr);
+		dg_ser_u8(&o, u->wrapper_call);
+		dg_ser_str(&o, u->fn_name);
+	}
+	dg_ser_uv(&o, problems->n);
+	for (size_t i = 0; i < problems->n; i++)
+		dg_ser_str(&o, problems->v[i]);
+	*len = o.len;
+	*out = (unsigned char *)dg_buf_steal(&o);
+}
+
+int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
+		    struct dg_error *err)
+{
+	struct dg_de d = {.p = p, .n = n};
+	struct dg_reach *r = dg_xcalloc(1, sizeof *r);
+	struct dg_strv pr = {0};
+	if (n < sizeof r->native + sizeof r->i386) {
+		d.bad = 1;
+	} else {
+		memcpy(r->native, p, sizeof r->native);
+		memcpy(r->i386, p + sizeof r->native, sizeof r->i386);
+		d.pos = sizeof r->native + sizeof r->i386;
+	}
+	uint8_t fl = dg_de_u8(&d);
+	r->has_i386 = fl & 1;
+	r->any_indirect = (fl >> 1) & 1;
+	r->calls_dlopen = (fl >> 2) & 1;
+	r->reachable_fns = dg_de_uv(&d);
+	r->total_fns = dg_de_uv(&d);
+	uint64_t no = dg_de_uv(&d);
+	if (fl > 7 || no != nobjs)
+		d.bad = 1;
+	if (!d.bad) {
+		r->objs = dg_xcalloc(nobjs ? nobjs : 1, sizeof *r->objs);
+		r->nobjs = nobjs;
+	}
+	for (size_t i = 0; i < r->nobjs && !d.bad; i++) {
+		struct dg_reach_objstat *st = &r->objs[i];
+		st->fns = dg_de_uv(&d);
+		st->reachable_fns = dg_de_uv(&d);
+		st->sites = dg_de_uv(&d);
+		st->resolved = dg_de_uv(&d);
+		st->error = dg_de_str(&d, 4096);
+		if (st->reachable_fns > st->fns || st->resolved > st->sites)
+			d.bad = 1;
+	}
+	uint64_t nu = dg_de_uv(&d);
+	if (!d.bad && nu > d.n - d.pos)
+		d.bad = 1;
+	if (!d.bad && nu)
+		r->unknown = dg_xcalloc((size_t)nu, sizeof *r->unknown);
+	for (size_t i = 0; i < nu && !d.bad; i++) {
+		struct dg_reach_unknown *u = &r->unknown[i];
+		uint64_t ob = dg_de_uv(&d), fn = dg_de_uv(&d);
+		u->addr = dg_de_uv(&d);
+		u->wrapper_call = dg_de_u8(&d);
+		u->fn_name = dg_de_str(&d, 4096);
+		r->nunknown = i + 1;
+		if (ob >= nobjs || fn > UINT32_MAX || u->wrapper_call > 1)
+			d.bad = 1;
+		u->obj = (size_t)ob;
+		u->fn = (uint32_t)fn;
+	}
+	uint64_t np = dg_de_uv(&d);
+	if (!d.bad && np > d.n - d.pos)
+		d.bad = 1;
+	for (size_t i = 0; i < np && !d.bad; i++) {
+		char *s = dg_de_str(&d, 1u << 16);
+		if (!s) {
+			d.bad = 1;
+			break;
+		}
+		dg_strv_push(&pr, s);
+		free(s);
+	}
+	if (d.bad || d.pos != d.n) {
+		dg_reach_free(r);
+		dg_strv_free(&pr);
+		return dg_err(err, DG_E_INTERNAL, "malformed reachability record");
+	}
+	for (size_t i = 0; i < pr.n; i++)
+		dg_strv_push(problems, pr.v[i]);
+	dg_strv_free(&pr);
+	*out = r;
+	return 0;
 }

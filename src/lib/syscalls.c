@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "dockergate/bind.h"
+#include "dockergate/cache.h"
+#include "dockergate/fnsum.h"
 #include "dockergate/graph.h"
 #include "dockergate/syscalls.h"
 #include "map.h"
@@ -60,6 +62,38 @@ static void merge(uint8_t *dst, const uint8_t *src)
 }
 
 static double now_s(void);
+
+/* The digest of everything a program's result depends on: the analysis versions, the
+ * options, and its load set as the loader found it (order, names, paths, how each was
+ * found, what needed it, each file's content). Binding and reachability are functions of
+ * these alone. */
+static void result_key(const struct dg_sc_target *t, const struct dg_sc_opts *o, unsigned char key[32])
+{
+	struct dg_sha256 h;
+	char hdr[128];
+	int n = snprintf(hdr, sizeof hdr, "dockergate-reach %u %u %u %u %d %d %d %zu", DG_REACH_VERSION,
+			 DG_FNSUM_VERSION, DG_DYNINFO_VERSION, (unsigned)o->precision, t->library, t->set->musl,
+			 0, t->set->n);
+	dg_sha256_init(&h);
+	dg_sha256_update(&h, hdr, (size_t)n + 1);
+	static const unsigned char none[32];
+	for (size_t i = 0; i < t->set->n; i++) {
+		const struct dg_ldobj *ob = &t->set->objs[i];
+		const char *f[3] = {ob->name, ob->path, ob->via};
+		for (int k = 0; k < 3; k++) {
+			dg_sha256_update(&h, f[k] ? "s" : "-", 1);
+			if (f[k])
+				dg_sha256_update(&h, f[k], strlen(f[k]) + 1);
+		}
+		unsigned char nb[8];
+		for (int k = 0; k < 8; k++)
+			nb[k] = (unsigned char)((uint64_t)ob->needed_by >> (8 * k));
+		dg_sha256_update(&h, nb, sizeof nb);
+		dg_sha256_update(&h, ob->node && ob->node->inode ? ob->node->inode->sha256 : none, 32);
+	}
+	dg_sha256_final(&h, key);
+	dg_sha256_free(&h);
+}
 
 static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_target *t, double *tb, double *tr)
 {
@@ -120,7 +154,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 		if (i == SIZE_MAX)
 			break;
-		if (pl->r->t[i].set)
+		if (pl->r->t[i].set && !pl->r->t[i].cached)
 			analyse_one(pl->db, pl->o, &pl->r->t[i], &tb, &tr);
 	}
 	pthread_mutex_lock(&pl->mu);
@@ -180,12 +214,26 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 	const struct dg_node **nodes = NULL;
 	size_t nn = 0, cn = 0;
 	struct dg_map seen = {0};
+	struct dg_cache *cache = dg_objdb_cache(db);
 	for (size_t i = 0; i < r->n; i++) {
 		struct dg_sc_target *t = &r->t[i];
 		struct dg_error e = DG_ERROR_INIT;
 		if (dg_ld_closure(fs, t->path, &lo, &t->set, &e) < 0) {
 			dg_strv_push(&t->problems, e.msg);
 			continue;
+		}
+		/* a program analysed before with exactly these inputs: its result is cached */
+		result_key(t, o, t->key);
+		void *data;
+		size_t len;
+		if (cache && dg_cache_get(cache, t->key, DG_REACH_KIND, DG_REACH_VERSION, &data, &len, &e) == 1) {
+			int rc = dg_reach_decode(data, len, t->set->n, &t->reach, &t->problems, &e);
+			free(data);
+			if (rc == 0) {
+				t->cached = 1;
+				t->calls_dlopen = t->reach->calls_dlopen;
+				continue;
+			}
 		}
 		for (size_t k = 0; k < t->set->n; k++) {
 			const struct dg_node *nd = t->set->objs[k].node;
@@ -209,7 +257,7 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 	 * closures (reach.h), the content mapping, libseccomp's names. */
 	load_names();
 	for (size_t i = 0; i < r->n; i++) {
-		const struct dg_ldset *set = r->t[i].set;
+		const struct dg_ldset *set = r->t[i].cached ? NULL : r->t[i].set;
 		for (size_t k = 0; set && k < set->n; k++) {
 			const struct dg_ldobj *ob = &set->objs[k];
 			struct dg_error e = DG_ERROR_INIT;
@@ -243,6 +291,14 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 		struct dg_sc_target *t = &r->t[i];
 		if (!t->reach)
 			continue;
+		if (!t->cached && cache) {
+			unsigned char *buf;
+			size_t len;
+			struct dg_error e = DG_ERROR_INIT;
+			dg_reach_encode(t->reach, &t->problems, &buf, &len);
+			(void)dg_cache_put(cache, t->key, DG_REACH_KIND, DG_REACH_VERSION, buf, len, &e);
+			free(buf);
+		}
 		merge(r->native, t->reach->native);
 		merge(r->i386, t->reach->i386);
 		r->has_i386 |= t->reach->has_i386;

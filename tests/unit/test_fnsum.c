@@ -8,6 +8,7 @@
 #include "dockergate/elf.h"
 #include "dockergate/fnsum.h"
 #include "dockergate/isa.h"
+#include "dockergate/reach.h"
 #include "tap.h"
 #include "util.h"
 
@@ -180,9 +181,78 @@ static void libc_tests(const char *path)
 	free(p);
 }
 
+static void reach_record_tests(void)
+{
+	struct dg_reach *r = dg_xcalloc(1, sizeof *r);
+	r->native[0] = 0x13;
+	r->native[29] = 0x80; /* 231 */
+	r->i386[1] = 0x08;
+	r->has_i386 = r->any_indirect = 1;
+	r->nobjs = 3;
+	r->objs = dg_xcalloc(3, sizeof *r->objs);
+	r->objs[1] = (struct dg_reach_objstat){.fns = 3000, .reachable_fns = 1800, .sites = 200, .resolved = 199};
+	r->objs[2].error = dg_xstrdup("no disassembler for this machine");
+	r->nunknown = 2;
+	r->unknown = dg_xcalloc(2, sizeof *r->unknown);
+	r->unknown[0] = (struct dg_reach_unknown){1, 42, 0x86768, 0, dg_xstrdup("sighandler_setxid")};
+	r->unknown[1] = (struct dg_reach_unknown){0, 7, 0x1234, 1, NULL};
+	r->reachable_fns = 1800;
+	r->total_fns = 3100;
+	struct dg_strv pr = {0};
+	dg_strv_push(&pr, "libfoo.so.1: not found (needed by /app)");
+	unsigned char *b1, *b2;
+	size_t l1, l2;
+	dg_reach_encode(r, &pr, &b1, &l1);
+	struct dg_reach *back = NULL;
+	struct dg_strv pr2 = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	ok(dg_reach_decode(b1, l1, 3, &back, &pr2, &err) == 0, "reach record: decodes");
+	if (back) {
+		dg_reach_encode(back, &pr2, &b2, &l2);
+		ok(l1 == l2 && !memcmp(b1, b2, l1) && pr2.n == 1 && !strcmp(pr2.v[0], pr.v[0]) &&
+			   !strcmp(back->unknown[0].fn_name, "sighandler_setxid") && !back->unknown[1].fn_name,
+		   "reach record: exact round trip (%zu bytes)", l1);
+		free(b2);
+		dg_reach_free(back);
+	}
+	struct dg_strv junk = {0};
+	ok(dg_reach_decode(b1, l1, 4, &back, &junk, &err) < 0 && junk.n == 0,
+	   "reach record: refused for a load set of another size");
+	int trunc_ok = 1;
+	for (size_t cut = 0; cut < l1; cut++)
+		if (dg_reach_decode(b1, cut, 3, &back, &junk, &err) == 0) {
+			trunc_ok = 0;
+			dg_reach_free(back);
+		}
+	ok(trunc_ok && junk.n == 0, "reach record: every truncation refused, nothing added to the problems");
+	unsigned char *m = dg_xmalloc(l1);
+	unsigned seed = 777;
+	int n_ok = 0, n_bad = 0;
+	for (int round = 0; round < 2000; round++) {
+		memcpy(m, b1, l1);
+		seed = seed * 1103515245u + 12345u;
+		m[(seed >> 8) % l1] ^= (unsigned char)(1u << ((seed >> 4) % 8));
+		struct dg_strv p3 = {0};
+		if (dg_reach_decode(m, l1, 3, &back, &p3, &err) == 0) {
+			for (size_t i = 0; i < back->nunknown; i++)
+				back->unknown[i].obj < 3 ? n_ok++ : n_bad++;
+			n_bad += back->nobjs != 3;
+			dg_reach_free(back);
+		}
+		dg_strv_free(&p3);
+	}
+	ok(!n_bad, "reach record: 2000 damaged records refused or decoded within bounds (%d unknown sites read)", n_ok);
+	free(m);
+	free(b1);
+	dg_strv_free(&pr);
+	dg_strv_free(&pr2);
+	dg_reach_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	isa_tests();
+	reach_record_tests();
 	libc_tests(argc > 1 ? argv[1] : "/lib/x86_64-linux-gnu/libc.so.6");
 	printf("1..%d\n", tap_n);
 	return tap_fail != 0;
