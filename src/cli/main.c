@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"(docker-archive:, oci-archive:, oci:, dir:) forces the format.\n\n"
 		"Run 'dockergate COMMAND --help' for a command's options.\n"
 		"Exit status: 0 ok, 1 internal error, 2 usage, 3 input not found/unreadable/unknown\n"
-		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool).\n");
+		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool, unwritable output),\n"
+		"7 incomplete (--strict: a reachable syscall site with an unknown number).\n");
 }
 
 static int cmd_version(int argc, char **argv)
