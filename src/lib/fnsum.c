@@ -283,9 +283,10 @@ struct region {
 	const unsigned char *p;
 };
 
-struct slotref {
+/* an address and an index: a relocation's (rel) or a function's (ext) */
+struct addr_ix {
 	uint64_t addr;
-	uint32_t reloc;
+	uint32_t ix;
 };
 
 struct b {
@@ -301,14 +302,14 @@ struct b {
 	size_t nplt, cplt;
 	uint64_t *resolvers;
 	size_t nresolvers, cresolvers;
-	struct slotref *rel; /* relocations by the address they patch */
+	struct addr_ix *rel; /* relocations by the address they patch */
 	size_t nrel;
 	uint64_t *branch_slots, *load_slots;
 	size_t nbranch, cbranch, nload, cload;
 	/* output */
 	size_t cfns, csites, ccalls, cargs, cnums, ctakes;
 	/* jumps from one function into the middle of another (gcc's .cold parts jump back) */
-	struct slotref *ext;
+	struct addr_ix *ext;
 	size_t next, cext;
 	int reanalysing;
 	const uint64_t *entries; /* the function being analysed: its entries from elsewhere */
@@ -353,18 +354,18 @@ static void add_start(struct b *b, uint64_t a)
 		PUSH(b->starts, b->nstarts, b->cstarts, a);
 }
 
-static int cmp_slotref(const void *x, const void *y)
+static int cmp_addr_ix(const void *x, const void *y)
 {
-	const struct slotref *a = x, *c = y;
+	const struct addr_ix *a = x, *c = y;
 	return a->addr < c->addr ? -1 : a->addr > c->addr;
 }
 
 /* by function, then address */
 static int cmp_ext(const void *x, const void *y)
 {
-	const struct slotref *a = x, *c = y;
-	if (a->reloc != c->reloc)
-		return a->reloc < c->reloc ? -1 : 1;
+	const struct addr_ix *a = x, *c = y;
+	if (a->ix != c->ix)
+		return a->ix < c->ix ? -1 : 1;
 	return a->addr < c->addr ? -1 : a->addr > c->addr;
 }
 
@@ -378,7 +379,7 @@ static const struct dg_elf_reloc *reloc_at(const struct b *b, uint64_t a)
 		else
 			hi = mid;
 	}
-	return lo < b->nrel && b->rel[lo].addr == a ? &b->e->relocs[b->rel[lo].reloc] : NULL;
+	return lo < b->nrel && b->rel[lo].addr == a ? &b->e->relocs[b->rel[lo].ix] : NULL;
 }
 
 static uint64_t rel_addend(const struct b *b, const struct dg_elf_reloc *r)
@@ -707,7 +708,7 @@ static void call_to(struct b *b, uint64_t from, uint64_t target, int tail, const
 {
 	uint32_t f = dg_fsum_fn_at(b->s, target);
 	if (f != DG_FSUM_NONE && b->s->fns[f].addr != target && !b->reanalysing) {
-		struct slotref x = {target, f};
+		struct addr_ix x = {target, f};
 		PUSH(b->ext, b->next, b->cext, x);
 	}
 	if (f == DG_FSUM_NONE)
@@ -1203,9 +1204,9 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	b.rel = dg_xcalloc(e->nrelocs ? e->nrelocs : 1, sizeof *b.rel);
 	for (size_t i = 0; i < e->nrelocs; i++) {
 		b.rel[b.nrel].addr = e->relocs[i].offset;
-		b.rel[b.nrel++].reloc = (uint32_t)i;
+		b.rel[b.nrel++].ix = (uint32_t)i;
 	}
-	sort(b.rel, b.nrel, sizeof *b.rel, cmp_slotref);
+	sort(b.rel, b.nrel, sizeof *b.rel, cmp_addr_ix);
 	collect_starts(&b);
 	make_functions(&b);
 	for (size_t i = 0; i < s->nfns; i++)
@@ -1216,12 +1217,12 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	uint64_t *ent = dg_xcalloc(b.next ? b.next : 1, sizeof *ent);
 	for (size_t i = 0; i < b.next;) {
 		size_t j = i, n = 0;
-		for (; j < b.next && b.ext[j].reloc == b.ext[i].reloc; j++)
+		for (; j < b.next && b.ext[j].ix == b.ext[i].ix; j++)
 			if (!n || ent[n - 1] != b.ext[j].addr)
 				ent[n++] = b.ext[j].addr;
 		b.entries = ent;
 		b.nentries = n;
-		analyse_fn(&b, b.ext[i].reloc);
+		analyse_fn(&b, b.ext[i].ix);
 		i = j;
 	}
 	b.entries = NULL;
