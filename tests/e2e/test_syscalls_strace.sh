@@ -17,4 +17,4 @@ A=$(bash "$here/../tools/realimage.sh" apps 2>"$T/err") || {
 	echo "1..1"
 	exit 1
 }
-python3 "$here/../tools/stracecheck.py" --dg "$DG" "$A/rootfs" "$A/apps.tar"
+python3 "$here/../tools/stracecheck.py" --sweep --dg "$DG" "$A/rootfs" "$A/apps.tar"

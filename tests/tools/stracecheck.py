@@ -437,8 +437,32 @@ def mount_namespace(root):
         fcntl.ioctl(so, 0x8914, struct.pack("16sH14x", b"lo", 0x1 | 0x8 | 0x40))  # SIOCSIFFLAGS: UP|LOOPBACK|RUNNING
 
 
+# never run by the sweep, whatever their arguments
+SWEEP_SKIP = {"halt", "reboot", "poweroff", "shutdown", "init", "telinit", "runlevel", "kexec", "killall5",
+              "swapoff", "swapon", "mkswap", "mkfs", "fsck", "sulogin", "login", "agetty", "getty"}
+SWEEP_TIMEOUT = 5
+
+
+def sweep_cases(root):
+    """(id, argv, stdin, setup, expected exit status or None: any) for every ELF program."""
+    out = []
+    for d in ("usr/bin", "usr/sbin"):
+        base = os.path.join(root, d)
+        for f in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            p = os.path.join(base, f)
+            if f in SWEEP_SKIP or os.path.islink(p) or not os.path.isfile(p):
+                continue
+            with open(p, "rb") as fh:
+                if fh.read(4) != b"\x7fELF":
+                    continue
+            for arg in ("--version", "--help"):
+                out.append((f"sweep:{f}{arg}", [f"/{d}/{f}", arg], b"", None, None))
+    return out
+
+
 def run_case(root, case, tmp, stacks=False):
     cid, argv, stdin, setup, want_rc = case
+    limit = SWEEP_TIMEOUT if cid.startswith("sweep:") else CASE_TIMEOUT
     for e in os.listdir(os.path.join(root, "tmp")):  # a tmpfs of this namespace
         p = os.path.join(root, "tmp", e)
         if os.path.isdir(p) and not os.path.islink(p):
@@ -452,18 +476,18 @@ def run_case(root, case, tmp, stacks=False):
     trace = os.path.join(tmp, cid + ".trace")
     t0 = time.time()
     try:
-        r = subprocess.run(["timeout", "-k", "2", str(CASE_TIMEOUT), "strace", "-f", "-qq", "-s", "4096"] + (["-k"] if stacks else []) + ["-o", trace,
+        r = subprocess.run(["timeout", "-k", "2", str(limit), "strace", "-f", "-qq", "-s", "4096"] + (["-k"] if stacks else []) + ["-o", trace,
                             "chroot", root] + argv, env=ENV, input=stdin if stdin is not None else b"",
-                           capture_output=True, timeout=CASE_TIMEOUT + 10)
+                           capture_output=True, timeout=limit + 10)
     except subprocess.TimeoutExpired:
         return None, "hung"
     dt = time.time() - t0
     if r.returncode == 124:
-        return None, f"timed out after {CASE_TIMEOUT}s"
+        return None, f"timed out after {limit}s"
     with open(trace, errors="replace") as f:
         text = f.read()
     msg = None
-    if r.returncode != want_rc:
+    if want_rc is not None and r.returncode != want_rc:
         msg = (f"exit status {r.returncode}, expected {want_rc}: "
                + (r.stderr.decode(errors="replace")[-400:] or r.stdout.decode(errors="replace")[-200:]).replace("\n", " | "))
     return (text, dt), msg
@@ -510,6 +534,9 @@ def main():
     ap.add_argument("--dg", help="the dockergate binary; without it only the observed sets are printed")
     ap.add_argument("--save", help="write the observed sets (and per-case details) as JSON here")
     ap.add_argument("--only", help="run only the cases whose id contains this")
+    ap.add_argument("--sweep", action="store_true",
+                    help="also run every ELF program of ROOT's /usr/bin and /usr/sbin with --version and with "
+                         "--help (in a private PID namespace as well; programs that stop or reboot a system are left out)")
     ap.add_argument("--list", action="store_true", help="list the cases")
     a = ap.parse_args()
     if a.list:
@@ -528,10 +555,12 @@ def main():
     if not os.environ.get("DG_STRACECHECK_NS"):
         # everything below runs in private namespaces (see mount_namespace)
         os.environ["DG_STRACECHECK_NS"] = "1"
-        for flags in (["--mount", "--net"], ["--mount"]):
+        tries = (["--mount", "--net", "--pid", "--fork", "--mount-proc"],) if a.sweep else \
+            (["--mount", "--net", "--pid", "--fork", "--mount-proc"], ["--mount", "--net"], ["--mount"])
+        for flags in tries:
             if subprocess.run(["unshare"] + flags + ["true"], capture_output=True).returncode == 0:
                 return subprocess.run(["unshare"] + flags + [sys.executable] + sys.argv).returncode
-        print("1..0 # SKIP unshare --mount fails here")
+        print("1..0 # SKIP unshare --mount" + (" --pid (needed by --sweep)" if a.sweep else "") + " fails here")
         return 0
     try:
         mount_namespace(root)
@@ -541,7 +570,8 @@ def main():
 
     R = Root(root)
     table = syscall_table()
-    cases = [c for c in CASES if not a.only or a.only in c[0]]
+    cases = [c for c in CASES + (sweep_cases(root) if a.sweep else []) if not a.only or a.only in c[0]]
+    swept = {"ran": 0, "timed out": 0, "programs": set()}
     n = failed = 0
 
     def tap(ok, text, diag=None):
@@ -564,8 +594,13 @@ def main():
     try:
         for case in cases:
             res, msg = run_case(root, case, tmp)
+            sweep = case[0].startswith("sweep:")
+            if sweep:  # one line for the whole sweep (below); a program that waits is not an error
+                swept["programs"].add(case[1][0])
+                swept["ran" if res is not None else "timed out"] += 1
             if res is None:
-                tap(False, f"case {case[0]} ran", [msg])
+                if not sweep:
+                    tap(False, f"case {case[0]} ran", [msg])
                 continue
             text, dt = res
             t = Trace(text, R.executable)
@@ -581,8 +616,12 @@ def main():
             diag = [f"unparsed strace line: {u}" for u in t.unparsed[:5]] + t.notes[:5]
             if msg:
                 diag.insert(0, msg)
-            tap(msg is None and not t.unparsed and bool(sets),
-                f"case {case[0]} ran ({dt:.1f}s; " + ", ".join(f"{e} {len(s)}" for e, s in sorted(sets.items())) + ")", diag)
+            if not sweep:
+                tap(msg is None and not t.unparsed and bool(sets),
+                    f"case {case[0]} ran ({dt:.1f}s; " + ", ".join(f"{e} {len(s)}" for e, s in sorted(sets.items())) + ")", diag)
+        if a.sweep:
+            tap(swept["ran"] > 0, f"sweep: {len(swept['programs'])} programs with --version and --help: "
+                f"{swept['ran']} runs traced, {swept['timed out']} stopped after {SWEEP_TIMEOUT}s (not counted)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     t_trace = time.time() - t_all
