@@ -194,7 +194,6 @@ static void land_sym(struct r *r, size_t o, uint32_t sym, enum dg_bind_class cls
 /* Targets of call C of object O into r->tg; returns 0 for an unresolved indirect call. */
 static int targets(struct r *r, size_t o, const struct dg_fcall *c)
 {
-	const struct dg_fsum *s = r->sums[o];
 	r->ntg = 0;
 	switch (c->kind) {
 	case DG_CALL_LOCAL:
@@ -207,7 +206,6 @@ static int targets(struct r *r, size_t o, const struct dg_fcall *c)
 		land_sym(r, o, c->target, DG_BIND_CALL);
 		return 1;
 	default:
-		(void)s;
 		return 0;
 	}
 }

@@ -71,9 +71,9 @@ static void result_key(const struct dg_sc_target *t, const struct dg_sc_opts *o,
 {
 	struct dg_sha256 h;
 	char hdr[128];
-	int n = snprintf(hdr, sizeof hdr, "dockergate-reach %u %u %u %u %d %d %d %zu", DG_REACH_VERSION,
+	int n = snprintf(hdr, sizeof hdr, "dockergate-reach %u %u %u %u %d %d %zu", DG_REACH_VERSION,
 			 DG_FNSUM_VERSION, DG_DYNINFO_VERSION, (unsigned)o->precision, t->library, t->set->musl,
-			 0, t->set->n);
+			 t->set->n);
 	dg_sha256_init(&h);
 	dg_sha256_update(&h, hdr, (size_t)n + 1);
 	static const unsigned char none[32];
