@@ -28,6 +28,40 @@ enum dg_reach_roots {
 struct dg_reach_opts {
 	enum dg_precision precision;
 	enum dg_reach_roots roots;
+	/* explain: also find the shortest chain from a root to a site of syscall
+	 * explain_nr (of the i386 table when explain_i386) into dg_reach.steps */
+	int explain, explain_i386;
+	unsigned explain_nr;
+};
+
+/* How a step of an explanation is reached. */
+enum dg_step_how {
+	DG_STEP_ENTRY = 1, /* the program's (or the loader's) entry point */
+	DG_STEP_INIT,      /* an init/fini function or array entry, or an IFUNC resolver */
+	DG_STEP_EXPORT,    /* an export of a dlopen'd library */
+	DG_STEP_LDSO,      /* a function ld.so looks up and calls itself */
+	DG_STEP_OBJECT,    /* every function (--precision object) */
+	DG_STEP_CALL,      /* called (or jumped to) from the previous step at `at` */
+	DG_STEP_INDIRECT,  /* its address is taken, and the previous step makes an indirect call at `at` */
+	DG_STEP_SITE,      /* the last step: the syscall instruction at `at` */
+	DG_STEP_WRAPPER,   /* the last step: a call at `at` passing the number to a wrapper */
+};
+
+struct dg_reach_step {
+	size_t obj;
+	uint32_t fn;
+	uint64_t at;   /* for a step reached by a call: the call's address in the previous step's function */
+	uint8_t how;   /* enum dg_step_how */
+	char *fn_name; /* owned, NULL when stripped */
+	uint64_t fn_addr; /* the function's start */
+	/* DG_STEP_INDIRECT: who takes the address: function taken_fn of object taken_obj
+	 * (taken_in_code), else the data or relocations (or an import's address binding) of
+	 * object taken_obj */
+	uint8_t taken_in_code;
+	size_t taken_obj;
+	uint32_t taken_fn;
+	char *taken_name;     /* that function's name (owned), NULL when stripped */
+	uint64_t taken_addr;  /* that function's start */
 };
 
 /* A site whose number is not known: a syscall instruction, or a call of a
@@ -57,6 +91,8 @@ struct dg_reach {
 	uint64_t reachable_fns, total_fns;
 	int any_indirect; /* a reachable indirect call: every taken address is reachable */
 	int calls_dlopen; /* reachable code calls dlopen or dlmopen */
+	struct dg_reach_step *steps; /* explain: root first, the site last; none when unreachable */
+	size_t nsteps;
 };
 
 /* SUMS[i] is the summary of SET->objs[i] (NULL for a missing object). */

@@ -40,6 +40,12 @@ struct dg_sc_result {
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err);
 void dg_sc_result_free(struct dg_sc_result *r);
 
+/* Why program T (of a result of dg_sc_analyse) can make syscall NR: its analysis again,
+ * walking every function so each knows how it was reached, with the shortest chain from a
+ * root to a site of NR in (*out)->steps (none when T cannot reach it). */
+int dg_sc_explain(struct dg_objdb *db, const struct dg_sc_opts *o, const struct dg_sc_target *t, unsigned nr, int i386,
+		  struct dg_reach **out, struct dg_error *err);
+
 /* A syscall's name (x86-64 table, or i386 when I386), or NULL when libseccomp does not know it. */
 const char *dg_syscall_name(unsigned nr, int i386);
 /* Its number by name, or -1. */

@@ -83,6 +83,7 @@ int cmd_cache(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);

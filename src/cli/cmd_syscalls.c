@@ -486,3 +486,182 @@ int cmd_generate(int argc, char **argv)
 	sc_done(img, db, cache, res);
 	return rc;
 }
+
+/* ---- explain ---- */
+
+static const char explain_help[] =
+	"usage: dockergate explain IMAGE SYSCALL [PATH...] [OPTIONS]\n\n"
+	"Says why SYSCALL (a name, or a number of the x86-64 table) is allowed for the image: which\n"
+	"programs and libraries can reach it, and for the first of them (--all: each) the shortest\n"
+	"chain from a root (the program's entry point, the loader's, an init/fini function or IFUNC\n"
+	"resolver, a dlopen'd library's export, a function ld.so calls itself) through objects and\n"
+	"functions to the syscall instruction (or to the call that passes the number to a wrapper\n"
+	"such as syscall(3)): object, function and address at each step. When nothing can reach\n"
+	"it, says so. With PATH, only those programs are considered.\n\n"
+	"Options:\n"
+	"  --all               a chain for every program that can reach it\n" SC_HELP_OPTS CLI_IMAGE_OPTS_HELP;
+
+static const char *how_text(uint8_t how)
+{
+	switch (how) {
+	case DG_STEP_ENTRY: return "entry point";
+	case DG_STEP_INIT: return "init/fini function or IFUNC resolver (run by the loader)";
+	case DG_STEP_EXPORT: return "export of a dlopen'd library";
+	case DG_STEP_LDSO: return "called by ld.so itself";
+	case DG_STEP_OBJECT: return "every function counts (--precision object)";
+	case DG_STEP_CALL: return "called at";
+	case DG_STEP_INDIRECT: return "address taken; indirect call at";
+	case DG_STEP_SITE: return "syscall instruction at";
+	case DG_STEP_WRAPPER: return "passes the number to a wrapper at";
+	default: return "?";
+	}
+}
+
+static json_t *steps_json(const struct dg_sc_target *t, const struct dg_reach *r)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct dg_reach_step *st = &r->steps[i];
+		json_t *j = json_object();
+		char at[32];
+		snprintf(at, sizeof at, "0x%llx", (unsigned long long)st->at);
+		json_object_set_new(j, "object", cli_json_str(t->set->objs[st->obj].path));
+		char fa[32];
+		snprintf(fa, sizeof fa, "0x%llx", (unsigned long long)st->fn_addr);
+		json_object_set_new(j, "function", st->fn_name ? cli_json_str(st->fn_name) : json_null());
+		json_object_set_new(j, "function_address", json_string(fa));
+		json_object_set_new(j, "how", json_string(how_text(st->how)));
+		json_object_set_new(j, "address", st->how >= DG_STEP_CALL ? json_string(at) : json_null());
+		if (st->how == DG_STEP_INDIRECT) {
+			json_t *tk = json_object();
+			json_object_set_new(tk, "object", cli_json_str(t->set->objs[st->taken_obj].path));
+			json_object_set_new(tk, "in", json_string(st->taken_in_code ? "code" : "data or relocations"));
+			if (st->taken_in_code) {
+				snprintf(fa, sizeof fa, "0x%llx", (unsigned long long)st->taken_addr);
+				json_object_set_new(tk, "function", st->taken_name ? cli_json_str(st->taken_name) : json_null());
+				json_object_set_new(tk, "function_address", json_string(fa));
+			}
+			json_object_set_new(j, "address_taken_by", tk);
+		}
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static void print_steps(const struct dg_sc_target *t, const struct dg_reach *r)
+{
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct dg_reach_step *st = &r->steps[i];
+		char fa[48];
+		snprintf(fa, sizeof fa, "function at 0x%llx", (unsigned long long)st->fn_addr);
+		printf("  %s %-28s %s", i ? "->" : "  ", st->fn_name ? st->fn_name : fa, t->set->objs[st->obj].path);
+		if (st->how >= DG_STEP_CALL)
+			printf("  [%s 0x%llx]\n", how_text(st->how), (unsigned long long)st->at);
+		else
+			printf("  [%s]\n", how_text(st->how));
+		if (st->how == DG_STEP_INDIRECT && st->taken_in_code)
+			printf("       (its address is taken by %s%s0x%llx in %s)\n", st->taken_name ? st->taken_name : "",
+			       st->taken_name ? " at " : "the function at ", (unsigned long long)st->taken_addr,
+			       t->set->objs[st->taken_obj].path);
+		else if (st->how == DG_STEP_INDIRECT)
+			printf("       (its address is held in the data or relocations of %s)\n",
+			       t->set->objs[st->taken_obj].path);
+	}
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	enum { OPT_ALL = OPT_OBJECTS + 1 };
+	static const struct option lo[] = {CLI_IMAGE_LONGOPTS, SC_LONGOPTS, {"all", no_argument, NULL, OPT_ALL},
+					   {0, 0, 0, 0}};
+	struct sc_args s = {0};
+	cli_image_args_init(&s.a);
+	int c, all = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(explain_help, stdout);
+			return 0;
+		}
+		if (c == OPT_ALL) {
+			all = 1;
+			continue;
+		}
+		int r = sc_opt("explain", &s, c, optarg);
+		if (r)
+			return r;
+	}
+	if (argc - optind < 2)
+		return cli_usage_error("explain", "expected IMAGE and SYSCALL");
+	const char *name = argv[optind + 1];
+	char *end;
+	long v = strtol(name, &end, 10);
+	int nr = *name && !*end ? (v >= 0 && v < DG_NSYSCALLS ? (int)v : -1) : dg_syscall_number(name, 0);
+	if (nr < 0)
+		return cli_usage_error("explain", "'%s' is not an x86-64 syscall name or number", name);
+	const char *canon = dg_syscall_name((unsigned)nr, 0);
+	for (int i = optind + 2; i < argc; i++)
+		dg_strv_push(&s.so.paths, argv[i]);
+	struct dg_image *img = NULL;
+	struct dg_objdb *db = NULL;
+	struct dg_cache *cache = NULL;
+	struct dg_sc_result *res = NULL;
+	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
+	if (rc) {
+		dg_strv_free(&s.so.paths);
+		if (db)
+			sc_done(img, db, cache, res);
+		else
+			dg_image_free(img);
+		return rc;
+	}
+	size_t nreach = 0;
+	for (size_t i = 0; i < res->n; i++)
+		nreach += res->t[i].reach && dg_reach_has(res->t[i].reach->native, (unsigned)nr);
+	json_t *top = json_object(), *chains = json_array();
+	json_object_set_new(top, "syscall", json_string(canon ? canon : name));
+	json_object_set_new(top, "number", json_integer(nr));
+	json_object_set_new(top, "allowed", json_boolean(nreach > 0));
+	json_object_set_new(top, "analysed", json_integer((json_int_t)res->n));
+	if (!s.a.json) {
+		if (!nreach)
+			printf("%s (%d) is not allowed: none of the %zu programs and libraries analysed can reach it\n",
+			       canon ? canon : name, nr, res->n);
+		else
+			printf("%s (%d) is allowed: %zu of %zu programs and libraries can reach it\n", canon ? canon : name,
+			       nr, nreach, res->n);
+	}
+	for (size_t i = 0; i < res->n && rc == 0; i++) {
+		const struct dg_sc_target *t = &res->t[i];
+		if (!t->reach || !dg_reach_has(t->reach->native, (unsigned)nr))
+			continue;
+		struct dg_reach *why = NULL;
+		struct dg_error err = DG_ERROR_INIT;
+		if (dg_sc_explain(db, &s.so, t, (unsigned)nr, 0, &why, &err) < 0) {
+			rc = cli_fail(&err);
+			break;
+		}
+		json_t *ch = json_object();
+		json_object_set_new(ch, "path", cli_json_str(t->path));
+		json_object_set_new(ch, "kind", json_string(t->library ? "library" : "program"));
+		json_object_set_new(ch, "steps", steps_json(t, why));
+		json_array_append_new(chains, ch);
+		if (!s.a.json) {
+			printf("%s%s:\n", t->path, t->library ? " (library)" : "");
+			if (why->nsteps)
+				print_steps(t, why);
+			else
+				printf("  (no chain found: the analysis differs from the cached result; rerun with --no-cache)\n");
+		}
+		dg_reach_free(why);
+		if (!all)
+			break;
+	}
+	json_object_set_new(top, "chains", chains);
+	if (s.a.json)
+		cli_print_json(top);
+	else
+		json_decref(top);
+	dg_strv_free(&s.so.paths);
+	sc_done(img, db, cache, res);
+	return rc;
+}

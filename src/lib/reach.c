@@ -33,8 +33,22 @@ struct r {
 	size_t *ct_off, *ct_cnt, *ct;
 	size_t nct, cct;
 	uint8_t *ct_state;
+	/* explain mode: how each node was first reached (no closure shortcut then) */
+	int explain;
+	size_t *from;       /* the node it was reached from, SIZE_MAX for a root */
+	uint64_t *from_at;  /* the call's address in that node (or the indirect call's) */
+	uint8_t *how;       /* enum dg_step_how */
+	size_t ind_node;    /* the first reachable indirect call: its node and address */
+	uint64_t ind_at;
+	size_t *take_node;  /* the function whose code took a node's address, SIZE_MAX: data */
+	size_t *take_obj;   /* for data: the object whose data or relocations hold it */
+	size_t cur_obj;     /* the object whose data takes are being read */
+	size_t cur_node;    /* the node being walked, and the call being followed */
+	uint64_t cur_at;
+	uint8_t cur_how;
 };
 
+/* Reaches NODE from what the walk is at (r->cur_*: a root kind, or a call in a node). */
 static void push(struct r *r, size_t node, int unknown)
 {
 	if (unknown)
@@ -43,6 +57,18 @@ static void push(struct r *r, size_t node, int unknown)
 		return;
 	r->reach[node] = 1;
 	r->queue[r->nq++] = node;
+	if (r->explain) {
+		r->from[node] = r->cur_node;
+		r->from_at[node] = r->cur_at;
+		r->how[node] = r->cur_how;
+	}
+}
+
+static void at_root(struct r *r, uint8_t how)
+{
+	r->cur_node = SIZE_MAX;
+	r->cur_at = 0;
+	r->cur_how = how;
 }
 
 static void take(struct r *r, size_t node)
@@ -50,13 +76,23 @@ static void take(struct r *r, size_t node)
 	if (r->at[node])
 		return;
 	r->at[node] = 1;
+	if (r->explain) {
+		r->take_node[node] = r->cur_node;
+		r->take_obj[node] = r->cur_obj;
+	}
 	if (r->nat == r->cat) {
 		r->cat = r->cat ? r->cat * 2 : 64;
 		r->atlist = dg_xreallocarray(r->atlist, r->cat, sizeof *r->atlist);
 	}
 	r->atlist[r->nat++] = node;
-	if (r->any_indirect)
+	if (r->any_indirect) {
+		size_t cn = r->cur_node;
+		uint64_t ca = r->cur_at;
+		uint8_t ch = r->cur_how;
+		r->cur_node = r->ind_node, r->cur_at = r->ind_at, r->cur_how = DG_STEP_INDIRECT;
 		push(r, node, 1);
+		r->cur_node = cn, r->cur_at = ca, r->cur_how = ch;
+	}
 }
 
 /* The library's own closure (fnsum.h), computed once per summary and kept on it:
@@ -124,8 +160,11 @@ static void indirect(struct r *r)
 	if (r->any_indirect)
 		return;
 	r->any_indirect = 1;
-	/* the libraries' own closures: marked, not walked; only their imports are followed */
-	for (size_t o = 1; o < r->nobj; o++) {
+	r->ind_node = r->cur_node;
+	r->ind_at = r->cur_at;
+	/* the libraries' own closures: marked, not walked; only their imports are followed
+	 * (when explaining, everything is walked, so that every node knows where it came from) */
+	for (size_t o = 1; o < r->nobj && !r->explain; o++) {
 		if (!r->sums[o])
 			continue;
 		const struct dg_fsum_closure *c = closure_of(r->sums[o]);
@@ -141,8 +180,10 @@ static void indirect(struct r *r)
 				push(r, r->ct[t], 0);
 		}
 	}
+	r->cur_how = DG_STEP_INDIRECT;
 	for (size_t i = 0; i < r->nat; i++)
 		push(r, r->atlist[i], 1);
+	r->cur_how = DG_STEP_CALL;
 }
 
 static void tg_add(struct r *r, size_t node)
@@ -379,6 +420,110 @@ static void collect(struct r *r)
 	}
 }
 
+static size_t obj_of(const struct r *r, size_t node)
+{
+	size_t lo = 0, hi = r->nobj;
+	while (lo < hi) { /* the last base <= node */
+		size_t mid = (lo + hi) / 2;
+		if (r->base[mid] <= node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo - 1;
+}
+
+static size_t depth(const struct r *r, size_t node)
+{
+	size_t d = 0;
+	while (node != SIZE_MAX && d <= r->n) {
+		node = r->from[node];
+		d++;
+	}
+	return d;
+}
+
+static int has_nr(const struct dg_fsum *s, const struct dg_fval *v, unsigned nr)
+{
+	if (v->kind != DG_FV_CONST)
+		return 0;
+	for (uint16_t i = 0; i < v->n; i++)
+		if (s->nums[v->first + i] == nr)
+			return 1;
+	return 0;
+}
+
+/* The reachable site of the syscall nearest to a root, and the chain to it. */
+static void explain(struct r *r, const struct dg_reach_opts *o)
+{
+	size_t best = SIZE_MAX, best_d = SIZE_MAX;
+	uint64_t best_at = 0;
+	uint8_t best_how = 0;
+	for (size_t node = 0; node < r->n; node++) {
+		if (!r->reach[node])
+			continue;
+		size_t ob = obj_of(r, node);
+		const struct dg_fsum *s = r->sums[ob];
+		const struct dg_fn *fn = &s->fns[node - r->base[ob]];
+		uint64_t at = 0;
+		uint8_t how = 0;
+		for (uint32_t k = 0; k < fn->nsites && !how; k++) {
+			const struct dg_fsite *st = &s->sites[fn->first_site + k];
+			int i386 = s->bits == 32 || st->table == DG_TAB_I386;
+			if (i386 == !!o->explain_i386 && has_nr(s, &st->v, o->explain_nr))
+				at = st->addr, how = DG_STEP_SITE;
+		}
+		for (uint32_t k = 0; k < fn->ncalls && !how; k++) {
+			const struct dg_fcall *c = &s->calls[fn->first_call + k];
+			uint16_t m = call_wm(r, ob, fn->first_call + k);
+			for (uint8_t reg = 0; m && reg < 16 && !how; reg++) {
+				const struct dg_fcallarg *a = (m & (1u << reg)) ? arg_of(s, c, reg) : NULL;
+				if (a && !o->explain_i386 && has_nr(s, &a->v, o->explain_nr))
+					at = c->addr, how = DG_STEP_WRAPPER;
+			}
+		}
+		if (!how)
+			continue;
+		size_t d = depth(r, node);
+		if (d < best_d) {
+			best = node, best_d = d, best_at = at, best_how = how;
+		}
+	}
+	if (best == SIZE_MAX)
+		return;
+	struct dg_reach *out = r->out;
+	out->nsteps = best_d + 1;
+	out->steps = dg_xcalloc(out->nsteps, sizeof *out->steps);
+	size_t i = out->nsteps;
+	struct dg_reach_step *last = &out->steps[--i];
+	size_t ob = obj_of(r, best);
+	*last = (struct dg_reach_step){.obj = ob, .fn = (uint32_t)(best - r->base[ob]), .at = best_at, .how = best_how};
+	for (size_t node = best; node != SIZE_MAX && i > 0; node = r->from[node]) {
+		struct dg_reach_step *st = &out->steps[--i];
+		ob = obj_of(r, node);
+		st->obj = ob;
+		st->fn = (uint32_t)(node - r->base[ob]);
+		st->how = r->how[node];
+		st->at = r->from_at[node];
+		if (st->how == DG_STEP_INDIRECT) {
+			size_t tn = r->take_node[node];
+			st->taken_in_code = tn != SIZE_MAX;
+			st->taken_obj = tn != SIZE_MAX ? obj_of(r, tn) : r->take_obj[node];
+			st->taken_fn = tn != SIZE_MAX ? (uint32_t)(tn - r->base[st->taken_obj]) : 0;
+		}
+	}
+	for (size_t k = 0; k < out->nsteps; k++) {
+		const struct dg_fn *fn = &r->sums[out->steps[k].obj]->fns[out->steps[k].fn];
+		out->steps[k].fn_name = fn->name ? dg_xstrdup(fn->name) : NULL;
+		out->steps[k].fn_addr = fn->addr;
+		if (out->steps[k].taken_in_code) {
+			const struct dg_fn *tf = &r->sums[out->steps[k].taken_obj]->fns[out->steps[k].taken_fn];
+			out->steps[k].taken_name = tf->name ? dg_xstrdup(tf->name) : NULL;
+			out->steps[k].taken_addr = tf->addr;
+		}
+	}
+}
+
 int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, const struct dg_fsum *const *sums,
 		     const struct dg_reach_opts *o, struct dg_reach **out, struct dg_error *err)
 {
@@ -403,6 +548,15 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	r.at = dg_xcalloc(nn, 1);
 	r.wm = dg_xcalloc(nn, sizeof *r.wm);
 	r.queue = dg_xcalloc(nn, sizeof *r.queue);
+	r.explain = o->explain;
+	r.ind_node = SIZE_MAX;
+	if (r.explain) {
+		r.from = dg_xcalloc(nn, sizeof *r.from);
+		r.from_at = dg_xcalloc(nn, sizeof *r.from_at);
+		r.how = dg_xcalloc(nn, 1);
+		r.take_node = dg_xcalloc(nn, sizeof *r.take_node);
+		r.take_obj = dg_xcalloc(nn, sizeof *r.take_obj);
+	}
 	resolve_init(&r);
 	wrappers(&r);
 
@@ -411,15 +565,19 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		const struct dg_fsum *s = sums[i];
 		if (!s)
 			continue;
+		at_root(&r, DG_STEP_OBJECT);
 		if (o->precision == DG_PREC_OBJECT)
 			for (size_t f = 0; f < s->nfns; f++)
 				push(&r, r.base[i] + f, 1);
+		at_root(&r, DG_STEP_ENTRY);
 		int is_interp = set->objs[i].via && !strcmp(set->objs[i].via, "interp");
 		if ((i == 0 || is_interp) && s->entry_fn != DG_FSUM_NONE &&
 		    (o->roots == DG_ROOTS_PROGRAM || i != 0))
 			push(&r, r.base[i] + s->entry_fn, 1);
+		at_root(&r, DG_STEP_INIT);
 		for (size_t k = 0; k < s->nroots; k++)
 			push(&r, r.base[i] + s->roots[k], 1);
+		r.cur_obj = i;
 		for (size_t k = 0; k < s->ndata_takes; k++)
 			take(&r, r.base[i] + s->data_takes[k]);
 		for (size_t k = 0; k < s->nimport_takes; k++) {
@@ -429,6 +587,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 				take(&r, r.tg[t]);
 		}
 	}
+	at_root(&r, DG_STEP_EXPORT);
 	if (o->roots == DG_ROOTS_EXPORTS && set->n && sums[0] && b->objs[0].elf) {
 		const struct dg_elf *e = b->objs[0].elf;
 		for (size_t k = 0; k < e->ndynsyms; k++) {
@@ -448,6 +607,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	 * libc is loaded (elf/dl-minimal.c, at libc's base version), and libc's
 	 * __libc_early_init before any constructor (elf/dl-call-libc-early-init.c). */
 	static const char *const ldso_calls[] = {"malloc", "calloc", "free", "realloc", "__libc_early_init"};
+	at_root(&r, DG_STEP_LDSO);
 	if (set->n && b->objs[0].elf) {
 		const char *ver = dg_bind_libc_base_version(b->objs[0].elf->machine, b->objs[0].elf->bits);
 		for (size_t k = 0; k < sizeof ldso_calls / sizeof *ldso_calls; k++) {
@@ -483,6 +643,9 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		const struct dg_fn *fn = &s->fns[node - r.base[ob]];
 		for (uint32_t k = 0; k < fn->ncalls; k++) {
 			size_t g = resolve(&r, ob, fn->first_call + k);
+			r.cur_node = node;
+			r.cur_at = s->calls[fn->first_call + k].addr;
+			r.cur_how = DG_STEP_CALL;
 			if (r.ct_state[g] == 2) {
 				indirect(&r);
 				continue;
@@ -490,12 +653,21 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 			for (size_t t = r.ct_off[g]; t < r.ct_off[g] + r.ct_cnt[g]; t++)
 				push(&r, r.ct[t], 0);
 		}
+		r.cur_node = node;
+		r.cur_at = fn->addr;
 		if (!(fn->flags & DG_FN_RESOLVER))
 			for (uint32_t k = 0; k < fn->ntakes; k++)
 				take(&r, r.base[ob] + s->takes[fn->first_take + k]);
 	}
 	res->any_indirect = r.any_indirect;
 	collect(&r);
+	if (r.explain)
+		explain(&r, o);
+	free(r.from);
+	free(r.from_at);
+	free(r.how);
+	free(r.take_node);
+	free(r.take_obj);
 	free(r.base);
 	free(r.reach);
 	free(r.unknown_entry);
@@ -521,6 +693,11 @@ void dg_reach_free(struct dg_reach *r)
 		free(r->unknown[i].fn_name);
 	for (size_t i = 0; i < r->nobjs; i++)
 		free(r->objs[i].error);
+	for (size_t i = 0; i < r->nsteps; i++) {
+		free(r->steps[i].fn_name);
+		free(r->steps[i].taken_name);
+	}
+	free(r->steps);
 	free(r->unknown);
 	free(r->objs);
 	free(r);

@@ -337,3 +337,31 @@ void dg_sc_result_free(struct dg_sc_result *r)
 	free(r->t);
 	free(r);
 }
+
+int dg_sc_explain(struct dg_objdb *db, const struct dg_sc_opts *o, const struct dg_sc_target *t, unsigned nr, int i386,
+		  struct dg_reach **out, struct dg_error *err)
+{
+	if (!t->set)
+		return dg_err(err, DG_E_INPUT, "%s: no load set", t->path);
+	const struct dg_node **nodes = dg_xcalloc(t->set->n ? t->set->n : 1, sizeof *nodes);
+	const struct dg_fsum **sums = dg_xcalloc(t->set->n ? t->set->n : 1, sizeof *sums);
+	for (size_t i = 0; i < t->set->n; i++)
+		nodes[i] = t->set->objs[i].node;
+	dg_objdb_fsum_prepare(db, nodes, t->set->n);
+	for (size_t i = 0; i < t->set->n; i++)
+		sums[i] = nodes[i] ? dg_objdb_fsum(db, nodes[i]) : NULL;
+	free(nodes);
+	struct dg_bindings *b = NULL;
+	int rc = dg_bind_db(db, t->set, &b, err);
+	if (rc == 0) {
+		struct dg_reach_opts ro = {.precision = o->precision,
+					   .roots = t->library ? DG_ROOTS_EXPORTS : DG_ROOTS_PROGRAM,
+					   .explain = 1,
+					   .explain_i386 = i386,
+					   .explain_nr = nr};
+		rc = dg_reach_compute(t->set, b, sums, &ro, out, err);
+	}
+	dg_bindings_free(b);
+	free(sums);
+	return rc;
+}
