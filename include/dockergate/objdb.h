@@ -42,6 +42,14 @@ struct dg_fsum;
 /* Threads used to compute syscall summaries (default 1). */
 void dg_objdb_set_threads(struct dg_objdb *db, int n);
 int dg_objdb_threads(const struct dg_objdb *db);
+/* Progress of long phases (summaries read or computed, programs analysed): FN is called
+ * from the calling thread only, with what is done of TOTAL in PHASE. */
+struct dg_progress {
+	void (*fn)(void *ud, const char *phase, size_t done, size_t total);
+	void *ud;
+};
+void dg_objdb_set_progress(struct dg_objdb *db, const struct dg_progress *p);
+const struct dg_progress *dg_objdb_progress(const struct dg_objdb *db);
 /* The persistent cache the store uses, or NULL. */
 struct dg_cache *dg_objdb_cache(struct dg_objdb *db);
 /* Makes the syscall summaries of NODES (regular ELF files) available: from the

@@ -68,6 +68,31 @@ static const char *prec_name(enum dg_precision p)
 	return p == DG_PREC_OBJECT ? "object" : "function";
 }
 
+/* Progress on stderr when it is a terminal and the analysis takes more than a second:
+ * one line, rewritten at most ten times a second, erased at the end. */
+struct progress_state {
+	struct timespec start, last;
+	int shown;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void show_progress(void *ud, const char *phase, size_t done, size_t total)
+{
+	struct progress_state *ps = ud;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (since(&ps->start, &now) < 1.0 || (ps->shown && since(&ps->last, &now) < 0.1))
+		return;
+	ps->last = now;
+	ps->shown = 1;
+	fprintf(stderr, "\r\033[K%s: %s %zu/%zu", cli_prog, phase, done, total);
+	fflush(stderr);
+}
+
 /* Loads IMAGE, analyses it; *img, *db, *cache and *res to be released by sc_done. */
 static int sc_run(const char *spec, struct sc_args *s, struct dg_image **img, struct dg_objdb **db,
 		  struct dg_cache **cache, struct dg_sc_result **res)
@@ -81,9 +106,16 @@ static int sc_run(const char *spec, struct sc_args *s, struct dg_image **img, st
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	dg_objdb_set_threads(*db, s->jobs ? s->jobs : cpus > 0 ? (int)cpus : 1);
 	struct dg_error err = DG_ERROR_INIT;
-	if (dg_sc_analyse(*db, &s->so, res, &err) < 0)
-		return cli_fail(&err);
-	return 0;
+	struct progress_state ps = {0};
+	clock_gettime(CLOCK_MONOTONIC, &ps.start);
+	struct dg_progress pg = {show_progress, &ps};
+	if (isatty(STDERR_FILENO))
+		dg_objdb_set_progress(*db, &pg);
+	rc = dg_sc_analyse(*db, &s->so, res, &err);
+	dg_objdb_set_progress(*db, NULL);
+	if (ps.shown)
+		fputs("\r\033[K", stderr);
+	return rc < 0 ? cli_fail(&err) : 0;
 }
 
 static void sc_done(struct dg_image *img, struct dg_objdb *db, struct dg_cache *cache, struct dg_sc_result *res)

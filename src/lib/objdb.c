@@ -25,6 +25,7 @@ struct dg_objdb {
 	struct dg_fsum **fsums;
 	size_t nfsums;
 	int threads;
+	struct dg_progress progress;
 	struct dg_map elf_by_sha; /* content SHA-256 → index in elves */
 	struct dg_elf **elves;
 	size_t nelves;
@@ -183,6 +184,16 @@ int dg_objdb_threads(const struct dg_objdb *db) { return db->threads; }
 
 struct dg_cache *dg_objdb_cache(struct dg_objdb *db) { return db->cache; }
 
+void dg_objdb_set_progress(struct dg_objdb *db, const struct dg_progress *p)
+{
+	if (p)
+		db->progress = *p;
+	else
+		memset(&db->progress, 0, sizeof db->progress);
+}
+
+const struct dg_progress *dg_objdb_progress(const struct dg_objdb *db) { return &db->progress; }
+
 static int is_elf_node(const struct dg_node *n)
 {
 	return n && n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_ELF;
@@ -228,8 +239,11 @@ struct job {
 
 struct pool {
 	struct job *jobs;
-	size_t n, next;
+	size_t n, next, done;
 	pthread_mutex_t mu;
+	pthread_t main;                 /* the calling thread: the only one that reports progress */
+	const struct dg_progress *progress;
+	const char *phase;
 };
 
 static void *worker(void *arg)
@@ -238,7 +252,10 @@ static void *worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&pl->mu);
 		size_t i = pl->next < pl->n ? pl->next++ : SIZE_MAX;
+		size_t done = pl->done;
 		pthread_mutex_unlock(&pl->mu);
+		if (pl->progress && pl->progress->fn && pthread_equal(pthread_self(), pl->main))
+			pl->progress->fn(pl->progress->ud, pl->phase, done, pl->n);
 		if (i == SIZE_MAX)
 			return NULL;
 		struct job *j = &pl->jobs[i];
@@ -251,6 +268,9 @@ static void *worker(void *arg)
 		} else if (j->p) {
 			j->out = fsum_of_bytes(j->p, j->len);
 		} /* else: a miss of the cache pass, built in the second pass */
+		pthread_mutex_lock(&pl->mu);
+		pl->done++;
+		pthread_mutex_unlock(&pl->mu);
 	}
 }
 
@@ -259,7 +279,9 @@ static void run_pool(struct dg_objdb *db, struct pool *pl)
 	int nt = db->threads < (int)pl->n ? db->threads : (int)pl->n;
 	pthread_t th[64];
 	int started = 0;
-	pl->next = 0;
+	pl->next = pl->done = 0;
+	pl->main = pthread_self();
+	pl->progress = &db->progress;
 	pthread_mutex_init(&pl->mu, NULL);
 	for (int t = 1; t < nt; t++)
 		if (pthread_create(&th[started], NULL, worker, pl) == 0)
@@ -298,6 +320,7 @@ void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nod
 		dg_map_put(&queued, sha, 32, pl.n++);
 	}
 	dg_map_free(&queued);
+	pl.phase = "reading cached summaries";
 	run_pool(db, &pl);
 	/* misses (and records that did not decode) are built from the file: the content
 	 * store is mapped first (dg_fs_content), so the workers only read it */
@@ -316,6 +339,7 @@ void dg_objdb_fsum_prepare(struct dg_objdb *db, const struct dg_node *const *nod
 		j->sha = pl.jobs[i].sha;
 		back[bl.n++] = i;
 	}
+	bl.phase = "disassembling";
 	run_pool(db, &bl);
 	for (size_t k = 0; k < bl.n; k++) {
 		db->st.fsum_built++;

@@ -142,16 +142,22 @@ struct pool {
 	size_t next;
 	double tb, tr;
 	pthread_mutex_t mu;
+	pthread_t main; /* the calling thread: the only one that reports progress */
 };
 
 static void *worker(void *arg)
 {
 	struct pool *pl = arg;
 	double tb = 0, tr = 0;
+	const struct dg_progress *pg = dg_objdb_progress(pl->db);
+	int reporter = pthread_equal(pthread_self(), pl->main);
 	for (;;) {
 		pthread_mutex_lock(&pl->mu);
 		size_t i = pl->next < pl->r->n ? pl->next++ : SIZE_MAX;
+		size_t done = pl->next;
 		pthread_mutex_unlock(&pl->mu);
+		if (reporter && pg->fn)
+			pg->fn(pg->ud, "analysing programs", done > 0 ? done - 1 : 0, pl->r->n);
 		if (i == SIZE_MAX)
 			break;
 		if (pl->r->t[i].set && !pl->r->t[i].cached)
@@ -272,7 +278,7 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 				dg_reach_prepare(fs2);
 		}
 	}
-	struct pool pl = {.db = db, .o = o, .r = r};
+	struct pool pl = {.db = db, .o = o, .r = r, .main = pthread_self()};
 	pthread_mutex_init(&pl.mu, NULL);
 	int nt = dg_objdb_threads(db);
 	pthread_t th[64];
