@@ -609,8 +609,8 @@ int cmd_generate(int argc, char **argv)
 				fprintf(stderr, "; ENOSYS for %.*s", (int)b.len, b.data);
 				dg_buf_free(&b);
 			}
-			fprintf(stderr, "; %zu unknown sites, %zu warnings (%s precision, %zu programs and libraries)%s%s\n",
-				res->ndistinct_unknown, warnings.n, prec_name(s.so.precision), res->n,
+			fprintf(stderr, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries)%s%s\n",
+				res->ndistinct_unknown, warnings.n, warnings.n == 1 ? "" : "s", prec_name(s.so.precision), res->n,
 				strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
 		}
 	}
