@@ -106,6 +106,44 @@ ok $? "k8s: --name sets metadata.name"
 sz=$(stat -c %s "$T/a1.bpf")
 ((sz > 0 && sz % 8 == 0))
 ok $? "bpf: non-empty, a multiple of 8 bytes (got $sz)"
+# the kernel runs the bpf filter: a loader installs it (no_new_privs + seccomp(2)) and makes
+# an allowed call (write), a denied one (getpid: EPERM) and clone3 (ENOSYS)
+cat >"$T/load.c" <<'C'
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	static struct sock_filter f[4096];
+	int fd = open(argv[1], O_RDONLY);
+	ssize_t n = read(fd, f, sizeof f);
+	struct sock_fprog prog = {(unsigned short)(n / 8), f};
+	if (argc < 2 || n <= 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return perror("install"), 2;
+	long pid = syscall(SYS_getpid);
+	int e1 = errno;
+	long c3 = syscall(435, NULL, 0);
+	int e2 = errno;
+	char msg[] = "getpid=? clone3=?\n"; /* P: -1 with EPERM, N: -1 with ENOSYS */
+	msg[7] = pid == -1 && e1 == EPERM ? 'P' : '?';
+	msg[16] = c3 == -1 && e2 == ENOSYS ? 'N' : '?';
+	syscall(SYS_write, 1, msg, sizeof msg - 1);
+	syscall(SYS_exit_group, 0);
+}
+C
+if gcc -O1 -o "$T/load" "$T/load.c" 2>"$T/err"; then
+	"$T/load" "$T/a1.bpf" >"$T/out" 2>&1
+	[[ $? -eq 0 && $(cat "$T/out") == "getpid=P clone3=N" ]]
+	ok $? "bpf: the kernel loads it; getpid denied with EPERM, clone3 answered ENOSYS, write allowed" "$T/out"
+else
+	ok 1 "the bpf loader could not be compiled" "$T/err"
+fi
 ok_pfc=0
 for nm in read write clone newfstatat openat close exit_group; do grep -q "\"$nm\"" "$T/a1.pfc" || ok_pfc=1; done
 grep -q "ERRNO(38)" "$T/a1.pfc" && grep -q "action ERRNO(1)" "$T/a1.pfc" || ok_pfc=1
