@@ -38,6 +38,9 @@ $(BUILD)/%.o: %.c $(wildcard include/dockergate/*.h) $(wildcard src/lib/*.h) $(w
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DDG_VERSION='"$(VERSION)"' -c -o $@ $<
 
+# data compiled into the program (.incbin)
+$(BUILD)/src/lib/profile.o: data/docker-default.json
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libdockergate.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libdockergate.a $(LDFLAGS_ALL)

@@ -84,6 +84,15 @@ int cmd_graph(int argc, char **argv);
 int cmd_syscalls(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+
+/* Profile commands (generate, merge): --format NAME, the name of a format, and how
+ * many allowed names are x86-64 syscalls (what the summaries count). */
+#include "dockergate/profile.h"
+int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out);
+const char *cli_format_name(enum dg_profile_format f);
+size_t cli_count_x86_64(const struct dg_profile *p);
 
 /* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);

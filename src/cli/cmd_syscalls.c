@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "dockergate/objdb.h"
+#include "dockergate/profile.h"
 #include "dockergate/syscalls.h"
 #include "util.h"
 
@@ -369,68 +370,152 @@ int cmd_syscalls(int argc, char **argv)
 
 static const char generate_help[] =
 	"usage: dockergate generate IMAGE -o FILE [OPTIONS]\n\n"
-	"Writes a deny-by-default Docker seccomp profile (defaultAction SCMP_ACT_ERRNO, EPERM)\n"
-	"that allows the union of what `dockergate syscalls IMAGE` finds for every program and\n"
-	"library of the image. Every name is checked against libseccomp's table; the file is\n"
-	"written atomically (a temp file renamed into place). A summary goes to stderr.\n\n"
+	"Writes a deny-by-default seccomp profile that allows the union of what\n"
+	"`dockergate syscalls IMAGE` finds for every program and library of the image\n"
+	"(architectures: x86-64, plus x86 only when the image has reachable i386 code).\n"
+	"Syscalls with a libc fallback that are not allowed while their fallback is\n"
+	"(clone3 -> clone, statx, faccessat2, ...) are answered with ENOSYS. The profile\n"
+	"is compiled with libseccomp before it is written (every name must be known to\n"
+	"it) and written atomically (a temp file renamed into place). A summary goes to\n"
+	"stderr (--json: as one JSON object). SOURCE_DATE_EPOCH, when set, is the date\n"
+	"of the provenance block.\n\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write the profile ('-' for stdout)\n" SC_HELP_OPTS CLI_IMAGE_OPTS_HELP;
+	"  -o, --output FILE   where to write the profile ('-' for stdout)\n"
+	"  --format FORMAT     docker (default; also a kubelet localhost/ profile), oci (the\n"
+	"                      runtime-spec linux.seccomp object), k8s (a security-profiles-\n"
+	"                      operator SeccompProfile in YAML), k8s-json (the same in JSON),\n"
+	"                      bpf (libseccomp's compiled filter), pfc (its readable form)\n"
+	"  --name NAME         metadata.name of the k8s resource (default: from the image)\n"
+	"  --deny-errno ERRNO  what denied syscalls return: a number or a name such as EPERM\n"
+	"                      (default), EACCES, ENOSYS\n"
+	"  --base PROFILE      never allow what PROFILE denies: docker-default (Docker's default\n"
+	"                      profile for a default `docker run` on x86-64) or a Docker-format file\n" SC_HELP_OPTS
+	CLI_IMAGE_OPTS_HELP;
 
-static int write_atomic(const char *path, const char *data, size_t len, struct dg_error *err)
+enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE };
+
+static const char *const format_names[] = {"docker", "oci", "k8s", "k8s-json", "bpf", "pfc"};
+
+int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out)
 {
-	if (!strcmp(path, "-")) {
-		fwrite(data, 1, len, stdout);
-		return fflush(stdout) == 0 ? 0 : dg_err_sys(err, DG_E_ENV, errno, "writing stdout");
-	}
-	char *tmp = dg_xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return dg_err_sys(err, DG_E_ENV, e, "%s: cannot create", path);
-	}
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int e = errno;
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return dg_err_sys(err, DG_E_ENV, e, "%s: cannot write", path);
+	static const enum dg_profile_format fm[] = {DG_PF_DOCKER, DG_PF_OCI, DG_PF_K8S,
+						    DG_PF_K8S_JSON, DG_PF_BPF, DG_PF_PFC};
+	for (size_t i = 0; i < sizeof fm / sizeof *fm; i++)
+		if (!strcmp(arg, format_names[i])) {
+			*out = fm[i];
+			return 0;
 		}
-		off += (size_t)w;
+	return cli_usage_error(cmd, "--format: expected docker, oci, k8s, k8s-json, bpf or pfc, got '%s'", arg);
+}
+
+const char *cli_format_name(enum dg_profile_format f)
+{
+	return format_names[f];
+}
+
+/* A DNS-1123 name from IMAGE: its last path element (or the REF of docker:REF),
+ * lower-cased, without a .tar/.tgz/... suffix, other characters as '-'. */
+static char *k8s_name_from(const char *spec)
+{
+	const char *s = strrchr(spec, '/');
+	s = s ? s + 1 : spec;
+	const char *c = strchr(s, ':');
+	if (!strrchr(spec, '/') && c && c[1])
+		s = c + 1; /* docker:REF, dir:NAME */
+	char *n = dg_xstrdup(s);
+	static const char *const suf[] = {".tar.gz", ".tar.zst", ".tar.xz", ".tgz", ".tar"};
+	for (size_t i = 0; i < sizeof suf / sizeof *suf; i++) {
+		size_t ln = strlen(n), ls = strlen(suf[i]);
+		if (ln > ls && !strcmp(n + ln - ls, suf[i])) {
+			n[ln - ls] = 0;
+			break;
+		}
 	}
-	if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		free(tmp);
-		return dg_err_sys(err, DG_E_ENV, e, "%s: cannot write", path);
+	struct dg_buf b = {0};
+	for (char *p = n; *p && b.len < 200; p++) {
+		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+		int an = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		if (an || ch == '.')
+			dg_buf_putc(&b, ch);
+		else if (b.len && b.data[b.len - 1] != '-')
+			dg_buf_putc(&b, '-');
 	}
-	free(tmp);
-	return 0;
+	free(n);
+	while (b.len && (b.data[b.len - 1] == '-' || b.data[b.len - 1] == '.'))
+		b.len--;
+	size_t skip = 0;
+	while (skip < b.len && (b.data[skip] == '-' || b.data[skip] == '.'))
+		skip++;
+	char *r = b.len > skip ? dg_xstrndup(b.data + skip, b.len - skip) : dg_xstrdup("dockergate-profile");
+	dg_buf_free(&b);
+	return r;
+}
+
+/* How many names resolve to an x86-64 syscall (what "N allowed" counts). */
+size_t cli_count_x86_64(const struct dg_profile *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->allow.n; i++)
+		n += dg_syscall_number(p->allow.v[i], 0) >= 0;
+	return n;
+}
+
+static json_t *strv_to_json(const struct dg_strv *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(a, cli_json_str(v->v[i]));
+	return a;
+}
+
+static void join(struct dg_buf *b, const struct dg_strv *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		dg_buf_printf(b, "%s%s", i ? ", " : "", v->v[i]);
 }
 
 int cmd_generate(int argc, char **argv)
 {
-	static const struct option lo[] = {CLI_IMAGE_LONGOPTS, SC_LONGOPTS,
-					   {"output", required_argument, NULL, OPT_OUTPUT}, {0, 0, 0, 0}};
+	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
+					   SC_LONGOPTS,
+					   {"output", required_argument, NULL, OPT_OUTPUT},
+					   {"format", required_argument, NULL, OPT_FORMAT},
+					   {"name", required_argument, NULL, OPT_NAME},
+					   {"deny-errno", required_argument, NULL, OPT_DENY_ERRNO},
+					   {"base", required_argument, NULL, OPT_BASE},
+					   {0, 0, 0, 0}};
 	struct sc_args s = {0};
 	cli_image_args_init(&s.a);
-	const char *output = NULL;
-	int c;
+	const char *output = NULL, *name = NULL, *base_spec = NULL;
+	enum dg_profile_format format = DG_PF_DOCKER;
+	int c, deny_errno = 1;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-		if (c == OPT_HELP) {
+		int r = 0;
+		switch (c) {
+		case OPT_HELP:
 			fputs(generate_help, stdout);
 			return 0;
-		}
-		if (c == 'o' || c == OPT_OUTPUT) {
+		case 'o':
+		case OPT_OUTPUT:
 			output = optarg;
-			continue;
+			break;
+		case OPT_FORMAT:
+			r = cli_parse_format("generate", optarg, &format);
+			break;
+		case OPT_NAME:
+			name = optarg;
+			break;
+		case OPT_DENY_ERRNO:
+			if ((deny_errno = dg_errno_parse(optarg)) < 0)
+				r = cli_usage_error("generate", "--deny-errno: expected a number from 1 to 4095 or an errno name such as EPERM, got '%s'",
+						    optarg);
+			break;
+		case OPT_BASE:
+			base_spec = optarg;
+			break;
+		default:
+			r = sc_opt("generate", &s, c, optarg);
 		}
-		int r = sc_opt("generate", &s, c, optarg);
 		if (r)
 			return r;
 	}
@@ -438,6 +523,21 @@ int cmd_generate(int argc, char **argv)
 		return cli_usage_error("generate", "expected exactly one IMAGE");
 	if (!output || !*output)
 		return cli_usage_error("generate", "-o FILE is required");
+	struct dg_error err = DG_ERROR_INIT;
+	long long date;
+	if (dg_source_date(&date, &err) < 0)
+		return cli_fail(&err);
+	/* the base and Docker's default are read before the (long) analysis: a bad file fails fast */
+	struct dg_profile base, dflt, p;
+	struct dg_strv warnings = {0}, removed = {0}, enosys = {0}, base_warn = {0};
+	dg_profile_init(&p);
+	dg_profile_init(&base);
+	if (dg_profile_load_spec("docker-default", &dflt, NULL, &err) < 0)
+		return cli_fail(&err);
+	if (base_spec && dg_profile_load_spec(base_spec, &base, &base_warn, &err) < 0) {
+		dg_profile_free(&dflt);
+		return cli_fail(&err);
+	}
 	struct dg_image *img = NULL;
 	struct dg_objdb *db = NULL;
 	struct dg_cache *cache = NULL;
@@ -448,73 +548,113 @@ int cmd_generate(int argc, char **argv)
 			sc_done(img, db, cache, res);
 		else
 			dg_image_free(img);
+		dg_profile_free(&dflt);
+		dg_profile_free(&base);
+		dg_strv_free(&base_warn);
 		return rc;
 	}
-	json_t *top = json_object(), *archs = json_array(), *rules = json_array(), *rule = json_object();
-	json_object_set_new(top, "defaultAction", json_string("SCMP_ACT_ERRNO"));
-	json_object_set_new(top, "defaultErrnoRet", json_integer(1));
-	json_array_append_new(archs, json_string("SCMP_ARCH_X86_64"));
-	if (res->has_i386)
-		json_array_append_new(archs, json_string("SCMP_ARCH_X86"));
-	json_object_set_new(top, "architectures", archs);
-	json_t *names = names_json(res->native, 0);
-	if (res->has_i386) { /* a name allows it on every listed architecture */
-		json_t *n32 = names_json(res->i386, 1), *v;
-		size_t i;
-		json_array_foreach(n32, i, v) {
-			int dup = 0;
-			for (size_t k = 0; k < json_array_size(names); k++)
-				dup |= !strcmp(json_string_value(json_array_get(names, k)), json_string_value(v));
-			if (!dup)
-				json_array_append(names, v);
-		}
-		json_decref(n32);
-	}
-	if (res->has_i386) { /* one sorted list */
-		const char *v[2 * DG_NSYSCALLS];
-		size_t nv = 0, i;
-		json_t *e;
-		json_array_foreach(names, i, e) v[nv++] = json_string_value(e);
-		if (nv > 1)
-			qsort(v, nv, sizeof *v, cmp_str);
-		json_t *sorted = json_array();
-		for (i = 0; i < nv; i++)
-			json_array_append_new(sorted, json_string(v[i]));
-		json_decref(names);
-		names = sorted;
-	}
-	json_object_set_new(rule, "names", names);
-	json_object_set_new(rule, "action", json_string("SCMP_ACT_ALLOW"));
-	json_array_append_new(rules, rule);
-	json_object_set_new(top, "syscalls", rules);
-	json_t *prov = json_object();
-	json_object_set_new(prov, "tool", json_string("dockergate " DG_VERSION));
+	dg_profile_from_bits(&p, res->native, res->i386, res->has_i386);
+	p.default_errno = deny_errno;
+	p.tool = dg_xstrdup("dockergate " DG_VERSION);
 	const struct dg_image_info *ii = dg_image_info(img);
-	json_object_set_new(prov, "image", ii->config_digest ? json_string(ii->config_digest) : json_null());
-	json_object_set_new(prov, "scope", json_string("image"));
-	json_object_set_new(prov, "precision", json_string(prec_name(s.so.precision)));
-	json_object_set_new(prov, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
-	json_object_set_new(top, "dockergate", prov);
-	char *txt = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	size_t nallowed = json_array_size(names);
-	json_decref(top);
-	struct dg_buf b = {0};
-	dg_buf_puts(&b, txt);
-	dg_buf_putc(&b, '\n');
-	free(txt);
-	struct dg_error err = DG_ERROR_INIT;
+	if (ii->config_digest)
+		p.image = dg_xstrdup(ii->config_digest);
+	p.scope = dg_xstrdup("image");
+	p.precision = dg_xstrdup(prec_name(s.so.precision));
+	p.unknown_sites = (long long)res->ndistinct_unknown;
+	p.date = date;
+	unnamed(res->native, 0, &warnings);
+	if (res->has_i386)
+		unnamed(res->i386, 1, &warnings);
+	if (base_spec) {
+		dg_profile_intersect(&p, &base, &removed);
+		for (size_t i = 0; i < base_warn.n; i++)
+			dg_strv_push(&warnings, base_warn.v[i]);
+		if (removed.n) {
+			struct dg_buf b = {0};
+			dg_buf_printf(&b, "the base (%s) denies %zu syscalls the image's code can make, left out: ", base_spec,
+				      removed.n);
+			join(&b, &removed);
+			char *m = dg_buf_steal(&b);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+	}
+	dg_profile_add_fallbacks(&p, &enosys);
+	if (res->ndistinct_unknown) {
+		char *m = dg_xasprintf("%zu reachable syscall sites with unknown numbers (see `dockergate syscalls`)",
+				       res->ndistinct_unknown);
+		dg_strv_push(&warnings, m);
+		free(m);
+	}
+	if ((format == DG_PF_K8S || format == DG_PF_K8S_JSON) && deny_errno != 1)
+		dg_strv_push(&warnings, "a SeccompProfile has no default errno: denied syscalls return EPERM there");
+	char *kname = name ? dg_xstrdup(name) : k8s_name_from(argv[optind]);
+	struct dg_buf out = {0};
 	if (s.strict && res->nunknown) {
 		fprintf(stderr, "%s generate: error: %zu reachable syscall sites with unknown numbers (--strict); nothing written\n",
 			cli_prog, res->ndistinct_unknown);
 		rc = 7;
-	} else if (write_atomic(output, b.data, b.len, &err) < 0) {
+	} else if (dg_profile_write(&p, format, kname, &out, &err) < 0 ||
+		   dg_write_atomic(output, out.data, out.len, &err) < 0) {
 		rc = cli_fail(&err);
 	} else {
-		fprintf(stderr, "%s: %zu syscalls allowed (%s precision, %zu programs and libraries), %zu unknown sites%s%s\n",
-			cli_prog, nallowed, prec_name(s.so.precision), res->n, res->ndistinct_unknown,
-			strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
+		size_t nx = cli_count_x86_64(&p), nd = cli_count_x86_64(&dflt), extra = 0;
+		for (size_t i = 0; i < p.allow.n; i++)
+			extra += dg_syscall_number(p.allow.v[i], 0) >= 0 && !dg_profile_allows(&dflt, p.allow.v[i]);
+		if (s.a.json) {
+			json_t *j = json_object();
+			json_object_set_new(j, "output", cli_json_str(output));
+			json_object_set_new(j, "format", json_string(cli_format_name(format)));
+			json_t *ar = json_array();
+			json_array_append_new(ar, json_string("x86_64"));
+			if (p.arches & DG_ARCH_X86)
+				json_array_append_new(ar, json_string("x86"));
+			json_object_set_new(j, "architectures", ar);
+			json_object_set_new(j, "allowed", json_integer((json_int_t)p.allow.n));
+			json_object_set_new(j, "allowed_x86_64", json_integer((json_int_t)nx));
+			json_object_set_new(j, "docker_default_x86_64", json_integer((json_int_t)nd));
+			json_object_set_new(j, "fewer_than_docker_default", json_integer((json_int_t)nd - (json_int_t)nx));
+			json_object_set_new(j, "not_in_docker_default", json_integer((json_int_t)extra));
+			json_object_set_new(j, "enosys", strv_to_json(&enosys));
+			json_object_set_new(j, "removed_by_base", strv_to_json(&removed));
+			json_object_set_new(j, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
+			json_object_set_new(j, "precision", json_string(prec_name(s.so.precision)));
+			json_object_set_new(j, "programs_and_libraries", json_integer((json_int_t)res->n));
+			json_object_set_new(j, "warnings", strv_to_json(&warnings));
+			char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+			fprintf(stderr, "%s\n", t);
+			free(t);
+			json_decref(j);
+		} else {
+			for (size_t i = 0; i < warnings.n; i++)
+				fprintf(stderr, "%s: warning: %s\n", cli_prog, warnings.v[i]);
+			fprintf(stderr, "%s: %zu allowed, %zd %s than Docker's default (%zu)", cli_prog, nx,
+				(ssize_t)(nd > nx ? nd - nx : nx - nd), nd >= nx ? "fewer" : "more", nd);
+			if (extra)
+				fprintf(stderr, ", %zu not in it", extra);
+			if (p.arches & DG_ARCH_X86)
+				fprintf(stderr, "; x86 (i386) code too: %zu names in all", p.allow.n);
+			if (enosys.n) {
+				struct dg_buf b = {0};
+				join(&b, &enosys);
+				fprintf(stderr, "; ENOSYS for %.*s", (int)b.len, b.data);
+				dg_buf_free(&b);
+			}
+			fprintf(stderr, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries)%s%s\n",
+				res->ndistinct_unknown, warnings.n, warnings.n == 1 ? "" : "s", prec_name(s.so.precision), res->n,
+				strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
+		}
 	}
-	dg_buf_free(&b);
+	free(kname);
+	dg_buf_free(&out);
+	dg_strv_free(&warnings);
+	dg_strv_free(&removed);
+	dg_strv_free(&enosys);
+	dg_strv_free(&base_warn);
+	dg_profile_free(&p);
+	dg_profile_free(&base);
+	dg_profile_free(&dflt);
 	sc_done(img, db, cache, res);
 	return rc;
 }

@@ -22,6 +22,8 @@ static const struct cli_cmd cmds[] = {
 	{"syscalls", cmd_syscalls, "the system calls each program of the image can make (disassembly + reachability)"},
 	{"generate", cmd_generate, "write a deny-by-default seccomp profile allowing what the image's code can call"},
 	{"explain", cmd_explain, "why a syscall is allowed: the shortest chain from a root to the syscall instruction"},
+	{"diff", cmd_diff, "the syscalls added and removed between two profiles (files or docker-default)"},
+	{"merge", cmd_merge, "the union of several profiles (the containers of one pod)"},
 	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
