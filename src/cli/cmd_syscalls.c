@@ -119,6 +119,28 @@ static int sc_run(const char *spec, struct sc_args *s, struct dg_image **img, st
 	return rc < 0 ? cli_fail(&err) : 0;
 }
 
+/* The option loop of syscalls and explain: the shared options, --help, and one flag of the
+ * command's own (FLAG_OPT, setting *FLAG). Returns -1 to go on, else the exit status. */
+static int sc_parse(const char *cmd, int argc, char **argv, const struct option *lo, const char *help, int flag_opt,
+		    int *flag, struct sc_args *s)
+{
+	int c;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(help, stdout);
+			return 0;
+		}
+		if (c == flag_opt) {
+			*flag = 1;
+			continue;
+		}
+		int r = sc_opt(cmd, s, c, optarg);
+		if (r)
+			return r;
+	}
+	return -1;
+}
+
 static void sc_done(struct dg_image *img, struct dg_objdb *db, struct dg_cache *cache, struct dg_sc_result *res)
 {
 	dg_sc_result_free(res);
@@ -304,20 +326,10 @@ int cmd_syscalls(int argc, char **argv)
 					   {"objects", no_argument, NULL, OPT_OBJECTS}, {0, 0, 0, 0}};
 	struct sc_args s = {0};
 	cli_image_args_init(&s.a);
-	int c, objects = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (c == OPT_HELP) {
-			fputs(syscalls_help, stdout);
-			return 0;
-		}
-		if (c == OPT_OBJECTS) {
-			objects = 1;
-			continue;
-		}
-		int r = sc_opt("syscalls", &s, c, optarg);
-		if (r)
-			return r;
-	}
+	int objects = 0;
+	int pr = sc_parse("syscalls", argc, argv, lo, syscalls_help, OPT_OBJECTS, &objects, &s);
+	if (pr >= 0)
+		return pr;
 	if (argc - optind < 1)
 		return cli_usage_error("syscalls", "expected IMAGE");
 	for (int i = optind + 1; i < argc; i++)
@@ -329,10 +341,7 @@ int cmd_syscalls(int argc, char **argv)
 	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
 	if (rc) {
 		dg_strv_free(&s.so.paths);
-		if (db)
-			sc_done(img, db, cache, res);
-		else
-			dg_image_free(img);
+		sc_done(img, db, cache, res);
 		return rc;
 	}
 	if (s.a.json) {
@@ -748,20 +757,10 @@ int cmd_explain(int argc, char **argv)
 					   {0, 0, 0, 0}};
 	struct sc_args s = {0};
 	cli_image_args_init(&s.a);
-	int c, all = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		if (c == OPT_HELP) {
-			fputs(explain_help, stdout);
-			return 0;
-		}
-		if (c == OPT_ALL) {
-			all = 1;
-			continue;
-		}
-		int r = sc_opt("explain", &s, c, optarg);
-		if (r)
-			return r;
-	}
+	int all = 0;
+	int pr = sc_parse("explain", argc, argv, lo, explain_help, OPT_ALL, &all, &s);
+	if (pr >= 0)
+		return pr;
 	if (argc - optind < 2)
 		return cli_usage_error("explain", "expected IMAGE and SYSCALL");
 	const char *name = argv[optind + 1];
@@ -780,10 +779,7 @@ int cmd_explain(int argc, char **argv)
 	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
 	if (rc) {
 		dg_strv_free(&s.so.paths);
-		if (db)
-			sc_done(img, db, cache, res);
-		else
-			dg_image_free(img);
+		sc_done(img, db, cache, res);
 		return rc;
 	}
 	size_t nreach = 0;
