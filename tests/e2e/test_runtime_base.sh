@@ -96,6 +96,14 @@ if ((podman_ok)); then
 	check "podman + runc (default, noNewPrivileges false), exactly the data's nnp_false set" runc podman false "$pruns"
 	check "podman + runc --security-opt no-new-privileges, exactly the data's nnp_true set" runc podman true "$pruns"
 	fails "podman + runc, the nnp_false set without execve" runc podman false --drop execve
+	# what podman options change in the runtime's path: a terminal, another user without
+	# capabilities in another working directory, a user namespace
+	for nnp in false true; do
+		check "podman + runc -t --user 1000:1000 --cap-drop all --workdir /dev, noNewPrivileges $nnp" runc podman "$nnp" 3 \
+			--podman-arg=-t --podman-arg=--user=1000:1000 --podman-arg=--cap-drop=all --podman-arg=--workdir=/dev
+		check "podman + runc --uidmap/--gidmap 0:100000:65536, noNewPrivileges $nnp" runc podman "$nnp" 3 \
+			--podman-arg=--uidmap=0:100000:65536 --podman-arg=--gidmap=0:100000:65536
+	done
 else
 	ok 0 "podman cases # SKIP podman cannot load an image here: $(head -1 "$T/setup.err")"
 fi

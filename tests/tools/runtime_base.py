@@ -6,6 +6,7 @@ seccomp filter and exec'ing the entrypoint. data/runtime-base.json is written by
   runtime_base.py setup DIR                 a bundle + a private podman store in DIR (for check)
   runtime_base.py check DIR --runtime R --via direct|podman --nnp true|false
                   --data FILE [--drop NAME]... [--runs N] [--mode-set M] [--no-diagnose]
+                  [--podman-arg ARG]...
                                             start the trivial entrypoint N times under a
                                             deny-by-default profile that allows exactly the
                                             measured set (minus --drop); exit 0 if every run
@@ -198,7 +199,7 @@ def wait_trace(path, prog, limit=10.0):
         time.sleep(0.2)
 
 
-def run_container(env, runtime, via, nnp, default, allow, traced=False, pin=None):
+def run_container(env, runtime, via, nnp, default, allow, traced=False, pin=None, extra=()):
     """One start of the entrypoint. Returns (exit status, stderr, strace file or None)."""
     cid = "dgrb%d" % random.randrange(10**9)
     trace = None
@@ -230,7 +231,7 @@ def run_container(env, runtime, via, nnp, default, allow, traced=False, pin=None
            "seccomp=" + prof] + ULIMITS
     if nnp:
         cmd += ["--security-opt", "no-new-privileges"]
-    cmd += [env.image, "/" + env.prog]
+    cmd += list(extra) + [env.image, "/" + env.prog]
     if runtime == "crun":
         cmd = ["unshare", "-m", "--propagation", "private", "sh", "-c",
                'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$@"', "sh"] + cmd
@@ -516,7 +517,7 @@ def check(args):
     fails = 0
     for i in range(args.runs):
         status, err, _ = run_container(env, args.runtime, args.via, args.nnp == "true",
-                                       "SCMP_ACT_ERRNO", allow)
+                                       "SCMP_ACT_ERRNO", allow, extra=args.podman_arg)
         if status != 0:
             fails += 1
             print("run %d: exit %d: %s" % (i, status, err.strip()[-400:]))
@@ -526,7 +527,8 @@ def check(args):
                     f.write("0")
                 try:
                     k = Kmsg()
-                    run_container(env, args.runtime, args.via, args.nnp == "true", "SCMP_ACT_LOG", [])
+                    run_container(env, args.runtime, args.via, args.nnp == "true", "SCMP_ACT_LOG", [],
+                                  extra=args.podman_arg)
                     found, problems = logged_set(k, env.prog)
                     k.close()
                 finally:
@@ -560,6 +562,8 @@ def main():
     c.add_argument("--runs", type=int, default=10)
     c.add_argument("--mode-set", choices=["nnp_false", "nnp_true"],
                    help="allow this mode's set instead of the one --nnp implies")
+    c.add_argument("--podman-arg", action="append", default=[],
+                   help="one more argument of podman run (before the image)")
     c.add_argument("--no-diagnose", action="store_true",
                    help="on a failure, do not re-run with SCMP_ACT_LOG")
     a = ap.parse_args()
