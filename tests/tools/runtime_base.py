@@ -63,19 +63,20 @@ CAPS = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
 # Names a runtime's set must have although the measurement rarely or never sees them: the Go
 # runtime inside runc makes them from any of its threads at moments timing decides, and the
 # filter (TSYNC) covers every thread. Written to the data's "added", merged into both modes.
+VALIDATION = ("reported for runc 1.1.5 under podman on this kind of machine (the project's "
+              "validation notes: SCMP_ACT_LOG records of runc:[2:INIT]); not seen in about 1,400 "
+              "runs here (2026-11-23)")
 ADDED = {
     "runc": {
-        "sched_yield": "Go runtime (osyield while spinning in the scheduler); seen once in about "
-                       "1,400 runs of runc directly under strace -f, noNewPrivileges false "
-                       "(tests/tools/runtime_base.py, 2026-11-23), never in plain runs",
-        "nanosleep": "Go runtime (usleep: sysmon, spinning); not seen in about 1,400 runs here, "
-                     "reported for runc 1.1.5 under podman on this kind of machine "
-                     "(project notes, validation.md: SCMP_ACT_LOG records of runc:[2:INIT])",
-        "tgkill": "Go runtime (async preemption: signal to a thread, then rt_sigreturn, which is "
-                  "measured); not seen here, reported in validation.md as above",
-        "epoll_pwait": "Go runtime (netpoll from an idle thread; an error there makes the Go "
-                       "runtime throw 'netpoll failed'); not seen here, reported in validation.md "
-                       "as above",
+        "sched_yield": "Go runtime: osyield while spinning in the scheduler; seen once in about "
+                       "1,400 runs here (runc directly under strace -f, noNewPrivileges false, "
+                       "2026-11-23), never in plain runs; also reported for runc 1.1.5 under "
+                       "podman in the project's validation notes",
+        "nanosleep": "Go runtime: usleep (sysmon, spinning); " + VALIDATION,
+        "tgkill": "Go runtime: asynchronous preemption signals a thread (its rt_sigreturn is "
+                  "measured); " + VALIDATION,
+        "epoll_pwait": "Go runtime: netpoll from an idle thread, and an error there makes the Go "
+                       "runtime throw ('netpoll failed'); " + VALIDATION,
     },
 }
 ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
