@@ -40,6 +40,7 @@ $(BUILD)/%.o: %.c $(wildcard include/dockergate/*.h) $(wildcard src/lib/*.h) $(w
 
 # data compiled into the program (.incbin)
 $(BUILD)/src/lib/profile.o: data/docker-default.json
+$(BUILD)/src/lib/runtime_base.o: data/runtime-base.json
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libdockergate.a
 	@mkdir -p $(@D)

@@ -36,7 +36,7 @@ struct dg_profile {
 	struct dg_profile_errno *errnos; /* sorted by name, unique, none of them allowed */
 	size_t nerrnos;
 	/* provenance, written under the "dockergate" key of the docker format (NULL: left out) */
-	char *tool, *image, *scope, *precision;
+	char *tool, *image, *scope, *precision, *runtime_base;
 	long long date;       /* seconds since the epoch (SOURCE_DATE_EPOCH or now); < 0: no date */
 	long long unknown_sites; /* < 0: not written */
 };

@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "dockergate/objdb.h"
+#include "dockergate/runtime_base.h"
 #include "dockergate/profile.h"
 #include "dockergate/syscalls.h"
 #include "util.h"
@@ -398,10 +399,13 @@ static const char generate_help[] =
 	"  --deny-errno ERRNO  what denied syscalls return: a number or a name such as EPERM\n"
 	"                      (default), EACCES, ENOSYS\n"
 	"  --base PROFILE      never allow what PROFILE denies: docker-default (Docker's default\n"
-	"                      profile for a default `docker run` on x86-64) or a Docker-format file\n" SC_HELP_OPTS
+	"                      profile for a default `docker run` on x86-64) or a Docker-format file\n"
+	"  --runtime-base RT   also allow what the container runtime calls between installing the\n"
+	"                      filter and starting the entrypoint: runc, crun, all (default: both)\n"
+	"                      or none (measured with the real runtimes: data/runtime-base.json)\n" SC_HELP_OPTS
 	CLI_IMAGE_OPTS_HELP;
 
-enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE };
+enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE };
 
 static const char *const format_names[] = {"docker", "oci", "k8s", "k8s-json", "bpf", "pfc"};
 
@@ -492,10 +496,11 @@ int cmd_generate(int argc, char **argv)
 					   {"name", required_argument, NULL, OPT_NAME},
 					   {"deny-errno", required_argument, NULL, OPT_DENY_ERRNO},
 					   {"base", required_argument, NULL, OPT_BASE},
+					   {"runtime-base", required_argument, NULL, OPT_RUNTIME_BASE},
 					   {0, 0, 0, 0}};
 	struct sc_args s = {0};
 	cli_image_args_init(&s.a);
-	const char *output = NULL, *name = NULL, *base_spec = NULL;
+	const char *output = NULL, *name = NULL, *base_spec = NULL, *runtime_spec = "all";
 	enum dg_profile_format format = DG_PF_DOCKER;
 	int c, deny_errno = 1;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -521,6 +526,12 @@ int cmd_generate(int argc, char **argv)
 			break;
 		case OPT_BASE:
 			base_spec = optarg;
+			break;
+		case OPT_RUNTIME_BASE:
+			runtime_spec = optarg;
+			if (strcmp(optarg, "none") && strcmp(optarg, "runc") && strcmp(optarg, "crun") && strcmp(optarg, "all"))
+				r = cli_usage_error("generate", "--runtime-base: expected none, runc, crun or all, got '%s'",
+						    optarg);
 			break;
 		default:
 			r = sc_opt("generate", &s, c, optarg);
@@ -563,6 +574,18 @@ int cmd_generate(int argc, char **argv)
 		return rc;
 	}
 	dg_profile_from_bits(&p, res->native, res->i386, res->has_i386);
+	/* the container runtime's own calls, before the base: a base never adds, only removes */
+	size_t runtime_added = 0;
+	struct dg_strv runtime = {0};
+	if (dg_runtime_base(runtime_spec, &runtime, &err) < 0)
+		dg_strv_push(&warnings, err.msg);
+	for (size_t i = 0; i < runtime.n; i++)
+		if (!dg_profile_allows(&p, runtime.v[i])) {
+			dg_profile_allow(&p, runtime.v[i]);
+			runtime_added++;
+		}
+	dg_strv_free(&runtime);
+	p.runtime_base = dg_xstrdup(runtime_spec);
 	p.default_errno = deny_errno;
 	p.tool = dg_xstrdup("dockergate " DG_VERSION);
 	const struct dg_image_info *ii = dg_image_info(img);
@@ -626,6 +649,8 @@ int cmd_generate(int argc, char **argv)
 			json_object_set_new(j, "fewer_than_docker_default", json_integer((json_int_t)nd - (json_int_t)nx));
 			json_object_set_new(j, "not_in_docker_default", json_integer((json_int_t)extra));
 			json_object_set_new(j, "enosys", strv_to_json(&enosys));
+			json_object_set_new(j, "runtime_base", json_string(runtime_spec));
+			json_object_set_new(j, "added_for_runtime", json_integer((json_int_t)runtime_added));
 			json_object_set_new(j, "removed_by_base", strv_to_json(&removed));
 			json_object_set_new(j, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 			json_object_set_new(j, "precision", json_string(prec_name(s.so.precision)));
@@ -644,6 +669,8 @@ int cmd_generate(int argc, char **argv)
 				fprintf(stderr, ", %zu not in it", extra);
 			if (p.arches & DG_ARCH_X86)
 				fprintf(stderr, "; x86 (i386) code too: %zu names in all", p.allow.n);
+			if (strcmp(runtime_spec, "none"))
+				fprintf(stderr, "; %zu added for the container runtime (%s)", runtime_added, runtime_spec);
 			if (enosys.n) {
 				struct dg_buf b = {0};
 				join(&b, &enosys);
@@ -785,18 +812,42 @@ int cmd_explain(int argc, char **argv)
 	size_t nreach = 0;
 	for (size_t i = 0; i < res->n; i++)
 		nreach += res->t[i].reach && dg_reach_has(res->t[i].reach->native, (unsigned)nr);
+	/* the container runtime's own calls are allowed whatever the code does (generate --runtime-base) */
+	json_t *rts = json_array();
+	const char *rtn[2] = {"runc", "crun"};
+	for (int k = 0; k < 2; k++) {
+		struct dg_strv rb = {0};
+		struct dg_error e2 = DG_ERROR_INIT;
+		if (dg_runtime_base(rtn[k], &rb, &e2) == 0 && canon)
+			for (size_t i = 0; i < rb.n; i++)
+				if (!strcmp(rb.v[i], canon))
+					json_array_append_new(rts, json_string(rtn[k]));
+		dg_strv_free(&rb);
+	}
 	json_t *top = json_object(), *chains = json_array();
 	json_object_set_new(top, "syscall", json_string(canon ? canon : name));
 	json_object_set_new(top, "number", json_integer(nr));
-	json_object_set_new(top, "allowed", json_boolean(nreach > 0));
+	json_object_set_new(top, "allowed", json_boolean(nreach > 0 || json_array_size(rts) > 0));
+	json_object_set_new(top, "reachable", json_boolean(nreach > 0));
 	json_object_set_new(top, "analysed", json_integer((json_int_t)res->n));
+	json_object_set_new(top, "runtime_base", rts);
 	if (!s.a.json) {
-		if (!nreach)
+		if (!nreach && !json_array_size(rts))
 			printf("%s (%d) is not allowed: none of the %zu programs and libraries analysed can reach it\n",
 			       canon ? canon : name, nr, res->n);
+		else if (!nreach)
+			printf("%s (%d) is not reachable by the image's code (%zu programs and libraries analysed), but "
+			       "allowed: ", canon ? canon : name, nr, res->n);
 		else
 			printf("%s (%d) is allowed: %zu of %zu programs and libraries can reach it\n", canon ? canon : name,
 			       nr, nreach, res->n);
+		if (json_array_size(rts)) {
+			printf("%sthe container runtime (", nreach ? "it is also made by " : "");
+			for (size_t k = 0; k < json_array_size(rts); k++)
+				printf("%s%s", k ? ", " : "", json_string_value(json_array_get(rts, k)));
+			printf(") calls it between installing the filter and starting the entrypoint, so "
+			       "`generate` allows it by default (--runtime-base)\n");
+		}
 	}
 	for (size_t i = 0; i < res->n && rc == 0; i++) {
 		const struct dg_sc_target *t = &res->t[i];

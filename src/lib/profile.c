@@ -57,6 +57,7 @@ void dg_profile_free(struct dg_profile *p)
 	free(p->image);
 	free(p->scope);
 	free(p->precision);
+	free(p->runtime_base);
 	dg_profile_init(p);
 }
 
@@ -361,6 +362,8 @@ static json_t *seccomp_json(const struct dg_profile *p, int provenance)
 			json_object_set_new(pr, "scope", json_string(p->scope));
 		if (p->precision)
 			json_object_set_new(pr, "precision", json_string(p->precision));
+		if (p->runtime_base)
+			json_object_set_new(pr, "runtime_base", json_string(p->runtime_base));
 		if (p->unknown_sites >= 0)
 			json_object_set_new(pr, "unknown_sites", json_integer(p->unknown_sites));
 		if (p->date >= 0) {

@@ -54,7 +54,7 @@ $1" "${@:2}"
 }
 
 # 1. docker format
-"$DG" generate "$A" -o "$T/a.json" 2>"$T/err"
+"$DG" generate --runtime-base none "$A" -o "$T/a.json" 2>"$T/err"
 ok $? "generate (docker): exit 0" "$T/err"
 q "p = json.load(open(sys.argv[1]))
 assert list(p) == ['defaultAction', 'defaultErrnoRet', 'architectures', 'syscalls', 'dockergate'], list(p)
@@ -80,11 +80,11 @@ ok $? "the summary on stderr: allowed count, reduction against Docker's default,
 
 # 3. every format, stable
 for f in docker oci k8s k8s-json bpf pfc; do
-	"$DG" generate "$A" --format "$f" -o "$T/a1.$f" 2>"$T/err" && "$DG" generate "$A" --format "$f" -o "$T/a2.$f" 2>>"$T/err" &&
+	"$DG" generate --runtime-base none "$A" --format "$f" -o "$T/a1.$f" 2>"$T/err" && "$DG" generate --runtime-base none "$A" --format "$f" -o "$T/a2.$f" 2>>"$T/err" &&
 		cmp "$T/a1.$f" "$T/a2.$f" >>"$T/err" 2>&1
 	ok $? "--format $f: written twice, byte-identical" "$T/err"
 done
-SOURCE_DATE_EPOCH=1800000000 "$DG" generate "$A" -o "$T/a3.docker" 2>/dev/null
+SOURCE_DATE_EPOCH=1800000000 "$DG" generate --runtime-base none "$A" -o "$T/a3.docker" 2>/dev/null
 grep -q '"date": "2027-01-15T08:00:00Z"' "$T/a3.docker"
 ok $? "the provenance date follows SOURCE_DATE_EPOCH"
 q "p = json.load(open(sys.argv[1]))
@@ -101,7 +101,7 @@ s = y['spec']
 assert s['defaultAction'] == 'SCMP_ACT_ERRNO' and s['architectures'] == ['SCMP_ARCH_X86_64'], s
 assert s['syscalls'] == d['syscalls'], s['syscalls']" "$T/a1.k8s" "$T/a1.k8s-json" "$T/a.json" >"$T/out" 2>&1
 ok $? "k8s: a SeccompProfile (YAML = JSON form), name from the image, spec = the docker rules" "$T/out"
-"$DG" generate "$A" --format k8s --name web.frontend-1 -o - 2>/dev/null | grep -q '^  name: "web.frontend-1"$'
+"$DG" generate --runtime-base none "$A" --format k8s --name web.frontend-1 -o - 2>/dev/null | grep -q '^  name: "web.frontend-1"$'
 ok $? "k8s: --name sets metadata.name"
 sz=$(stat -c %s "$T/a1.bpf")
 ((sz > 0 && sz % 8 == 0))
@@ -148,22 +148,22 @@ ok_pfc=0
 for nm in read write clone newfstatat openat close exit_group; do grep -q "\"$nm\"" "$T/a1.pfc" || ok_pfc=1; done
 grep -q "ERRNO(38)" "$T/a1.pfc" && grep -q "action ERRNO(1)" "$T/a1.pfc" || ok_pfc=1
 ok $ok_pfc "pfc: names every allowed syscall, ERRNO(38) for the fallbacks, ERRNO(1) by default" "$T/a1.pfc"
-"$DG" generate "$A" -o - 2>/dev/null | cmp - "$T/a.json" >"$T/out" 2>&1
+"$DG" generate --runtime-base none "$A" -o - 2>/dev/null | cmp - "$T/a.json" >"$T/out" 2>&1
 ok $? "-o - writes the same profile to stdout" "$T/out"
 
 # 4. i386 code adds the x86 architecture
-"$DG" generate "$B" -o "$T/b.json" 2>"$T/err"
+"$DG" generate --runtime-base none "$B" -o "$T/b.json" 2>"$T/err"
 q "p = json.load(open(sys.argv[1]))
 assert p['architectures'] == ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], p['architectures']
 assert set(p['syscalls'][0]['names']) == {'clock_gettime', 'exit_group'}, p['syscalls'][0]
 e = {r['names'][0] for r in p['syscalls'][1:]}
 assert 'clock_gettime64' in e, e" "$T/b.json" >"$T/out" 2>&1
 ok $? "reachable i386 code: SCMP_ARCH_X86 listed; clock_gettime64 answered ENOSYS (glibc's 32-bit fallback)" "$T/out"
-"$DG" generate "$B" --format pfc -o - 2>/dev/null | grep -q "filter for arch x86 "
+"$DG" generate --runtime-base none "$B" --format pfc -o - 2>/dev/null | grep -q "filter for arch x86 "
 ok $? "pfc of the i386 profile has a filter for x86"
 
 # 5. --deny-errno
-"$DG" generate "$A" --deny-errno ENOSYS -o "$T/e.json" 2>/dev/null && "$DG" generate "$A" --deny-errno 13 -o "$T/e13.json" 2>/dev/null
+"$DG" generate --runtime-base none "$A" --deny-errno ENOSYS -o "$T/e.json" 2>/dev/null && "$DG" generate --runtime-base none "$A" --deny-errno 13 -o "$T/e13.json" 2>/dev/null
 q "assert json.load(open(sys.argv[1]))['defaultErrnoRet'] == 38 and json.load(open(sys.argv[2]))['defaultErrnoRet'] == 13" \
 	"$T/e.json" "$T/e13.json" >"$T/out" 2>&1
 ok $? "--deny-errno ENOSYS / 13 set defaultErrnoRet" "$T/out"
@@ -171,7 +171,7 @@ q "p = json.load(open(sys.argv[1])); assert len(p['syscalls']) == 1, p['syscalls
 ok $? "--deny-errno ENOSYS: no per-syscall ENOSYS rules (the default answers that)" "$T/out"
 
 # 6. --base docker-default
-"$DG" generate "$C" -o "$T/c.json" 2>/dev/null && "$DG" generate "$C" --base docker-default -o "$T/cb.json" 2>"$T/err"
+"$DG" generate --runtime-base none "$C" -o "$T/c.json" 2>/dev/null && "$DG" generate --runtime-base none "$C" --base docker-default -o "$T/cb.json" 2>"$T/err"
 ok $? "generate --base docker-default: exit 0" "$T/err"
 grep -q "denies 3 syscalls the image's code can make, left out: clone3, kexec_load, mount" "$T/err"
 ok $? "--base: a warning names what the base removed" "$T/err"
@@ -188,12 +188,12 @@ cat >"$T/base.json" <<'J'
  {"names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_EQ"}]},
  {"names": ["openat"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}}]}
 J
-"$DG" generate "$A" --base "$T/base.json" -o "$T/ab.json" 2>"$T/err"
+"$DG" generate --runtime-base none "$A" --base "$T/base.json" -o "$T/ab.json" 2>"$T/err"
 q "p = json.load(open(sys.argv[1]))
 assert set(p['syscalls'][0]['names']) == {'read', 'write', 'close', 'exit_group'}, p['syscalls'][0]" "$T/ab.json" >"$T/out" 2>&1 &&
 	grep -q "write is allowed only with argument conditions; counted as allowed" "$T/err"
 ok $? "--base FILE: intersection (a CAP_SYS_ADMIN rule does not apply); a conditional rule counts, with a warning" "$T/out"
-"$DG" generate "$A" --json -o "$T/j.json" 2>"$T/sum.json"
+"$DG" generate --runtime-base none "$A" --json -o "$T/j.json" 2>"$T/sum.json"
 q "s = json.load(open(sys.argv[1]))
 assert s['allowed'] == 7 and s['allowed_x86_64'] == 7 and s['docker_default_x86_64'] > 250, s
 assert s['fewer_than_docker_default'] == s['docker_default_x86_64'] - 7, s
@@ -214,7 +214,7 @@ after=$(ls -A "$T" | sort)
 ok $? "a name libseccomp does not know: exit 3 naming it (got $rc), the target untouched, no temp file" "$T/err"
 mkdir "$T/isdir"
 before=$(ls -A "$T" | sort)
-"$DG" generate "$A" -o "$T/isdir" >"$T/out" 2>"$T/err"
+"$DG" generate --runtime-base none "$A" -o "$T/isdir" >"$T/out" 2>"$T/err"
 rc=$?
 after=$(ls -A "$T" | sort)
 [[ $rc -eq 6 && "$before" == "$after" && -z "$(ls -A "$T/isdir")" ]]
@@ -293,6 +293,26 @@ assert len(n) > 50 and 'execve' in n or 'execve' not in json.load(open(sys.argv[
 	ok $? "sample image (busybox + libc6): --base docker-default allows nothing docker-default denies" "$T/err"
 	for f in oci k8s bpf pfc; do "$DG" generate "$S" --format "$f" -o "$T/s.$f" 2>"$T/err" || break; done
 	ok $? "sample image: every format written" "$T/err"
+	# the container runtime's own calls (data/runtime-base.json): in every profile by default
+	"$DG" generate "$S" -o "$T/rb-all.json" 2>"$T/err" && "$DG" generate "$S" --runtime-base none -o "$T/rb-none.json" 2>>"$T/err" &&
+		"$DG" generate "$S" --runtime-base crun -o "$T/rb-crun.json" 2>>"$T/err"
+	q "import json as J
+names = lambda f: set(J.load(open(f))['syscalls'][0]['names'])
+rb = J.load(open(sys.argv[4]))['runtimes']
+a, n, c = names(sys.argv[1]), names(sys.argv[2]), names(sys.argv[3])
+want = set(rb['runc']['nnp_false']) | set(rb['runc']['nnp_true']) | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true'])
+assert want <= a, sorted(want - a)
+assert a == n | want, (sorted(a - (n | want)), sorted((n | want) - a))
+assert c == n | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true'])
+assert J.load(open(sys.argv[1]))['dockergate']['runtime_base'] == 'all'" \
+		"$T/rb-all.json" "$T/rb-none.json" "$T/rb-crun.json" "$(cd "$here/../.." && pwd)/data/runtime-base.json" >>"$T/err" 2>&1
+	ok $? "--runtime-base: all (default) adds both runtimes' measured sets, crun only crun's, none nothing" "$T/err"
+	"$DG" generate "$S" --runtime-base bogus -o "$T/x.json" >/dev/null 2>"$T/err"
+	[[ $? -eq 2 && ! -e "$T/x.json" ]]
+	ok $? "--runtime-base bogus: exit 2, nothing written" "$T/err"
+	"$DG" explain "$S" capset /bin/busybox >"$T/out" 2>"$T/err"
+	grep -q 'container runtime (runc, crun) calls it' "$T/out"
+	ok $? "explain says when the container runtime is why a syscall is allowed" "$T/out"
 else
 	ok 1 "the sample image could not be built" "$T/err"
 fi
