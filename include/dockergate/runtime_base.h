@@ -10,7 +10,8 @@
 #include "dockergate/image.h"
 
 /* Appends (without repeats) the x86-64 syscall names of WHICH: "none", "runc", "crun" or
- * "all" (every runtime measured). DG_E_USAGE for another word. */
+ * "all" (every runtime measured), and with any of them restart_syscall, which the kernel
+ * has every task call to restart an interrupted sleep. DG_E_USAGE for another word. */
 int dg_runtime_base(const char *which, struct dg_strv *out, struct dg_error *err);
 
 #endif

@@ -402,7 +402,8 @@ static const char generate_help[] =
 	"                      profile for a default `docker run` on x86-64) or a Docker-format file\n"
 	"  --runtime-base RT   also allow what the container runtime calls between installing the\n"
 	"                      filter and starting the entrypoint: runc, crun, all (default: both)\n"
-	"                      or none (measured with the real runtimes: data/runtime-base.json)\n" SC_HELP_OPTS
+	"                      or none (measured with the real runtimes: data/runtime-base.json);\n"
+	"                      any but none also allows restart_syscall (the kernel's restarts)\n" SC_HELP_OPTS
 	CLI_IMAGE_OPTS_HELP;
 
 enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE };
@@ -818,7 +819,7 @@ int cmd_explain(int argc, char **argv)
 	for (int k = 0; k < 2; k++) {
 		struct dg_strv rb = {0};
 		struct dg_error e2 = DG_ERROR_INIT;
-		if (dg_runtime_base(rtn[k], &rb, &e2) == 0 && canon)
+		if (dg_runtime_base(rtn[k], &rb, &e2) == 0 && canon && strcmp(canon, "restart_syscall"))
 			for (size_t i = 0; i < rb.n; i++)
 				if (!strcmp(rb.v[i], canon))
 					json_array_append_new(rts, json_string(rtn[k]));
@@ -827,12 +828,14 @@ int cmd_explain(int argc, char **argv)
 	json_t *top = json_object(), *chains = json_array();
 	json_object_set_new(top, "syscall", json_string(canon ? canon : name));
 	json_object_set_new(top, "number", json_integer(nr));
-	json_object_set_new(top, "allowed", json_boolean(nreach > 0 || json_array_size(rts) > 0));
+	json_object_set_new(top, "allowed", json_boolean(nreach > 0 || json_array_size(rts) > 0 ||
+							 (canon && !strcmp(canon, "restart_syscall"))));
 	json_object_set_new(top, "reachable", json_boolean(nreach > 0));
 	json_object_set_new(top, "analysed", json_integer((json_int_t)res->n));
 	json_object_set_new(top, "runtime_base", rts);
 	if (!s.a.json) {
-		if (!nreach && !json_array_size(rts))
+		int kernel = canon && !strcmp(canon, "restart_syscall");
+		if (!nreach && !json_array_size(rts) && !kernel)
 			printf("%s (%d) is not allowed: none of the %zu programs and libraries analysed can reach it\n",
 			       canon ? canon : name, nr, res->n);
 		else if (!nreach)
@@ -841,6 +844,9 @@ int cmd_explain(int argc, char **argv)
 		else
 			printf("%s (%d) is allowed: %zu of %zu programs and libraries can reach it\n", canon ? canon : name,
 			       nr, nreach, res->n);
+		if (canon && !strcmp(canon, "restart_syscall"))
+			printf("the kernel has any task call restart_syscall to restart a sleep or wait interrupted by a "
+			       "stop or an ignored signal, so `generate` allows it by default (--runtime-base)\n");
 		if (json_array_size(rts)) {
 			printf("%sthe container runtime (", nreach ? "it is also made by " : "");
 			for (size_t k = 0; k < json_array_size(rts); k++)

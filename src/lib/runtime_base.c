@@ -65,5 +65,15 @@ int dg_runtime_base(const char *which, struct dg_strv *out, struct dg_error *err
 			rc = -1;
 	}
 	json_decref(root);
+	/* Not the runtime's, but made for every program: the kernel restarts a sleep or wait
+	 * interrupted by a stop/continue or an ignored signal by having the task call
+	 * restart_syscall, which the filter sees (Docker's default allows it too). */
+	if (rc == 0) {
+		int have = 0;
+		for (size_t i = 0; i < out->n && !have; i++)
+			have = !strcmp(out->v[i], "restart_syscall");
+		if (!have)
+			dg_strv_push(out, "restart_syscall");
+	}
 	return rc;
 }

@@ -300,13 +300,13 @@ assert len(n) > 50 and 'execve' in n or 'execve' not in json.load(open(sys.argv[
 names = lambda f: set(J.load(open(f))['syscalls'][0]['names'])
 rb = J.load(open(sys.argv[4]))['runtimes']
 a, n, c = names(sys.argv[1]), names(sys.argv[2]), names(sys.argv[3])
-want = set(rb['runc']['nnp_false']) | set(rb['runc']['nnp_true']) | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true'])
+want = set(rb['runc']['nnp_false']) | set(rb['runc']['nnp_true']) | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true']) | {'restart_syscall'}
 assert want <= a, sorted(want - a)
 assert a == n | want, (sorted(a - (n | want)), sorted((n | want) - a))
-assert c == n | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true'])
+assert c == n | set(rb['crun']['nnp_false']) | set(rb['crun']['nnp_true']) | {'restart_syscall'}
 assert J.load(open(sys.argv[1]))['dockergate']['runtime_base'] == 'all'" \
 		"$T/rb-all.json" "$T/rb-none.json" "$T/rb-crun.json" "$(cd "$here/../.." && pwd)/data/runtime-base.json" >>"$T/err" 2>&1
-	ok $? "--runtime-base: all (default) adds both runtimes' measured sets, crun only crun's, none nothing" "$T/err"
+	ok $? "--runtime-base: all (default) adds both runtimes' measured sets and restart_syscall, crun only crun's, none nothing" "$T/err"
 	"$DG" generate "$S" --runtime-base bogus -o "$T/x.json" >/dev/null 2>"$T/err"
 	[[ $? -eq 2 && ! -e "$T/x.json" ]]
 	ok $? "--runtime-base bogus: exit 2, nothing written" "$T/err"
