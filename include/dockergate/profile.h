@@ -24,7 +24,7 @@ struct dg_buf;
 #define DG_ARCH_X86_64 1u
 #define DG_ARCH_X86 2u
 
-struct dg_profile_errno {
+struct dg_profile_errno { /* name first: profile.c searches these and a strv alike */
 	char *name;
 	int errnum;
 };

@@ -61,13 +61,14 @@ void dg_profile_free(struct dg_profile *p)
 	dg_profile_init(p);
 }
 
-/* Binary search in a sorted strv: the index of NAME, or -(insertion point) - 1. */
-static long find(const struct dg_strv *v, const char *name)
+/* Binary search by name in a sorted array whose elements start with a `char *` name (the
+ * strings of a strv, the errno rules): the index of NAME, or -(insertion point) - 1. */
+static long find_name(const void *base, size_t n, size_t stride, const char *name)
 {
-	size_t lo = 0, hi = v->n;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(v->v[mid], name);
+		int c = strcmp(*(char *const *)(const void *)((const char *)base + mid * stride), name);
 		if (!c)
 			return (long)mid;
 		if (c < 0)
@@ -78,20 +79,14 @@ static long find(const struct dg_strv *v, const char *name)
 	return -(long)lo - 1;
 }
 
+static long find(const struct dg_strv *v, const char *name)
+{
+	return find_name(v->v, v->n, sizeof *v->v, name);
+}
+
 static long find_errno(const struct dg_profile *p, const char *name)
 {
-	size_t lo = 0, hi = p->nerrnos;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(p->errnos[mid].name, name);
-		if (!c)
-			return (long)mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -(long)lo - 1;
+	return find_name(p->errnos, p->nerrnos, sizeof *p->errnos, name);
 }
 
 int dg_profile_allows(const struct dg_profile *p, const char *name)
