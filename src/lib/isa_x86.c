@@ -3,6 +3,7 @@
  * Only 32- and 64-bit destinations get a data-flow effect; a write to an 8- or
  * 16-bit part of a register (which keeps the rest) makes it unknown. */
 #include <capstone/capstone.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,8 +87,55 @@ static int gpr(unsigned r, int *width)
 	return g;
 }
 
+/* Capstone 4's x86 printer sorts some static tables of implicit registers the first
+ * time it needs them (X86_insn_reg_intel and X86_insn_reg_intel2), without a lock: two
+ * threads decoding at once the first time can read a half-sorted table and get other
+ * implicit registers, so the same file gave different summaries from run to run. One
+ * decoding pass over instructions with implicit registers, once, before any handle is
+ * handed out, sorts them while only one thread runs it. */
+static void warm_up(void)
+{
+	static const unsigned char code[] = {
+		0x48, 0x89, 0xf8,       /* mov rax, rdi */
+		0xa0, 0, 0, 0, 0, 0, 0, 0, 0, /* mov al, [moffs64] */
+		0x48, 0x91,             /* xchg rax, rcx */
+		0xec,                   /* in al, dx */
+		0xee,                   /* out dx, al */
+		0x48, 0xd3, 0xe0,       /* shl rax, cl */
+		0x48, 0x0f, 0xb1, 0x0f, /* cmpxchg [rdi], rcx */
+		0x48, 0xf7, 0xe1,       /* mul rcx */
+		0x48, 0x99,             /* cqo */
+		0xf3, 0x48, 0xa5,       /* rep movsq */
+		0x0f, 0xa2,             /* cpuid */
+		0x0f, 0x05,             /* syscall */
+		0xc3,                   /* ret */
+	};
+	for (int m = 0; m < 2; m++) {
+		csh h;
+		if (cs_open(CS_ARCH_X86, m ? CS_MODE_32 : CS_MODE_64, &h) != CS_ERR_OK)
+			continue;
+		cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+		cs_insn *in = cs_malloc(h);
+		const uint8_t *p = code;
+		size_t n = sizeof code;
+		uint64_t a = 0x1000;
+		while (in && n) {
+			if (!cs_disasm_iter(h, &p, &n, &a, in)) {
+				p++, n--, a++;
+				continue;
+			}
+		}
+		if (in)
+			cs_free(in, 1);
+		cs_close(&h);
+	}
+}
+
+static pthread_once_t warm_once = PTHREAD_ONCE_INIT;
+
 static int open_mode(struct dg_isa_ctx **out, int bits)
 {
+	pthread_once(&warm_once, warm_up);
 	struct dg_isa_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		return -1;
