@@ -95,26 +95,34 @@ static void show_progress(void *ud, const char *phase, size_t done, size_t total
 	fflush(stderr);
 }
 
-/* Loads IMAGE, analyses it; *img, *db, *cache and *res to be released by sc_done. */
-static int sc_run(const char *spec, struct sc_args *s, struct dg_image **img, struct dg_objdb **db,
-		  struct dg_cache **cache, struct dg_sc_result **res)
+/* What one analysed image holds on to until sc_done. */
+struct sc_session {
+	struct dg_image *img;
+	struct dg_objdb *db;
+	struct dg_cache *cache;
+	struct dg_sc_result *res;
+};
+
+/* Loads IMAGE and analyses it into *SS (released by sc_done, also after a failure). */
+static int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 {
-	int rc = cli_load_image(spec, &s->a, img);
+	memset(ss, 0, sizeof *ss);
+	int rc = cli_load_image(spec, &s->a, &ss->img);
 	if (rc)
 		return rc;
-	s->so.ld_library_path = dg_ld_library_path(&dg_image_info(*img)->config.env);
-	*cache = cli_open_cache(&s->a);
-	*db = dg_objdb_new(dg_image_fs(*img), *cache);
+	s->so.ld_library_path = dg_ld_library_path(&dg_image_info(ss->img)->config.env);
+	ss->cache = cli_open_cache(&s->a);
+	ss->db = dg_objdb_new(dg_image_fs(ss->img), ss->cache);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	dg_objdb_set_threads(*db, s->jobs ? s->jobs : cpus > 0 ? (int)cpus : 1);
+	dg_objdb_set_threads(ss->db, s->jobs ? s->jobs : cpus > 0 ? (int)cpus : 1);
 	struct dg_error err = DG_ERROR_INIT;
 	struct progress_state ps = {0};
 	clock_gettime(CLOCK_MONOTONIC, &ps.start);
 	struct dg_progress pg = {show_progress, &ps};
 	if (isatty(STDERR_FILENO))
-		dg_objdb_set_progress(*db, &pg);
-	rc = dg_sc_analyse(*db, &s->so, res, &err);
-	dg_objdb_set_progress(*db, NULL);
+		dg_objdb_set_progress(ss->db, &pg);
+	rc = dg_sc_analyse(ss->db, &s->so, &ss->res, &err);
+	dg_objdb_set_progress(ss->db, NULL);
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
 	return rc < 0 ? cli_fail(&err) : 0;
@@ -142,12 +150,12 @@ static int sc_parse(const char *cmd, int argc, char **argv, const struct option 
 	return -1;
 }
 
-static void sc_done(struct dg_image *img, struct dg_objdb *db, struct dg_cache *cache, struct dg_sc_result *res)
+static void sc_done(struct sc_session *ss)
 {
-	dg_sc_result_free(res);
-	cli_close_cache(cache, db);
-	dg_objdb_free(db);
-	dg_image_free(img);
+	dg_sc_result_free(ss->res);
+	cli_close_cache(ss->cache, ss->db);
+	dg_objdb_free(ss->db);
+	dg_image_free(ss->img);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -335,16 +343,14 @@ int cmd_syscalls(int argc, char **argv)
 		return cli_usage_error("syscalls", "expected IMAGE");
 	for (int i = optind + 1; i < argc; i++)
 		dg_strv_push(&s.so.paths, argv[i]);
-	struct dg_image *img = NULL;
-	struct dg_objdb *db = NULL;
-	struct dg_cache *cache = NULL;
-	struct dg_sc_result *res = NULL;
-	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
+	struct sc_session ss;
+	int rc = sc_run(argv[optind], &s, &ss);
 	if (rc) {
 		dg_strv_free(&s.so.paths);
-		sc_done(img, db, cache, res);
+		sc_done(&ss);
 		return rc;
 	}
+	struct dg_sc_result *res = ss.res;
 	if (s.a.json) {
 		json_t *top = json_object(), *ts = json_array();
 		json_object_set_new(top, "image", cli_json_str(argv[optind]));
@@ -372,7 +378,7 @@ int cmd_syscalls(int argc, char **argv)
 		rc = 7;
 	}
 	dg_strv_free(&s.so.paths);
-	sc_done(img, db, cache, res);
+	sc_done(&ss);
 	return rc;
 }
 
@@ -559,21 +565,16 @@ int cmd_generate(int argc, char **argv)
 		dg_profile_free(&dflt);
 		return cli_fail(&err);
 	}
-	struct dg_image *img = NULL;
-	struct dg_objdb *db = NULL;
-	struct dg_cache *cache = NULL;
-	struct dg_sc_result *res = NULL;
-	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
+	struct sc_session ss;
+	int rc = sc_run(argv[optind], &s, &ss);
 	if (rc) {
-		if (db)
-			sc_done(img, db, cache, res);
-		else
-			dg_image_free(img);
+		sc_done(&ss);
 		dg_profile_free(&dflt);
 		dg_profile_free(&base);
 		dg_strv_free(&base_warn);
 		return rc;
 	}
+	struct dg_sc_result *res = ss.res;
 	dg_profile_from_bits(&p, res->native, res->i386, res->has_i386);
 	/* the container runtime's own calls, before the base: a base never adds, only removes */
 	size_t runtime_added = 0;
@@ -589,7 +590,7 @@ int cmd_generate(int argc, char **argv)
 	p.runtime_base = dg_xstrdup(runtime_spec);
 	p.default_errno = deny_errno;
 	p.tool = dg_xstrdup("dockergate " DG_VERSION);
-	const struct dg_image_info *ii = dg_image_info(img);
+	const struct dg_image_info *ii = dg_image_info(ss.img);
 	if (ii->config_digest)
 		p.image = dg_xstrdup(ii->config_digest);
 	p.scope = dg_xstrdup("image");
@@ -692,7 +693,7 @@ int cmd_generate(int argc, char **argv)
 	dg_profile_free(&p);
 	dg_profile_free(&base);
 	dg_profile_free(&dflt);
-	sc_done(img, db, cache, res);
+	sc_done(&ss);
 	return rc;
 }
 
@@ -800,16 +801,14 @@ int cmd_explain(int argc, char **argv)
 	const char *canon = dg_syscall_name((unsigned)nr, 0);
 	for (int i = optind + 2; i < argc; i++)
 		dg_strv_push(&s.so.paths, argv[i]);
-	struct dg_image *img = NULL;
-	struct dg_objdb *db = NULL;
-	struct dg_cache *cache = NULL;
-	struct dg_sc_result *res = NULL;
-	int rc = sc_run(argv[optind], &s, &img, &db, &cache, &res);
+	struct sc_session ss;
+	int rc = sc_run(argv[optind], &s, &ss);
 	if (rc) {
 		dg_strv_free(&s.so.paths);
-		sc_done(img, db, cache, res);
+		sc_done(&ss);
 		return rc;
 	}
+	struct dg_sc_result *res = ss.res;
 	size_t nreach = 0;
 	for (size_t i = 0; i < res->n; i++)
 		nreach += res->t[i].reach && dg_reach_has(res->t[i].reach->native, (unsigned)nr);
@@ -861,7 +860,7 @@ int cmd_explain(int argc, char **argv)
 			continue;
 		struct dg_reach *why = NULL;
 		struct dg_error err = DG_ERROR_INIT;
-		if (dg_sc_explain(db, &s.so, t, (unsigned)nr, 0, &why, &err) < 0) {
+		if (dg_sc_explain(ss.db, &s.so, t, (unsigned)nr, 0, &why, &err) < 0) {
 			rc = cli_fail(&err);
 			break;
 		}
@@ -887,6 +886,6 @@ int cmd_explain(int argc, char **argv)
 	else
 		json_decref(top);
 	dg_strv_free(&s.so.paths);
-	sc_done(img, db, cache, res);
+	sc_done(&ss);
 	return rc;
 }
