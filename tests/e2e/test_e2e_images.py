@@ -290,6 +290,8 @@ def main():
 
 
 def body(dg, T, env, only, engines, out_dir):
+    good, msg = e2e.selftest()
+    ok(good, "e2e.py selftest: the trace parser on a hand-written runtime trace", msg)
     r = subprocess.run([sys.executable, E2EIMAGE, "list"], capture_output=True, text=True)
     names = r.stdout.split() if r.returncode == 0 else []
     if not ok(bool(names), "e2eimage.py list: %s" % " ".join(names), r.stderr):
