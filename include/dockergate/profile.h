@@ -91,6 +91,9 @@ int dg_profile_load(const char *text, size_t len, const char *what, struct dg_pr
 		    struct dg_strv *warnings, struct dg_error *err);
 /* SPEC is a file path or the word "docker-default" (the copy in data/). */
 int dg_profile_load_spec(const char *spec, struct dg_profile *p, struct dg_strv *warnings, struct dg_error *err);
+/* Docker's default capability set (moby oci/caps/defaults.go), what a plain
+ * `docker run` has and what dg_profile_load evaluates rules against. */
+const char *const *dg_docker_caps(size_t *n);
 /* Docker's default profile, as data compiled into the program (data/docker-default.json). */
 const char *dg_docker_default_json(size_t *len);
 

@@ -24,6 +24,7 @@ static const struct cli_cmd cmds[] = {
 	{"explain", cmd_explain, "why a syscall is allowed: the shortest chain from a root to the syscall instruction"},
 	{"diff", cmd_diff, "the syscalls added and removed between two profiles (files or docker-default)"},
 	{"merge", cmd_merge, "the union of several profiles (the containers of one pod)"},
+	{"verify", cmd_verify, "run an image under a profile on a real engine; name what it denied if the workload fails"},
 	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
@@ -44,7 +45,8 @@ static void usage(FILE *f)
 		"Run 'dockergate COMMAND --help' for a command's options.\n"
 		"Exit status: 0 ok, 1 internal error, 2 usage, 3 input not found/unreadable/unknown\n"
 		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool, unwritable output),\n"
-		"7 incomplete (--strict: a reachable syscall site with an unknown number).\n");
+		"7 incomplete (--strict: a reachable syscall site with an unknown number),\n"
+		"8 verify: the workload failed under the profile.\n");
 }
 
 static int cmd_version(int argc, char **argv)

@@ -559,6 +559,12 @@ static const char *const docker_caps[] = {
 	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
 };
 
+const char *const *dg_docker_caps(size_t *n)
+{
+	*n = sizeof docker_caps / sizeof *docker_caps;
+	return docker_caps;
+}
+
 static int has_cap(const char *c)
 {
 	for (size_t i = 0; i < sizeof docker_caps / sizeof *docker_caps; i++)
