@@ -309,7 +309,7 @@ def body(dg, T, env, only, engines, out_dir):
             exp = python_expected()
             want = [exp] if exp.startswith("CHECKSUM ") else ["CHECKSUM (host python3 failed)"]
             note("%s: expecting %s" % (name, exp))
-        row = {"image": name, "used_names": set(), "unhandled": []}
+        row = {"image": name, "used_names": set(), "unhandled": [], "by_executable": {}}
         allowed = {}
         for form in FORMS:
             t0 = time.time()
@@ -363,12 +363,15 @@ def body(dg, T, env, only, engines, out_dir):
                 if not e2e.wait_closed(trace):
                     note("%s: strace still writing %s after 30 s" % (what, trace))
                 if not os.path.exists(trace):
-                    ok(False, "%s: strace trace written (is --runtime passed on?)" % what)
+                    ok(False, "%s: strace trace written (%s)" % (what, "verify exited %d before the runtime ran"
+                       % r.returncode if r.returncode else "is --runtime passed on?"))
                     continue
                 t = e2e.load_trace(trace)
                 used = t.used()
                 miss = e2e.unhandled(t, profile)
                 row["used_names"] |= used
+                for exe, d in t.by_executable().items():
+                    row["by_executable"].setdefault(exe, set()).update(d)
                 row["unhandled"] += [{"syscall": s, "exe": x, "count": c, "run": what} for s, x, c in miss]
                 ok(t.root is not None and not miss,
                    "%s: every syscall of the container (%d distinct, entrypoint %s) is handled by the profile"
@@ -387,6 +390,7 @@ def body(dg, T, env, only, engines, out_dir):
             row["reduction"] = round(100.0 * (1 - row["allowed"] / row["docker_default"]), 1)
             row["used"] = len(row["used_names"])
             row["used_names"] = sorted(row["used_names"])
+            row["by_executable"] = {k: sorted(v) for k, v in sorted(row["by_executable"].items())}
             row["not_in_docker_default"] = summ.get("not_in_docker_default")
             rows.append(row)
     negative(dg, T, env, names, next((r["used_names"] for r in rows if r["image"] == "busybox"), []))
