@@ -289,7 +289,7 @@ def write_report(results, outdir):
         f.write("\n".join(md) + "\n")
     dat = os.path.join(outdir, "results.dat")
     with open(dat, "w") as f:
-        f.write("image allowed used docker\n")
+        f.write("# image allowed used docker_default\n")
         for r in rows:
             f.write('"%s" %d %d %d\n' % (r["image"], r["allowed"], r["used"], r["docker_default"]))
     gp = shutil.which("gnuplot")
@@ -300,17 +300,17 @@ def write_report(results, outdir):
     script = """
 set terminal pngcairo size 900,520 noenhanced font ",10"
 set output '%s'
-set title 'dockergate: syscalls allowed by the generated profile, really used, Docker default'
+set title 'dockergate: x86-64 syscalls allowed by the generated profile, really used (strace), Docker default'
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set ylabel 'x86-64 syscalls'
-set yrange [0:*]
+set yrange [0:%d]
 set key top left
 set grid ytics
 plot '%s' using 2:xtic(1) title 'allowed (profile)', '' using 3 title 'used (strace)', '' using 4 title 'Docker default'
-""" % (png, dat)
+""" % (png, max([r["docker_default"] for r in rows] + [r["allowed"] for r in rows] + [10]) * 1.2, dat)
     r = subprocess.run([gp], input=script, text=True, capture_output=True)
     if r.returncode or not os.path.exists(png):
         # pngcairo may be missing in gnuplot-nox builds: fall back to the plain png terminal
