@@ -165,6 +165,17 @@ echo DONE
 """
 
 
+# syscalls each workload must have been seen making (union of its runs): proof that the trace
+# follows the container's whole process tree (forked workers, BGSAVE's child, threads)
+SEEN = {
+    "nginx": {"listen", "accept4", "setuid", "kill"},          # workers drop privileges; -s quit
+    "redis": {"listen", "rename", "fsync"},                    # the BGSAVE child renames its temp file
+    "python": {"socketpair", "pipe2", "wait4", "symlink"},
+    "busybox": {"mkdir", "rmdir", "rename", "pipe2"},
+    "tools": {"pipe2", "wait4", "fdatasync"},                  # sqlite3's journal
+}
+
+
 def python_expected():
     r = subprocess.run(["python3", "-c", PYTHON], capture_output=True, text=True, timeout=60)
     return r.stdout.strip()
@@ -380,6 +391,10 @@ def body(dg, T, env, only, engines, out_dir):
                    or "no container execve found in the trace: %s" % t.runtime_execs)
                 if t.unparsed:
                     note("%s: %d trace lines not understood, e.g. %s" % (what, len(t.unparsed), t.unparsed[0][:100]))
+        if name in SEEN and allowed:
+            lack = SEEN[name] - row["used_names"]
+            ok(not lack, "%s: the traces show the workload's characteristic syscalls (%s)" % (name, " ".join(sorted(SEEN[name]))),
+               "not seen: %s" % " ".join(sorted(lack)))
         if len(allowed) == 2:
             a, b = (rules(allowed[f][1]) for f in FORMS)
             ok(a == b, "%s: docker-archive and OCI forms give the same rules" % name)
