@@ -62,7 +62,7 @@ demo: all
 	$(BUILD)/dockergate generate build/sample/sample.tar -o build/sample/profile.json
 	@echo "seccomp profile (Docker format): build/sample/profile.json"
 
-test:
+test: $(BUILD)/dockergate
 	bash tests/run.sh
 
 clean:
