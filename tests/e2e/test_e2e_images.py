@@ -469,7 +469,9 @@ def negative(dg, T, env, names, used):
     prof = os.path.join(T, "busybox-no-mkdir.json")
     json.dump(p, open(prof, "w"), indent=1)
     report = os.path.join(T, "report-negative.json")
-    r, dt = verify(dg, image, prof, "podman", None, ["sh", "-c", "mkdir /tmp/x && echo made"], env, report)
+    trace, wrapper = os.path.join(T, "trace-negative"), os.path.join(T, "wrap-negative")
+    e2e.write_wrapper(wrapper, trace)
+    r, dt = verify(dg, image, prof, "podman", wrapper, ["sh", "-c", "mkdir /tmp/x && echo made"], env, report)
     ok(r.returncode == 8, "negative control: busybox without %s, verify exits 8 (got %d, %.1f s)" % ("/".join(sorted(drop)), r.returncode, dt),
        r.stderr[-2000:])
     try:
@@ -483,6 +485,13 @@ def negative(dg, T, env, names, used):
            " (by %s)" % hit[0].get("exe") if hit else ""), json.dumps(rep, indent=1)[:2000])
     ok(bool(hit) and "busybox" in (hit[0].get("exe") or "") + (hit[0].get("comm") or ""),
        "negative control: the denied %s is busybox's" % "/".join(sorted(drop)), json.dumps(hit)[:500])
+    # the suite's own check must see it too (it is not vacuous)
+    e2e.wait_closed(trace)
+    miss = e2e.unhandled(e2e.load_trace(trace), e2e.Profile(prof)) if os.path.exists(trace) else []
+    hit = [m for m in miss if m[0] in drop]
+    ok(bool(hit), "negative control: the trace check reports %s as not in the profile%s" % (
+       "/".join(sorted(drop)), " (by %s)" % hit[0][1] if hit else ""),
+       "unhandled: %s" % miss)
     note("negative control (dropped %s): %.1f s" % (" ".join(sorted(drop)), time.time() - t0))
 
 
