@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what dockergate needs from Debian's packages (Debian 12).
 #   scripts/deps.sh          build dependencies
-#   scripts/deps.sh --test   build + test dependencies (real images, podman, runc, crun, umoci, skopeo)
+#   scripts/deps.sh --test   build + test dependencies (real images: mmdebstrap for the end-to-end
+#                            images of tests/tools/e2eimage.py; podman, runc, crun, umoci, skopeo)
 #   scripts/deps.sh --bench  build + benchmark dependencies (mmdebstrap, GNU time)
 # Only missing packages are installed; a machine that has them all is left alone.
 set -euo pipefail
 pkgs=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcapstone-dev libseccomp-dev python3)
 case "${1:-}" in
---test) pkgs+=(zstd podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace binutils groff-base) ;;
+--test) pkgs+=(zstd mmdebstrap podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace binutils groff-base) ;;
 --bench) pkgs+=(zstd mmdebstrap time dpkg-dev ca-certificates) ;;
 esac
 missing=()
