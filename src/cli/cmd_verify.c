@@ -106,24 +106,6 @@ static void say(const char *fmt, ...)
 
 /* ---- processes ---- */
 
-static char *find_exe(const char *name)
-{
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? dg_xstrdup(name) : NULL;
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	dg_autofree char *copy = dg_xasprintf("%s:/usr/sbin:/sbin", path);
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = dg_xasprintf("%s/%s", d, name);
-		struct stat st;
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
 /* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr
  * (-1: inherit); CWD: its working directory (NULL: ours). */
 static pid_t spawn_in(const char *cwd, char *const argv[], int out, int errfd, struct dg_error *err)
@@ -1166,7 +1148,7 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 	if (!engine_set) {
 		int found = 0;
 		for (int i = 0; i < 3 && !found; i++) {
-			char *p = find_exe(engine_names[i]);
+			char *p = dg_which(engine_names[i]);
 			if (p) {
 				v->engine = (enum engine)i;
 				found = 1;
@@ -1229,7 +1211,7 @@ static int setup(struct verify *v, struct dg_error *err)
 		return -1;
 	v->info = dg_image_info(v->img);
 	const char *need = v->engine == ENG_RUNC ? (v->runtime ? v->runtime : "runc") : engine_names[v->engine];
-	if (!(v->cli = find_exe(need)))
+	if (!(v->cli = dg_which(need)))
 		return dg_err(err, DG_E_ENV, "%s: not found%s", need,
 			      v->engine == ENG_RUNC ? " (install runc, or name the runtime with --runtime)"
 						    : " (install it, or choose another --engine)");
@@ -1238,9 +1220,9 @@ static int setup(struct verify *v, struct dg_error *err)
 		return dg_err_sys(err, DG_E_ENV, errno, "%s: cannot create a temp directory", tmpl);
 	v->tmp = dg_steal(&tmpl);
 	if (v->engine == ENG_RUNC) {
-		if (!(v->skopeo = find_exe("skopeo")))
+		if (!(v->skopeo = dg_which("skopeo")))
 			return dg_err(err, DG_E_ENV, "skopeo: not found (--engine runc unpacks the image with skopeo and umoci)");
-		if (!(v->umoci = find_exe("umoci")))
+		if (!(v->umoci = dg_which("umoci")))
 			return dg_err(err, DG_E_ENV, "umoci: not found (--engine runc unpacks the image with skopeo and umoci)");
 		if (geteuid() != 0)
 			return dg_err(err, DG_E_ENV, "--engine runc needs root (rootless runc is not supported by verify)");
