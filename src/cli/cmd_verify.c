@@ -106,29 +106,14 @@ static void say(const char *fmt, ...)
 
 /* ---- processes ---- */
 
-static char *find_exe(const char *name)
-{
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? dg_xstrdup(name) : NULL;
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-	dg_autofree char *copy = dg_xasprintf("%s:/usr/sbin:/sbin", path);
-	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		char *p = dg_xasprintf("%s/%s", d, name);
-		struct stat st;
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
-/* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr (-1: inherit). */
-static pid_t spawn(char *const argv[], int out, int errfd, struct dg_error *err)
+/* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr
+ * (-1: inherit); CWD: its working directory (NULL: ours). */
+static pid_t spawn_in(const char *cwd, char *const argv[], int out, int errfd, struct dg_error *err)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	if (out >= 0)
 		posix_spawn_file_actions_adddup2(&fa, out, 1);
@@ -144,6 +129,11 @@ static pid_t spawn(char *const argv[], int out, int errfd, struct dg_error *err)
 		return -1;
 	}
 	return pid;
+}
+
+static pid_t spawn(char *const argv[], int out, int errfd, struct dg_error *err)
+{
+	return spawn_in(NULL, argv, out, errfd, err);
 }
 
 static int exit_code(int ws)
@@ -195,8 +185,8 @@ static char *last_line(const char *s)
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
  * NULL), its stderr kept for the message. Returns its exit status, or -1 with
  * ERR set when it cannot be started. */
-static int run_tool(const struct verify *v, char *const argv[], char **out, char **errtext,
-		    struct dg_error *err)
+static int run_tool_in(const struct verify *v, const char *cwd, char *const argv[], char **out,
+		       char **errtext, struct dg_error *err)
 {
 	int ofd = -1, efd = -1;
 	if (dg_tmpfile(v->ia.opts.tmpdir, &ofd, err) < 0)
@@ -205,7 +195,7 @@ static int run_tool(const struct verify *v, char *const argv[], char **out, char
 		close(ofd);
 		return -1;
 	}
-	pid_t pid = spawn(argv, ofd, efd, err);
+	pid_t pid = spawn_in(cwd, argv, ofd, efd, err);
 	int st = pid < 0 ? -1 : wait_blocking(pid);
 	if (st >= 0 && out)
 		*out = read_all_fd(ofd);
@@ -216,12 +206,18 @@ static int run_tool(const struct verify *v, char *const argv[], char **out, char
 	return st;
 }
 
-/* run_tool that must succeed: otherwise an environment error naming WHAT. */
-static int must_run(const struct verify *v, const char *what, char *const argv[], char **out,
+static int run_tool(const struct verify *v, char *const argv[], char **out, char **errtext,
 		    struct dg_error *err)
 {
+	return run_tool_in(v, NULL, argv, out, errtext, err);
+}
+
+/* run_tool_in that must succeed: otherwise an environment error naming WHAT. */
+static int must_run_in(const struct verify *v, const char *cwd, const char *what, char *const argv[],
+		       char **out, struct dg_error *err)
+{
 	dg_autofree char *etext = NULL;
-	int st = run_tool(v, argv, out, &etext, err);
+	int st = run_tool_in(v, cwd, argv, out, &etext, err);
 	if (st < 0)
 		return -1;
 	if (st != 0) {
@@ -233,6 +229,12 @@ static int must_run(const struct verify *v, const char *what, char *const argv[]
 		return dg_err(err, DG_E_ENV, "%s failed (exit status %d)%s%s", what, st, *line ? ": " : "", line);
 	}
 	return 0;
+}
+
+static int must_run(const struct verify *v, const char *what, char *const argv[], char **out,
+		    struct dg_error *err)
+{
+	return must_run_in(v, NULL, what, argv, out, err);
 }
 
 /* ---- temp files ---- */
@@ -356,8 +358,11 @@ static char *engine_profile(struct verify *v, enum run_mode m, const struct dg_s
 
 /* ---- engines ---- */
 
-/* The image as the engine's transports name it (podman pull, skopeo copy). */
-static char *transport(const struct verify *v, struct dg_error *err)
+/* The image as the engine's transports name it (podman pull, skopeo copy). With
+ * CWD (podman and an OCI layout): podman 4.3 names an image pulled from an OCI
+ * layout after its path and refuses upper-case letters there, so the layout is
+ * named as /proc/self/cwd and *CWD is set to run the tool in it. */
+static char *transport(const struct verify *v, char **cwd, struct dg_error *err)
 {
 	const char *src = v->info->source, *fmt = v->info->format;
 	if (!strcmp(fmt, "podman") || !strcmp(fmt, "docker"))
@@ -383,8 +388,17 @@ static char *transport(const struct verify *v, struct dg_error *err)
 		return dg_xasprintf("docker-archive:%s", abs);
 	if (!strcmp(fmt, "oci-archive"))
 		return dg_xasprintf("oci-archive:%s", abs);
-	if (!strcmp(fmt, "oci"))
-		return v->info->ref ? dg_xasprintf("oci:%s:%s", abs, v->info->ref) : dg_xasprintf("oci:%s", abs);
+	if (!strcmp(fmt, "oci")) {
+		/* the ref chosen (--ref) or the layout's only one; without any, podman names
+		 * the image after the path */
+		const char *ref = v->info->ref ? v->info->ref : v->info->nrefs == 1 ? v->info->refs[0] : NULL;
+		const char *where = abs;
+		if (cwd) {
+			*cwd = dg_xstrdup(abs);
+			where = "/proc/self/cwd";
+		}
+		return ref ? dg_xasprintf("oci:%s:%s", where, ref) : dg_xasprintf("oci:%s", where);
+	}
 	dg_err(err, DG_E_INPUT, "%s: verify runs images (docker-archive, oci-archive, OCI layout); a %s cannot be run",
 	       src, fmt);
 	return NULL;
@@ -413,13 +427,14 @@ static int engine_prepare(struct verify *v, struct dg_error *err)
 			return 0;
 		}
 	}
-	dg_autofree char *tr = transport(v, err);
+	dg_autofree char *cwd = NULL;
+	dg_autofree char *tr = transport(v, v->engine == ENG_PODMAN ? &cwd : NULL, err);
 	if (!tr)
 		return -1;
 	dg_autofree char *out = NULL;
 	if (v->engine == ENG_PODMAN) {
 		char *av[] = {v->cli, (char *)"pull", (char *)"-q", tr, NULL};
-		if (must_run(v, "podman pull", av, &out, err) < 0)
+		if (must_run_in(v, cwd, "podman pull", av, &out, err) < 0)
 			return dg_err_prefix(err, "%s", v->image);
 	} else {
 		if (strncmp(tr, "docker-archive:", 15) && strncmp(tr, "oci-archive:", 12))
@@ -522,11 +537,24 @@ static int runc_bundle(struct verify *v, enum run_mode m, const struct dg_strv *
 	dg_autofree char *img = tmp_path(v, "oci:img");
 	struct stat st;
 	if (stat(oci, &st) < 0) {
-		dg_autofree char *tr = transport(v, err);
+		dg_autofree char *tr = transport(v, NULL, err);
 		if (!tr)
 			return -1;
 		dg_autofree char *dest = dg_xasprintf("oci:%s", img);
-		char *av[] = {v->skopeo, (char *)"copy", (char *)"-q", tr, dest, NULL};
+		/* umoci 0.4 reads gzip layers only: zstd ones are recompressed on the way */
+		bool zstd = false;
+		for (size_t i = 0; i < v->info->nlayers; i++) {
+			const struct dg_layer_info *l = &v->info->layers[i];
+			if (l->compression == DG_COMP_ZSTD || (l->media_type && strstr(l->media_type, "zstd")))
+				zstd = true;
+		}
+		char *av[] = {v->skopeo, (char *)"copy", (char *)"-q", tr, dest, NULL, NULL, NULL, NULL};
+		if (zstd) {
+			av[4] = (char *)"--dest-compress";
+			av[5] = (char *)"--dest-compress-format";
+			av[6] = (char *)"gzip";
+			av[7] = dest;
+		}
 		if (must_run(v, "skopeo copy", av, NULL, err) < 0)
 			return dg_err_prefix(err, "%s", v->image);
 	}
@@ -1120,7 +1148,7 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 	if (!engine_set) {
 		int found = 0;
 		for (int i = 0; i < 3 && !found; i++) {
-			char *p = find_exe(engine_names[i]);
+			char *p = dg_which(engine_names[i]);
 			if (p) {
 				v->engine = (enum engine)i;
 				found = 1;
@@ -1183,7 +1211,7 @@ static int setup(struct verify *v, struct dg_error *err)
 		return -1;
 	v->info = dg_image_info(v->img);
 	const char *need = v->engine == ENG_RUNC ? (v->runtime ? v->runtime : "runc") : engine_names[v->engine];
-	if (!(v->cli = find_exe(need)))
+	if (!(v->cli = dg_which(need)))
 		return dg_err(err, DG_E_ENV, "%s: not found%s", need,
 			      v->engine == ENG_RUNC ? " (install runc, or name the runtime with --runtime)"
 						    : " (install it, or choose another --engine)");
@@ -1192,9 +1220,9 @@ static int setup(struct verify *v, struct dg_error *err)
 		return dg_err_sys(err, DG_E_ENV, errno, "%s: cannot create a temp directory", tmpl);
 	v->tmp = dg_steal(&tmpl);
 	if (v->engine == ENG_RUNC) {
-		if (!(v->skopeo = find_exe("skopeo")))
+		if (!(v->skopeo = dg_which("skopeo")))
 			return dg_err(err, DG_E_ENV, "skopeo: not found (--engine runc unpacks the image with skopeo and umoci)");
-		if (!(v->umoci = find_exe("umoci")))
+		if (!(v->umoci = dg_which("umoci")))
 			return dg_err(err, DG_E_ENV, "umoci: not found (--engine runc unpacks the image with skopeo and umoci)");
 		if (geteuid() != 0)
 			return dg_err(err, DG_E_ENV, "--engine runc needs root (rootless runc is not supported by verify)");

@@ -15,28 +15,12 @@
 
 extern char **environ;
 
-static char *find_in_path(const char *cli)
-{
-	const char *path = getenv("PATH");
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	dg_autofree char *copy = dg_xstrdup(path);
-	for (char *save = NULL, *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-		char *p = dg_xasprintf("%s/%s", dir, cli);
-		struct stat st;
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
-			return p;
-		free(p);
-	}
-	return NULL;
-}
-
 int dg_engine_save(const char *cli, const char *ref, const char *tmpdir, int *fd_out,
 		   struct dg_error *err)
 {
 	if (ref[0] == '-')
 		return dg_err(err, DG_E_USAGE, "%s:%s: an image reference cannot start with '-'", cli, ref);
-	dg_autofree char *exe = find_in_path(cli);
+	dg_autofree char *exe = dg_which(cli);
 	if (!exe)
 		return dg_err(err, DG_E_ENV, "%s:%s: the %s CLI is not installed (not found in PATH)", cli,
 			      ref, cli);

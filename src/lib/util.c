@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -363,4 +364,22 @@ size_t dg_sort_uniq_u32(uint32_t *v, size_t n)
 		if (v[k - 1] != v[i])
 			v[k++] = v[i];
 	return k;
+}
+
+char *dg_which(const char *name)
+{
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 ? dg_xstrdup(name) : NULL;
+	const char *path = getenv("PATH");
+	if (!path || !*path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	dg_autofree char *copy = dg_xasprintf("%s:/usr/sbin:/sbin", path);
+	for (char *save = NULL, *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		char *p = dg_xasprintf("%s/%s", d, name);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
 }

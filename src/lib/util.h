@@ -70,6 +70,12 @@ bool dg_is_hex64(const char *s);
 int dg_tmpfile(const char *dir, int *fd_out, struct dg_error *err);
 const char *dg_tmpdir(const char *dir);
 
+/* The executable NAME as a shell finds it: a name with a slash is checked as
+ * given, else each element of PATH (a standard list when PATH is unset or empty)
+ * and then /usr/sbin and /sbin (where runc lives, which users' PATH may lack).
+ * Returns a new string or NULL. */
+char *dg_which(const char *name);
+
 /* Reads exactly len bytes at off (short file → error). */
 int dg_pread_full(int fd, void *buf, size_t len, uint64_t off, struct dg_error *err);
 int dg_write_full(int fd, const void *buf, size_t len, struct dg_error *err);
