@@ -16,6 +16,14 @@
 int dg_entry_lookup(struct dg_fs *fs, const char *name, const char *path_env, const char *workdir,
 		    char **out, struct dg_error *err);
 
+/* "#!INTERP [ARG]" of a script kept in the image (the kernel's rules: at most
+ * 256 bytes, one optional argument): 1 with *INTERP and *ARG (NULL when none;
+ * caller frees), 0 when PATH is not a script. */
+int dg_entry_shebang(struct dg_fs *fs, const char *path, char **interp, char **arg);
+
+/* The PATH of an image config's Env, or NULL. */
+const char *dg_entry_path_env(const struct dg_image_config *cf);
+
 /* Pushes onto ROOTS the program the container starts and, for scripts, each
  * interpreter of the "#!" chain (at most 4 levels, as the kernel allows),
  * including "/usr/bin/env NAME" lookups. Fails with DG_E_INPUT when the config

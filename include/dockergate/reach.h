@@ -91,6 +91,10 @@ struct dg_reach {
 	uint64_t reachable_fns, total_fns;
 	int any_indirect; /* a reachable indirect call: every taken address is reachable */
 	int calls_dlopen; /* reachable code calls dlopen or dlmopen */
+	/* reachable code calls a function that runs another program (execve and the exec
+	 * family, posix_spawn[p], system, popen) through an import; for a static program,
+	 * a reachable execve/execveat site (reach.c) */
+	int calls_exec;
 	struct dg_reach_step *steps; /* explain: root first, the site last; none when unreachable */
 	size_t nsteps;
 };
@@ -104,7 +108,7 @@ void dg_reach_free(struct dg_reach *r);
  * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
  * the load set's size. */
 #define DG_REACH_KIND "reach"
-#define DG_REACH_VERSION 2u
+#define DG_REACH_VERSION 3u
 void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
 int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
 		    struct dg_error *err);

@@ -23,6 +23,7 @@ struct dg_sc_target {
 	const struct dg_fsum **sums; /* parallel to set->objs */
 	struct dg_reach *reach;    /* NULL when the analysis failed (problems says why) */
 	int calls_dlopen;          /* reachable code calls dlopen: the image's libraries count too */
+	int calls_exec;            /* reachable code runs other programs (reach.h) */
 	struct dg_strv problems;
 	unsigned char key[32];     /* the digest of every input of the result (its cache key) */
 	int cached;                /* the result came from the analysis cache */
@@ -39,6 +40,10 @@ struct dg_sc_result {
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err);
 void dg_sc_result_free(struct dg_sc_result *r);
+/* Recomputes R's union and unknown-site counts from its targets. */
+void dg_sc_totals(struct dg_sc_result *r);
+/* Moves SRC's targets to the end of DST (SRC is freed) and recomputes DST's totals. */
+void dg_sc_absorb(struct dg_sc_result *dst, struct dg_sc_result *src);
 
 /* Why program T (of a result of dg_sc_analyse) can make syscall NR: its analysis again,
  * walking every function so each knows how it was reached, with the shortest chain from a

@@ -214,6 +214,7 @@ static json_t *target_json(const struct dg_sc_target *t)
 	json_object_set_new(o, "path", cli_json_str(t->path));
 	json_object_set_new(o, "kind", json_string(t->library ? "library" : "program"));
 	json_object_set_new(o, "calls_dlopen", json_boolean(t->calls_dlopen));
+	json_object_set_new(o, "calls_exec", json_boolean(t->calls_exec));
 	const struct dg_reach *r = t->reach;
 	json_t *nm = r ? names_json(r->native, 0) : json_array();
 	json_object_set_new(o, "syscalls", nm);

@@ -42,8 +42,7 @@ int dg_entry_lookup(struct dg_fs *fs, const char *name, const char *path_env, co
 		      path_env ? path_env : DG_DEFAULT_PATH);
 }
 
-/* "#!INTERP [ARG]" of a kept script: the interpreter and its optional argument. */
-static int shebang(struct dg_fs *fs, const char *path, char **interp, char **arg)
+int dg_entry_shebang(struct dg_fs *fs, const char *path, char **interp, char **arg)
 {
 	struct dg_node *n;
 	struct dg_error e = DG_ERROR_INIT;
@@ -70,6 +69,15 @@ static int shebang(struct dg_fs *fs, const char *path, char **interp, char **arg
 	return 1;
 }
 
+const char *dg_entry_path_env(const struct dg_image_config *cf)
+{
+	const char *path_env = NULL;
+	for (size_t i = 0; i < cf->env.n; i++)
+		if (!strncmp(cf->env.v[i], "PATH=", 5))
+			path_env = cf->env.v[i] + 5;
+	return path_env;
+}
+
 int dg_entry_roots(struct dg_fs *fs, const struct dg_image_config *cf, struct dg_strv *roots,
 		   struct dg_error *err)
 {
@@ -77,17 +85,14 @@ int dg_entry_roots(struct dg_fs *fs, const struct dg_image_config *cf, struct dg
 	const char *argv0 = cf->entrypoint.n ? cf->entrypoint.v[0] : cf->cmd.n ? cf->cmd.v[0] : NULL;
 	if (!argv0)
 		return dg_err(err, DG_E_INPUT, "entrypoint: the image config has neither Entrypoint nor Cmd");
-	const char *path_env = NULL;
-	for (size_t i = 0; i < cf->env.n; i++)
-		if (!strncmp(cf->env.v[i], "PATH=", 5))
-			path_env = cf->env.v[i] + 5;
+	const char *path_env = dg_entry_path_env(cf);
 	char *prog;
 	if (dg_entry_lookup(fs, argv0, path_env, cf->working_dir, &prog, err) < 0)
 		return -1;
 	for (int depth = 0;; depth++) {
 		dg_strv_push(roots, prog);
 		char *interp = NULL, *arg = NULL;
-		if (!shebang(fs, prog, &interp, &arg)) {
+		if (!dg_entry_shebang(fs, prog, &interp, &arg)) {
 			free(prog);
 			break;
 		}

@@ -290,6 +290,18 @@ static size_t resolve(struct r *r, size_t o, size_t k)
 }
 
 /* the wrapper mask of call K of object O's targets */
+/* Functions of the C library (and POSIX) that run another program. */
+static int runs_program(const char *nm)
+{
+	static const char *const names[] = {"execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle",
+					    "fexecve", "execveat", "posix_spawn", "posix_spawnp", "system", "popen",
+					    "__posix_spawn", "wordexp"};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strcmp(nm, names[i]))
+			return 1;
+	return 0;
+}
+
 static uint16_t call_wm(struct r *r, size_t o, size_t k)
 {
 	const struct dg_fcall *c = &r->sums[o]->calls[k];
@@ -397,6 +409,8 @@ static void collect(struct r *r)
 					const char *nm = r->b->objs[o].elf->dynsyms[c->target].name;
 					if (nm && (!strcmp(nm, "dlopen") || !strcmp(nm, "dlmopen")))
 						r->out->calls_dlopen = 1;
+					else if (nm && runs_program(nm))
+						r->out->calls_exec = 1;
 				}
 				uint16_t m = call_wm(r, o, fn->first_call + k);
 				for (uint8_t reg = 0; m && reg < 16; reg++) {
@@ -708,7 +722,8 @@ void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, u
 	struct dg_buf o = {0};
 	dg_buf_append(&o, r->native, sizeof r->native);
 	dg_buf_append(&o, r->i386, sizeof r->i386);
-	dg_ser_u8(&o, (uint8_t)((r->has_i386 ? 1 : 0) | (r->any_indirect ? 2 : 0) | (r->calls_dlopen ? 4 : 0)));
+	dg_ser_u8(&o, (uint8_t)((r->has_i386 ? 1 : 0) | (r->any_indirect ? 2 : 0) | (r->calls_dlopen ? 4 : 0) |
+				(r->calls_exec ? 8 : 0)));
 	dg_ser_uv(&o, r->reachable_fns);
 	dg_ser_uv(&o, r->total_fns);
 	dg_ser_uv(&o, r->nobjs);
@@ -753,6 +768,7 @@ int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_re
 	r->has_i386 = fl & 1;
 	r->any_indirect = (fl >> 1) & 1;
 	r->calls_dlopen = (fl >> 2) & 1;
+	r->calls_exec = (fl >> 3) & 1;
 	r->reachable_fns = dg_de_uv(&d);
 	r->total_fns = dg_de_uv(&d);
 	uint64_t no = dg_de_uv(&d);

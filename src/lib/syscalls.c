@@ -130,7 +130,13 @@ static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct 
 	struct dg_reach_opts ro = {.precision = o->precision, .roots = t->library ? DG_ROOTS_EXPORTS : DG_ROOTS_PROGRAM};
 	if (dg_reach_compute(t->set, b, t->sums, &ro, &t->reach, &e) < 0)
 		dg_strv_push(&t->problems, e.msg);
+	/* a static program has no imports to name: its own execve/execveat sites say it */
+	if (t->reach && !t->library && t->set->n == 1 &&
+	    (dg_reach_has(t->reach->native, 59) || dg_reach_has(t->reach->native, 322) ||
+	     dg_reach_has(t->reach->i386, 11) || dg_reach_has(t->reach->i386, 358)))
+		t->reach->calls_exec = 1;
 	t->calls_dlopen = t->reach && t->reach->calls_dlopen;
+	t->calls_exec = t->reach && t->reach->calls_exec;
 	dg_bindings_free(b);
 	*tr += now_s() - a0;
 }
@@ -175,6 +181,48 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dg_sc_totals(struct dg_sc_result *r)
+{
+	memset(r->native, 0, sizeof r->native);
+	memset(r->i386, 0, sizeof r->i386);
+	r->has_i386 = 0;
+	r->nunknown = r->ndistinct_unknown = 0;
+	struct dg_map distinct = {0};
+	for (size_t i = 0; i < r->n; i++) {
+		struct dg_sc_target *t = &r->t[i];
+		if (!t->reach)
+			continue;
+		merge(r->native, t->reach->native);
+		merge(r->i386, t->reach->i386);
+		r->has_i386 |= t->reach->has_i386;
+		r->nunknown += t->reach->nunknown;
+		for (size_t k = 0; k < t->reach->nunknown; k++) {
+			const struct dg_reach_unknown *u = &t->reach->unknown[k];
+			struct {
+				const struct dg_node *n;
+				uint64_t addr;
+			} key = {t->set->objs[u->obj].node, u->addr};
+			if (dg_map_get(&distinct, &key, sizeof key) == SIZE_MAX) {
+				dg_map_put(&distinct, &key, sizeof key, 1);
+				r->ndistinct_unknown++;
+			}
+		}
+	}
+	dg_map_free(&distinct);
+}
+
+void dg_sc_absorb(struct dg_sc_result *dst, struct dg_sc_result *src)
+{
+	dst->t = dg_xreallocarray(dst->t, dst->n + src->n ? dst->n + src->n : 1, sizeof *dst->t);
+	memcpy(dst->t + dst->n, src->t, src->n * sizeof *src->t);
+	dst->n += src->n;
+	free(src->t);
+	src->t = NULL;
+	src->n = 0;
+	dg_sc_result_free(src);
+	dg_sc_totals(dst);
 }
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err)
@@ -238,6 +286,7 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 			if (rc == 0) {
 				t->cached = 1;
 				t->calls_dlopen = t->reach->calls_dlopen;
+				t->calls_exec = t->reach->calls_exec;
 				continue;
 			}
 		}
@@ -292,12 +341,9 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 	pthread_mutex_destroy(&pl.mu);
 	tb = pl.tb;
 	tr = pl.tr;
-	struct dg_map distinct = {0};
 	for (size_t i = 0; i < r->n; i++) {
 		struct dg_sc_target *t = &r->t[i];
-		if (!t->reach)
-			continue;
-		if (!t->cached && cache) {
+		if (t->reach && !t->cached && cache) {
 			unsigned char *buf;
 			size_t len;
 			struct dg_error e = DG_ERROR_INIT;
@@ -305,23 +351,8 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 			(void)dg_cache_put(cache, t->key, DG_REACH_KIND, DG_REACH_VERSION, buf, len, &e);
 			free(buf);
 		}
-		merge(r->native, t->reach->native);
-		merge(r->i386, t->reach->i386);
-		r->has_i386 |= t->reach->has_i386;
-		r->nunknown += t->reach->nunknown;
-		for (size_t k = 0; k < t->reach->nunknown; k++) {
-			const struct dg_reach_unknown *u = &t->reach->unknown[k];
-			struct {
-				const struct dg_node *n;
-				uint64_t addr;
-			} key = {t->set->objs[u->obj].node, u->addr};
-			if (dg_map_get(&distinct, &key, sizeof key) == SIZE_MAX) {
-				dg_map_put(&distinct, &key, sizeof key, 1);
-				r->ndistinct_unknown++;
-			}
-		}
 	}
-	dg_map_free(&distinct);
+	dg_sc_totals(r);
 	if (getenv("DG_TIMING"))
 		fprintf(stderr, "timing: targets+load sets %.2fs, summaries %.2fs, bind+reach %.2fs (bind %.2f reach %.2f)\n", t1 - t0, t2 - t1, now_s() - t2, tb, tr);
 	*out = r;
