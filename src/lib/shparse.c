@@ -379,6 +379,16 @@ static void scope_close(P *p, struct scope s, int cond)
 	free(gone);
 }
 
+/* dg_buf_steal, but "" (terminated) for an empty buffer. */
+static char *buf_str(struct dg_buf *b)
+{
+	if (!b->len) {
+		dg_buf_free(b);
+		return dg_xstrdup("");
+	}
+	return dg_buf_steal(b);
+}
+
 /* ---- words ---- */
 
 static void word_begin(P *p, struct word *w)
@@ -396,13 +406,16 @@ static char *word_text(const P *p, struct word *w)
 		size_t n = w->end > w->start ? w->end - w->start : 0;
 		dg_buf_free(&w->v);
 		/* raw source; NUL bytes in it would cut the text short: replace them */
-		char *t = dg_xstrndup(p->s + w->start, n);
+		char *t = dg_xmalloc(n + 1);
+		if (n)
+			memcpy(t, p->s + w->start, n);
+		t[n] = 0;
 		for (size_t i = 0; i < n; i++)
-			if (!t[i] && i + 1 < n)
+			if (!t[i])
 				t[i] = '?';
 		return t;
 	}
-	return dg_buf_steal(&w->v);
+	return buf_str(&w->v);
 }
 
 static int count_word(P *p)
@@ -466,6 +479,30 @@ static int arith_end(const P *p, size_t *end)
 			d--;
 		}
 	}
+}
+
+/* Skips the arithmetic expression at P ("((" .. "))", END from arith_end); its
+ * $(..) and `..` still run: they are parsed like a here-document's body. */
+static void skip_arith(P *p, size_t end)
+{
+	size_t start = p->pos + 2, stop = p->pos + end - 2;
+	if (!enter(p)) {
+		P c = *p;
+		c.len = stop;
+		c.pos = start;
+		c.hd = NULL;
+		c.nhd = 0;
+		c.path_mode = 0;
+		c.ctx = p->ctx | DG_SH_IN_SUBST;
+		while (c.pos < c.len && !halted(&c)) {
+			struct word w;
+			word_begin(&c, &w);
+			read_dq(&c, &w, 1);
+			word_free(&w);
+		}
+		leave(p);
+	}
+	advn(p, end);
 }
 
 static void cmd_subst(P *p, struct word *w)
@@ -709,7 +746,7 @@ static void dollar(P *p, struct word *w, int in_dq)
 		adv(p);
 		size_t end;
 		if (at(p, 1) == '(' && arith_end(p, &end)) {
-			advn(p, end);
+			skip_arith(p, end);
 			w->dynamic = 1;
 		} else {
 			cmd_subst(p, w);
@@ -1039,7 +1076,7 @@ static void parse_redir(P *p)
 			}
 		}
 		p->hd = dg_xreallocarray(p->hd, p->nhd + 1, sizeof *p->hd);
-		p->hd[p->nhd].delim = dg_buf_steal(&d);
+		p->hd[p->nhd].delim = buf_str(&d);
 		p->hd[p->nhd].quoted = quoted;
 		p->hd[p->nhd].strip = strip;
 		p->nhd++;
@@ -1172,7 +1209,7 @@ static char *join_static(const struct dg_sh_word *v, size_t n)
 			dg_buf_putc(&b, ' ');
 		dg_buf_puts(&b, v[i].text);
 	}
-	return dg_buf_steal(&b);
+	return buf_str(&b);
 }
 
 /* Nested strings: sh -c STRING, trap STRING, eval STRING. */
@@ -1505,7 +1542,7 @@ static void parse_simple(P *p)
 				skip_blanks(p);
 				if (at(p, 0) == ')') {
 					adv(p);
-					char *fname = dg_buf_steal(&w.v);
+					char *fname = buf_str(&w.v);
 					if (!enter(p)) {
 						function_body(p, fname, line);
 						leave(p);
@@ -1646,7 +1683,7 @@ static void parse_for(P *p, size_t kwlen)
 	skip_blanks(p);
 	size_t end;
 	if (p->d == DG_SH_BASH && at(p, 0) == '(' && at(p, 1) == '(' && arith_end(p, &end)) {
-		advn(p, end);
+		skip_arith(p, end);
 		int t = peek_tok(p, NULL);
 		if (t == T_SEMI)
 			adv(p);
@@ -1662,7 +1699,7 @@ static void parse_for(P *p, size_t kwlen)
 	struct word w;
 	if (read_word(p, &w, 0))
 		return;
-	char *var = w.dynamic ? NULL : dg_buf_steal(&w.v);
+	char *var = w.dynamic ? NULL : buf_str(&w.v);
 	word_free(&w);
 	linebreak(p);
 	if (peek_kw(p, "in")) {
@@ -1779,7 +1816,7 @@ static int parse_compound(P *p)
 	int t = peek_tok(p, &n);
 	if (t == T_LP) {
 		if (p->d == DG_SH_BASH && at(p, 1) == '(' && arith_end(p, &end)) {
-			advn(p, end);
+			skip_arith(p, end);
 			return 1;
 		}
 		parse_subshell(p);
