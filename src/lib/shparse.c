@@ -968,6 +968,21 @@ static size_t assign_name_len(const P *p, const struct word *w, int *append)
 		return 0;
 	while (i < w->end && name_char((unsigned char)p->s[i]))
 		i++;
+	size_t n = i - w->start;
+	if (p->d == DG_SH_BASH && i < w->end && p->s[i] == '[') {
+		/* NAME[SUBSCRIPT]=...: an element; the variable's value becomes unknown */
+		while (i < w->end && p->s[i] != ']')
+			i++;
+		if (i + 1 < w->end && p->s[i + 1] == '=') {
+			*append = 1;
+			return n;
+		}
+		if (i + 2 < w->end && p->s[i + 1] == '+' && p->s[i + 2] == '=') {
+			*append = 1;
+			return n;
+		}
+		return 0;
+	}
 	if (i < w->end && p->s[i] == '=')
 		return i - w->start;
 	if (p->d == DG_SH_BASH && i + 1 < w->end && p->s[i] == '+' && p->s[i + 1] == '=') {
@@ -1267,6 +1282,8 @@ static void nested(P *p, const struct cb *cb, const struct dg_sh_cmd *c, const c
 		char *s = join_static(a + 1, n - 1);
 		if (s && *s)
 			parse_buffer(p, s, strlen(s), c->line, DG_SH_IN_EVAL, p->d, 0);
+		else if (!s)
+			setvar(p, "PATH", NULL, 0, 1); /* a dynamic eval could set anything */
 		free(s);
 	}
 }

@@ -269,6 +269,11 @@ static void test_path(void)
 	is_str(R = (char *)sh("echo $PATH"), "b:echo {$PATH}", "$PATH outside an assignment is dynamic");
 	sh("f() { PATH=/f; }\nf\na");
 	is_str(paths(), "?\n?", "PATH changed in a function: unknown after its definition");
+	sh("eval \"$SETUP\"\na");
+	is_str(paths(), "-\n?", "a dynamic eval leaves PATH unknown");
+	bash("PATH[0]=/x\na");
+	is_str(paths(), "?", "an array element assignment to PATH");
+	is_str(bash("arr[1]=$(gen) arr[2]+=x\nrun ${arr[1]}"), "$:gen\nrun {${arr[1]}}", "array element assignments");
 	sh("command -p ls");
 	ok(S.ncmds == 1 && (S.cmds[0].flags & DG_SH_DEFAULT_PATH), "command -p flagged");
 	sh("PATH=/a sh -c 'b'");
