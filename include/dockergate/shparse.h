@@ -29,7 +29,7 @@ enum dg_sh_dialect {
 #define DG_SH_MAX_WORDS 200000
 #define DG_SH_MAX_CMDS 100000
 #define DG_SH_MAX_PROBLEMS 1000
-#define DG_SH_MAX_VARS 4096
+#define DG_SH_MAX_VARS 1024
 
 /* One word after quote removal. Static: TEXT is its exact value. Dynamic (it
  * holds an unknown expansion: $1, "$@", an unknown variable, ${X#..}, a glob,
@@ -80,7 +80,7 @@ struct dg_sh_problem {
 struct dg_sh_script {
 	struct dg_sh_cmd *cmds; /* in source order (a substitution before its command) */
 	size_t ncmds;
-	char **functions; /* names of the functions defined, each once */
+	char **functions; /* names of the functions defined, sorted, each once */
 	size_t nfunctions;
 	struct dg_sh_problem *problems;
 	size_t nproblems;

@@ -9,6 +9,7 @@
  * goes through at(), which checks the buffer's end. */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 struct var {
 	char *name;
+	uint32_t hash;
 	char *value; /* NULL: unknown */
 	int placeholder; /* value holds "${PATH}" (the inherited PATH) */
 	int exported;
@@ -290,14 +292,23 @@ static void skip_line(P *p)
 
 /* ---- variables ---- */
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 static int lookup(const P *p, const char *name, const char **val, int *ph)
 {
 	const struct shared *sh = p->sh;
 	if (sh->vars_overflow)
 		return 2;
+	uint32_t h = name_hash(name);
 	for (size_t i = sh->nvars; i-- > 0;) {
 		const struct var *v = &sh->vars[i];
-		if (strcmp(v->name, name))
+		if (v->hash != h || strcmp(v->name, name))
 			continue;
 		if (i < p->floor && !v->exported && strcmp(name, "PATH"))
 			return 0;
@@ -315,9 +326,10 @@ static void setvar(P *p, const char *name, const char *value, int ph, int export
 	struct shared *sh = p->sh;
 	if (sh->vars_overflow)
 		return;
+	uint32_t h = name_hash(name);
 	for (size_t i = sh->nvars; i-- > 0;) {
 		struct var *v = &sh->vars[i];
-		if (strcmp(v->name, name))
+		if (v->hash != h || strcmp(v->name, name))
 			continue;
 		exported |= v->exported;
 		if (i >= sh->scope_top) {
@@ -341,6 +353,7 @@ static void setvar(P *p, const char *name, const char *value, int ph, int export
 	}
 	struct var *v = &sh->vars[sh->nvars++];
 	v->name = dg_xstrdup(name);
+	v->hash = h;
 	v->value = value ? dg_xstrdup(value) : NULL;
 	v->placeholder = ph;
 	v->exported = exported || !strcmp(name, "PATH");
@@ -447,14 +460,16 @@ static void expand_var(P *p, struct word *w, const char *name, int quoted)
 }
 
 /* $((...)) or ((...)): with P at the first '(' of "((", is it arithmetic (a
- * "))" closes it) rather than nested subshells? *END: offset after "))". */
+ * "))" closes it) rather than nested subshells? *END: offset after "))".
+ * The look-ahead stops at a newline: it is not consumed, so a longer one
+ * would make nested "$(((((" lines quadratic. */
 static int arith_end(const P *p, size_t *end)
 {
 	int d = 2;
 	char q = 0;
 	for (size_t i = 2;; i++) {
 		int c = at(p, i);
-		if (c < 0)
+		if (c < 0 || c == '\n')
 			return 0;
 		if (q) {
 			if (c == q)
@@ -1431,9 +1446,7 @@ static void add_function(P *p, const char *name)
 {
 	struct shared *sh = p->sh;
 	struct dg_sh_script *o = sh->out;
-	for (size_t i = 0; i < o->nfunctions; i++)
-		if (!strcmp(o->functions[i], name))
-			return;
+	/* duplicates are dropped once the parse is over (sorted, then unique) */
 	if (o->nfunctions == sh->fn_cap) {
 		sh->fn_cap = sh->fn_cap ? 2 * sh->fn_cap : 8;
 		o->functions = dg_xreallocarray(o->functions, sh->fn_cap, sizeof *o->functions);
@@ -1608,6 +1621,8 @@ static void parse_dbracket(P *p)
 			advn(p, 2);
 			continue;
 		}
+		if (count_word(p))
+			break;
 		if (is_meta(c)) {
 			wvec_push(&cb.argv, dg_xstrndup(p->s + p->pos, 1), 0);
 			adv(p);
@@ -2089,6 +2104,11 @@ static void parse_buffer(P *p, const char *s, size_t len, unsigned line, unsigne
 	leave(p);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 int dg_sh_parse(const char *text, size_t len, enum dg_sh_dialect d, struct dg_sh_script *out,
 		struct dg_error *err)
 {
@@ -2111,17 +2131,25 @@ int dg_sh_parse(const char *text, size_t len, enum dg_sh_dialect d, struct dg_sh
 		free(sh.vars[i].value);
 	}
 	free(sh.vars);
+	if (out->nfunctions) {
+		qsort(out->functions, out->nfunctions, sizeof *out->functions, cmp_str);
+		size_t k = 0;
+		for (size_t i = 0; i < out->nfunctions; i++) {
+			if (k && !strcmp(out->functions[k - 1], out->functions[i]))
+				free(out->functions[i]);
+			else
+				out->functions[k++] = out->functions[i];
+		}
+		out->nfunctions = k;
+	}
 	/* calls of the script's functions (not through exec/command/builtin) */
-	for (size_t i = 0; i < out->ncmds; i++) {
+	for (size_t i = 0; i < out->ncmds && out->nfunctions; i++) {
 		struct dg_sh_cmd *c = &out->cmds[i];
 		if (c->argv[0].dynamic || (c->flags & (DG_SH_EXEC | DG_SH_COMMAND | DG_SH_VIA_BUILTIN)))
 			continue;
-		for (size_t k = 0; k < out->nfunctions; k++)
-			if (!strcmp(out->functions[k], c->argv[0].text)) {
-				c->flags = (c->flags & ~(DG_SH_BUILTIN | DG_SH_SOURCE | DG_SH_LOOKUP)) |
-					   DG_SH_FUNCTION_CALL;
-				break;
-			}
+		const char *name = c->argv[0].text;
+		if (bsearch(&name, out->functions, out->nfunctions, sizeof *out->functions, cmp_str))
+			c->flags = (c->flags & ~(DG_SH_BUILTIN | DG_SH_SOURCE | DG_SH_LOOKUP)) | DG_SH_FUNCTION_CALL;
 	}
 	return 0;
 }

@@ -653,8 +653,8 @@ static void test_real(void)
 	parse_n(postgres_ep, sizeof postgres_ep - 1, DG_SH_BASH);
 	is_str(problems(), "", "postgres: no problems");
 	is_str(functions(),
-	       "file_env _is_sourced docker_create_db_directories docker_init_database_dir docker_process_init_files "
-	       "docker_process_sql docker_temp_server_start _pg_want_help _main",
+	       "_is_sourced _main _pg_want_help docker_create_db_directories docker_init_database_dir "
+	       "docker_process_init_files docker_process_sql docker_temp_server_start file_env",
 	       "postgres: functions");
 	is_str(programs(),
 	       "id mkdir chmod mkdir chmod mkdir find chmod find find id getent mktemp mktemp id rm \"$f\" gunzip xzcat "
@@ -763,6 +763,30 @@ static void test_hostile(void)
 	ok(S.ncmds >= 1, "eval eval eval ...");
 	dg_buf_free(&b);
 
+	/* inputs that would be quadratic with naive look-ahead or lookups */
+	for (int i = 0; i < 20000; i++)
+		dg_buf_puts(&b, "echo $((((\n");
+	parse_n(b.data, b.len, DG_SH_BASH);
+	ok(S.nproblems >= 1, "20000 lines of $(((( (arithmetic look-ahead bounded)");
+	dg_buf_free(&b);
+	for (int i = 0; i < 20000; i++)
+		dg_buf_printf(&b, "f%d() { :; }\n", i);
+	for (int i = 0; i < 20000; i++)
+		dg_buf_printf(&b, "f%d\n", i);
+	parse_n(b.data, b.len, DG_SH_POSIX);
+	ok(S.nfunctions == 20000 && S.ncmds == 40000 && (S.cmds[39999].flags & DG_SH_FUNCTION_CALL),
+	   "20000 functions and their calls");
+	dg_buf_free(&b);
+	for (int i = 0; i < 1000; i++)
+		dg_buf_printf(&b, "V%d=x\n", i);
+	dg_buf_puts(&b, "echo");
+	for (int i = 0; i < 90000; i++)
+		dg_buf_puts(&b, " $V1 $zz");
+	parse_n(b.data, b.len, DG_SH_POSIX);
+	ok(S.ncmds == 1 && S.cmds[0].argc == 180001 && !S.cmds[0].argv[1].dynamic && S.cmds[0].argv[2].dynamic,
+	   "1000 variables, 180000 lookups");
+	dg_buf_free(&b);
+
 	/* unterminated constructs at the end */
 	const char *ends[] = {"'", "\"", "`", "$(", "${", "$((", "<<EOF", "<<", "case", "case x", "case x in",
 			      "for", "for x in", "if", "while", "{", "(", "f()", "[[", "a=(", "$'", "\\",
@@ -803,7 +827,7 @@ static void test_hostile(void)
 	parse_n(b.data, b.len, DG_SH_POSIX);
 	ok(S.truncated && S.ncmds == DG_SH_MAX_CMDS, "commands capped");
 	dg_buf_free(&b);
-	for (int i = 0; i < 5000; i++)
+	for (int i = 0; i < 2000; i++)
 		dg_buf_printf(&b, "V%d=x\n", i);
 	dg_buf_puts(&b, "PATH=/a\nb\n");
 	parse_n(b.data, b.len, DG_SH_POSIX);
