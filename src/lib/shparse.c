@@ -1585,6 +1585,13 @@ static void parse_simple(P *p)
 			p->pos = pos;
 			p->line = line;
 		}
+		if (p->d == DG_SH_BASH && (at(p, 0) == '<' || at(p, 0) == '>') && w.end - w.start >= 3 &&
+		    p->s[w.start] == '{' && p->s[w.end - 1] == '}') {
+			/* {NAME}>file: a redirection that allocates a descriptor */
+			word_free(&w);
+			parse_redir(p);
+			continue;
+		}
 		int dyn = w.dynamic;
 		wvec_push(&cb.argv, word_text(p, &w), dyn);
 	}

@@ -230,6 +230,15 @@ static void test_compound(void)
 	is_str(bash("for ((i=0;i<3;i++)); do x; done"), "x", "arithmetic for");
 	is_str(bash("a=(x $(y) \"z\")\nb+=(w)\nrun ${a[0]}"), "$:y\nrun {${a[0]}}", "bash arrays");
 	is_str(bash("cat <(ls) >(wc -l) < <(gen)"), "$:ls\n$:wc -l\n$:gen\ncat {<(ls)} {>(wc -l)}", "process substitution");
+	is_str(bash("exec {fd}>/tmp/x\nexec {fd}>&-\nrun {a}"), "run {a}", "{fd}> redirections in bash");
+	is_str(bash("printf x \"$(cat <<EOF\nin $(here)\nEOF\n)\"\nafter"), "$:cat\n$:here\nb:printf x {\"$(cat <<EOF\nin $(here)\nEOF\n)\"}\nafter",
+	       "a here-document in a substitution in double quotes");
+	is_str(bash("while IFS= read -r l; do h \"$l\"; done < <(find /x)"), "b:read -r l\nh {\"$l\"}\n$:find /x",
+	       "while read ... done < <(find)");
+	ok(S.ncmds == 3 && S.cmds[0].nassigns == 1 && !strcmp(S.cmds[0].assigns[0].text, "IFS="), "IFS= prefix");
+	is_str(sh("if [ -z \"$X\" ]; then X=/a; else X=/b; fi\n$X/run"), "b:[ -z {\"$X\"} ]\n{$X/run}",
+	       "a variable set in both branches is unknown after");
+	is_str(sh("BIN=/opt/bin\nexec \"$BIN/x\" \"a\"'b'\"$BIN\""), "x:/opt/bin/x ab/opt/bin", "mixed quoting with a static variable");
 	is_str(bash("time -p cmd | other |& third"), "cmd\nother\nthird", "time and |& in bash");
 	is_str(bash("select x in a b; do run; done"), "run", "select");
 	is_str(sh("if a\nthen\n b\nfi >log 2>&1 &\n"), "&:a\n&:b", "redirections and & after a compound");
