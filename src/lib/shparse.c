@@ -681,6 +681,8 @@ static void brace_param(P *p, struct word *w, int in_dq)
 		while (name_char(at(p, 0))) {
 			if (nl + 1 < sizeof name)
 				name[nl++] = (char)at(p, 0);
+			else
+				special = 1; /* too long to look up: unknown */
 			adv(p);
 		}
 	} else if (c >= '0' && c <= '9') {
@@ -778,13 +780,19 @@ static void dollar(P *p, struct word *w, int in_dq)
 		char name[128];
 		size_t nl = 0;
 		adv(p);
+		int too_long = 0;
 		while (name_char(at(p, 0))) {
 			if (nl + 1 < sizeof name)
 				name[nl++] = (char)at(p, 0);
+			else
+				too_long = 1;
 			adv(p);
 		}
 		name[nl] = 0;
-		expand_var(p, w, name, in_dq);
+		if (too_long)
+			w->dynamic = 1;
+		else
+			expand_var(p, w, name, in_dq);
 	} else if (c > 0 && ((c >= '0' && c <= '9') || strchr("@*#?-$!", c))) {
 		advn(p, 2);
 		w->dynamic = 1;

@@ -193,6 +193,15 @@ static void test_words(void)
 	       "substitutions in assignments");
 	is_str(sh("echo $(case x in a) one;; (b) two;; esac)"), "$:one\n$:two\nb:echo {$(case x in a) one;; (b) two;; esac)}",
 	       "case with ) inside $( )");
+	{
+		char lng[800], v[300];
+		memset(v, 'V', 200);
+		v[200] = 0;
+		snprintf(lng, sizeof lng, "%.127s=x; echo $%s ${%s}", v, v, v);
+		char want[800];
+		snprintf(want, sizeof want, "b:echo {$%s} {${%s}}", v, v);
+		is_str(sh(lng), want, "a very long name is not confused with its prefix");
+	}
 	is_str(sh("echo $ a$ \"$\""), "b:echo $ a$ $", "a lone $ is literal");
 	is_str(bash("echo $'a\\tb\\x41\\101\\'' $\"loc\""), "b:echo a\tbAA' loc", "$'...' and $\"...\" in bash");
 	is_str(sh("echo $'a'"), "b:echo $a", "$'...' is not special in dash");
