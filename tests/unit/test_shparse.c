@@ -316,6 +316,16 @@ static void test_nested_strings(void)
 	       "sh -c sees exported variables only");
 }
 
+static void test_lines_and_flags(void)
+{
+	sh("a\nb $(c\nd)\n`e`\ntrap 'f\ng' EXIT\nsh -c 'h\ni'\nfn() {\n  j &\n}\n");
+	is_str(lines(), "1 2 3 2 4 4 5 5 6 7 7 8 10", "line numbers, in substitutions and nested strings");
+	is_str(R = (char *)sh("a\nb $(c\nd)\n`e`\ntrap 'f\ng' EXIT\nsh -c 'h\ni'\nfn() {\n  j &\n}\n"),
+	       "a\n$:c\n$:d\nb {$(c\nd)}\n$:e\n{`e`}\nb:trap f\ng EXIT\nT:f\nT:g\nsh -c h\ni\nS:h\nS:i\n&F:j",
+	       "flags of each origin; a substitution's output as a command name");
+	is_str(sh("x=$(y=$(z))"), "$:z", "assignments alone inside a substitution run nothing");
+}
+
 static void test_problems(void)
 {
 	sh("echo 'unterminated\nnext");
@@ -861,6 +871,7 @@ int main(void)
 	test_heredocs();
 	test_path();
 	test_nested_strings();
+	test_lines_and_flags();
 	test_problems();
 	test_real();
 	test_hostile();
