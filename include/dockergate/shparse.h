@@ -67,7 +67,8 @@ struct dg_sh_cmd {
 	size_t argc;
 	struct dg_sh_word *assigns;
 	size_t nassigns;
-	unsigned line; /* 1-based line of the command's first word */
+	unsigned line; /* 1-based line of its first word; in a trap/eval/sh -c string: the
+			* line of the command holding the string plus the line within it */
 	unsigned flags;
 	char *path;
 };
@@ -95,6 +96,7 @@ static inline int dg_sh_cmd_runs_program(const struct dg_sh_cmd *c)
 }
 
 /* Parses TEXT[0..LEN) as a script of dialect D into *OUT (zeroed first).
+ * Reentrant: no global state. ERR may be NULL.
  * Returns 0, even for scripts with problems; -1 (DG_E_INTERNAL) only for
  * bad arguments. Free *OUT with dg_sh_script_free in both cases. */
 int dg_sh_parse(const char *text, size_t len, enum dg_sh_dialect d, struct dg_sh_script *out,

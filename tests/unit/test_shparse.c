@@ -734,6 +734,44 @@ static void test_hostile(void)
 		parse_n(postgres_ep + i, n - i, DG_SH_BASH);
 	ok(1, "suffixes of postgres's script parse");
 
+	/* mutations of postgres's script: a byte replaced by shell syntax, or a span deleted or duplicated */
+	{
+		static const char syn[] = "()[]{}$`'\"\\|&;<>#\n =*!";
+		size_t pn = strlen(postgres_ep), bad = 0;
+		char *m = malloc(2 * pn);
+		uint64_t y = 88172645463325252ull;
+		for (int i = 0; i < 600; i++) {
+			y ^= y << 13;
+			y ^= y >> 7;
+			y ^= y << 17;
+			size_t at = (size_t)(y % pn), len = (size_t)((y >> 20) % 64), mn = pn;
+			memcpy(m, postgres_ep, pn);
+			switch ((y >> 40) % 3) {
+			case 0:
+				m[at] = syn[(y >> 50) % (sizeof syn - 1)];
+				break;
+			case 1:
+				if (at + len > pn)
+					len = pn - at;
+				memmove(m + at, m + at + len, pn - at - len);
+				mn = pn - len;
+				break;
+			default:
+				if (at + len > pn)
+					len = pn - at;
+				memmove(m + at + len, m + at, pn - at);
+				mn = pn + len;
+				break;
+			}
+			parse_n(m, mn, (i & 1) ? DG_SH_BASH : DG_SH_POSIX);
+			for (size_t j = 0; j < S.ncmds; j++)
+				if (!S.cmds[j].argc)
+					bad++;
+		}
+		free(m);
+		ok(bad == 0, "600 mutations of postgres's script");
+	}
+
 	/* deep nesting beyond the cap */
 	struct dg_buf b = {0};
 	for (int i = 0; i < 500; i++)
