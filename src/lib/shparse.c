@@ -269,6 +269,16 @@ static int peek_tok(P *p, size_t *n)
 
 static void read_heredocs(P *p);
 
+/* Here-documents still pending in a cursor that is done (their body never came). */
+static void drop_pending(P *c)
+{
+	for (size_t i = 0; i < c->nhd; i++)
+		free(c->hd[i].delim);
+	free(c->hd);
+	c->hd = NULL;
+	c->nhd = 0;
+}
+
 static void consume_newline(P *p)
 {
 	adv(p);
@@ -515,6 +525,7 @@ static void skip_arith(P *p, size_t end)
 			read_dq(&c, &w, 1);
 			word_free(&w);
 		}
+		drop_pending(&c);
 		leave(p);
 	}
 	advn(p, end);
@@ -1064,6 +1075,7 @@ static void read_heredocs(P *p)
 				read_dq(&c, &w, 1);
 				word_free(&w);
 			}
+			drop_pending(&c);
 			leave(p);
 		}
 		free(h->delim);
@@ -2090,11 +2102,7 @@ static void parse_top(P *p, int root)
 		for (size_t i = 0; i < p->nhd; i++)
 			problem(p, p->line, "here-document '%s' without a body", p->hd[i].delim);
 	}
-	for (size_t i = 0; i < p->nhd; i++)
-		free(p->hd[i].delim);
-	free(p->hd);
-	p->hd = NULL;
-	p->nhd = 0;
+	drop_pending(p);
 }
 
 static void parse_buffer(P *p, const char *s, size_t len, unsigned line, unsigned ctx,

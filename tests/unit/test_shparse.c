@@ -268,6 +268,8 @@ static void test_heredocs(void)
 	ok(S.nproblems == 1 && strstr(S.problems[0].msg, "unterminated here-document"), "reported");
 	is_str(sh("x=$(cat <<EOF\nhi $(who)\nEOF\n)\nrun"), "$:cat\n$:who\nrun", "here-document inside $( )");
 	is_str(sh("cat <<EOF\nEOF"), "cat", "delimiter at the end of the text");
+	is_str(sh("cat <<EOF\n$(cat <<Y)\nEOF\necho $(( $(cat <<Z) ))\nZ\nnext"), "cat\n$:cat\n$:cat\nb:echo {$(( $(cat <<Z) ))}\nZ\nnext",
+	       "here-documents inside a body or arithmetic (the latter's body is not looked for: a known limit)");
 	is_str(sh("while read l; do x; done <<EOF\na\nEOF\n"), "b:read l\nx", "here-document after done");
 }
 
