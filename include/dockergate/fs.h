@@ -18,6 +18,7 @@ enum dg_content_kind {
 	DG_CONTENT_SCRIPT, /* starts with "#!" */
 	DG_CONTENT_LDCACHE, /* the dynamic loader's cache (ld.so.cache) */
 	DG_CONTENT_CONFIG,  /* a small configuration file the analysis reads (etc/ld-musl-ARCH.path) */
+	DG_CONTENT_SHTEXT,  /* *.sh / *.bash without "#!": shell code a script may source (scope.h) */
 };
 
 struct dg_fs;

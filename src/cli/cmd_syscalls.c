@@ -15,6 +15,7 @@
 #include "dockergate/objdb.h"
 #include "dockergate/runtime_base.h"
 #include "dockergate/profile.h"
+#include "dockergate/scope.h"
 #include "dockergate/syscalls.h"
 #include "util.h"
 
@@ -23,18 +24,30 @@
 	"                      object: every syscall site of every loaded object (the DockerGate\n" \
 	"                      seed's method, for comparison)\n"                                     \
 	"  --strict            exit 7 when a reachable syscall site's number is not known\n"         \
-	"  --jobs N            threads for disassembly (default: the number of CPUs)\n"
+	"  --jobs N            threads for disassembly (default: the number of CPUs)\n"         \
+	"  --scope SCOPE       image (default): every executable of the image and every library\n" \
+	"                      no program loads (as dlopen'd), so `docker exec` of any program\n"  \
+	"                      keeps working; entrypoint: what can run from the config's\n"       \
+	"                      Entrypoint + Cmd (scripts, interpreters, exec wrappers, sh -c),\n"  \
+	"                      falling back to the image's programs or libraries where that is\n" \
+	"                      not known statically (each reason is reported)\n"                 \
+	"  --exec-fallback F   entrypoint scope, a program that runs programs chosen at run time:\n" \
+	"                      image (default: every executable) or none (trust it runs only what\n" \
+	"                      the closure has; check with `dockergate verify`)\n"
 
-enum { OPT_PRECISION = OPT_FIRST_CMD_OPT, OPT_STRICT, OPT_JOBS, OPT_OUTPUT, OPT_OBJECTS };
+enum { OPT_PRECISION = OPT_FIRST_CMD_OPT, OPT_STRICT, OPT_JOBS, OPT_SCOPE, OPT_EXEC_FALLBACK, OPT_OUTPUT, OPT_OBJECTS };
 
 #define SC_LONGOPTS                                                                                    \
 	{"precision", required_argument, NULL, OPT_PRECISION}, {"strict", no_argument, NULL, OPT_STRICT}, \
-		{"jobs", required_argument, NULL, OPT_JOBS}
+		{"jobs", required_argument, NULL, OPT_JOBS}, {"scope", required_argument, NULL, OPT_SCOPE},         \
+		{"exec-fallback", required_argument, NULL, OPT_EXEC_FALLBACK}
 
 struct sc_args {
 	struct cli_image_args a;
 	struct dg_sc_opts so;
 	int strict, jobs;
+	enum dg_scope_kind scope;
+	enum dg_exec_fallback exec_fallback;
 };
 
 static int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
@@ -50,6 +63,22 @@ static int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
 		return 0;
 	case OPT_STRICT:
 		s->strict = 1;
+		return 0;
+	case OPT_SCOPE:
+		if (!strcmp(arg, "image"))
+			s->scope = DG_SCOPE_IMAGE;
+		else if (!strcmp(arg, "entrypoint"))
+			s->scope = DG_SCOPE_ENTRYPOINT;
+		else
+			return cli_usage_error(cmd, "--scope: expected 'image' or 'entrypoint', got '%s'", arg);
+		return 0;
+	case OPT_EXEC_FALLBACK:
+		if (!strcmp(arg, "image"))
+			s->exec_fallback = DG_EXEC_FALLBACK_IMAGE;
+		else if (!strcmp(arg, "none"))
+			s->exec_fallback = DG_EXEC_FALLBACK_NONE;
+		else
+			return cli_usage_error(cmd, "--exec-fallback: expected 'image' or 'none', got '%s'", arg);
 		return 0;
 	case OPT_JOBS: {
 		char *end;
@@ -101,12 +130,15 @@ struct sc_session {
 	struct dg_objdb *db;
 	struct dg_cache *cache;
 	struct dg_sc_result *res;
+	struct dg_scope *scope; /* --scope entrypoint: how each target was reached */
 };
 
 /* Loads IMAGE and analyses it into *SS (released by sc_done, also after a failure). */
 static int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 {
 	memset(ss, 0, sizeof *ss);
+	if (s->scope == DG_SCOPE_ENTRYPOINT && s->so.paths.n)
+		return cli_usage_error(NULL, "PATH arguments and --scope entrypoint exclude each other");
 	int rc = cli_load_image(spec, &s->a, &ss->img);
 	if (rc)
 		return rc;
@@ -121,7 +153,11 @@ static int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 	struct dg_progress pg = {show_progress, &ps};
 	if (isatty(STDERR_FILENO))
 		dg_objdb_set_progress(ss->db, &pg);
-	rc = dg_sc_analyse(ss->db, &s->so, &ss->res, &err);
+	if (s->scope == DG_SCOPE_ENTRYPOINT)
+		rc = dg_sc_entrypoint(ss->db, &dg_image_info(ss->img)->config, &s->so, s->exec_fallback, &ss->res,
+				      &ss->scope, &err);
+	else
+		rc = dg_sc_analyse(ss->db, &s->so, &ss->res, &err);
 	dg_objdb_set_progress(ss->db, NULL);
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
@@ -153,6 +189,7 @@ static int sc_parse(const char *cmd, int argc, char **argv, const struct option 
 static void sc_done(struct sc_session *ss)
 {
 	dg_sc_result_free(ss->res);
+	dg_scope_free(ss->scope);
 	cli_close_cache(ss->cache, ss->db);
 	dg_objdb_free(ss->db);
 	dg_image_free(ss->img);
@@ -319,6 +356,59 @@ static void print_target(const struct dg_sc_target *t, int objects)
 		printf("  problem: %s\n", t->problems.v[k]);
 }
 
+static json_t *strv_to_json(const struct dg_strv *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n; i++)
+		json_array_append_new(a, cli_json_str(v->v[i]));
+	return a;
+}
+
+static const char *const item_kinds[] = {"?", "program", "script", "library"};
+
+/* The entrypoint scope: each program, script and library with how it is reached. */
+static json_t *scope_json(const struct dg_scope *sc)
+{
+	json_t *o = json_object(), *items = json_array();
+	json_object_set_new(o, "scope", json_string("entrypoint"));
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "path", cli_json_str(it->path));
+		json_object_set_new(x, "kind", json_string(item_kinds[it->kind]));
+		json_object_set_new(x, "why", cli_json_str(it->why));
+		json_object_set_new(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
+		json_array_append_new(items, x);
+	}
+	json_object_set_new(o, "items", items);
+	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
+	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
+	json_object_set_new(o, "problems", strv_to_json(&sc->problems));
+	return o;
+}
+
+static void scope_print(const struct dg_scope *sc)
+{
+	size_t shown = 0, fallback = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		if (it->parent == SIZE_MAX && ((sc->all_programs_why && !strcmp(it->why, sc->all_programs_why)) ||
+						(sc->all_libraries_why && !strcmp(it->why, sc->all_libraries_why)))) {
+			fallback++;
+			continue;
+		}
+		printf("scope: %s %s: %s\n", item_kinds[it->kind], it->path, it->why);
+		shown++;
+	}
+	if (sc->all_programs_why)
+		printf("scope: every executable of the image (%zu more programs and libraries in all): %s\n", fallback,
+		       sc->all_programs_why);
+	if (sc->all_libraries_why)
+		printf("scope: every library no program loads, as dlopen'd: %s\n", sc->all_libraries_why);
+	for (size_t i = 0; i < sc->problems.n; i++)
+		printf("scope problem: %s\n", sc->problems.v[i]);
+}
+
 static const char syscalls_help[] =
 	"usage: dockergate syscalls IMAGE [PATH...] [OPTIONS]\n\n"
 	"Lists the system calls each program of the image can make: every ELF file it loads is\n"
@@ -363,8 +453,12 @@ int cmd_syscalls(int argc, char **argv)
 		if (res->has_i386)
 			json_object_set_new(top, "i386_union", names_json(res->i386, 1));
 		json_object_set_new(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
+		if (ss.scope)
+			json_object_set_new(top, "scope", scope_json(ss.scope));
 		cli_print_json(top);
 	} else {
+		if (ss.scope)
+			scope_print(ss.scope);
 		for (size_t i = 0; i < res->n; i++)
 			print_target(&res->t[i], objects);
 		printf("union: %zu syscalls", count_bits(res->native));
@@ -481,13 +575,6 @@ size_t cli_count_x86_64(const struct dg_profile *p)
 	return n;
 }
 
-static json_t *strv_to_json(const struct dg_strv *v)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, cli_json_str(v->v[i]));
-	return a;
-}
 
 static void join(struct dg_buf *b, const struct dg_strv *v)
 {
@@ -594,7 +681,26 @@ int cmd_generate(int argc, char **argv)
 	const struct dg_image_info *ii = dg_image_info(ss.img);
 	if (ii->config_digest)
 		p.image = dg_xstrdup(ii->config_digest);
-	p.scope = dg_xstrdup("image");
+	p.scope = dg_xstrdup(ss.scope ? "entrypoint" : "image");
+	if (ss.scope) {
+		if (ss.scope->all_programs_why) {
+			char *m = dg_xasprintf("scope entrypoint: every executable of the image is included: %s",
+					       ss.scope->all_programs_why);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+		if (ss.scope->all_libraries_why) {
+			char *m = dg_xasprintf("scope entrypoint: every library no program loads is included (as dlopen'd): %s",
+					       ss.scope->all_libraries_why);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+		for (size_t i = 0; i < ss.scope->problems.n && i < 10; i++) {
+			char *m = dg_xasprintf("scope entrypoint: %s", ss.scope->problems.v[i]);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+	}
 	p.precision = dg_xstrdup(prec_name(s.so.precision));
 	p.unknown_sites = (long long)res->ndistinct_unknown;
 	p.date = date;
@@ -657,6 +763,7 @@ int cmd_generate(int argc, char **argv)
 			json_object_set_new(j, "removed_by_base", strv_to_json(&removed));
 			json_object_set_new(j, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 			json_object_set_new(j, "precision", json_string(prec_name(s.so.precision)));
+			json_object_set_new(j, "scope", json_string(p.scope));
 			json_object_set_new(j, "programs_and_libraries", json_integer((json_int_t)res->n));
 			json_object_set_new(j, "warnings", strv_to_json(&warnings));
 			char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

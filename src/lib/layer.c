@@ -35,6 +35,9 @@ enum dg_content_kind dg_sniff(const char *path, const unsigned char *p, size_t n
 		return DG_CONTENT_SCRIPT;
 	if ((n >= 11 && !memcmp(p, "ld.so-1.7.0", 11)) || (n >= 17 && !memcmp(p, "glibc-ld.so.cache", 17)))
 		return DG_CONTENT_LDCACHE;
+	size_t pl = path ? strlen(path) : 0;
+	if ((pl > 3 && !strcmp(path + pl - 3, ".sh")) || (pl > 5 && !strcmp(path + pl - 5, ".bash")))
+		return DG_CONTENT_SHTEXT;
 	return DG_CONTENT_NONE;
 }
 

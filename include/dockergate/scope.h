@@ -1,0 +1,57 @@
+/* What the analysis covers. The image scope is every executable of the image
+ * (so `docker exec` of any program keeps working) plus every library no program
+ * loads, as dlopen'd. The entrypoint scope starts from the image config's
+ * Entrypoint + Cmd, resolved as the engine does (PATH from Env, WorkingDir), and
+ * follows what can run from there: "#!" interpreters (also `/usr/bin/env NAME`),
+ * the commands of shell scripts (shparse.h; `. FILE` too), the programs that
+ * exec wrappers (env, tini, dumb-init, gosu, su-exec, nice, nohup, timeout,
+ * setsid, stdbuf, ionice, setpriv, runuser, chrt, taskset, xargs) are given, and
+ * `sh -c STRING`. Where the closure cannot be known statically it falls back to
+ * the image scope, soundly: a program that runs programs chosen at run time
+ * (reach.h's calls_exec: the exec family, posix_spawn, system, popen), a shell
+ * reading commands from stdin, a command word that is not static, or a PATH the
+ * script makes unknown makes every executable reachable; a program that calls
+ * dlopen makes every library no program loads reachable (as dlopen'd). Each
+ * fallback is reported with its reason (docs/design.md "Scopes"). */
+#ifndef DOCKERGATE_SCOPE_H
+#define DOCKERGATE_SCOPE_H
+
+#include <stddef.h>
+
+#include "dockergate/syscalls.h"
+
+enum dg_scope_kind { DG_SCOPE_IMAGE = 0, DG_SCOPE_ENTRYPOINT };
+
+/* What a program that runs programs chosen at run time makes reachable. */
+enum dg_exec_fallback {
+	DG_EXEC_FALLBACK_IMAGE = 0, /* every executable of the image (sound) */
+	DG_EXEC_FALLBACK_NONE,      /* nothing more: trust that it runs only programs already in the closure */
+};
+
+enum dg_scope_item_kind { DG_SI_PROGRAM = 1, DG_SI_SCRIPT, DG_SI_LIBRARY };
+
+struct dg_scope_item {
+	char *path;    /* in the image */
+	int kind;      /* enum dg_scope_item_kind */
+	char *why;     /* how it is reached ("the entrypoint", "run by /start.sh line 12", ...) */
+	size_t parent; /* the item that leads here, SIZE_MAX for the entrypoint and fallbacks */
+};
+
+struct dg_scope {
+	struct dg_scope_item *v;
+	size_t n;
+	struct dg_strv problems;   /* commands that cannot be resolved, dynamic words, ... */
+	char *all_programs_why;    /* non-NULL: every executable was added, for this reason */
+	char *all_libraries_why;   /* non-NULL: every library no program loads, for this reason */
+};
+
+/* The entrypoint scope's closure and its analysis: *OUT holds a target per
+ * program and library of the closure (dg_sc_result), *SCOPE how each was
+ * reached. Fails (DG_E_INPUT) when the config has neither Entrypoint nor Cmd or
+ * its program is not in the image. */
+int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, const struct dg_sc_opts *o,
+		     enum dg_exec_fallback fb, struct dg_sc_result **out, struct dg_scope **scope,
+		     struct dg_error *err);
+void dg_scope_free(struct dg_scope *s);
+
+#endif
