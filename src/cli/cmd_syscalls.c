@@ -30,7 +30,8 @@
 	"                      keeps working; entrypoint: what can run from the config's\n"       \
 	"                      Entrypoint + Cmd (scripts, interpreters, exec wrappers, sh -c),\n"  \
 	"                      falling back to the image's programs or libraries where that is\n" \
-	"                      not known statically (each reason is reported)\n"                 \
+	"                      not known statically (each reason is reported); ARGS after the\n"  \
+	"                      IMAGE replace the Cmd, as in `docker run IMAGE ARGS`\n"            \
 	"  --exec-fallback F   entrypoint scope, a program that runs programs chosen at run time:\n" \
 	"                      image (default: every executable) or none (trust it runs only what\n" \
 	"                      the closure has; check with `dockergate verify`)\n"
@@ -48,6 +49,7 @@ struct sc_args {
 	int strict, jobs;
 	enum dg_scope_kind scope;
 	enum dg_exec_fallback exec_fallback;
+	struct dg_strv args; /* --scope entrypoint: ARGS replacing the Cmd, as `docker run IMAGE ARGS` */
 };
 
 static int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
@@ -153,9 +155,14 @@ static int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 	struct dg_progress pg = {show_progress, &ps};
 	if (isatty(STDERR_FILENO))
 		dg_objdb_set_progress(ss->db, &pg);
-	if (s->scope == DG_SCOPE_ENTRYPOINT)
-		rc = dg_sc_entrypoint(ss->db, &dg_image_info(ss->img)->config, &s->so, s->exec_fallback, &ss->res,
-				      &ss->scope, &err);
+	if (s->scope == DG_SCOPE_ENTRYPOINT) {
+		struct dg_image_config cf = dg_image_info(ss->img)->config;
+		if (s->args.n) {
+			cf.cmd = s->args;
+			cf.has_cmd = 1;
+		}
+		rc = dg_sc_entrypoint(ss->db, &cf, &s->so, s->exec_fallback, &ss->res, &ss->scope, &err);
+	}
 	else
 		rc = dg_sc_analyse(ss->db, &s->so, &ss->res, &err);
 	dg_objdb_set_progress(ss->db, NULL);
@@ -410,7 +417,8 @@ static void scope_print(const struct dg_scope *sc)
 }
 
 static const char syscalls_help[] =
-	"usage: dockergate syscalls IMAGE [PATH...] [OPTIONS]\n\n"
+	"usage: dockergate syscalls IMAGE [PATH...] [OPTIONS]\n"
+	"       dockergate syscalls IMAGE --scope entrypoint [OPTIONS] [-- ARGS...]\n\n"
 	"Lists the system calls each program of the image can make: every ELF file it loads is\n"
 	"disassembled, syscall numbers are recovered by data flow, and only functions reachable\n"
 	"from the program's entry point, the loader's, and every object's init/fini functions and\n"
@@ -433,10 +441,11 @@ int cmd_syscalls(int argc, char **argv)
 	if (argc - optind < 1)
 		return cli_usage_error("syscalls", "expected IMAGE");
 	for (int i = optind + 1; i < argc; i++)
-		dg_strv_push(&s.so.paths, argv[i]);
+		dg_strv_push(s.scope == DG_SCOPE_ENTRYPOINT ? &s.args : &s.so.paths, argv[i]);
 	struct sc_session ss;
 	int rc = sc_run(argv[optind], &s, &ss);
 	if (rc) {
+		dg_strv_free(&s.args);
 		dg_strv_free(&s.so.paths);
 		sc_done(&ss);
 		return rc;
@@ -473,6 +482,7 @@ int cmd_syscalls(int argc, char **argv)
 		rc = 7;
 	}
 	dg_strv_free(&s.so.paths);
+	dg_strv_free(&s.args);
 	sc_done(&ss);
 	return rc;
 }
@@ -480,7 +490,7 @@ int cmd_syscalls(int argc, char **argv)
 /* ---- generate ---- */
 
 static const char generate_help[] =
-	"usage: dockergate generate IMAGE -o FILE [OPTIONS]\n\n"
+	"usage: dockergate generate IMAGE -o FILE [OPTIONS] [--scope entrypoint [-- ARGS...]]\n\n"
 	"Writes a deny-by-default seccomp profile that allows the union of what\n"
 	"`dockergate syscalls IMAGE` finds for every program and library of the image\n"
 	"(architectures: x86-64, plus x86 only when the image has reachable i386 code).\n"
@@ -634,8 +644,10 @@ int cmd_generate(int argc, char **argv)
 		if (r)
 			return r;
 	}
-	if (argc - optind != 1)
-		return cli_usage_error("generate", "expected exactly one IMAGE");
+	if (argc - optind < 1 || (argc - optind > 1 && s.scope != DG_SCOPE_ENTRYPOINT))
+		return cli_usage_error("generate", "expected exactly one IMAGE (ARGS after it only with --scope entrypoint)");
+	for (int i = optind + 1; i < argc; i++)
+		dg_strv_push(&s.args, argv[i]);
 	if (!output || !*output)
 		return cli_usage_error("generate", "-o FILE is required");
 	struct dg_error err = DG_ERROR_INIT;
@@ -657,6 +669,7 @@ int cmd_generate(int argc, char **argv)
 	int rc = sc_run(argv[optind], &s, &ss);
 	if (rc) {
 		sc_done(&ss);
+		dg_strv_free(&s.args);
 		dg_profile_free(&dflt);
 		dg_profile_free(&base);
 		dg_strv_free(&base_warn);
@@ -802,6 +815,7 @@ int cmd_generate(int argc, char **argv)
 	dg_profile_free(&base);
 	dg_profile_free(&dflt);
 	sc_done(&ss);
+	dg_strv_free(&s.args);
 	return rc;
 }
 
