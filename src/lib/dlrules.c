@@ -285,10 +285,7 @@ static void nss_service(struct rc *c, const char *svc, const char *where, int im
 	if (dg_ld_find(c->fs, c->db, lib, MACHINE, BITS, &path, &via)) {
 		dg_autofree char *why = dg_xasprintf("nss: %s: service %s -> %s (%s)%s", where, svc, lib, via,
 						    builtin ? "; built into glibc >= 2.34, loaded by older glibc" : "");
-		struct dg_error e = DG_ERROR_INIT;
-		struct dg_node *n;
-		if (dg_fs_resolve(c->fs, path, NULL, 0, &n, &e) == 0)
-			add_node(c, n, why);
+		add_path(c, path, why, 1); /* dlopen refuses a PIE: a problem line */
 		free(path);
 	} else if (!builtin && !implied) {
 		problem(c, "nss: %s: service %s: %s not in the image", where, svc, lib);
