@@ -25,7 +25,29 @@ struct rc {
 	struct dg_dlmods *out;
 	size_t files;      /* configuration files read (DG_DL_MAX_FILES) */
 	int files_capped;  /* the cap's problem line was given */
+	size_t work;       /* directory entries listed and paths produced by globs (WORK_MAX) */
+	int work_capped;
 };
+
+/* What one rule call may spend on globs and directory includes: a hostile
+ * configuration repeating a wide Include glob on every line stops here. */
+#define WORK_MAX (1u << 20)
+
+static void problem(struct rc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Charges N units; 0 once the budget is spent (one problem line). */
+static int spend(struct rc *c, size_t n, const char *what)
+{
+	if (c->work + n > WORK_MAX) {
+		if (!c->work_capped)
+			problem(c, "%s: more than %u directory entries and glob results in one rule: the rest are ignored",
+				what, WORK_MAX);
+		c->work_capped = 1;
+		return 0;
+	}
+	c->work += n;
+	return 1;
+}
 
 static void rc_init(struct rc *c, struct dg_fs *fs, struct dg_dlmods *out)
 {
@@ -58,7 +80,6 @@ const struct dg_dlmod *dg_dlmods_find(const struct dg_dlmods *m, const char *pat
 	return NULL;
 }
 
-static void problem(struct rc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void problem(struct rc *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -201,7 +222,7 @@ static void list_dir(struct rc *c, const char *dir, struct dg_strv *out)
 	struct dg_error e = DG_ERROR_INIT;
 	struct dg_node *d;
 	struct names l = {{0}, 0};
-	if (dg_fs_resolve(c->fs, dir, NULL, 0, &d, &e) == 0 && d->type == DG_F_DIR)
+	if (dg_fs_resolve(c->fs, dir, NULL, 0, &d, &e) == 0 && d->type == DG_F_DIR && spend(c, d->nkids, dir))
 		dg_fs_walk_from(d, 0, name_cb, &l);
 	*out = l.v;
 }
@@ -217,7 +238,8 @@ static void glob_rec(struct rc *c, const char *base, const char *rest, struct dg
 	while (*rest == '/')
 		rest++;
 	if (!*rest) {
-		dg_strv_push(res, *base ? base : "/");
+		if (spend(c, 1, base))
+			dg_strv_push(res, *base ? base : "/");
 		return;
 	}
 	const char *sl = strchr(rest, '/');
@@ -231,7 +253,7 @@ static void glob_rec(struct rc *c, const char *base, const char *rest, struct dg
 	}
 	struct dg_strv names = {0};
 	list_dir(c, *base ? base : "/", &names);
-	for (size_t i = 0; i < names.n && !*capped; i++) {
+	for (size_t i = 0; i < names.n && !*capped && !c->work_capped; i++) {
 		if (fnmatch(comp, names.v[i], FNM_PERIOD) != 0)
 			continue;
 		dg_autofree char *p = dg_xasprintf("%s/%s", base, names.v[i]);
@@ -685,12 +707,13 @@ static void apache_file(struct rc *c, struct apache *a, const char *path, int de
 
 struct files_ctx {
 	struct dg_strv *v;
+	size_t visited;
 };
 
 static int files_cb(struct dg_node *n, void *ud)
 {
 	struct files_ctx *f = ud;
-	if (f->v->n >= DG_DL_MAX_GLOB)
+	if (f->v->n >= DG_DL_MAX_GLOB || ++f->visited > 4 * DG_DL_MAX_GLOB)
 		return 1;
 	if (n->type == DG_F_REG || n->type == DG_F_LNK) {
 		dg_autofree char *p = dg_node_path(n);
@@ -724,8 +747,13 @@ static void apache_include(struct rc *c, struct apache *a, const char *arg, int 
 		if (n->type == DG_F_DIR) {
 			/* every file in the directory and its subdirectories */
 			struct dg_strv sub = {0};
-			struct files_ctx f = {&sub};
+			struct files_ctx f = {&sub, 0};
 			dg_fs_walk_from(n, 1, files_cb, &f);
+			if (f.visited > 4 * DG_DL_MAX_GLOB)
+				problem(c, "apache: %s:%zu: Include %s: more than %u entries below it: the rest are ignored",
+					path, line, found.v[i], 4 * DG_DL_MAX_GLOB);
+			if (!spend(c, f.visited, found.v[i]))
+				dg_strv_free(&sub); /* nothing read */
 			for (size_t k = 0; k < sub.n; k++)
 				apache_file(c, a, sub.v[k], depth + 1);
 			dg_strv_free(&sub);

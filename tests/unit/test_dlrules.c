@@ -395,6 +395,25 @@ static void test_hostile(void)
 	for (size_t i = 0; i < m.n; i++)
 		ok(0, "hostile: nothing found, got %s", m.v[i].path);
 	dg_dlmods_free(&m);
+
+	/* the same glob on every line: the rule's work budget ends it */
+	new_root();
+	for (int i = 0; i < 600; i++) {
+		char name[64];
+		snprintf(name, sizeof name, "big/f%d", i);
+		put(name, "");
+	}
+	struct dg_buf b = {0};
+	for (int i = 0; i < 2000; i++)
+		dg_buf_puts(&b, "IncludeOptional /big/*.x\nInclude /big\n");
+	char *conf = dg_buf_steal(&b);
+	put("etc/apache2/apache2.conf", conf);
+	free(conf);
+	fs = load(root);
+	ok(fs && dg_dl_config(fs, "apache2", &m, &err) == 0 && has_problem(&m, "directory entries and glob results") &&
+	       m.problems.n < 100,
+	   "hostile: repeated globs and directory includes stop at the work budget (%zu problems)", m.problems.n);
+	dg_dlmods_free(&m);
 }
 
 /* Real Debian packages unpacked in DG_DLRULES_ROOT: prints what each rule finds. */
