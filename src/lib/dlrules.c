@@ -323,11 +323,13 @@ int dg_dl_nss(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
 	int r = read_cfg(&c, conf, &text);
 	int compat = 0;
 	if (r <= 0) {
-		/* glibc's built-in defaults (nss_database.c): files everywhere, dns for hosts and
-		 * networks, compat [NOTFOUND=return] files for passwd/group/shadow, nis for publickey */
+		/* glibc's built-in defaults (nss_database.c, per_database_defaults): files, dns for
+		 * hosts and networks, nis for the *_compat databases, "nis nisplus" for publickey;
+		 * built with LINK_OBSOLETE_NSL (older glibc) "compat [NOTFOUND=return] files" for
+		 * passwd/group/shadow and "nis [NOTFOUND=return] files" elsewhere: the union */
 		const char *where = r == 0 ? "no /etc/nsswitch.conf, glibc's default" : "unreadable /etc/nsswitch.conf, glibc's default";
-		static const char *const defs[] = {"files", "dns", "compat", "nis"};
-		for (size_t i = 0; i < 4; i++)
+		static const char *const defs[] = {"files", "dns", "compat", "nis", "nisplus"};
+		for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
 			nss_service(&c, defs[i], where, 1);
 		rc_done(&c);
 		return 0;

@@ -171,7 +171,7 @@ static void test_nss(void)
 	dump(&m);
 	ok(has(&m, "/usr/lib/x86_64-linux-gnu/libnss_compat.so.2") && has(&m, "/usr/lib/x86_64-linux-gnu/libnss_files.so.2") &&
 	       !has(&m, "/usr/lib/x86_64-linux-gnu/libnss_systemd.so.2") && m.problems.n == 0,
-	   "nss: defaults are files, dns, compat, nis; absent ones are no problem");
+	   "nss: defaults are files, dns, compat, nis, nisplus; absent ones are no problem");
 	dg_dlmods_free(&m);
 }
 
