@@ -14,6 +14,7 @@
 #include "dockergate/dyninfo.h"
 #include "dockergate/loader.h"
 #include "dockergate/objdb.h"
+#include "map.h"
 #include "util.h"
 
 #define MACHINE 62 /* x86-64 */
@@ -27,6 +28,8 @@ struct rc {
 	int files_capped;  /* the cap's problem line was given */
 	size_t work;       /* directory entries listed and paths produced by globs (WORK_MAX) */
 	int work_capped;
+	struct dg_map idx; /* out's paths -> index, so a whole image's objects add in linear time */
+	struct dg_map pidx; /* out's problem lines */
 };
 
 /* What one rule call may spend on globs and directory includes: a hostile
@@ -55,9 +58,18 @@ static void rc_init(struct rc *c, struct dg_fs *fs, struct dg_dlmods *out)
 	c->fs = fs;
 	c->out = out;
 	c->db = dg_objdb_new(fs, NULL);
+	for (size_t i = 0; i < out->n; i++)
+		dg_map_add(&c->idx, out->v[i].path, strlen(out->v[i].path), i);
+	for (size_t i = 0; i < out->problems.n; i++)
+		dg_map_add(&c->pidx, out->problems.v[i], strlen(out->problems.v[i]), i);
 }
 
-static void rc_done(struct rc *c) { dg_objdb_free(c->db); }
+static void rc_done(struct rc *c)
+{
+	dg_objdb_free(c->db);
+	dg_map_free(&c->idx);
+	dg_map_free(&c->pidx);
+}
 
 void dg_dlmods_free(struct dg_dlmods *m)
 {
@@ -93,10 +105,8 @@ static void problem(struct rc *c, const char *fmt, ...)
 	dg_buf_put_escaped(&b, s);
 	free(s);
 	char *line = dg_buf_steal(&b);
-	int dup = 0;
-	for (size_t i = 0; i < c->out->problems.n && !dup; i++)
-		dup = !strcmp(c->out->problems.v[i], line);
-	if (!dup)
+	size_t n = c->out->problems.n;
+	if (dg_map_add(&c->pidx, line, strlen(line), n) == n)
 		dg_strv_push(&c->out->problems, line);
 	free(line);
 }
@@ -110,9 +120,9 @@ static int is_shared_object(struct rc *c, const struct dg_node *n)
 
 static void push(struct rc *c, const char *path, const char *why)
 {
-	if (dg_dlmods_find(c->out, path))
-		return;
 	struct dg_dlmods *m = c->out;
+	if (dg_map_add(&c->idx, path, strlen(path), m->n) != m->n)
+		return; /* already there */
 	m->v = dg_xreallocarray(m->v, m->n + 1, sizeof *m->v);
 	struct dg_buf b = {0};
 	dg_buf_put_escaped(&b, why);
