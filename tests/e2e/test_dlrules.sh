@@ -114,6 +114,16 @@ ok $? "php8.2: ctype.so named by the configuration rule, not only by the directo
 nall=$(grep -c '^# dlmod all ' "$T/out")
 [[ $nall -gt 300 ]]
 ok $? "all: every shared object of the image ($nall)" "$T/mods"
+# the same tree as a two-layer docker-archive (configuration kept by the layer reader, not
+# only by the rootfs walk): the same answers
+mkdir -p "$T/l2/etc"
+mv "$R/etc/nginx" "$R/etc/php" "$T/l2/etc/"
+python3 "$here/../tools/mkimg.py" --format docker-archive --compress gzip --out "$T/img.tar" "$R" "$T/l2" >"$T/mk" 2>&1 &&
+	DG_DLRULES_ROOT="$T/img.tar" "$BIN" >"$T/out2" 2>&1
+ok $? "the rules run on the same tree as a layered docker-archive" "$T/mk"
+diff <(grep '^# dl' "$T/out") <(grep '^# dl' "$T/out2") >"$T/diff"
+ok $? "the docker-archive gives the same modules, reasons and problems" "$T/diff"
+
 # what the configuration-driven rules found, and every problem line
 grep -E '^# dlmod ' "$T/out" | grep -Ev '^# dlmod (all|gconv) | interp: ' | cut -c1-240
 grep '^# dlproblem' "$T/out" | head -40
