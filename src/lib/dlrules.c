@@ -324,6 +324,19 @@ static void nss_service(struct rc *c, const char *svc, const char *where, int im
 	}
 }
 
+static void nss_every_module(struct rc *c)
+{
+	static const char *const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"};
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		dg_autofree char *pat = dg_xasprintf("%s/libnss_*.so.2", dirs[i]);
+		struct dg_strv found;
+		glob_paths(c, pat, &found);
+		for (size_t k = 0; k < found.n; k++)
+			add_path(c, found.v[k], "nss: /etc/nsswitch.conf unreadable: any NSS module may be named", 0);
+		dg_strv_free(&found);
+	}
+}
+
 int dg_dl_nss(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
 {
 	struct rc c;
@@ -341,6 +354,10 @@ int dg_dl_nss(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
 		static const char *const defs[] = {"files", "dns", "compat", "nis", "nisplus"};
 		for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
 			nss_service(&c, defs[i], where, 1);
+		/* a file that exists but cannot be read here (oversized, a symlink to content not
+		 * kept) may name any service: every NSS module of the loader's directories */
+		if (r < 0)
+			nss_every_module(&c);
 		rc_done(&c);
 		return 0;
 	}

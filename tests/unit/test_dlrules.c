@@ -383,10 +383,15 @@ static void test_hostile(void)
 	put("etc/apache2/apache2.conf", "Include /etc/apache2/apache2.conf\nInclude /*/*/*/*\nLoadModule x ${X}/m.so\n");
 	put("etc/php/8.2/cli/php.ini", "extension=\"unterminated\nextension_dir=\nextension=../../../../etc/passwd\n");
 	link_("etc/nginx/loop", "loop");
+	put_lib("usr/lib/x86_64-linux-gnu/libnss_sss.so.2");
+	put("usr/lib/x86_64-linux-gnu/libnss_text.so.2", "text");
 	struct dg_fs *fs = load(root);
 	struct dg_dlmods m = {0};
 	struct dg_error err = DG_ERROR_INIT;
 	ok(fs && dg_dl_nss(fs, &m, &err) == 0 && has_problem(&m, "larger than"), "hostile: oversized nsswitch.conf");
+	ok(m.n == 1 && has(&m, "/usr/lib/x86_64-linux-gnu/libnss_sss.so.2"),
+	   "nss: an unreadable nsswitch.conf brings every libnss_*.so.2 of the loader's directories");
+	dg_dlmods_free(&m);
 	ok(dg_dl_config(fs, "nginx", &m, &err) == 0, "hostile: binary nginx.conf");
 	ok(dg_dl_config(fs, "httpd", &m, &err) == 0 && has_problem(&m, "nested deeper"), "hostile: self-including apache2.conf");
 	ok(has_problem(&m, "variables"), "hostile: apache variables reported");
