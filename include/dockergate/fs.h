@@ -86,6 +86,9 @@ int dg_fs_content(struct dg_fs *fs, const struct dg_node *n, const unsigned char
  * children, depth first). Stops and returns CB's value when it is non-zero. */
 typedef int (*dg_walk_fn)(struct dg_node *n, void *ud);
 int dg_fs_walk(struct dg_fs *fs, dg_walk_fn cb, void *ud);
+/* The same below DIR (not DIR itself); only DIR's children when DEEP is 0.
+ * Symlinks to directories are reported, not entered. */
+int dg_fs_walk_from(struct dg_node *dir, int deep, dg_walk_fn cb, void *ud);
 
 struct dg_fs_counts {
 	uint64_t entries, regular, dirs, symlinks, hardlinked, special;

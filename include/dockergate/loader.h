@@ -51,4 +51,12 @@ int dg_ld_closure(struct dg_fs *fs, const char *exe, const struct dg_ldopts *o, 
 		  struct dg_error *err);
 void dg_ldset_free(struct dg_ldset *s);
 
+/* Where glibc's dlopen(NAME) from an object without RPATH/RUNPATH and without
+ * LD_LIBRARY_PATH finds NAME for MACHINE/BITS: a name with a slash as given,
+ * else ld.so.cache, then the system directories (glibc-hwcaps subdirectories
+ * first). DB may be NULL (a private store). Returns 1 and sets *PATH (caller
+ * frees) and *VIA ("path", "ld.so.cache", "default"; VIA may be NULL), or 0. */
+int dg_ld_find(struct dg_fs *fs, struct dg_objdb *db, const char *name, uint16_t machine, int bits,
+	       char **path, const char **via);
+
 #endif

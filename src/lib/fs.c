@@ -318,7 +318,7 @@ static int cmp_node(const void *a, const void *b)
 	return (x->namelen > y->namelen) - (x->namelen < y->namelen);
 }
 
-static int walk(struct dg_node *d, dg_walk_fn cb, void *ud)
+static int walk(struct dg_node *d, dg_walk_fn cb, void *ud, int deep)
 {
 	if (!d->nkids)
 		return 0;
@@ -331,14 +331,19 @@ static int walk(struct dg_node *d, dg_walk_fn cb, void *ud)
 	int rc = 0;
 	for (uint32_t i = 0; i < k && !rc; i++) {
 		rc = cb(v[i], ud);
-		if (!rc && v[i]->type == DG_F_DIR)
-			rc = walk(v[i], cb, ud);
+		if (!rc && deep && v[i]->type == DG_F_DIR)
+			rc = walk(v[i], cb, ud, 1);
 	}
 	free(v);
 	return rc;
 }
 
-int dg_fs_walk(struct dg_fs *fs, dg_walk_fn cb, void *ud) { return walk(fs->root, cb, ud); }
+int dg_fs_walk(struct dg_fs *fs, dg_walk_fn cb, void *ud) { return walk(fs->root, cb, ud, 1); }
+
+int dg_fs_walk_from(struct dg_node *dir, int deep, dg_walk_fn cb, void *ud)
+{
+	return dir && dir->type == DG_F_DIR ? walk(dir, cb, ud, deep) : 0;
+}
 
 static int count_cb(struct dg_node *n, void *ud)
 {

@@ -25,6 +25,26 @@ static int is_musl_path_file(const char *path)
 	return (dl == 4 && !strncmp(path, "etc/", 4)) || (dl > 4 && !strncmp(b - 5, "/etc/", 5));
 }
 
+static int has_prefix(const char *s, const char *pre) { return !strncmp(s, pre, strlen(pre)); }
+
+/* Configuration files that name objects programs dlopen (src/lib/dlrules.c):
+ * the NSS configuration, iconv's gconv-modules files, and the configuration
+ * trees of nginx, Apache httpd and PHP. Kept whatever their first bytes are. */
+static int is_dlopen_config(const char *path)
+{
+	if (!strcmp(path, "etc/nsswitch.conf"))
+		return 1;
+	if (strstr(path, "gconv/gconv-modules") && !strstr(path, "gconv-modules.cache"))
+		return 1;
+	static const char *const trees[] = {"etc/nginx/", "usr/share/nginx/modules-available/", "etc/apache2/",
+					    "etc/httpd/", "etc/php/", "usr/local/etc/php/", "etc/php.ini",
+					    "usr/local/nginx/conf/", "usr/local/apache2/conf/"};
+	for (size_t i = 0; i < sizeof trees / sizeof *trees; i++)
+		if (has_prefix(path, trees[i]))
+			return 1;
+	return 0;
+}
+
 enum dg_content_kind dg_sniff(const char *path, const unsigned char *p, size_t n)
 {
 	if (path && is_musl_path_file(path))
@@ -35,6 +55,8 @@ enum dg_content_kind dg_sniff(const char *path, const unsigned char *p, size_t n
 		return DG_CONTENT_SCRIPT;
 	if ((n >= 11 && !memcmp(p, "ld.so-1.7.0", 11)) || (n >= 17 && !memcmp(p, "glibc-ld.so.cache", 17)))
 		return DG_CONTENT_LDCACHE;
+	if (path && n && is_dlopen_config(path))
+		return DG_CONTENT_CONFIG;
 	size_t pl = path ? strlen(path) : 0;
 	if ((pl > 3 && !strcmp(path + pl - 3, ".sh")) || (pl > 5 && !strcmp(path + pl - 5, ".bash")))
 		return DG_CONTENT_SHTEXT;

@@ -614,3 +614,31 @@ fail:
 	dg_ldset_free(c.set);
 	return -1;
 }
+
+/* What dlopen(NAME) of a program without RPATH/RUNPATH finds (glibc's rules,
+ * no LD_LIBRARY_PATH): a name with a slash as given, else ld.so.cache, then
+ * the system directories, each with its glibc-hwcaps subdirectories. */
+int dg_ld_find(struct dg_fs *fs, struct dg_objdb *db, const char *name, uint16_t machine, int bits,
+	       char **path, const char **via)
+{
+	struct dg_objdb *own = db ? NULL : dg_objdb_new(fs, NULL);
+	struct ctx c = {.fs = fs, .db = db ? db : own, .machine = machine, .bits = bits};
+	struct dg_ldobj o = {0};
+	const char *how = NULL;
+	if (strchr(name, '/')) {
+		if (try_file(&c, name, &o))
+			how = "path";
+	} else {
+		const struct dg_ldcache *cache = dg_objdb_ldcache(c.db);
+		const char *p = cache ? dg_ldcache_lookup(cache, name, machine, bits) : NULL;
+		if (p && try_file(&c, p, &o))
+			how = "ld.so.cache";
+		else if (try_dirs(&c, system_dirs(machine, bits), "/", name, &o))
+			how = "default";
+	}
+	dg_objdb_free(own);
+	*path = how ? o.path : NULL;
+	if (via)
+		*via = how;
+	return how ? 1 : 0;
+}
