@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dockergate/dlrules.h"
 #include "dockergate/entry.h"
 #include "dockergate/graph.h"
 #include "dockergate/scope.h"
@@ -35,6 +36,7 @@ struct cl {
 	unsigned char *known;   /* per item: the programs it runs are followed (a shell with its script, a wrapper) */
 	size_t cap;
 	struct dg_strv pending; /* programs to analyse */
+	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
 	const char *workdir;
 };
 
@@ -571,6 +573,30 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 	}
 }
 
+/* Servers whose dlopen'd modules their configuration names (dlrules.h dg_dl_config). */
+static const char *const config_loaders[] = {"nginx", "apache2", "httpd", "php-fpm", NULL};
+
+static int in_prefix(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strncmp(s, *list, strlen(*list)))
+			return 1;
+	return 0;
+}
+
+/* Modules a rule names, as dlopen'd libraries of the closure. */
+static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent)
+{
+	for (size_t k = 0; k < m->n; k++) {
+		int fresh;
+		char *why = dg_xasprintf("dlopen: %s", m->v[k].why);
+		add_item(c, m->v[k].path, DG_SI_LIBRARY, why, parent, &fresh);
+		free(why);
+		if (fresh)
+			dg_strv_push(&c->pending, m->v[k].path);
+	}
+}
+
 static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_sc_result *total, struct dg_error *err)
 {
 	while (c->pending.n) {
@@ -592,8 +618,8 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 												      : dg_xstrdup(t->path);
 			size_t idx = dg_map_get(&c->seen, key, strlen(key));
 			/* a library there only because of the dlopen fallback does not widen the closure
-			 * further (docs/design.md "Scopes") */
-			int known = idx != SIZE_MAX && (c->known[idx] || c->s->v[idx].kind == DG_SI_LIBRARY);
+			 * further (docs/design.md "Scopes"); one a rule names does */
+			int known = idx != SIZE_MAX && c->known[idx];
 			if (t->calls_exec && !known && c->fb == DG_EXEC_FALLBACK_IMAGE && !c->s->all_programs_why) {
 				char *m = dg_xasprintf("%s runs programs chosen at run time (exec, posix_spawn, system or popen)",
 						       t->path);
@@ -601,9 +627,36 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 				all_programs(c, m);
 				free(m);
 			}
+			if (idx != SIZE_MAX && c->known[idx] == 2)
+				continue; /* a library of the dlopen fallback: its own dlopen widens nothing */
+			if (t->set && !c->glibc_done)
+				for (size_t k = 0; k < t->set->n; k++)
+					if (t->set->objs[k].name && !strcmp(t->set->objs[k].name, "libc.so.6") && t->set->objs[k].node) {
+						/* glibc itself dlopens NSS modules, gconv modules and libgcc_s */
+						c->glibc_done = 1;
+						struct dg_dlmods m = {0};
+						struct dg_error e2 = DG_ERROR_INIT;
+						dg_dl_nss(c->fs, &m, &e2);
+						dg_dl_gconv(c->fs, &m, &e2);
+						dg_dl_libgcc(c->fs, &m, &e2);
+						add_modules(c, &m, idx);
+						dg_dlmods_free(&m);
+						break;
+					}
 			if (t->calls_dlopen && !c->s->all_libraries_why) {
-				char *m = dg_xasprintf("%s calls dlopen", t->path);
-				c->s->all_libraries_why = m;
+				const char *b = base(t->path);
+				if (!t->library && in_prefix(b, config_loaders)) {
+					/* a server whose modules its configuration names */
+					struct dg_dlmods m = {0};
+					struct dg_error e2 = DG_ERROR_INIT;
+					dg_dl_config(c->fs, t->path, &m, &e2);
+					for (size_t k = 0; k < m.problems.n; k++)
+						problem(c, "%s: %s", t->path, m.problems.v[k]);
+					add_modules(c, &m, idx);
+					dg_dlmods_free(&m);
+				} else {
+					c->s->all_libraries_why = dg_xasprintf("%s calls dlopen", t->path);
+				}
 			}
 		}
 	}
@@ -663,9 +716,11 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 		for (size_t i = 0; rc == 0 && i < g->n; i++) {
 			int fresh;
 			if (c.s->all_libraries_why && g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in) {
-				add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, c.s->all_libraries_why, SIZE_MAX, &fresh);
-				if (fresh)
+				size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, c.s->all_libraries_why, SIZE_MAX, &fresh);
+				if (fresh) {
+					c.known[li] = 2;
 					dg_strv_push(&c.pending, g->nodes[i].path);
+				}
 			}
 		}
 		if (rc == 0)

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# --scope entrypoint on real servers (the end-to-end images of tests/tools/e2eimage.py) whose
+# entrypoint is a shell script that sets up and then execs the server, as official images do:
+#   nginx: /docker-entrypoint.sh tests the config (nginx -t), then exec "$@" with
+#          Cmd ["nginx","-g","daemon off;"]; a conf.d file makes it listen on 127.0.0.1:18080
+#   redis: /usr/local/bin/docker-entrypoint.sh with the official `set -- redis-server "$@"` rule
+#          and `exec "$@"`; Cmd ["redis-server","--port","16379","--save",""]
+# For each: the entrypoint scope's profile is smaller than the image scope's, and the server runs
+# under it (verify, podman and runc, host network, --timeout) while this test talks to it from the
+# host (HTTP GET; redis PING/SET/GET); the kernel's seccomp records (verify --diagnose always)
+# show nothing denied.
+# Usage: test_scope_images.sh DOCKERGATE   (prints TAP)
+set -uo pipefail
+DG=${1:?usage: test_scope_images.sh DOCKERGATE}
+here=$(cd "$(dirname "$0")" && pwd)
+TAP_NAME="scope-images" TAP_DIAG=30
+. "$here/../tools/tap.sh"
+if [[ $(id -u) -ne 0 ]] || ! command -v podman >/dev/null || ! command -v runc >/dev/null ||
+	! command -v umoci >/dev/null || ! command -v skopeo >/dev/null || ! command -v mmdebstrap >/dev/null; then
+	echo "1..0 # SKIP needs root, podman, runc, umoci, skopeo and mmdebstrap"
+	exit 0
+fi
+for port in 18080 16379; do
+	if ss -ltn 2>/dev/null | grep -q ":$port "; then
+		echo "1..0 # SKIP port $port is in use on this host"
+		exit 0
+	fi
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/dg-scope-img.XXXXXX")
+export XDG_CACHE_HOME="$T/xdg"
+cat >"$T/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$T/podman/graph"
+runroot = "$T/podman/run"
+EOF
+cat >"$T/containers.conf" <<'EOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+EOF
+export CONTAINERS_STORAGE_CONF="$T/storage.conf" CONTAINERS_CONF="$T/containers.conf"
+cleanup() {
+	podman rm -a -f >/dev/null 2>&1
+	podman rmi -a -f >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+mkdir -p "$T/vtmp"
+
+derive() { # derive NAME BASE-IMAGE ENTRYPOINT-JSON CMD-JSON: BASE's rootfs + the files in $T/NAME-layer
+	local root
+	root=$(python3 "$here/../tools/e2eimage.py" rootfs "$2" 2>"$T/$1.build.err") || return 1
+	python3 "$here/../tools/mkimg.py" --format docker-archive --compress none --out "$T/$1.tar" \
+		--entrypoint "$3" --cmd "$4" --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		"$root" "$T/$1-layer" >/dev/null 2>>"$T/$1.build.err"
+}
+
+# probe NAME: talks to the server from the host while verify runs it; prints what it got
+probe_nginx() {
+	python3 - <<'PY'
+import time, urllib.request
+for _ in range(100):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:18080/", timeout=2).read().decode()
+        print("HTTP", "Welcome to nginx!" in body and "welcome" or "other")
+        break
+    except Exception:
+        time.sleep(0.1)
+else:
+    print("no answer")
+PY
+}
+probe_redis() {
+	python3 - <<'PY'
+import socket, time
+def cmd(s, *a):
+    s.sendall(("*%d\r\n" % len(a) + "".join("$%d\r\n%s\r\n" % (len(x), x) for x in a)).encode())
+    return s.recv(4096).decode().strip()
+for _ in range(100):
+    try:
+        s = socket.create_connection(("127.0.0.1", 16379), timeout=2)
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    print("no answer"); raise SystemExit
+print(cmd(s, "PING"), cmd(s, "SET", "k", "scope-value"), cmd(s, "GET", "k").replace("\r\n", " "))
+s.close()
+PY
+}
+
+run_case() { # run_case NAME WANT
+	local name=$1 want=$2
+	"$DG" generate "$T/$name.tar" --scope entrypoint -o "$T/$name-ep.json" --json 2>"$T/$name-ep.gen"
+	ok $? "$name: generate --scope entrypoint" "$T/$name-ep.gen"
+	"$DG" generate "$T/$name.tar" -o "$T/$name-img.json" --json 2>"$T/$name-img.gen"
+	python3 - "$T/$name-ep.gen" "$T/$name-img.gen" >"$T/$name.cmp" 2>&1 <<'PY'
+import json, sys
+ep, im = (json.load(open(f)) for f in sys.argv[1:3])
+print("entrypoint %d, image %d" % (ep["allowed_x86_64"], im["allowed_x86_64"]))
+sys.exit(0 if ep["allowed_x86_64"] < im["allowed_x86_64"] else 1)
+PY
+	ok $? "$name: the entrypoint scope allows fewer syscalls than the image scope ($(head -1 "$T/$name.cmp"))" "$T/$name.cmp"
+	"$DG" syscalls "$T/$name.tar" --scope entrypoint >"$T/$name.scope" 2>&1
+	grep -q "^scope: script " "$T/$name.scope" && grep -q "run by .*docker-entrypoint.sh line" "$T/$name.scope"
+	ok $? "$name: the closure goes through the entrypoint script to the server" "$T/$name.scope"
+	for engine in podman runc; do
+		"$DG" verify "$T/$name.tar" --profile "$T/$name-ep.json" --engine $engine --network host --timeout 8 \
+			--diagnose always --tmpdir "$T/vtmp" --report "$T/$name-$engine.json" >"$T/$name-$engine.out" 2>"$T/$name-$engine.err" &
+		local vpid=$!
+		# talk to it during the enforcing run and during the diagnosis run (SCMP_ACT_LOG), so
+		# what serving requests calls is both enforced and logged
+		: >"$T/$name-$engine.probe"
+		while kill -0 $vpid 2>/dev/null; do
+			"probe_$name" >>"$T/$name-$engine.probe" 2>&1
+			sleep 1
+		done
+		wait $vpid
+		local rc=$?
+		cat "$T/$name-$engine.probe" >>"$T/$name-$engine.err"
+		[[ $rc -eq 0 ]] && [[ $(grep -cF "$want" "$T/$name-$engine.probe") -ge 2 ]] &&
+			python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['timed_out'] and r['denied']==[] and r['diagnosis']=='done' else 1)" "$T/$name-$engine.json"
+		ok $? "$name, $engine: the server answers under the entrypoint scope's profile ($(head -1 "$T/$name-$engine.probe")); nothing denied" "$T/$name-$engine.err"
+	done
+}
+
+# nginx behind an entrypoint script
+mkdir -p "$T/nginx-layer/etc/nginx/conf.d" "$T/nginx-layer/etc/nginx/sites-enabled"
+printf 'server { listen 127.0.0.1:18080; root /var/www/html; index index.nginx-debian.html; }\n' \
+	>"$T/nginx-layer/etc/nginx/conf.d/test.conf"
+touch "$T/nginx-layer/etc/nginx/sites-enabled/.wh.default"
+cat >"$T/nginx-layer/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+nginx -t -q
+exec "$@"
+SH
+chmod 755 "$T/nginx-layer/docker-entrypoint.sh"
+derive nginx nginx '["/docker-entrypoint.sh"]' '["nginx","-g","daemon off;"]'
+ok $? "nginx: derived image with an entrypoint script" "$T/nginx.build.err"
+run_case nginx "HTTP welcome"
+
+# redis behind the official entrypoint's rules
+mkdir -p "$T/redis-layer/usr/local/bin"
+cat >"$T/redis-layer/usr/local/bin/docker-entrypoint.sh" <<'SH'
+#!/bin/sh
+set -e
+# first arg is `-f` or `--some-option`, or a .conf file: run redis-server with it
+if [ "${1#-}" != "$1" ] || [ "${1%.conf}" != "$1" ]; then
+	set -- redis-server "$@"
+fi
+umask 0077
+exec "$@"
+SH
+chmod 755 "$T/redis-layer/usr/local/bin/docker-entrypoint.sh"
+derive redis redis '["docker-entrypoint.sh"]' '["redis-server","--port","16379","--save","","--bind","127.0.0.1"]'
+ok $? "redis: derived image with the official entrypoint rules" "$T/redis.build.err"
+run_case redis '+PONG +OK $11 scope-value'
+tap_end
