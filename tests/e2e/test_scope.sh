@@ -128,21 +128,7 @@ ok $? "no Entrypoint and no Cmd: exit 3" "$T/u3"
 
 # a real engine: the container runs under the entrypoint scope's profile, nothing denied
 if [[ $(id -u) -eq 0 ]] && command -v podman >/dev/null && command -v runc >/dev/null && command -v umoci >/dev/null; then
-	cat >"$T/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$T/podman/graph"
-runroot = "$T/podman/run"
-EOF
-	cat >"$T/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
-	export CONTAINERS_STORAGE_CONF="$T/storage.conf" CONTAINERS_CONF="$T/containers.conf"
+	podman_private "$T"
 	mkdir -p "$T/vtmp"
 	for engine in podman runc; do
 		"$DG" verify "$T/entry.tar" --profile "$T/entry-ep.json" --engine $engine --network none --diagnose always \

@@ -28,21 +28,7 @@ for port in 18080 16379; do
 done
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-scope-img.XXXXXX")
 export XDG_CACHE_HOME="$T/xdg"
-cat >"$T/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$T/podman/graph"
-runroot = "$T/podman/run"
-EOF
-cat >"$T/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
-export CONTAINERS_STORAGE_CONF="$T/storage.conf" CONTAINERS_CONF="$T/containers.conf"
+podman_private "$T"
 cleanup() {
 	podman rm -a -f >/dev/null 2>&1
 	podman rmi -a -f >/dev/null 2>&1

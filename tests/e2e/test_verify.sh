@@ -21,21 +21,7 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-verify.XXXXXX")
 mkdir -p "$T/tmp"
 # podman with a private store and this machine's settings (../shared/notes/validation.md)
-cat >"$T/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-graphroot = "$T/podman/graph"
-runroot = "$T/podman/run"
-EOF
-cat >"$T/containers.conf" <<'EOF'
-[containers]
-default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-runtime = "runc"
-EOF
-export CONTAINERS_STORAGE_CONF="$T/storage.conf" CONTAINERS_CONF="$T/containers.conf"
+podman_private "$T"
 cleanup() {
 	podman rm -a -f >/dev/null 2>&1
 	podman rmi -a -f >/dev/null 2>&1

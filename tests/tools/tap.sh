@@ -51,3 +51,22 @@ loader_cases() { # loader_cases ROOT TMP: compiled programs for the loader's sea
 		gcc -shared -fPIC -o "$T/libnothere.so" -x c - <<<'int nothere(void){return 0;}' &&
 		gcc -o "$R/opt/app/bin/missing-app" "$T/miss.c" -L"$T" -lnothere
 }
+
+podman_private() { # podman_private DIR: a private podman store and this machine's settings
+	# (../shared/notes/validation.md: runc, cgroupfs, file events, ulimits), exported for podman
+	cat >"$1/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+graphroot = "$1/podman/graph"
+runroot = "$1/podman/run"
+EOF
+	cat >"$1/containers.conf" <<'EOF'
+[containers]
+default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+EOF
+	export CONTAINERS_STORAGE_CONF="$1/storage.conf" CONTAINERS_CONF="$1/containers.conf"
+}
