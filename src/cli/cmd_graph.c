@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "dockergate/entry.h"
 #include "dockergate/graph.h"
+#include "dockergate/scope.h"
 #include "map.h"
 #include "util.h"
 
@@ -26,6 +28,10 @@ static const char help[] =
 	"  --format dot|json   output format (default dot; --json is --format json)\n"
 	"  --from PATH         only what PATH loads (repeatable; executables or libraries)\n"
 	"  --entrypoint        only what the image's Entrypoint/Cmd loads (with #! interpreters)\n"
+	"  --scope entrypoint  the closure of `syscalls --scope entrypoint`: its programs and\n"
+	"                      modules with what they load, plus scripts (red) and the edges\n"
+	"                      that make each part of it: \"#!\" (interpreter), runs (a script's\n"
+	"                      or a wrapper's command, bold red), sources, dlopen (dashed)\n"
 	"  --group dir         one node per directory of executables (\"/usr/bin/* (212)\")\n"
 	"  --exclude GLOB      leave out files whose path matches GLOB (fnmatch, repeatable)\n"
 	"  --full-paths        DOT labels show whole paths (default: file names, whole paths\n"
@@ -158,7 +164,10 @@ static const char *short_name(const struct view *w, const char *path, int full)
 	return b;
 }
 
-static void print_dot(const struct view *w, const char *title, int full)
+static void print_closure_dot(const struct view *w, const struct dg_scope *sc, struct dg_fs *fs);
+
+static void print_dot(const struct view *w, const char *title, int full, const struct dg_scope *sc,
+		      struct dg_fs *fs)
 {
 	printf("digraph dockergate {\n\tgraph [rankdir=LR, fontname=\"Helvetica\", label=");
 	dot_str(stdout, title);
@@ -199,7 +208,98 @@ static void print_dot(const struct view *w, const char *title, int full)
 			printf(" [penwidth=%.1f]", w->ecount[i] > 50 ? 3.0 : 1.0 + (double)w->ecount[i] / 25.0);
 		printf(";\n");
 	}
+	if (sc)
+		print_closure_dot(w, sc, fs);
 	printf("}\n");
+}
+
+/* The view node of an item of the closure (programs and libraries), or SIZE_MAX. */
+static size_t item_vnode(const struct view *w, struct dg_fs *fs, const char *path)
+{
+	struct dg_node *n;
+	struct dg_error e = DG_ERROR_INIT;
+	if (dg_fs_resolve(fs, path, NULL, 0, &n, &e) < 0)
+		return SIZE_MAX;
+	for (size_t i = 0; i < w->g->n; i++)
+		if (w->g->nodes[i].node == n)
+			return w->vid[i];
+	return SIZE_MAX;
+}
+
+static const char *closure_edge_kind(const char *why)
+{
+	if (!strncmp(why, "the \"#!\" interpreter", 20))
+		return "#!";
+	if (!strncmp(why, "sourced by", 10))
+		return "sources";
+	if (!strncmp(why, "dlopen:", 7))
+		return "dlopen";
+	return "runs";
+}
+
+static void print_closure_dot(const struct view *w, const struct dg_scope *sc, struct dg_fs *fs)
+{
+	size_t *id = dg_xcalloc(sc->n ? sc->n : 1, sizeof *id);
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		if (it->kind == DG_SI_SCRIPT) {
+			id[i] = SIZE_MAX - 1; /* a script node of its own */
+			printf("\ts%zu [label=", i);
+			dot_str(stdout, it->path);
+			printf(", tooltip=");
+			dot_str(stdout, it->why);
+			printf(", shape=note, fillcolor=\"#e06666\", fontcolor=\"white\"];\n");
+		} else {
+			id[i] = item_vnode(w, fs, it->path);
+		}
+	}
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		size_t p = it->parent;
+		if (p == SIZE_MAX || id[i] == SIZE_MAX || id[p] == SIZE_MAX)
+			continue;
+		const char *k = closure_edge_kind(it->why);
+		if (id[p] == SIZE_MAX - 1)
+			printf("\ts%zu", p);
+		else
+			printf("\tn%zu", id[p]);
+		if (id[i] == SIZE_MAX - 1)
+			printf(" -> s%zu", i);
+		else
+			printf(" -> n%zu", id[i]);
+		printf(" [label=\"%s\"%s];\n", k,
+		       !strcmp(k, "dlopen")    ? ", style=dashed, color=\"#6aa84f\""
+		       : !strcmp(k, "#!")     ? ", style=dotted"
+		       : !strcmp(k, "sources") ? ", color=\"#e06666\""
+					      : ", color=\"#cc0000\", penwidth=2");
+	}
+	free(id);
+}
+
+static json_t *closure_json(const struct dg_scope *sc)
+{
+	json_t *o = json_object(), *items = json_array(), *edges = json_array();
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		json_t *x = json_object();
+		static const char *const kinds[] = {"?", "program", "script", "library"};
+		json_object_set_new(x, "path", cli_json_str(it->path));
+		json_object_set_new(x, "kind", json_string(kinds[it->kind]));
+		json_object_set_new(x, "why", cli_json_str(it->why));
+		json_array_append_new(items, x);
+		if (it->parent != SIZE_MAX) {
+			json_t *e = json_object();
+			json_object_set_new(e, "from", cli_json_str(sc->v[it->parent].path));
+			json_object_set_new(e, "to", cli_json_str(it->path));
+			json_object_set_new(e, "kind", json_string(closure_edge_kind(it->why)));
+			json_array_append_new(edges, e);
+		}
+	}
+	json_object_set_new(o, "items", items);
+	json_object_set_new(o, "edges", edges);
+	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
+	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
+	return o;
 }
 
 static json_t *node_json(const struct view *w, size_t i)
@@ -252,7 +352,7 @@ static json_t *node_json(const struct view *w, size_t i)
 }
 
 static void print_json(const struct view *w, const struct dg_graph *g, const struct dg_image_info *info,
-		       struct dg_objdb *db)
+		       struct dg_objdb *db, const struct dg_scope *sc)
 {
 	json_t *top = json_object();
 	json_t *img = json_object();
@@ -290,12 +390,14 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 	json_object_set_new(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
 	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
 	json_object_set_new(top, "analysis", js);
+	if (sc)
+		json_object_set_new(top, "closure", closure_json(sc));
 	cli_print_json(top);
 }
 
 int cmd_graph(int argc, char **argv)
 {
-	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE, OPT_FULL };
+	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE, OPT_FULL, OPT_SCOPE };
 	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
 					   {"format", required_argument, NULL, OPT_FORMAT},
 					   {"from", required_argument, NULL, OPT_FROM},
@@ -303,12 +405,15 @@ int cmd_graph(int argc, char **argv)
 					   {"group", required_argument, NULL, OPT_GROUP},
 					   {"exclude", required_argument, NULL, OPT_EXCLUDE},
 					   {"full-paths", no_argument, NULL, OPT_FULL},
+					   {"scope", required_argument, NULL, OPT_SCOPE},
 					   {0, 0, 0, 0}};
 	struct cli_image_args a;
 	cli_image_args_init(&a);
 	struct dg_graph_opts go = {0};
 	struct dg_strv exclude = {0};
-	int c, json = 0, entry = 0, group = 0, full = 0, rc = 0;
+	int c, json = 0, entry = 0, group = 0, full = 0, rc = 0, scope = 0;
+	struct dg_scope *sc = NULL;
+	struct dg_sc_result *scres = NULL;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_HELP: fputs(help, stdout); goto out;
@@ -330,6 +435,13 @@ int cmd_graph(int argc, char **argv)
 			continue;
 		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
 		case OPT_FULL: full = 1; continue;
+		case OPT_SCOPE:
+			if (strcmp(optarg, "image") && strcmp(optarg, "entrypoint")) {
+				rc = cli_usage_error("graph", "--scope: expected 'image' or 'entrypoint', got '%s'", optarg);
+				goto out;
+			}
+			scope = !strcmp(optarg, "entrypoint");
+			continue;
 		}
 		if ((rc = cli_common_opt("graph", &a, c, optarg)))
 			goto out;
@@ -354,15 +466,28 @@ int cmd_graph(int argc, char **argv)
 	struct dg_cache *cache = cli_open_cache(&a);
 	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), cache);
 	struct dg_graph *g;
+	if (scope) {
+		/* the closure's programs and modules are the roots; scripts and closure edges are added */
+		struct dg_sc_opts so = {.ld_library_path = go.ld_library_path};
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		dg_objdb_set_threads(db, cpus > 0 ? (int)cpus : 1);
+		if (dg_sc_entrypoint(db, &info->config, &so, DG_EXEC_FALLBACK_IMAGE, &scres, &sc, &err) < 0) {
+			rc = cli_fail(&err);
+			goto done;
+		}
+		for (size_t i = 0; i < sc->n; i++)
+			if (sc->v[i].kind != DG_SI_SCRIPT)
+				dg_strv_push(&go.roots, sc->v[i].path);
+	}
 	if (dg_graph_build(db, &go, &g, &err) < 0) {
 		rc = cli_fail(&err);
 	} else {
 		struct view w;
 		build_view(&w, g, &exclude, group);
 		if (json)
-			print_json(&w, g, info, db);
+			print_json(&w, g, info, db, sc);
 		else
-			print_dot(&w, info->source, full);
+			print_dot(&w, info->source, full, sc, dg_image_fs(img));
 		free_view(&w);
 		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
 		for (size_t i = 0; i < shown; i++)
@@ -372,6 +497,9 @@ int cmd_graph(int argc, char **argv)
 				g->problems.n - shown);
 		dg_graph_free(g);
 	}
+done:
+	dg_scope_free(sc);
+	dg_sc_result_free(scres);
 	cli_close_cache(cache, db);
 	dg_objdb_free(db);
 	dg_image_free(img);

@@ -102,6 +102,26 @@ scope missing
 check missing 'any("no-such-program" in p and "not found" in p for p in d["problems"])'
 ok $? "a command that is not in the image is a problem line, not a failure" "$T/missing.check"
 
+# graph --scope entrypoint: scripts as nodes of their own, closure edges by kind
+"$DG" graph "$T/entry.tar" --scope entrypoint --format json >"$T/graph.json" 2>"$T/graph.err"
+python3 - "$T/graph.json" >"$T/graph.check" 2>&1 <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))
+e = {(x["from"], x["to"], x["kind"]) for x in g["closure"]["edges"]}
+print(sorted(e))
+assert ("/app/entry.sh", "/bin/sh", "#!") in e
+assert ("/app/entry.sh", "/app/lib.sh", "sources") in e
+assert any(f == "/app/lib.sh" and t.endswith("/mkdir") and k == "runs" for f, t, k in e)
+assert any(k == "dlopen" for f, t, k in e)
+paths = {n["path"] for n in g["nodes"]}
+assert any(p.endswith("/mkdir") for p in paths) and any("libc.so.6" in p for p in paths)
+PY
+ok $? "graph --scope entrypoint --format json: #!, sources, runs and dlopen edges, and the programs' libraries" "$T/graph.check"
+"$DG" graph "$T/entry.tar" --scope entrypoint --exclude '*/gconv/*' >"$T/graph.dot" 2>>"$T/graph.err"
+grep -q 'label="/app/entry.sh".*shape=note' "$T/graph.dot" && grep -q 'label="runs"' "$T/graph.dot" &&
+	{ ! command -v dot >/dev/null || dot -Tsvg "$T/graph.dot" >/dev/null 2>>"$T/graph.err"; }
+ok $? "graph --scope entrypoint (DOT): scripts red notes, runs edges; Graphviz renders it" "$T/graph.err"
+
 # the profile: smaller than the image scope's, provenance says entrypoint
 "$DG" generate "$T/entry.tar" --scope entrypoint -o "$T/entry-ep.json" --json 2>"$T/gen-ep.json"
 ok $? "generate --scope entrypoint" "$T/gen-ep.json"
@@ -115,9 +135,9 @@ assert ep["allowed_x86_64"] < im["allowed_x86_64"]
 assert prof["dockergate"]["scope"] == "entrypoint"
 PY
 ok $? "the entrypoint scope allows fewer syscalls than the image scope; the provenance says so ($(head -1 "$T/cmp"))" "$T/cmp"
-"$DG" syscalls "$T/entry.tar" /bin/ls --scope entrypoint >/dev/null 2>"$T/u1"
-[[ $? -eq 2 ]]
-ok $? "PATH arguments with --scope entrypoint: exit 2" "$T/u1"
+"$DG" syscalls "$T/entry.tar" --scope entrypoint --json -- ls -l / >"$T/args.json" 2>"$T/u1"
+check args 'any(p.endswith("/ls") for p in paths)'
+ok $? "ARGS after the image replace the Cmd (docker run IMAGE ARGS): ls is in the closure" "$T/args.check"
 "$DG" syscalls "$T/entry.tar" --scope everything >/dev/null 2>"$T/u2"
 [[ $? -eq 2 ]] && grep -q -- "--scope" "$T/u2"
 ok $? "--scope with a bad value: exit 2 naming it" "$T/u2"
