@@ -3,8 +3,8 @@
 # entrypoint is a shell script that sets up and then execs the server, as official images do:
 #   nginx: /docker-entrypoint.sh tests the config (nginx -t), then exec "$@" with
 #          Cmd ["nginx","-g","daemon off;"]; a conf.d file makes it listen on 127.0.0.1:18080
-#   redis: /usr/local/bin/docker-entrypoint.sh with the official `set -- redis-server "$@"` rule
-#          and `exec "$@"`; Cmd ["redis-server","--port","16379","--save",""]
+#   redis: tini (Debian's, as init) runs /usr/local/bin/docker-entrypoint.sh with the official
+#          `set -- redis-server "$@"` rule and `exec "$@"`; Cmd ["redis-server","--port","16379",...]
 # For each: the entrypoint scope's profile is smaller than the image scope's, and the server runs
 # under it (verify, podman and runc, host network, --timeout) while this test talks to it from the
 # host (HTTP GET; redis PING/SET/GET); the kernel's seccomp records (verify --diagnose always)
@@ -92,8 +92,9 @@ sys.exit(0 if ep["allowed_x86_64"] < im["allowed_x86_64"] else 1)
 PY
 	ok $? "$name: the entrypoint scope allows fewer syscalls than the image scope ($(head -1 "$T/$name.cmp"))" "$T/$name.cmp"
 	"$DG" syscalls "$T/$name.tar" --scope entrypoint >"$T/$name.scope" 2>&1
-	grep -q "^scope: script " "$T/$name.scope" && grep -q "run by .*docker-entrypoint.sh line" "$T/$name.scope"
-	ok $? "$name: the closure goes through the entrypoint script to the server" "$T/$name.scope"
+	grep -q "^scope: script " "$T/$name.scope" && grep -q "run by .*docker-entrypoint.sh line" "$T/$name.scope" &&
+		{ [[ $name != redis ]] || grep -q "^scope: script .*docker-entrypoint.sh: run by /usr/bin/tini" "$T/$name.scope"; }
+	ok $? "$name: the closure goes through the entrypoint script (and the init wrapper) to the server" "$T/$name.scope"
 	for engine in podman runc; do
 		"$DG" verify "$T/$name.tar" --profile "$T/$name-ep.json" --engine $engine --network host --timeout 8 \
 			--diagnose always --tmpdir "$T/vtmp" --report "$T/$name-$engine.json" >"$T/$name-$engine.out" 2>"$T/$name-$engine.err" &
@@ -143,7 +144,13 @@ umask 0077
 exec "$@"
 SH
 chmod 755 "$T/redis-layer/usr/local/bin/docker-entrypoint.sh"
-derive redis redis '["docker-entrypoint.sh"]' '["redis-server","--port","16379","--save","","--bind","127.0.0.1"]'
-ok $? "redis: derived image with the official entrypoint rules" "$T/redis.build.err"
+# an init wrapper in front of it, as `docker run --init` or many images do: tini from Debian
+F=${DG_FIXTURES:-$here/../../build/fixtures}
+mkdir -p "$F/debs"
+ls "$F/debs"/tini_*.deb >/dev/null 2>&1 || (cd "$F/debs" && apt-get download -qq tini >/dev/null 2>&1) ||
+	{ apt-get update -qq && (cd "$F/debs" && apt-get download -qq tini >/dev/null 2>&1); }
+dpkg-deb -x "$(ls "$F/debs"/tini_*.deb | head -1)" "$T/redis-layer" 2>"$T/redis.build.err"
+derive redis redis '["/usr/bin/tini","--","docker-entrypoint.sh"]' '["redis-server","--port","16379","--save","","--bind","127.0.0.1"]'
+ok $? "redis: derived image with tini as init and the official entrypoint rules" "$T/redis.build.err"
 run_case redis '+PONG +OK $11 scope-value'
 tap_end
