@@ -5,7 +5,9 @@
 #          Cmd ["nginx","-g","daemon off;"]; a conf.d file makes it listen on 127.0.0.1:18080
 #   redis: tini (Debian's, as init) runs /usr/local/bin/docker-entrypoint.sh with the official
 #          `set -- redis-server "$@"` rule and `exec "$@"`; Cmd ["redis-server","--port","16379",...]
-# For each: the entrypoint scope's profile is smaller than the image scope's, and the server runs
+#   python: python3 /app/main.py importing C extension modules (sqlite3, _json, ...) and doing NSS
+#          lookups (pwd, grp, getaddrinfo), under both scopes' profiles
+# For the servers: the entrypoint scope's profile is smaller than the image scope's, and the server runs
 # under it (verify, podman and runc, host network, --timeout) while this test talks to it from the
 # host (HTTP GET; redis PING/SET/GET); the kernel's seccomp records (verify --diagnose always)
 # show nothing denied.
@@ -153,4 +155,36 @@ dpkg-deb -x "$(ls "$F/debs"/tini_*.deb | head -1)" "$T/redis-layer" 2>"$T/redis.
 derive redis redis '["/usr/bin/tini","--","docker-entrypoint.sh"]' '["redis-server","--port","16379","--save","","--bind","127.0.0.1"]'
 ok $? "redis: derived image with tini as init and the official entrypoint rules" "$T/redis.build.err"
 run_case redis '+PONG +OK $11 scope-value'
+
+# an interpreted program importing C extension modules (dlopen'd from lib-dynload) and doing
+# name-service lookups (NSS), run to completion under both scopes' profiles
+mkdir -p "$T/python-layer/app" "$T/python-layer/etc"
+# runc has no engine to write /etc/hosts (podman does): the image brings one, as images may
+printf '127.0.0.1\tlocalhost\n' >"$T/python-layer/etc/hosts"
+cat >"$T/python-layer/app/main.py" <<'PY'
+import _json, array, binascii, hashlib, pwd, grp, select, socket, sqlite3, zlib
+db = sqlite3.connect(":memory:")
+db.execute("create table t(x)"); db.execute("insert into t values (7)")
+print("sqlite", db.execute("select x from t").fetchone()[0])
+print("root uid", pwd.getpwnam("root").pw_uid, "group", grp.getgrgid(0).gr_name)
+print("localhost", sorted({a[4][0] for a in socket.getaddrinfo("localhost", 80, socket.AF_INET)}))
+print("zlib", zlib.crc32(b"dockergate"), "sha", hashlib.sha256(b"x").hexdigest()[:8])
+PY
+derive python python '["python3"]' '["/app/main.py"]'
+ok $? "python: derived image with a program importing C extension modules" "$T/python.build.err"
+for sc in entrypoint image; do
+	"$DG" generate "$T/python.tar" --scope $sc -o "$T/python-$sc.json" 2>"$T/python-$sc.gen"
+	ok $? "python: generate --scope $sc" "$T/python-$sc.gen"
+	for engine in podman runc; do
+		"$DG" verify "$T/python.tar" --profile "$T/python-$sc.json" --engine $engine --network none --diagnose always \
+			--tmpdir "$T/vtmp" --report "$T/python-$sc-$engine.json" >"$T/python-$sc-$engine.out" 2>"$T/python-$sc-$engine.err"
+		rc=$?
+		cat "$T/python-$sc-$engine.out" >>"$T/python-$sc-$engine.err"
+		[[ $rc -eq 0 ]] && grep -q "^sqlite 7$" "$T/python-$sc-$engine.out" &&
+			grep -q "^root uid 0 group root$" "$T/python-$sc-$engine.out" &&
+			grep -q "^localhost \['127.0.0.1'\]$" "$T/python-$sc-$engine.out" &&
+			python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['denied']==[] and r['diagnosis']=='done' else 1)" "$T/python-$sc-$engine.json"
+		ok $? "python, --scope $sc, $engine: C extensions and NSS lookups work; nothing denied (exit $rc)" "$T/python-$sc-$engine.err"
+	done
+done
 tap_end
