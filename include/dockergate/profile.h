@@ -89,6 +89,9 @@ int dg_profile_write(const struct dg_profile *p, enum dg_profile_format format, 
  * WHAT names the input in messages. */
 int dg_profile_load(const char *text, size_t len, const char *what, struct dg_profile *p,
 		    struct dg_strv *warnings, struct dg_error *err);
+/* The text of SPEC, a file path (a regular file of at most 16 MiB) or the word
+ * "docker-default" (the copy in data/): *TEXT (NUL-terminated, caller frees), *LEN. */
+int dg_profile_read_spec(const char *spec, char **text, size_t *len, struct dg_error *err);
 /* SPEC is a file path or the word "docker-default" (the copy in data/). */
 int dg_profile_load_spec(const char *spec, struct dg_profile *p, struct dg_strv *warnings, struct dg_error *err);
 /* Docker's default capability set (moby oci/caps/defaults.go), what a plain

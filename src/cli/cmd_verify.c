@@ -1163,34 +1163,8 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 
 static int load_profile(struct verify *v, struct dg_error *err)
 {
-	if (!strcmp(v->profile, "docker-default")) {
-		size_t n;
-		const char *t = dg_docker_default_json(&n);
-		v->profile_text = dg_xstrndup(t, n);
-		v->profile_len = n;
-	} else {
-		FILE *f = fopen(v->profile, "rb");
-		if (!f)
-			return dg_err_sys(err, DG_E_INPUT, errno, "%s", v->profile);
-		struct dg_buf b = {0};
-		char chunk[65536];
-		size_t n;
-		while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && b.len < 16u << 20)
-			dg_buf_append(&b, chunk, n);
-		int bad = ferror(f);
-		fclose(f);
-		if (bad) {
-			dg_buf_free(&b);
-			return dg_err(err, DG_E_INPUT, "%s: read error", v->profile);
-		}
-		if (b.len >= 16u << 20) {
-			dg_buf_free(&b);
-			return dg_err(err, DG_E_INPUT, "%s: larger than 16 MiB: not a seccomp profile", v->profile);
-		}
-		v->profile_len = b.len;
-		dg_buf_putc(&b, 0);
-		v->profile_text = dg_buf_steal(&b);
-	}
+	if (dg_profile_read_spec(v->profile, &v->profile_text, &v->profile_len, err) < 0)
+		return -1;
 	struct dg_strv warn = {0};
 	int r = dg_profile_load(v->profile_text, v->profile_len, v->profile, &v->model, &warn, err);
 	if (r == 0 && dg_profile_compile(&v->model, NULL, err) < 0)

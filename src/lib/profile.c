@@ -754,15 +754,12 @@ out:
 	return rc;
 }
 
-int dg_profile_load_spec(const char *spec, struct dg_profile *p, struct dg_strv *warnings, struct dg_error *err)
+int dg_profile_read_spec(const char *spec, char **text, size_t *len, struct dg_error *err)
 {
 	if (!strcmp(spec, "docker-default")) {
-		size_t n;
-		const char *t = dg_docker_default_json(&n);
-		/* its conditional rules (clone without namespace flags, socket but AF_VSOCK,
-		 * personality with some values) are known: no warnings (docs/design.md) */
-		(void)warnings;
-		return dg_profile_load(t, n, "docker-default", p, NULL, err);
+		const char *t = dg_docker_default_json(len);
+		*text = dg_xstrndup(t, *len);
+		return 0;
 	}
 	int fd = open(spec, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -779,7 +776,21 @@ int dg_profile_load_spec(const char *spec, struct dg_profile *p, struct dg_strv 
 		free(buf);
 		return dg_err_prefix(err, "%s", spec);
 	}
-	r = dg_profile_load(buf, (size_t)st.st_size, spec, p, warnings, err);
+	buf[st.st_size] = 0;
+	*text = buf;
+	*len = (size_t)st.st_size;
+	return 0;
+}
+
+int dg_profile_load_spec(const char *spec, struct dg_profile *p, struct dg_strv *warnings, struct dg_error *err)
+{
+	char *buf;
+	size_t len;
+	if (dg_profile_read_spec(spec, &buf, &len, err) < 0)
+		return -1;
+	/* docker-default's conditional rules (clone without namespace flags, socket but
+	 * AF_VSOCK, personality with some values) are known: no warnings (docs/design.md) */
+	int r = dg_profile_load(buf, len, spec, p, strcmp(spec, "docker-default") ? warnings : NULL, err);
 	free(buf);
 	return r;
 }
