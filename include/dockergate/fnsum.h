@@ -20,13 +20,15 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 5u
+#define DG_FNSUM_VERSION 6u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 
-enum dg_fv_kind { DG_FV_UNKNOWN = 0, DG_FV_CONST, DG_FV_ARG };
+enum dg_fv_kind { DG_FV_UNKNOWN = 0, DG_FV_CONST, DG_FV_ARG, DG_FV_STR };
 
-/* A value at a site or call: CONST -> nums[first .. first+n); ARG -> reg. */
+/* A value at a site or call: CONST -> nums[first .. first+n); ARG -> reg; STR (only at
+ * calls that pass a program or library name on, see dg_exec_kind) -> the addresses of
+ * constant strings in read-only data, their text at strings + nums[first .. first+n). */
 struct dg_fval {
 	uint8_t kind, reg;
 	uint16_t n;
@@ -62,6 +64,17 @@ struct dg_fcall {
 	uint32_t first_arg; /* into args */
 };
 
+/* What a call runs or loads, by the argument it passes (docs/design.md "Exec edges"):
+ * a program path (execve, execv, execl, execle, execveat, posix_spawn), a file looked up
+ * in PATH (execvp, execlp, execvpe, posix_spawnp), a shell command (system, popen: run as
+ * `/bin/sh -c STRING`), a library (dlopen, dlmopen). */
+enum dg_exec_kind { DG_EXK_PATH = 0, DG_EXK_FILE, DG_EXK_SHELL, DG_EXK_LIB, DG_EXK_N };
+
+/* Whether NAME (an imported function) runs a program or loads a library: 1 with *KIND and
+ * *ARGNO (which C argument, 0 or 1, names it; -1 when none does: fexecve runs a file
+ * descriptor, wordexp whatever its words substitute), else 0. */
+int dg_exec_import(const char *name, uint8_t *kind, int *argno);
+
 #define DG_FN_RESOLVER 0x1  /* an IFUNC resolver (runs at load time; returns an implementation) */
 #define DG_FN_INDIRECT 0x2  /* has an indirect call or jump nothing resolved */
 #define DG_FN_PLT 0x4       /* a PLT stub */
@@ -73,6 +86,7 @@ struct dg_fn {
 	uint32_t first_call, ncalls;
 	uint32_t first_take, ntakes; /* into takes: functions whose address this code takes */
 	uint16_t wmask;       /* entry registers that reach a syscall number (this file alone) */
+	uint16_t pmask[DG_EXK_N]; /* entry registers passed on as a name of that kind (this file alone) */
 	uint8_t flags;
 };
 

@@ -69,6 +69,7 @@ struct dg_isa {
 	uint8_t sp, fp;       /* stack and frame pointer */
 	uint16_t call_clobbers; /* registers a call may change */
 	uint16_t arg_regs;    /* registers a function may take arguments in (any ABI of the ISA) */
+	int8_t c_arg[2];      /* the C ABI's first two integer arguments' registers, -1: on the stack */
 	uint8_t ptr_size;
 	int (*open)(struct dg_isa_ctx **out);
 	/* Decodes the instruction at CODE (N bytes available) at address ADDR; always fills

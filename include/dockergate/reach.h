@@ -74,6 +74,18 @@ struct dg_reach_unknown {
 	char *fn_name;    /* the function's symbol, NULL when stripped (owned) */
 };
 
+/* A program or library reachable code runs or loads (fnsum.h dg_exec_kind): the constant
+ * name passed at a call of an exec-family, system/popen or dlopen function (or of a
+ * function passing its argument on to one), or NULL when the name is not known there. */
+struct dg_reach_exec {
+	uint8_t kind;      /* enum dg_exec_kind */
+	char *arg;         /* the name, NULL: not known (owned) */
+	char *callee;      /* the function called: "execl", "system", "dlopen", ... or "?" (owned) */
+	size_t obj;        /* the calling object (index in the load set) */
+	uint64_t addr;     /* the call, 0 when no one call (an exec function's address is taken) */
+	char *fn_name;     /* the calling function, NULL when stripped or unknown (owned) */
+};
+
 struct dg_reach_objstat {
 	uint64_t fns, reachable_fns;
 	uint64_t sites, resolved; /* reachable syscall sites and wrapper calls, and those with known numbers */
@@ -90,11 +102,15 @@ struct dg_reach {
 	size_t nobjs;
 	uint64_t reachable_fns, total_fns;
 	int any_indirect; /* a reachable indirect call: every taken address is reachable */
-	int calls_dlopen; /* reachable code calls dlopen or dlmopen */
-	/* reachable code calls a function that runs another program (execve and the exec
-	 * family, posix_spawn[p], system, popen) through an import; for a static program,
-	 * a reachable execve/execveat site (reach.c) */
-	int calls_exec;
+	/* what reachable code runs and loads: each constant name once, each call whose name is
+	 * not known once; also an unknown program when an object other than the C library makes
+	 * execve/execveat itself (a static program, syscall(SYS_execve, ...)) or takes an exec
+	 * function's address. At most 256 (execs_truncated: more were dropped, never an unknown one). */
+	struct dg_reach_exec *execs;
+	size_t nexecs;
+	int execs_truncated;
+	int calls_dlopen; /* execs has a library (dlopen, dlmopen) */
+	int calls_exec;   /* execs has a program (exec family, posix_spawn[p], system, popen, wordexp) */
 	struct dg_reach_step *steps; /* explain: root first, the site last; none when unreachable */
 	size_t nsteps;
 };
@@ -108,7 +124,7 @@ void dg_reach_free(struct dg_reach *r);
  * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
  * the load set's size. */
 #define DG_REACH_KIND "reach"
-#define DG_REACH_VERSION 3u
+#define DG_REACH_VERSION 4u
 void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
 int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
 		    struct dg_error *err);

@@ -234,6 +234,8 @@ static const char *closure_edge_kind(const char *why)
 		return "sources";
 	if (!strncmp(why, "dlopen:", 7))
 		return "dlopen";
+	if (!strncmp(why, "exec:", 5))
+		return "exec";
 	return "runs";
 }
 

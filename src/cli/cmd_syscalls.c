@@ -252,6 +252,46 @@ static void unnamed(const uint8_t *bits, int i386, struct dg_strv *out)
 		}
 }
 
+static const char *const exec_kinds[] = {"program", "program in PATH", "shell command", "library"};
+
+/* What the target's reachable code runs and loads (reach.h dg_reach_exec). */
+static json_t *execs_json(const struct dg_sc_target *t)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; t->reach && i < t->reach->nexecs; i++) {
+		const struct dg_reach_exec *x = &t->reach->execs[i];
+		json_t *j = json_object();
+		char addr[32];
+		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)x->addr);
+		json_object_set_new(j, "kind", json_string(exec_kinds[x->kind]));
+		json_object_set_new(j, "name", x->arg ? cli_json_str(x->arg) : json_null());
+		json_object_set_new(j, "callee", cli_json_str(x->callee));
+		json_object_set_new(j, "object", cli_json_str(t->set->objs[x->obj].path));
+		json_object_set_new(j, "function", x->fn_name ? cli_json_str(x->fn_name) : json_null());
+		json_object_set_new(j, "address", x->addr ? json_string(addr) : json_null());
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static void print_execs(const struct dg_sc_target *t)
+{
+	for (size_t i = 0; t->reach && i < t->reach->nexecs; i++) {
+		const struct dg_reach_exec *x = &t->reach->execs[i];
+		printf("  %s %s: ", x->kind == DG_EXK_LIB ? "loads" : "runs", exec_kinds[x->kind]);
+		if (x->arg)
+			printf("\"%s\"", x->arg);
+		else
+			printf("(not known)");
+		printf(" via %s in %s %s", x->callee, t->set->objs[x->obj].path, x->fn_name ? x->fn_name : "(unnamed function)");
+		if (x->addr)
+			printf(" at 0x%llx", (unsigned long long)x->addr);
+		putchar('\n');
+	}
+	if (t->reach && t->reach->execs_truncated)
+		printf("  (more names: only the first %zu are listed)\n", t->reach->nexecs);
+}
+
 static json_t *target_json(const struct dg_sc_target *t)
 {
 	json_t *o = json_object(), *unk = json_array(), *objs = json_array(), *pr = json_array();
@@ -259,6 +299,7 @@ static json_t *target_json(const struct dg_sc_target *t)
 	json_object_set_new(o, "kind", json_string(t->library ? "library" : "program"));
 	json_object_set_new(o, "calls_dlopen", json_boolean(t->calls_dlopen));
 	json_object_set_new(o, "calls_exec", json_boolean(t->calls_exec));
+	json_object_set_new(o, "runs_and_loads", execs_json(t));
 	const struct dg_reach *r = t->reach;
 	json_t *nm = r ? names_json(r->native, 0) : json_array();
 	json_object_set_new(o, "syscalls", nm);
@@ -350,6 +391,7 @@ static void print_target(const struct dg_sc_target *t, int objects)
 		printf("  unknown %s: %s %s at 0x%llx\n", u->wrapper_call ? "wrapper call" : "syscall",
 		       t->set->objs[u->obj].path, fnm ? fnm : "(unnamed function)", (unsigned long long)u->addr);
 	}
+	print_execs(t);
 	if (objects)
 		for (size_t k = 0; k < r->nobjs; k++) {
 			const struct dg_reach_objstat *st = &r->objs[k];

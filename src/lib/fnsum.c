@@ -7,6 +7,7 @@
 
 #include "dockergate/fnsum.h"
 #include "dockergate/isa.h"
+#include "map.h"
 #include "ser.h"
 #include "util.h"
 
@@ -283,6 +284,13 @@ struct region {
 	const unsigned char *p;
 };
 
+/* a large constant (an address) in register REG at call CALL */
+struct bigarg {
+	uint32_t call;
+	uint8_t reg;
+	struct val v;
+};
+
 /* an address and an index: a relocation's (rel) or a function's (ext) */
 struct addr_ix {
 	uint64_t addr;
@@ -314,6 +322,9 @@ struct b {
 	int reanalysing;
 	const uint64_t *entries; /* the function being analysed: its entries from elsewhere */
 	size_t nentries;
+	/* constants too large for DG_FSUM_SMALL passed at calls: maybe names (exec_args) */
+	struct bigarg *big;
+	size_t nbig, cbig;
 	/* per function scratch */
 	struct dg_insn *ins;
 	size_t nins, cins;
@@ -698,6 +709,9 @@ static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, 
 			if (small_val(&st->r[r], s, b, &a.v)) {
 				PUSH(s->args, s->nargs, b->cargs, a);
 				c.nargs++;
+			} else if (st->r[r].k == V_CONST) {
+				struct bigarg g = {(uint32_t)s->ncalls, r, st->r[r]};
+				PUSH(b->big, b->nbig, b->cbig, g);
 			}
 		}
 	PUSH(s->calls, s->ncalls, b->ccalls, c);
@@ -1178,6 +1192,223 @@ static void index_argcalls(struct dg_fsum *s)
 	}
 }
 
+/* ---- exec and dlopen names (fnsum.h dg_exec_kind) ---- */
+static const struct {
+	const char *name;
+	uint8_t kind;
+	int8_t argno;
+} exec_imports[] = {
+	{"execve", DG_EXK_PATH, 0},	  {"execv", DG_EXK_PATH, 0},	      {"execl", DG_EXK_PATH, 0},
+	{"execle", DG_EXK_PATH, 0},	  {"execveat", DG_EXK_PATH, 1},	      {"posix_spawn", DG_EXK_PATH, 1},
+	{"__posix_spawn", DG_EXK_PATH, 1}, {"pidfd_spawn", DG_EXK_PATH, 1},   {"execvp", DG_EXK_FILE, 0},
+	{"execlp", DG_EXK_FILE, 0},	  {"execvpe", DG_EXK_FILE, 0},	      {"posix_spawnp", DG_EXK_FILE, 1},
+	{"pidfd_spawnp", DG_EXK_FILE, 1}, {"system", DG_EXK_SHELL, 0},	      {"popen", DG_EXK_SHELL, 0},
+	{"fexecve", DG_EXK_PATH, -1},	  {"wordexp", DG_EXK_SHELL, -1},      {"dlopen", DG_EXK_LIB, 0},
+	{"dlmopen", DG_EXK_LIB, 1},
+};
+
+int dg_exec_import(const char *name, uint8_t *kind, int *argno)
+{
+	for (size_t i = 0; name && i < sizeof exec_imports / sizeof *exec_imports; i++)
+		if (!strcmp(name, exec_imports[i].name)) {
+			*kind = exec_imports[i].kind;
+			*argno = exec_imports[i].argno;
+			return 1;
+		}
+	return 0;
+}
+
+#define PF_W 2
+#define MAX_NAME_ARG 4096
+
+/* The NUL-terminated text at A when it lies in a read-only PT_LOAD segment (code can't
+ * change it) and is plain text; its length, or -1. */
+static long ro_string(const struct dg_elf *e, uint64_t a, const char **out)
+{
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *g = &e->segs[i];
+		if (g->type != 1 /* PT_LOAD */ || a < g->vaddr || a - g->vaddr >= g->filesz)
+			continue;
+		if (g->flags & PF_W)
+			return -1;
+		uint64_t off = g->offset + (a - g->vaddr);
+		uint64_t max = g->filesz - (a - g->vaddr);
+		if (off >= e->size || g->offset > e->size)
+			return -1;
+		if (max > e->size - off)
+			max = e->size - off;
+		if (max > MAX_NAME_ARG)
+			max = MAX_NAME_ARG;
+		const unsigned char *p = e->data + off;
+		for (uint64_t k = 0; k < max; k++) {
+			if (!p[k]) {
+				*out = (const char *)p;
+				return (long)k;
+			}
+			if (p[k] < 0x20 && p[k] != '\t' && p[k] != '\n')
+				return -1;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+static const struct dg_fcallarg *call_arg(const struct dg_fsum *s, const struct dg_fcall *c, uint8_t reg)
+{
+	for (uint16_t a = 0; a < c->nargs; a++)
+		if (s->args[c->first_arg + a].reg == reg)
+			return &s->args[c->first_arg + a];
+	return NULL;
+}
+
+/* the name-passing registers at call C: per kind, a register mask */
+static void call_needs(const struct b *b, const struct dg_fcall *c, uint16_t need[DG_EXK_N])
+{
+	memset(need, 0, DG_EXK_N * sizeof *need);
+	const struct dg_fsum *s = b->s;
+	if (c->kind == DG_CALL_LOCAL && c->target < s->nfns) {
+		memcpy(need, s->fns[c->target].pmask, DG_EXK_N * sizeof *need);
+	} else if (c->kind == DG_CALL_IMPORT && c->target < b->e->ndynsyms) {
+		uint8_t k;
+		int an;
+		if (dg_exec_import(b->e->dynsyms[c->target].name, &k, &an) && an >= 0 && b->isa->c_arg[an] >= 0)
+			need[k] |= (uint16_t)(1u << b->isa->c_arg[an]);
+	}
+}
+
+struct strarg {
+	uint32_t call;
+	uint8_t reg;
+	uint16_t n;
+	uint32_t off[VMAX];
+};
+
+static int cmp_strarg(const void *x, const void *y)
+{
+	const struct strarg *a = x, *c = y;
+	return a->call != c->call ? (a->call < c->call ? -1 : 1) : (a->reg > c->reg) - (a->reg < c->reg);
+}
+
+/* Which entry registers each function passes on as a program, command or library name
+ * (to an exec-family, system/popen or dlopen import, or to a function of this file that
+ * does), and the constant strings passed as such names at calls (DG_FV_STR arguments). */
+static void exec_args(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	if (b->isa->c_arg[0] < 0)
+		return; /* arguments on the stack: reach.c counts such calls as naming nothing known */
+	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
+		changed = 0;
+		for (size_t i = 0; i < s->nfns; i++) {
+			struct dg_fn *f = &s->fns[i];
+			for (uint32_t k = 0; k < f->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[f->first_call + k];
+				uint16_t need[DG_EXK_N];
+				call_needs(b, c, need);
+				for (int kd = 0; kd < DG_EXK_N; kd++)
+					for (uint8_t r = 0; need[kd] >> r; r++) {
+						const struct dg_fcallarg *a = (need[kd] >> r) & 1 ? call_arg(s, c, r) : NULL;
+						if (a && a->v.kind == DG_FV_ARG && !(f->pmask[kd] & (1u << a->v.reg))) {
+							f->pmask[kd] |= (uint16_t)(1u << a->v.reg);
+							changed = 1;
+						}
+					}
+			}
+		}
+	}
+	/* the strings at calls that need them */
+	struct strarg *sa = NULL;
+	size_t nsa = 0, csa = 0;
+	struct dg_buf str = {0};
+	dg_buf_append(&str, s->strings, s->strings_len);
+	struct dg_map seen = {0};
+	for (size_t i = 0; i < s->nfns; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		for (uint32_t k = 0; k < f->ncalls; k++) {
+			uint32_t ci = f->first_call + k;
+			uint16_t need[DG_EXK_N], any = 0;
+			call_needs(b, &s->calls[ci], need);
+			for (int kd = 0; kd < DG_EXK_N; kd++)
+				any |= need[kd];
+			if (!any)
+				continue;
+			/* the large constants at this call (b->big is in call order) */
+			size_t lo = 0, hi = b->nbig;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (b->big[mid].call < ci)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t g = lo; g < b->nbig && b->big[g].call == ci; g++) {
+				const struct bigarg *ba = &b->big[g];
+				if (!((any >> ba->reg) & 1))
+					continue;
+				struct strarg x = {.call = ci, .reg = ba->reg};
+				for (int q = 0; q < ba->v.n; q++) {
+					const char *t;
+					long len = ro_string(b->e, ba->v.c[q], &t);
+					if (len < 0) {
+						x.n = 0;
+						break;
+					}
+					size_t o = dg_map_get(&seen, t, (size_t)len);
+					if (o == SIZE_MAX) {
+						o = str.len;
+						dg_buf_append(&str, t, (size_t)len);
+						dg_buf_putc(&str, 0);
+						dg_map_put(&seen, t, (size_t)len, o);
+					}
+					x.off[x.n++] = (uint32_t)o;
+				}
+				if (x.n)
+					PUSH(sa, nsa, csa, x);
+			}
+		}
+	}
+	dg_map_free(&seen);
+	if (!nsa) {
+		dg_buf_free(&str);
+		free(sa);
+		return;
+	}
+	/* the strings table grew: names move with it */
+	char *old = s->strings;
+	s->strings_len = str.len;
+	s->strings = dg_buf_steal(&str);
+	for (size_t i = 0; i < s->nfns; i++)
+		if (s->fns[i].name)
+			s->fns[i].name = s->strings + (s->fns[i].name - old);
+	free(old);
+	/* the arguments again, each call's new ones after its own */
+	sort(sa, nsa, sizeof *sa, cmp_strarg);
+	struct dg_fcallarg *args = NULL;
+	size_t nargs = 0, cargs = 0, j = 0;
+	for (size_t ci = 0; ci < s->ncalls; ci++) {
+		struct dg_fcall *c = &s->calls[ci];
+		uint32_t first = (uint32_t)nargs;
+		for (uint16_t a = 0; a < c->nargs; a++)
+			PUSH(args, nargs, cargs, s->args[c->first_arg + a]);
+		for (; j < nsa && sa[j].call == ci; j++) {
+			struct dg_fcallarg ca = {.reg = sa[j].reg};
+			ca.v.kind = DG_FV_STR;
+			ca.v.n = sa[j].n;
+			ca.v.first = (uint32_t)s->nnums;
+			for (uint16_t q = 0; q < sa[j].n; q++)
+				PUSH(s->nums, s->nnums, b->cnums, sa[j].off[q]);
+			PUSH(args, nargs, cargs, ca);
+		}
+		c->first_arg = first;
+		c->nargs = (uint16_t)(nargs - first);
+	}
+	free(s->args);
+	s->args = args;
+	s->nargs = nargs;
+	b->cargs = cargs;
+	free(sa);
+}
+
 struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 {
 	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
@@ -1231,6 +1462,7 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	free(b.ext);
 	data_takes(&b);
 	wrappers(s);
+	exec_args(&b);
 	s->entry_fn = e->entry ? dg_fsum_fn_start(s, e->entry) : DG_FSUM_NONE;
 	index_argcalls(s);
 	b.isa->close(b.cx);
@@ -1242,6 +1474,7 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	free(b.ins);
 	free(b.branch_slots);
 	free(b.load_slots);
+	free(b.big);
 	dg_buf_free(&b.names);
 	return s;
 }
@@ -1281,7 +1514,7 @@ static void enc_val(struct dg_buf *o, const struct dg_fsum *s, const struct dg_f
 	dg_ser_u8(o, v->kind);
 	if (v->kind == DG_FV_ARG)
 		dg_ser_u8(o, v->reg);
-	if (v->kind != DG_FV_CONST)
+	if (v->kind != DG_FV_CONST && v->kind != DG_FV_STR)
 		return;
 	dg_ser_uv(o, v->n);
 	for (uint16_t i = 0; i < v->n; i++)
@@ -1317,6 +1550,13 @@ void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
 		dg_ser_uv(&o, f->size);
 		dg_ser_uv(&o, f->name ? (uint64_t)(f->name - s->strings) + 1 : 0);
 		dg_ser_uv(&o, f->wmask);
+		uint8_t pk = 0;
+		for (int k = 0; k < DG_EXK_N; k++)
+			pk |= (uint8_t)((f->pmask[k] != 0) << k);
+		dg_ser_u8(&o, pk);
+		for (int k = 0; k < DG_EXK_N; k++)
+			if (f->pmask[k])
+				dg_ser_uv(&o, f->pmask[k]);
 		dg_ser_u8(&o, f->flags);
 		dg_ser_uv(&o, f->nsites);
 		for (uint32_t k = 0; k < f->nsites; k++) {
@@ -1369,7 +1609,7 @@ static void dec_val(struct dec *x, struct dg_fval *v)
 		v->reg = dg_de_u8(&x->d);
 		if (v->reg >= DG_ISA_NREGS)
 			x->d.bad = 1;
-	} else if (v->kind == DG_FV_CONST) {
+	} else if (v->kind == DG_FV_CONST || v->kind == DG_FV_STR) {
 		size_t n = de_count(&x->d);
 		if (!n || n > VMAX)
 			x->d.bad = 1;
@@ -1377,7 +1617,8 @@ static void dec_val(struct dec *x, struct dg_fval *v)
 		v->first = (uint32_t)x->s->nnums;
 		for (size_t i = 0; i < n && !x->d.bad; i++) {
 			uint64_t c = dg_de_uv(&x->d);
-			if (c > UINT32_MAX)
+			/* a string starts inside the table (the decoder ends it with a NUL) */
+			if (c > UINT32_MAX || (v->kind == DG_FV_STR && c >= x->s->strings_len))
 				x->d.bad = 1;
 			PUSH(x->s->nums, x->s->nnums, x->cnums, (uint32_t)c);
 		}
@@ -1441,6 +1682,16 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 		f->size = dg_de_uv(d);
 		uint64_t nm = dg_de_uv(d);
 		uint64_t wm = dg_de_uv(d);
+		uint8_t pk = dg_de_u8(d);
+		if (pk >> DG_EXK_N)
+			d->bad = 1;
+		for (int k = 0; k < DG_EXK_N && !d->bad; k++)
+			if ((pk >> k) & 1) {
+				uint64_t pm = dg_de_uv(d);
+				if (!pm || pm > 0xffff)
+					d->bad = 1;
+				f->pmask[k] = (uint16_t)pm;
+			}
 		f->flags = dg_de_u8(d);
 		if (f->addr + f->size < f->addr || wm > 0xffff || nm > sl || (nm && s->strings[sl ? sl - 1 : 0]))
 			d->bad = 1;

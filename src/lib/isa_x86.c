@@ -440,6 +440,7 @@ static const struct dg_isa x86_64 = {
 	/* SysV (rdi rsi rdx rcx r8 r9) and Go's register ABI (rax rbx rcx rdi rsi r8-r11) */
 	.arg_regs = (1u << AX) | (1u << BX) | (1u << CX) | (1u << DX) | (1u << SI) | (1u << DI) | (1u << R8) |
 		    (1u << R9) | (1u << R10) | (1u << R11),
+	.c_arg = {DI, SI},
 	.ptr_size = 8,
 	.open = open64,
 	.decode = x86_decode,
@@ -457,6 +458,7 @@ static const struct dg_isa i386 = {
 	.fp = BP,
 	.call_clobbers = (1u << AX) | (1u << CX) | (1u << DX),
 	.arg_regs = (1u << AX) | (1u << CX) | (1u << DX) | (1u << BX),
+	.c_arg = {-1, -1}, /* cdecl: on the stack */
 	.ptr_size = 4,
 	.open = open32,
 	.decode = x86_decode,

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dockergate/isa.h"
 #include "dockergate/reach.h"
 #include "ser.h"
 #include "util.h"
@@ -18,6 +19,7 @@ struct r {
 	size_t n;     /* nodes */
 	uint8_t *reach, *unknown_entry, *at;
 	uint16_t *wm;
+	uint16_t (*pm)[DG_EXK_N]; /* per node: entry registers passed on as names (fnsum.h pmask) */
 	size_t *queue;
 	size_t nq;
 	int any_indirect;
@@ -27,7 +29,8 @@ struct r {
 	size_t *tg;
 	size_t ntg, ctg;
 	struct dg_reach *out;
-	size_t cunk;
+	size_t cunk, cexec;
+	size_t exec_nr_obj; /* an object other than libc with a reachable execve/execveat site, or SIZE_MAX */
 	/* every call's targets, resolved once: call k of object o is callbase[o] + k */
 	size_t *callbase;
 	size_t *ct_off, *ct_cnt, *ct;
@@ -289,19 +292,6 @@ static size_t resolve(struct r *r, size_t o, size_t k)
 	return g;
 }
 
-/* the wrapper mask of call K of object O's targets */
-/* Functions of the C library (and POSIX) that run another program. */
-static int runs_program(const char *nm)
-{
-	static const char *const names[] = {"execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle",
-					    "fexecve", "execveat", "posix_spawn", "posix_spawnp", "system", "popen",
-					    "__posix_spawn", "wordexp"};
-	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-		if (!strcmp(nm, names[i]))
-			return 1;
-	return 0;
-}
-
 static uint16_t call_wm(struct r *r, size_t o, size_t k)
 {
 	const struct dg_fcall *c = &r->sums[o]->calls[k];
@@ -312,6 +302,21 @@ static uint16_t call_wm(struct r *r, size_t o, size_t k)
 	for (size_t t = r->ct_off[g]; t < r->ct_off[g] + r->ct_cnt[g]; t++)
 		m |= r->wm[r->ct[t]];
 	return m;
+}
+
+/* the name masks (per kind) of call K of object O's targets */
+static void call_pm(struct r *r, size_t o, size_t k, uint16_t out[DG_EXK_N])
+{
+	const struct dg_fcall *c = &r->sums[o]->calls[k];
+	if (c->kind == DG_CALL_LOCAL) {
+		memcpy(out, r->pm[r->base[o] + c->target], sizeof r->pm[0]);
+		return;
+	}
+	memset(out, 0, sizeof r->pm[0]);
+	size_t g = resolve(r, o, k);
+	for (size_t t = r->ct_off[g]; t < r->ct_off[g] + r->ct_cnt[g]; t++)
+		for (int kd = 0; kd < DG_EXK_N; kd++)
+			out[kd] |= r->pm[r->ct[t]][kd];
 }
 
 static const struct dg_fcallarg *arg_of(const struct dg_fsum *s, const struct dg_fcall *c, uint8_t reg)
@@ -327,8 +332,10 @@ static void wrappers(struct r *r)
 {
 	for (size_t o = 0; o < r->nobj; o++)
 		if (r->sums[o])
-			for (size_t f = 0; f < r->sums[o]->nfns; f++)
+			for (size_t f = 0; f < r->sums[o]->nfns; f++) {
 				r->wm[r->base[o] + f] = r->sums[o]->fns[f].wmask;
+				memcpy(r->pm[r->base[o] + f], r->sums[o]->fns[f].pmask, sizeof r->pm[0]);
+			}
 	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
 		changed = 0;
 		for (size_t o = 0; o < r->nobj; o++) {
@@ -337,6 +344,17 @@ static void wrappers(struct r *r)
 				const struct dg_fcall *c = &s->calls[s->argcalls[i]];
 				uint16_t m = call_wm(r, o, s->argcalls[i]);
 				size_t me = r->base[o] + s->argcall_fn[i];
+				uint16_t pm[DG_EXK_N];
+				call_pm(r, o, s->argcalls[i], pm);
+				for (int kd = 0; kd < DG_EXK_N; kd++)
+					for (uint16_t a = 0; pm[kd] && a < c->nargs; a++) {
+						const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
+						if ((pm[kd] & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+						    !(r->pm[me][kd] & (1u << ca->v.reg))) {
+							r->pm[me][kd] |= (uint16_t)(1u << ca->v.reg);
+							changed = 1;
+						}
+					}
 				for (uint16_t a = 0; m && a < c->nargs; a++) {
 					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
 					if ((m & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
@@ -367,13 +385,146 @@ static void unknown(struct r *r, size_t o, uint32_t f, uint64_t addr, int wcall)
 	out->unknown[out->nunknown++] = (struct dg_reach_unknown){o, f, addr, (uint8_t)wcall, nm ? dg_xstrdup(nm) : NULL};
 }
 
-static void add_nums(struct r *r, const struct dg_fsum *s, const struct dg_fval *v, int table)
+static int is_libc(const char *name)
 {
+	return name && (!strncmp(name, "libc.so", 7) || !strncmp(name, "libc.musl-", 10));
+}
+
+/* The dynamic loader, loaded as the program's interpreter: its one execve (glibc's
+ * rtld_chain_load) runs only when the loader itself is the command (object 0). */
+static int is_loader(const struct r *r, size_t o)
+{
+	return o > 0 && r->set->objs[o].via && !strcmp(r->set->objs[o].via, "interp");
+}
+
+static void add_nums(struct r *r, size_t o, const struct dg_fval *v, int table)
+{
+	const struct dg_fsum *s = r->sums[o];
 	uint8_t *bits = table == DG_TAB_I386 ? r->out->i386 : r->out->native;
 	if (table == DG_TAB_I386)
 		r->out->has_i386 = 1;
-	for (uint16_t i = 0; i < v->n; i++)
-		set_bit(bits, s->nums[v->first + i]);
+	for (uint16_t i = 0; i < v->n; i++) {
+		uint32_t nr = s->nums[v->first + i];
+		set_bit(bits, nr);
+		/* execve/execveat made by other code than the C library's exec functions (which
+		 * the exec imports account for): a program it runs is not known */
+		int ex = table == DG_TAB_I386 ? nr == 11 || nr == 358 : nr == 59 || nr == 322;
+		if (ex && r->exec_nr_obj == SIZE_MAX && !is_libc(r->set->objs[o].name) && !is_loader(r, o))
+			r->exec_nr_obj = o;
+	}
+}
+
+#define MAX_EXECS 256
+
+/* Records that reachable code (function F of object O, the call at ADDR of CALLEE) runs
+ * or loads the name ARG of KIND (NULL: not known there); each known name once, each
+ * unknown call once. */
+static void exec_rec(struct r *r, size_t o, uint32_t f, uint64_t addr, uint8_t kind, const char *arg,
+		     const char *callee)
+{
+	struct dg_reach *out = r->out;
+	for (size_t i = 0; i < out->nexecs; i++) {
+		const struct dg_reach_exec *x = &out->execs[i];
+		if (x->kind == kind && (arg ? x->arg && !strcmp(x->arg, arg) : !x->arg && x->obj == o && x->addr == addr))
+			return;
+	}
+	if (out->nexecs >= MAX_EXECS) {
+		out->execs_truncated = 1;
+		if (arg)
+			return;
+		/* an unknown one must still show: it replaces the last entry */
+		out->nexecs--;
+		free(out->execs[out->nexecs].arg);
+		free(out->execs[out->nexecs].callee);
+		free(out->execs[out->nexecs].fn_name);
+	}
+	if (out->nexecs == r->cexec) {
+		r->cexec = r->cexec ? r->cexec * 2 : 8;
+		out->execs = dg_xreallocarray(out->execs, r->cexec, sizeof *out->execs);
+	}
+	const char *nm = r->sums[o] && f < r->sums[o]->nfns ? r->sums[o]->fns[f].name : NULL;
+	out->execs[out->nexecs++] = (struct dg_reach_exec){kind,
+							    arg ? dg_xstrdup(arg) : NULL,
+							    dg_xstrdup(callee ? callee : "?"),
+							    o,
+							    addr,
+							    nm ? dg_xstrdup(nm) : NULL};
+}
+
+/* The name of KIND call C (of function F of object O, entered as r->unknown_entry says)
+ * passes in REG. */
+static void exec_arg(struct r *r, size_t o, uint32_t f, const struct dg_fcall *c, uint8_t kind, uint8_t reg,
+		     const char *callee)
+{
+	const struct dg_fsum *s = r->sums[o];
+	size_t me = r->base[o] + f;
+	const struct dg_fcallarg *a = arg_of(s, c, reg);
+	if (a && a->v.kind == DG_FV_STR) {
+		for (uint16_t i = 0; i < a->v.n; i++)
+			exec_rec(r, o, f, c->addr, kind, s->strings + s->nums[a->v.first + i], callee);
+		return;
+	}
+	if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me])
+		return; /* its callers' names count */
+	if (a && a->v.kind == DG_FV_CONST) {
+		int other = 0;
+		for (uint16_t i = 0; i < a->v.n; i++)
+			if (s->nums[a->v.first + i])
+				other = 1;
+			else if (kind == DG_EXK_SHELL)
+				exec_rec(r, o, f, c->addr, kind, "exit 0", callee); /* system(NULL) (glibc) */
+		/* NULL runs or loads nothing else (dlopen(NULL): the program itself) */
+		if (!other)
+			return;
+	}
+	exec_rec(r, o, f, c->addr, kind, NULL, callee);
+}
+
+/* The name of what call C of object O calls: the function's, or a PLT stub's import's. */
+static const char *callee_name(struct r *r, size_t o, const struct dg_fcall *c)
+{
+	const struct dg_fsum *s = r->sums[o];
+	const struct dg_elf *e = r->b->objs[o].elf;
+	uint32_t sym = DG_FSUM_NONE;
+	if (c->kind == DG_CALL_IMPORT) {
+		sym = c->target;
+	} else if (c->kind == DG_CALL_LOCAL) {
+		const struct dg_fn *t = &s->fns[c->target];
+		if (t->name || !(t->flags & DG_FN_PLT))
+			return t->name;
+		for (uint32_t k = 0; k < t->ncalls && sym == DG_FSUM_NONE; k++)
+			if (s->calls[t->first_call + k].kind == DG_CALL_IMPORT)
+				sym = s->calls[t->first_call + k].target;
+	}
+	return e && sym < e->ndynsyms ? e->dynsyms[sym].name : NULL;
+}
+
+/* The programs and libraries call K of function F of object O runs or loads. */
+static void exec_call(struct r *r, size_t o, uint32_t f, uint32_t k)
+{
+	const struct dg_fsum *s = r->sums[o];
+	const struct dg_fcall *c = &s->calls[k];
+	const struct dg_elf *e = r->b->objs[o].elf;
+	if (c->kind == DG_CALL_IMPORT && e && c->target < e->ndynsyms) {
+		const char *nm = e->dynsyms[c->target].name;
+		uint8_t kind;
+		int an;
+		if (dg_exec_import(nm, &kind, &an)) {
+			const struct dg_isa *isa = dg_isa_for(s->machine, s->bits);
+			if (an < 0 || !isa || isa->c_arg[an] < 0)
+				exec_rec(r, o, f, c->addr, kind, NULL, nm);
+			else
+				exec_arg(r, o, f, c, kind, (uint8_t)isa->c_arg[an], nm);
+			return;
+		}
+	}
+	uint16_t pm[DG_EXK_N];
+	call_pm(r, o, k, pm);
+	for (int kd = 0; kd < DG_EXK_N; kd++)
+		for (uint8_t reg = 0; pm[kd] >> reg; reg++)
+			if ((pm[kd] >> reg) & 1) {
+				exec_arg(r, o, f, c, (uint8_t)kd, reg, callee_name(r, o, c));
+			}
 }
 
 static void collect(struct r *r)
@@ -396,7 +547,7 @@ static void collect(struct r *r)
 				st->sites++;
 				if (site->v.kind == DG_FV_CONST) {
 					st->resolved++;
-					add_nums(r, s, &site->v, i386_obj ? DG_TAB_I386 : site->table);
+					add_nums(r, o, &site->v, i386_obj ? DG_TAB_I386 : site->table);
 				} else if (site->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
 					st->resolved++; /* the callers' constants count */
 				} else {
@@ -405,13 +556,7 @@ static void collect(struct r *r)
 			}
 			for (uint32_t k = 0; k < fn->ncalls; k++) {
 				const struct dg_fcall *c = &s->calls[fn->first_call + k];
-				if (c->kind == DG_CALL_IMPORT && r->b->objs[o].elf && c->target < r->b->objs[o].elf->ndynsyms) {
-					const char *nm = r->b->objs[o].elf->dynsyms[c->target].name;
-					if (nm && (!strcmp(nm, "dlopen") || !strcmp(nm, "dlmopen")))
-						r->out->calls_dlopen = 1;
-					else if (nm && runs_program(nm))
-						r->out->calls_exec = 1;
-				}
+				exec_call(r, o, f, fn->first_call + k);
 				uint16_t m = call_wm(r, o, fn->first_call + k);
 				for (uint8_t reg = 0; m && reg < 16; reg++) {
 					if (!(m & (1u << reg)))
@@ -420,7 +565,7 @@ static void collect(struct r *r)
 					const struct dg_fcallarg *a = arg_of(s, c, reg);
 					if (a && a->v.kind == DG_FV_CONST) {
 						st->resolved++;
-						add_nums(r, s, &a->v, i386_obj ? DG_TAB_I386 : DG_TAB_NATIVE);
+						add_nums(r, o, &a->v, i386_obj ? DG_TAB_I386 : DG_TAB_NATIVE);
 					} else if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
 						st->resolved++;
 					} else {
@@ -431,6 +576,31 @@ static void collect(struct r *r)
 		}
 		r->out->reachable_fns += st->reachable_fns;
 		r->out->total_fns += st->fns;
+	}
+	/* an exec function's address taken (called through a pointer): what it runs is not known */
+	for (size_t o = 0; o < r->nobj; o++) {
+		const struct dg_fsum *s = r->sums[o];
+		const struct dg_elf *e = r->b->objs[o].elf;
+		if (!s || !e || is_libc(r->set->objs[o].name))
+			continue;
+		for (size_t i = 0; i < s->nimport_takes; i++) {
+			uint8_t kind;
+			int an;
+			const char *nm = s->import_takes[i] < e->ndynsyms ? e->dynsyms[s->import_takes[i]].name : NULL;
+			if (dg_exec_import(nm, &kind, &an))
+				exec_rec(r, o, DG_FSUM_NONE, 0, kind, NULL, nm);
+		}
+	}
+	int any_exec = 0;
+	for (size_t i = 0; i < r->out->nexecs; i++)
+		any_exec |= r->out->execs[i].kind != DG_EXK_LIB;
+	if (r->exec_nr_obj != SIZE_MAX && !any_exec)
+		exec_rec(r, r->exec_nr_obj, DG_FSUM_NONE, 0, DG_EXK_PATH, NULL, "execve (system call)");
+	for (size_t i = 0; i < r->out->nexecs; i++) {
+		if (r->out->execs[i].kind == DG_EXK_LIB)
+			r->out->calls_dlopen = 1;
+		else
+			r->out->calls_exec = 1;
 	}
 }
 
@@ -561,6 +731,8 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	r.unknown_entry = dg_xcalloc(nn, 1);
 	r.at = dg_xcalloc(nn, 1);
 	r.wm = dg_xcalloc(nn, sizeof *r.wm);
+	r.pm = dg_xcalloc(nn, sizeof *r.pm);
+	r.exec_nr_obj = SIZE_MAX;
 	r.queue = dg_xcalloc(nn, sizeof *r.queue);
 	r.explain = o->explain;
 	r.ind_node = SIZE_MAX;
@@ -687,6 +859,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	free(r.unknown_entry);
 	free(r.at);
 	free(r.wm);
+	free(r.pm);
 	free(r.queue);
 	free(r.atlist);
 	free(r.tg);
@@ -712,6 +885,12 @@ void dg_reach_free(struct dg_reach *r)
 		free(r->steps[i].taken_name);
 	}
 	free(r->steps);
+	for (size_t i = 0; i < r->nexecs; i++) {
+		free(r->execs[i].arg);
+		free(r->execs[i].callee);
+		free(r->execs[i].fn_name);
+	}
+	free(r->execs);
 	free(r->unknown);
 	free(r->objs);
 	free(r);
@@ -744,6 +923,17 @@ void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, u
 		dg_ser_u8(&o, u->wrapper_call);
 		dg_ser_str(&o, u->fn_name);
 	}
+	dg_ser_u8(&o, (uint8_t)r->execs_truncated);
+	dg_ser_uv(&o, r->nexecs);
+	for (size_t i = 0; i < r->nexecs; i++) {
+		const struct dg_reach_exec *x = &r->execs[i];
+		dg_ser_u8(&o, x->kind);
+		dg_ser_str(&o, x->arg);
+		dg_ser_str(&o, x->callee);
+		dg_ser_uv(&o, x->obj);
+		dg_ser_uv(&o, x->addr);
+		dg_ser_str(&o, x->fn_name);
+	}
 	dg_ser_uv(&o, problems->n);
 	for (size_t i = 0; i < problems->n; i++)
 		dg_ser_str(&o, problems->v[i]);
@@ -772,7 +962,7 @@ int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_re
 	r->reachable_fns = dg_de_uv(&d);
 	r->total_fns = dg_de_uv(&d);
 	uint64_t no = dg_de_uv(&d);
-	if (fl > 7 || no != nobjs)
+	if (fl > 15 || no != nobjs)
 		d.bad = 1;
 	if (!d.bad) {
 		r->objs = dg_xcalloc(nobjs ? nobjs : 1, sizeof *r->objs);
@@ -804,6 +994,26 @@ int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_re
 			d.bad = 1;
 		u->obj = (size_t)ob;
 		u->fn = (uint32_t)fn;
+	}
+	uint8_t tr = dg_de_u8(&d);
+	uint64_t nx = dg_de_uv(&d);
+	if (tr > 1 || nx > MAX_EXECS)
+		d.bad = 1;
+	r->execs_truncated = tr;
+	if (!d.bad && nx)
+		r->execs = dg_xcalloc((size_t)nx, sizeof *r->execs);
+	for (size_t i = 0; i < nx && !d.bad; i++) {
+		struct dg_reach_exec *x = &r->execs[i];
+		x->kind = dg_de_u8(&d);
+		x->arg = dg_de_str(&d, 4096);
+		x->callee = dg_de_str(&d, 4096);
+		uint64_t ob = dg_de_uv(&d);
+		x->addr = dg_de_uv(&d);
+		x->fn_name = dg_de_str(&d, 4096);
+		r->nexecs = i + 1;
+		if (x->kind >= DG_EXK_N || !x->callee || ob >= nobjs)
+			d.bad = 1;
+		x->obj = (size_t)ob;
 	}
 	uint64_t np = dg_de_uv(&d);
 	if (!d.bad && np > d.n - d.pos)

@@ -38,6 +38,7 @@ struct cl {
 	struct dg_strv pending; /* programs to analyse */
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
 	const char *workdir;
+	const char *path_env;   /* the image config's PATH: what programs inherit */
 };
 
 static void problem(struct cl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -597,6 +598,87 @@ static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent)
 	}
 }
 
+/* The programs target T's reachable code runs with constant names (reach.h execs): a
+ * system/popen string as `/bin/sh -c STRING`, an exec path or a PATH-searched file as a
+ * command with arguments not known. A name not known falls back (unless --exec-fallback
+ * none). */
+static void follow_execs(struct cl *c, const struct dg_sc_target *t, size_t idx, int depth)
+{
+	const struct dg_reach *r = t->reach;
+	for (size_t i = 0; r && i < r->nexecs; i++) {
+		const struct dg_reach_exec *x = &r->execs[i];
+		if (x->kind == DG_EXK_LIB)
+			continue;
+		const char *obj = t->set->objs[x->obj].path ? t->set->objs[x->obj].path : t->path;
+		int relative = x->arg && x->kind == DG_EXK_PATH && x->arg[0] != '/';
+		if (!x->arg || relative || (x->kind == DG_EXK_FILE && strchr(x->arg, '/') && x->arg[0] != '/')) {
+			if (c->fb != DG_EXEC_FALLBACK_IMAGE || c->s->all_programs_why)
+				continue;
+			char *m = x->arg ? dg_xasprintf("%s runs \"%s\" (%s in %s), a path relative to its working directory",
+							t->path, x->arg, x->callee, obj)
+					 : dg_xasprintf("%s runs programs chosen at run time (%s in %s%s%s)", t->path, x->callee,
+							obj, x->fn_name ? " " : "", x->fn_name ? x->fn_name : "");
+			problem(c, "%s", m);
+			all_programs(c, m);
+			free(m);
+			continue;
+		}
+		char why[600];
+		snprintf(why, sizeof why, "exec: %s(\"%.300s\") in %s", x->callee, x->arg, obj);
+		if (x->kind == DG_EXK_SHELL) {
+			struct dg_sh_word w[3] = {{(char *)"/bin/sh", 0}, {(char *)"-c", 0}, {x->arg, 0}};
+			run_cmd(c, w, 3, c->path_env, why, idx, NULL, depth + 1);
+		} else {
+			/* the arguments are not known: a shell or wrapper run so falls back */
+			struct dg_sh_word w[2] = {{x->arg, 0}, {(char *)"(its arguments)", 1}};
+			run_cmd(c, w, 2, c->path_env, why, idx, NULL, depth + 1);
+		}
+	}
+}
+
+/* The libraries target T's reachable code dlopens by constant names, as dlopen finds them;
+ * 0 when a name is not known there or not found the way glibc's dlopen searches
+ * (RPATH/RUNPATH or LD_LIBRARY_PATH in play, a musl program): the caller falls back. */
+static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx, const struct dg_sc_opts *o)
+{
+	const struct dg_reach *r = t->reach;
+	int ok = 1;
+	for (size_t i = 0; ok && r && i < r->nexecs; i++) {
+		const struct dg_reach_exec *x = &r->execs[i];
+		if (x->kind != DG_EXK_LIB)
+			continue;
+		const struct dg_ldobj *lo = &t->set->objs[x->obj];
+		int search = x->arg && !strchr(x->arg, '/');
+		int musl = 0;
+		for (size_t k = 0; k < t->set->n; k++)
+			if (t->set->objs[k].via && !strcmp(t->set->objs[k].via, "interp") && t->set->objs[k].name &&
+			    strstr(t->set->objs[k].name, "ld-musl"))
+				musl = 1;
+		if (!x->arg || !lo->dyn ||
+		    (search && (musl || (o->ld_library_path && *o->ld_library_path) || (lo->dyn && (lo->dyn->rpath || lo->dyn->runpath)) ||
+				(t->set->objs[0].dyn && t->set->objs[0].dyn->rpath)))) {
+			ok = 0;
+			break;
+		}
+		char *p;
+		if (!dg_ld_find(c->fs, c->db, x->arg, lo->dyn->machine, lo->dyn->bits, &p, NULL)) {
+			problem(c, "%s: dlopen(\"%s\") (%s in %s): not in the image", t->path, x->arg, x->callee,
+				lo->path ? lo->path : t->path);
+			continue;
+		}
+		char *why = dg_xasprintf("%s(\"%s\") in %s", x->callee, x->arg, lo->path ? lo->path : t->path);
+		int fresh;
+		char *w2 = dg_xasprintf("dlopen: %s", why);
+		add_item(c, p, DG_SI_LIBRARY, w2, idx, &fresh);
+		if (fresh)
+			dg_strv_push(&c->pending, p);
+		free(w2);
+		free(why);
+		free(p);
+	}
+	return ok;
+}
+
 static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_sc_result *total, struct dg_error *err)
 {
 	while (c->pending.n) {
@@ -619,14 +701,10 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 			size_t idx = dg_map_get(&c->seen, key, strlen(key));
 			/* a library there only because of the dlopen fallback does not widen the closure
 			 * further (docs/design.md "Scopes"); one a rule names does */
-			int known = idx != SIZE_MAX && c->known[idx];
-			if (t->calls_exec && !known && c->fb == DG_EXEC_FALLBACK_IMAGE && !c->s->all_programs_why) {
-				char *m = dg_xasprintf("%s runs programs chosen at run time (exec, posix_spawn, system or popen)",
-						       t->path);
-				problem(c, "%s", m);
-				all_programs(c, m);
-				free(m);
-			}
+			/* shells, wrappers and self-exec programs: what they run is followed already */
+			int known = idx != SIZE_MAX && c->known[idx] == 1;
+			if (t->calls_exec && !known)
+				follow_execs(c, t, idx, 0);
 			if (idx != SIZE_MAX && c->known[idx] == 2)
 				continue; /* a library of the dlopen fallback: its own dlopen widens nothing */
 			if (t->set && !c->glibc_done)
@@ -645,7 +723,9 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 					}
 			if (t->calls_dlopen && !c->s->all_libraries_why) {
 				const char *b = base(t->path);
-				if (!t->library && in_prefix(b, config_loaders)) {
+				if (follow_dlopens(c, t, idx, o)) {
+					/* every name is a constant: those libraries */
+				} else if (!t->library && in_prefix(b, config_loaders)) {
 					/* a server whose modules its configuration names */
 					struct dg_dlmods m = {0};
 					struct dg_error e2 = DG_ERROR_INIT;
@@ -674,6 +754,7 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 		       .workdir = cf->working_dir && *cf->working_dir ? cf->working_dir : "/"};
 	c.s = dg_xcalloc(1, sizeof *c.s);
 	const char *path_env = dg_entry_path_env(cf);
+	c.path_env = path_env;
 	/* the engine runs Entrypoint + Cmd, and Cmd alone when there is no Entrypoint */
 	size_t n = cf->entrypoint.n + (cf->entrypoint.n ? cf->cmd.n : 0);
 	char **v = dg_xcalloc(n ? n : 1, sizeof *v);

@@ -130,11 +130,6 @@ static void analyse_one(struct dg_objdb *db, const struct dg_sc_opts *o, struct 
 	struct dg_reach_opts ro = {.precision = o->precision, .roots = t->library ? DG_ROOTS_EXPORTS : DG_ROOTS_PROGRAM};
 	if (dg_reach_compute(t->set, b, t->sums, &ro, &t->reach, &e) < 0)
 		dg_strv_push(&t->problems, e.msg);
-	/* a static program has no imports to name: its own execve/execveat sites say it */
-	if (t->reach && !t->library && t->set->n == 1 &&
-	    (dg_reach_has(t->reach->native, 59) || dg_reach_has(t->reach->native, 322) ||
-	     dg_reach_has(t->reach->i386, 11) || dg_reach_has(t->reach->i386, 358)))
-		t->reach->calls_exec = 1;
 	t->calls_dlopen = t->reach && t->reach->calls_dlopen;
 	t->calls_exec = t->reach && t->reach->calls_exec;
 	dg_bindings_free(b);

@@ -181,6 +181,64 @@ static void libc_tests(const char *path)
 	free(p);
 }
 
+/* A program that runs another by a constant path: Debian's diff runs /usr/bin/pr (diff -l)
+ * through execv from a function of its own (diffutils is Essential: on every Debian system). */
+static void exec_name_tests(const char *path)
+{
+	size_t n;
+	unsigned char *p = slurp(path, &n);
+	struct dg_elf *e = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	if (!p || dg_elf_parse(p, n, &e, &err) < 0) {
+		printf("ok %d - # SKIP %s not readable\n", ++tap_n, path);
+		free(p);
+		return;
+	}
+	uint8_t kind;
+	int an;
+	ok(dg_exec_import("execv", &kind, &an) && kind == DG_EXK_PATH && an == 0 &&
+		   dg_exec_import("posix_spawnp", &kind, &an) && kind == DG_EXK_FILE && an == 1 &&
+		   dg_exec_import("popen", &kind, &an) && kind == DG_EXK_SHELL &&
+		   dg_exec_import("dlmopen", &kind, &an) && kind == DG_EXK_LIB && an == 1 &&
+		   dg_exec_import("fexecve", &kind, &an) && an == -1 && !dg_exec_import("printf", &kind, &an),
+	   "exec imports: kinds and the argument naming what runs");
+	struct dg_fsum *s = dg_fsum_build(e);
+	int found = 0, passes = 0;
+	for (size_t i = 0; i < s->nargs; i++)
+		if (s->args[i].v.kind == DG_FV_STR)
+			for (uint16_t k = 0; k < s->args[i].v.n; k++)
+				found |= !strcmp(s->strings + s->nums[s->args[i].v.first + k], "/usr/bin/pr");
+	for (size_t i = 0; i < s->nfns; i++)
+		passes |= s->fns[i].pmask[DG_EXK_PATH] != 0;
+	ok(found && passes, "diff: the constant \"/usr/bin/pr\" is kept at the call that runs it, and a function passes a path on");
+	unsigned char *b1, *b2;
+	size_t l1, l2;
+	dg_fsum_encode(s, &b1, &l1);
+	struct dg_fsum *back = NULL;
+	int same = 0;
+	if (dg_fsum_decode(b1, l1, &back, &err) == 0) {
+		dg_fsum_encode(back, &b2, &l2);
+		same = l1 == l2 && !memcmp(b1, b2, l1);
+		free(b2);
+		dg_fsum_free(back);
+	}
+	ok(same, "diff: the record with names and pass-on masks round-trips exactly");
+	/* a name's offset past the string table is refused */
+	int refused = 1;
+	for (size_t cut = 0; cut < l1; cut++) {
+		struct dg_fsum *t = NULL;
+		if (dg_fsum_decode(b1, cut, &t, &err) == 0) {
+			refused = 0;
+			dg_fsum_free(t);
+		}
+	}
+	ok(refused, "diff: every truncated record is refused");
+	free(b1);
+	dg_fsum_free(s);
+	dg_elf_free(e);
+	free(p);
+}
+
 static void reach_record_tests(void)
 {
 	struct dg_reach *r = dg_xcalloc(1, sizeof *r);
@@ -198,6 +256,13 @@ static void reach_record_tests(void)
 	r->unknown[1] = (struct dg_reach_unknown){0, 7, 0x1234, 1, NULL};
 	r->reachable_fns = 1800;
 	r->total_fns = 3100;
+	r->nexecs = 3;
+	r->execs = dg_xcalloc(3, sizeof *r->execs);
+	r->execs[0] = (struct dg_reach_exec){DG_EXK_SHELL, dg_xstrdup("echo hi | cat"), dg_xstrdup("system"), 0, 0x1200,
+					     dg_xstrdup("main")};
+	r->execs[1] = (struct dg_reach_exec){DG_EXK_FILE, NULL, dg_xstrdup("execvp"), 2, 0x5000, NULL};
+	r->execs[2] = (struct dg_reach_exec){DG_EXK_LIB, dg_xstrdup("libm.so.6"), dg_xstrdup("dlopen"), 1, 0, NULL};
+	r->calls_exec = r->calls_dlopen = 1;
 	struct dg_strv pr = {0};
 	dg_strv_push(&pr, "libfoo.so.1: not found (needed by /app)");
 	unsigned char *b1, *b2;
@@ -210,7 +275,9 @@ static void reach_record_tests(void)
 	if (back) {
 		dg_reach_encode(back, &pr2, &b2, &l2);
 		ok(l1 == l2 && !memcmp(b1, b2, l1) && pr2.n == 1 && !strcmp(pr2.v[0], pr.v[0]) &&
-			   !strcmp(back->unknown[0].fn_name, "sighandler_setxid") && !back->unknown[1].fn_name,
+			   !strcmp(back->unknown[0].fn_name, "sighandler_setxid") && !back->unknown[1].fn_name &&
+			   back->nexecs == 3 && !strcmp(back->execs[0].arg, "echo hi | cat") && !back->execs[1].arg &&
+			   back->execs[1].obj == 2 && back->calls_exec && back->calls_dlopen,
 		   "reach record: exact round trip (%zu bytes)", l1);
 		free(b2);
 		dg_reach_free(back);
@@ -236,6 +303,8 @@ static void reach_record_tests(void)
 		if (dg_reach_decode(m, l1, 3, &back, &p3, &err) == 0) {
 			for (size_t i = 0; i < back->nunknown; i++)
 				back->unknown[i].obj < 3 ? n_ok++ : n_bad++;
+			for (size_t i = 0; i < back->nexecs; i++)
+				n_bad += back->execs[i].obj >= 3 || back->execs[i].kind >= DG_EXK_N || !back->execs[i].callee;
 			n_bad += back->nobjs != 3;
 			dg_reach_free(back);
 		}
@@ -253,6 +322,7 @@ int main(int argc, char **argv)
 {
 	isa_tests();
 	reach_record_tests();
+	exec_name_tests("/usr/bin/diff");
 	libc_tests(argc > 1 ? argv[1] : "/lib/x86_64-linux-gnu/libc.so.6");
 	printf("1..%d\n", tap_n);
 	return tap_fail != 0;
