@@ -6,13 +6,15 @@
  * the commands of shell scripts (shparse.h; `. FILE` too), the programs that
  * exec wrappers (env, tini, dumb-init, gosu, su-exec, nice, nohup, timeout,
  * setsid, stdbuf, ionice, setpriv, runuser, chrt, taskset, xargs) are given, and
- * `sh -c STRING`. Where the closure cannot be known statically it falls back to
- * the image scope, soundly: a program that runs programs chosen at run time
- * (reach.h's calls_exec: the exec family, posix_spawn, system, popen), a shell
- * reading commands from stdin, a command word that is not static, or a PATH the
- * script makes unknown makes every executable reachable; a program that calls
- * dlopen makes every library no program loads reachable (as dlopen'd). Each
- * fallback is reported with its reason (docs/design.md "Scopes"). */
+ * `sh -c STRING`, and what programs run and load by constant names (reach.h
+ * execs: system/popen strings as `/bin/sh -c`, exec and posix_spawn paths, dlopen
+ * names). Where the closure cannot be known statically it falls back to the image
+ * scope, soundly: a program that runs a program whose name is not known (reach.h
+ * execs without a name), a shell reading commands from stdin, a command word that
+ * is not static, or a PATH the script makes unknown makes every executable
+ * reachable; a program that dlopens a library whose name is not known (and no rule
+ * covers) makes every library no program loads reachable (as dlopen'd). Each
+ * fallback is reported with its reason (docs/design.md "Scopes", "Exec edges"). */
 #ifndef DOCKERGATE_SCOPE_H
 #define DOCKERGATE_SCOPE_H
 

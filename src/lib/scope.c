@@ -701,8 +701,9 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 			size_t idx = dg_map_get(&c->seen, key, strlen(key));
 			/* a library there only because of the dlopen fallback does not widen the closure
 			 * further (docs/design.md "Scopes"); one a rule names does */
-			/* shells, wrappers and self-exec programs: what they run is followed already */
-			int known = idx != SIZE_MAX && c->known[idx] == 1;
+			/* shells, wrappers and self-exec programs: what they run is followed already; a
+			 * library of the dlopen fallback widens nothing ("Scopes") */
+			int known = idx != SIZE_MAX && c->known[idx];
 			if (t->calls_exec && !known)
 				follow_execs(c, t, idx, 0);
 			if (idx != SIZE_MAX && c->known[idx] == 2)
@@ -782,33 +783,39 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	free(v);
 	struct dg_sc_result *total = dg_xcalloc(1, sizeof *total);
 	int rc = analyse_pending(&c, o, total, err);
-	if (rc == 0 && (c.s->all_programs_why || c.s->all_libraries_why)) {
-		/* the fallbacks: what the image scope covers */
+	/* the fallbacks: what the image scope covers (programs first: what they run and load
+	 * may call for the libraries' fallback; the libraries' never widens further) */
+	struct dg_graph *g = NULL;
+	int programs_added = 0, libraries_added = 0;
+	while (rc == 0 && ((c.s->all_programs_why && !programs_added) || (c.s->all_libraries_why && !libraries_added))) {
 		struct dg_graph_opts go = {.ld_library_path = o->ld_library_path};
-		struct dg_graph *g = NULL;
-		rc = dg_graph_build(db, &go, &g, err);
-		for (size_t i = 0; rc == 0 && i < g->n; i++) {
-			int fresh;
-			if (c.s->all_programs_why && g->nodes[i].kind == DG_GN_EXECUTABLE)
-				add_item(&c, g->nodes[i].path, DG_SI_PROGRAM, c.s->all_programs_why, SIZE_MAX, &fresh);
-		}
-		if (rc == 0)
-			rc = analyse_pending(&c, o, total, err);
-		for (size_t i = 0; rc == 0 && i < g->n; i++) {
-			int fresh;
-			if (c.s->all_libraries_why && g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in) {
-				size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, c.s->all_libraries_why, SIZE_MAX, &fresh);
-				if (fresh) {
-					c.known[li] = 2;
-					dg_strv_push(&c.pending, g->nodes[i].path);
+		if (!g && (rc = dg_graph_build(db, &go, &g, err)) < 0)
+			break;
+		if (c.s->all_programs_why && !programs_added) {
+			programs_added = 1;
+			for (size_t i = 0; i < g->n; i++) {
+				int fresh;
+				if (g->nodes[i].kind == DG_GN_EXECUTABLE)
+					add_item(&c, g->nodes[i].path, DG_SI_PROGRAM, c.s->all_programs_why, SIZE_MAX, &fresh);
+			}
+		} else {
+			libraries_added = 1;
+			for (size_t i = 0; i < g->n; i++) {
+				int fresh;
+				if (g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in) {
+					size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, c.s->all_libraries_why, SIZE_MAX,
+							     &fresh);
+					if (fresh) {
+						c.known[li] = 2;
+						dg_strv_push(&c.pending, g->nodes[i].path);
+					}
 				}
 			}
 		}
-		if (rc == 0)
-			rc = analyse_pending(&c, o, total, err);
-		if (g)
-			dg_graph_free(g);
+		rc = analyse_pending(&c, o, total, err);
 	}
+	if (g)
+		dg_graph_free(g);
 	dg_map_free(&c.seen);
 	dg_map_free(&c.parsed);
 	dg_map_free(&c.functions);

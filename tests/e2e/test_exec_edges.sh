@@ -26,9 +26,10 @@ fi
 R="$T/root"
 real_rootfs "$R" || { echo "not ok 1 - the real-package root filesystem could not be built"; exit 1; }
 mkdir -p "$R/app"
-for p in runs dyn shdyn dl; do
+for p in runs dyn shdyn dl dldyn; do
 	gcc -O2 -Wall -o "$R/app/$p" "$here/exec/$p.c" 2>>"$T/cc.err" || echo "$p" >>"$T/cc.err"
 done
+gcc -O2 -Wall -shared -fPIC -o "$R/usr/lib/libexecer.so" "$here/exec/libexecer.c" 2>>"$T/cc.err" || echo libexecer >>"$T/cc.err"
 [[ ! -s "$T/cc.err" ]]
 ok $? "compile the test programs (gcc -O2)" "$T/cc.err"
 img() { # img NAME ENTRYPOINT-JSON CMD-JSON
@@ -90,6 +91,10 @@ check dl '("library", "libm.so.6", "dlopen") in named and not any(k == "library"
 ok $? "dlopen(\"libm.so.6\") is reported; dlopen(NULL) loads nothing more" "$T/dl.check"
 check dl 'd["all_libraries"] is None and any(p.endswith("/libm.so.6") and kinds[p] == "library" and "dlopen(\"libm.so.6\")" in why[p] for p in paths)'
 ok $? "the closure has libm as dlopen'd, without the all-libraries fallback" "$T/dl.check"
+img dldyn '["/app/dldyn"]' '["libm.so.6"]'
+scope dldyn
+check dldyn 'd["all_libraries"] and "/app/dldyn" in d["all_libraries"] and has("/libexecer.so") and d["all_programs"] is None'
+ok $? "dlopen(argv[1]): every unloaded library (libexecer.so too); its own exec of a name not known widens nothing" "$T/dldyn.check"
 for nm in runs dl; do
 	cp "$T/$nm.json" "$T/$nm.cold.json"
 	scope $nm && python3 -c "
