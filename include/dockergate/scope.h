@@ -55,5 +55,9 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 		     enum dg_exec_fallback fb, struct dg_sc_result **out, struct dg_scope **scope,
 		     struct dg_error *err);
 void dg_scope_free(struct dg_scope *s);
+/* "program", "script", "library" */
+const char *dg_scope_item_kind_name(int kind);
+/* How IT is reached from its parent: "#!", "sources", "dlopen", "exec" or "runs". */
+const char *dg_scope_edge_kind(const struct dg_scope_item *it);
 
 #endif

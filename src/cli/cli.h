@@ -97,6 +97,10 @@ size_t cli_count_x86_64(const struct dg_profile *p);
 
 /* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);
+struct dg_scope;
+/* The entrypoint scope's closure: items (path, kind, why, parent), edges (from, to, kind),
+ * the fallbacks and the problems (syscalls --json "scope", graph --json "closure"). */
+json_t *cli_scope_json(const struct dg_scope *sc);
 /* Prints J on stdout (indented, keys in insertion order) and releases it. */
 void cli_print_json(json_t *j);
 

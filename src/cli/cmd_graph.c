@@ -226,19 +226,6 @@ static size_t item_vnode(const struct view *w, struct dg_fs *fs, const char *pat
 	return SIZE_MAX;
 }
 
-static const char *closure_edge_kind(const char *why)
-{
-	if (!strncmp(why, "the \"#!\" interpreter", 20))
-		return "#!";
-	if (!strncmp(why, "sourced by", 10))
-		return "sources";
-	if (!strncmp(why, "dlopen:", 7))
-		return "dlopen";
-	if (!strncmp(why, "exec:", 5))
-		return "exec";
-	return "runs";
-}
-
 static void print_closure_dot(const struct view *w, const struct dg_scope *sc, struct dg_fs *fs)
 {
 	size_t *id = dg_xcalloc(sc->n ? sc->n : 1, sizeof *id);
@@ -260,7 +247,7 @@ static void print_closure_dot(const struct view *w, const struct dg_scope *sc, s
 		size_t p = it->parent;
 		if (p == SIZE_MAX || id[i] == SIZE_MAX || id[p] == SIZE_MAX)
 			continue;
-		const char *k = closure_edge_kind(it->why);
+		const char *k = dg_scope_edge_kind(it);
 		if (id[p] == SIZE_MAX - 1)
 			printf("\ts%zu", p);
 		else
@@ -276,32 +263,6 @@ static void print_closure_dot(const struct view *w, const struct dg_scope *sc, s
 					      : ", color=\"#cc0000\", penwidth=2");
 	}
 	free(id);
-}
-
-static json_t *closure_json(const struct dg_scope *sc)
-{
-	json_t *o = json_object(), *items = json_array(), *edges = json_array();
-	for (size_t i = 0; i < sc->n; i++) {
-		const struct dg_scope_item *it = &sc->v[i];
-		json_t *x = json_object();
-		static const char *const kinds[] = {"?", "program", "script", "library"};
-		json_object_set_new(x, "path", cli_json_str(it->path));
-		json_object_set_new(x, "kind", json_string(kinds[it->kind]));
-		json_object_set_new(x, "why", cli_json_str(it->why));
-		json_array_append_new(items, x);
-		if (it->parent != SIZE_MAX) {
-			json_t *e = json_object();
-			json_object_set_new(e, "from", cli_json_str(sc->v[it->parent].path));
-			json_object_set_new(e, "to", cli_json_str(it->path));
-			json_object_set_new(e, "kind", json_string(closure_edge_kind(it->why)));
-			json_array_append_new(edges, e);
-		}
-	}
-	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "edges", edges);
-	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
-	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
-	return o;
 }
 
 static json_t *node_json(const struct view *w, size_t i)
@@ -393,7 +354,7 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
 	json_object_set_new(top, "analysis", js);
 	if (sc)
-		json_object_set_new(top, "closure", closure_json(sc));
+		json_object_set_new(top, "closure", cli_scope_json(sc));
 	cli_print_json(top);
 }
 

@@ -413,29 +413,6 @@ static json_t *strv_to_json(const struct dg_strv *v)
 	return a;
 }
 
-static const char *const item_kinds[] = {"?", "program", "script", "library"};
-
-/* The entrypoint scope: each program, script and library with how it is reached. */
-static json_t *scope_json(const struct dg_scope *sc)
-{
-	json_t *o = json_object(), *items = json_array();
-	json_object_set_new(o, "scope", json_string("entrypoint"));
-	for (size_t i = 0; i < sc->n; i++) {
-		const struct dg_scope_item *it = &sc->v[i];
-		json_t *x = json_object();
-		json_object_set_new(x, "path", cli_json_str(it->path));
-		json_object_set_new(x, "kind", json_string(item_kinds[it->kind]));
-		json_object_set_new(x, "why", cli_json_str(it->why));
-		json_object_set_new(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
-		json_array_append_new(items, x);
-	}
-	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
-	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
-	json_object_set_new(o, "problems", strv_to_json(&sc->problems));
-	return o;
-}
-
 static void scope_print(const struct dg_scope *sc)
 {
 	size_t shown = 0, fallback = 0;
@@ -446,7 +423,7 @@ static void scope_print(const struct dg_scope *sc)
 			fallback++;
 			continue;
 		}
-		printf("scope: %s %s: %s\n", item_kinds[it->kind], it->path, it->why);
+		printf("scope: %s %s: %s\n", dg_scope_item_kind_name(it->kind), it->path, it->why);
 		shown++;
 	}
 	if (sc->all_programs_why)
@@ -505,7 +482,7 @@ int cmd_syscalls(int argc, char **argv)
 			json_object_set_new(top, "i386_union", names_json(res->i386, 1));
 		json_object_set_new(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 		if (ss.scope)
-			json_object_set_new(top, "scope", scope_json(ss.scope));
+			json_object_set_new(top, "scope", cli_scope_json(ss.scope));
 		cli_print_json(top);
 	} else {
 		if (ss.scope)

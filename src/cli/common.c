@@ -9,6 +9,7 @@
 #include "util.h"
 #include "dockergate/cache.h"
 #include "dockergate/objdb.h"
+#include "dockergate/scope.h"
 
 void cli_image_args_init(struct cli_image_args *a)
 {
@@ -146,4 +147,34 @@ void cli_print_json(json_t *j)
 	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
 		fputc('\n', stdout);
 	json_decref(j);
+}
+
+json_t *cli_scope_json(const struct dg_scope *sc)
+{
+	json_t *o = json_object(), *items = json_array(), *edges = json_array(), *pr = json_array();
+	json_object_set_new(o, "scope", json_string("entrypoint"));
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct dg_scope_item *it = &sc->v[i];
+		json_t *x = json_object();
+		json_object_set_new(x, "path", cli_json_str(it->path));
+		json_object_set_new(x, "kind", json_string(dg_scope_item_kind_name(it->kind)));
+		json_object_set_new(x, "why", cli_json_str(it->why));
+		json_object_set_new(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
+		json_array_append_new(items, x);
+		if (it->parent != SIZE_MAX) {
+			json_t *e = json_object();
+			json_object_set_new(e, "from", cli_json_str(sc->v[it->parent].path));
+			json_object_set_new(e, "to", cli_json_str(it->path));
+			json_object_set_new(e, "kind", json_string(dg_scope_edge_kind(it)));
+			json_array_append_new(edges, e);
+		}
+	}
+	json_object_set_new(o, "items", items);
+	json_object_set_new(o, "edges", edges);
+	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
+	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
+	for (size_t i = 0; i < sc->problems.n; i++)
+		json_array_append_new(pr, cli_json_str(sc->problems.v[i]));
+	json_object_set_new(o, "problems", pr);
+	return o;
 }

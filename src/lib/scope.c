@@ -831,6 +831,26 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	return 0;
 }
 
+const char *dg_scope_item_kind_name(int kind)
+{
+	static const char *const names[] = {"?", "program", "script", "library"};
+	return kind >= DG_SI_PROGRAM && kind <= DG_SI_LIBRARY ? names[kind] : names[0];
+}
+
+/* from the reasons this file gives (add_item's WHY) */
+const char *dg_scope_edge_kind(const struct dg_scope_item *it)
+{
+	if (!strncmp(it->why, "the \"#!\" interpreter", 20))
+		return "#!";
+	if (!strncmp(it->why, "sourced by", 10))
+		return "sources";
+	if (!strncmp(it->why, "dlopen:", 7))
+		return "dlopen";
+	if (!strncmp(it->why, "exec:", 5))
+		return "exec";
+	return "runs";
+}
+
 void dg_scope_free(struct dg_scope *s)
 {
 	if (!s)
