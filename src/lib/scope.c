@@ -30,7 +30,8 @@ struct cl {
 	struct dg_fs *fs;
 	enum dg_exec_fallback fb;
 	struct dg_scope *s;
-	struct dg_map seen;     /* path -> item */
+	struct dg_map seen;     /* canonical path -> item */
+	struct dg_map named;    /* path as named (what is analysed) -> item */
 	struct dg_map parsed;   /* scripts whose commands were followed */
 	struct dg_map functions; /* functions defined by any script followed (sourced files define them) */
 	unsigned char *known;   /* per item: the programs it runs are followed (a shell with its script, a wrapper) */
@@ -68,8 +69,10 @@ static size_t add_item_key(struct cl *c, const char *key, const char *path, int 
 {
 	size_t i = dg_map_get(&c->seen, key, strlen(key));
 	*fresh = i == SIZE_MAX;
-	if (!*fresh)
+	if (!*fresh) {
+		dg_map_put(&c->named, path, strlen(path), i);
 		return i;
+	}
 	struct dg_scope *s = c->s;
 	if (s->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 32;
@@ -80,6 +83,7 @@ static size_t add_item_key(struct cl *c, const char *key, const char *path, int 
 	s->v[i] = (struct dg_scope_item){dg_xstrdup(path), kind, dg_xstrdup(why), parent};
 	c->known[i] = 0;
 	dg_map_put(&c->seen, key, strlen(key), i);
+	dg_map_put(&c->named, path, strlen(path), i);
 	if (kind == DG_SI_PROGRAM)
 		dg_strv_push(&c->pending, path);
 	return i;
@@ -694,11 +698,8 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 		dg_sc_absorb(total, r);
 		for (size_t i = first; i < total->n; i++) {
 			const struct dg_sc_target *t = &total->t[i];
-			struct dg_node *nd;
-			struct dg_error e = DG_ERROR_INIT;
-			dg_autofree char *key = dg_fs_resolve(c->fs, t->path, NULL, 0, &nd, &e) == 0 ? dg_node_path(nd)
-												      : dg_xstrdup(t->path);
-			size_t idx = dg_map_get(&c->seen, key, strlen(key));
+			/* every path analysed was named to add_item first */
+			size_t idx = dg_map_get(&c->named, t->path, strlen(t->path));
 			/* a library there only because of the dlopen fallback does not widen the closure
 			 * further (docs/design.md "Scopes"); one a rule names does */
 			/* shells, wrappers and self-exec programs: what they run is followed already; a
@@ -817,6 +818,7 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	if (g)
 		dg_graph_free(g);
 	dg_map_free(&c.seen);
+	dg_map_free(&c.named);
 	dg_map_free(&c.parsed);
 	dg_map_free(&c.functions);
 	free(c.known);
