@@ -705,7 +705,8 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 			/* shells, wrappers and self-exec programs: what they run is followed already; a
 			 * library of the dlopen fallback widens nothing ("Scopes") */
 			int known = idx != SIZE_MAX && c->known[idx];
-			if (t->calls_exec && !known)
+			/* (once every executable is in, what programs run adds nothing) */
+			if (t->calls_exec && !known && !c->s->all_programs_why)
 				follow_execs(c, t, idx, 0);
 			if (idx != SIZE_MAX && c->known[idx] == 2)
 				continue; /* a library of the dlopen fallback: its own dlopen widens nothing */
