@@ -260,6 +260,7 @@ static void print_closure_dot(const struct view *w, const struct dg_scope *sc, s
 		       !strcmp(k, "dlopen")    ? ", style=dashed, color=\"#6aa84f\""
 		       : !strcmp(k, "#!")     ? ", style=dotted"
 		       : !strcmp(k, "sources") ? ", color=\"#e06666\""
+		       : !strcmp(k, "exec")    ? ", color=\"#3d85c6\", penwidth=2"
 					      : ", color=\"#cc0000\", penwidth=2");
 	}
 	free(id);
