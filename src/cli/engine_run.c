@@ -275,8 +275,8 @@ static char *transport(const struct engine_run *e, char **cwd, struct dg_error *
 		}
 		return ref ? dg_xasprintf("oci:%s:%s", where, ref) : dg_xasprintf("oci:%s", where);
 	}
-	dg_err(err, DG_E_INPUT, "%s: verify runs images (docker-archive, oci-archive, OCI layout); a %s cannot be run",
-	       src, fmt);
+	dg_err(err, DG_E_INPUT, "%s: %s runs images (docker-archive, oci-archive, OCI layout); a %s cannot be run",
+	       src, e->cmd, fmt);
 	return NULL;
 }
 
