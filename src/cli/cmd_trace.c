@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -68,6 +69,7 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 	struct trace_cmd *t = ud;
 	fflush(stdout);
 	fflush(stderr);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		dg_err_sys(err, DG_E_ENV, errno, "fork");
@@ -76,7 +78,12 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 	if (pid > 0)
 		return pid;
 	/* the recorder: SIGINT/SIGTERM are the parent's to handle (it stops the
-	 * container, which ends the recording); its handler only sets a flag here */
+	 * container, which ends the recording); its handler only sets a flag here.
+	 * Should the parent die (SIGKILL), the recorder dies too, and with it
+	 * (PTRACE_O_EXITKILL) runc and the container. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(255);
 	struct dg_error e2 = DG_ERROR_INIT;
 	struct dg_trace *tr = NULL;
 	int status = 255;
@@ -300,10 +307,10 @@ static int make_wrapper(struct trace_cmd *t, struct dg_error *err)
 	return 0;
 }
 
-/* Waits up to RECORDER_WAIT s for the detached recorder's file. */
-static bool wait_raw(const struct trace_cmd *t)
+/* Waits up to LIMIT s for the detached recorder's file. */
+static bool wait_raw(const struct trace_cmd *t, double limit)
 {
-	double until = er_now() + RECORDER_WAIT;
+	double until = er_now() + limit;
 	struct stat st;
 	while (stat(t->raw, &st) < 0) {
 		if (er_now() > until || er_interrupted)
@@ -342,10 +349,16 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		return -1;
 	if (er_interrupted)
 		return TRACE_INTERRUPTED;
-	if (e->engine == ENG_PODMAN && !wait_raw(t))
-		return er_interrupted ? TRACE_INTERRUPTED
-				      : dg_err(err, DG_E_ENV, "the recorder wrote no trace (podman exit status %d; see the "
-							      "messages above)", status);
+	/* podman's own failure (125) usually means no container and no recorder */
+	if (e->engine == ENG_PODMAN && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
+		if (er_interrupted)
+			return TRACE_INTERRUPTED;
+		if (status == 125)
+			return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its "
+				      "message above)");
+		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (podman exit status %d; see the messages above)",
+			      status);
+	}
 	struct stat st;
 	if (stat(t->raw, &st) < 0)
 		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (exit status %d; see the messages above)", status);
@@ -358,6 +371,13 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		dg_trace_free(tr);
 		return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its message above)");
 	}
+	free(tr->image);
+	free(tr->engine);
+	free(tr->arch);
+	for (size_t i = 0; i < tr->nargs; i++)
+		free(tr->args[i]);
+	free(tr->args);
+	tr->nargs = 0;
 	tr->image = dg_xstrdup(e->image);
 	tr->engine = dg_xstrdup(engine_names[e->engine]);
 	tr->arch = dg_xstrdup("x86_64");
@@ -368,6 +388,8 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	json_decref(args);
 	tr->exit_status = status;
 	tr->timed_out = timed_out;
+	free(tr->probe);
+	tr->probe = NULL;
 	if (t->probe) {
 		tr->probe = dg_xstrdup(t->probe);
 		tr->probe_status = t->probe_status;

@@ -37,9 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$T/tmp"
-# ASan's leak checker cannot run in a traced process (the podman runtime wrapper runs
-# this dockergate under the recorder until it execs runc)
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # a profile allowing everything Docker's default names, unconditionally
 python3 - "$here/../../data/docker-default.json" "$T/allow.json" <<'PY'
