@@ -4,7 +4,8 @@
  * distinctive syscalls from its main thread, another thread, a fork()ed child, a
  * vfork()ed child that execs /bin/true, a child that stops itself (group-stop,
  * continued by SIGCONT), a signal handler (signals must be delivered), and i386
- * `int $0x80` calls; every count must come out exact. Trace files: a round trip
+ * `int $0x80` calls; every count must come out exact. `--launch-te`: a thread that is
+ * not the leader execs (the kernel moves it to the leader's pid). Trace files: a round trip
  * and hostile inputs, each refused with one line naming the file and the field. */
 #include <errno.h>
 #include <fcntl.h>
@@ -92,7 +93,48 @@ static int child_work(void)
 	return 0;
 }
 
+/* A thread other than the leader execs: the kernel gives it the leader's pid. */
+static void *exec_thread(void *arg)
+{
+	(void)arg;
+	syscall(SYS_getpgid, 0);
+	char *av[] = {(char *)"/bin/true", NULL};
+	execv(av[0], av);
+	_exit(127);
+}
+
+static int thread_exec(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, exec_thread, NULL))
+		return 20;
+	for (;;)
+		pause(); /* ends with the exec */
+}
+
 static const char *self;
+
+static void recorder_thread_exec(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch-te", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "thread exec: recorded, status %d (%s)", status, r ? err.msg : "ok");
+	if (r)
+		return;
+	const struct dg_trace_exe *me = dg_trace_find(t, self), *tr = dg_trace_find(t, "/bin/true");
+	ok(me && tr && t->nexe == 2, "thread exec: the program and /bin/true (%zu executables)", t->nexe);
+	if (me && tr) {
+		ok(dg_trace_count(&me->set[0], SYS_getpgid) == 1 && dg_trace_count(&me->set[0], SYS_execve) == 1,
+		   "thread exec: the thread's getpgid and execve count for the program");
+		ok(dg_trace_count(&tr->set[0], SYS_exit_group) == 1 && dg_trace_count(&tr->set[0], SYS_getpgid) == 0,
+		   "thread exec: /bin/true runs on under the leader's pid (its exit_group)");
+	}
+	ok(t->lost == 0, "thread exec: nothing lost");
+	dg_trace_free(t);
+}
 
 static void recorder(void)
 {
@@ -286,6 +328,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--child"))
 		return child_work();
+	if (argc == 2 && !strcmp(argv[1], "--launch-te")) {
+		char *av[] = {argv[0], (char *)"--thread-exec", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--thread-exec"))
+		return thread_exec();
 	char abs[4096];
 	if (!realpath(argv[0], abs)) {
 		perror(argv[0]);
@@ -295,6 +344,7 @@ int main(int argc, char **argv)
 	/* LeakSanitizer cannot run in a traced process (the ASan build of this test) */
 	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
 	recorder();
+	recorder_thread_exec();
 	loader();
 	return tap_done();
 }
