@@ -14,7 +14,8 @@
  *   {"dockergate_trace":1, "image":S|null, "engine":S|null, "args":[S...],
  *    "arch":"x86_64", "executables":[{"path":S, "syscalls":{NAME:COUNT},
  *    "i386":{NAME:COUNT}}], "runtime":{"syscalls":{...}, "i386":{...}},
- *    "exit_status":N|null, "timed_out":B, "probe":{"command":S,"exit_status":N}|null}
+ *    "exit_status":N|null, "timed_out":B, "probe":{"command":S,"exit_status":N}|null,
+ *    "lost":N}
  * A syscall libseccomp cannot name is keyed by its decimal number. */
 #ifndef DOCKERGATE_TRACE_H
 #define DOCKERGATE_TRACE_H

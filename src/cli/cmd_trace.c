@@ -321,11 +321,6 @@ static bool wait_raw(const struct trace_cmd *t, double limit)
 	return true;
 }
 
-static size_t set_total(const struct dg_trace_set *s)
-{
-	return s->n;
-}
-
 static int trace_run(struct trace_cmd *t, struct dg_error *err)
 {
 	struct engine_run *e = &t->r;
@@ -396,8 +391,8 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	}
 	size_t n64 = 0, n32 = 0;
 	for (size_t i = 0; i < tr->nexe; i++) {
-		n64 += set_total(&tr->exe[i].set[DG_TRACE_X86_64]);
-		n32 += set_total(&tr->exe[i].set[DG_TRACE_I386]);
+		n64 += tr->exe[i].set[DG_TRACE_X86_64].n;
+		n32 += tr->exe[i].set[DG_TRACE_I386].n;
 	}
 	if (timed_out)
 		say("still running after %g s: stopped", e->timeout);

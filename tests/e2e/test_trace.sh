@@ -6,7 +6,8 @@
 # and the e2e.py strace wrapper as the runtime; tests/tools/tracecmp.py then requires, per
 # executable, the same syscall names (counts depend on timing and are not compared).
 # Workloads: busybox sh with pipelines, background jobs and applets re-exec'ing
-# /proc/self/exe; the Debian tools image (a dash script driving coreutils, sort, tar, xz);
+# /proc/self/exe (also from an OCI layout); the Debian tools image (a dash script driving
+# coreutils, sort, tar, xz);
 # a static C program (tests/tools/trace_workload.c) with threads, fork, vfork + exec, a
 # group-stop, a handled signal and i386 int $0x80 calls; nginx with --probe curl (a server
 # stopped after the probe succeeds); --timeout; SIGINT; errors and their exit statuses.
@@ -95,6 +96,17 @@ assert "epoll_pwait" in t["runtime"]["syscalls"] or "futex" in t["runtime"]["sys
 PY
 ok $? "busybox: /bin/sh forks, waits, pipes; applets as /proc/self/exe; runc's calls in the runtime set" "$T/bb.check"
 
+# ---- an OCI layout (zstd layers) runs the same way
+BBO=$(python3 "$here/../tools/e2eimage.py" build busybox --format oci 2>"$T/bbo.build")
+ok $? "busybox image as an OCI layout" "$T/bbo.build"
+for engine in runc podman; do
+	"$DG" trace "$BBO" --engine $engine --tmpdir "$T/tmp" -o "$T/bbo-$engine.trace" -- sh -c 'echo oci' >"$T/bbo-$engine.out" 2>"$T/bbo-$engine.err"
+	rc=$?
+	python3 -c "import json,sys; t=json.load(open(sys.argv[1])); sys.exit(0 if t['exit_status']==0 and '/bin/sh' in [e['path'] for e in t['executables']] else 1)" \
+		"$T/bbo-$engine.trace" 2>>"$T/bbo-$engine.err" && grep -qx oci "$T/bbo-$engine.out"
+	ok $((rc | $?)) "busybox OCI layout ($engine): traced, /bin/sh recorded" "$T/bbo-$engine.err"
+done
+
 # ---- threads, fork, vfork + exec, group-stop, signal, i386 (a static C program)
 mkdir -p "$T/tw/app"
 gcc -O2 -static -pthread -o "$T/tw/app/trace_workload" "$here/../tools/trace_workload.c" 2>"$T/tw.build" &&
@@ -123,6 +135,7 @@ TOOLS=$(python3 "$here/../tools/e2eimage.py" build tools 2>"$T/tools.build")
 ok $? "tools image" "$T/tools.build"
 TW='cd /tmp && seq 1 300 >a && sort -rn a | head -2 && tar -cf x.tar a && xz -k a && ls a a.xz x.tar && wc -l <a'
 compare tools-runc runc "$TOOLS" -- sh -c "$TW"
+compare tools-podman podman "$TOOLS" -- sh -c "$TW"
 grep -q '^300$' "$T/tools-runc.out" && grep -q '^a.xz$' "$T/tools-runc.out"
 ok $? "tools: the script's output" "$T/tools-runc.out"
 python3 -c "
