@@ -9,7 +9,7 @@
 set -euo pipefail
 pkgs=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcapstone-dev libseccomp-dev python3)
 case "${1:-}" in
---test) pkgs+=(zstd mmdebstrap podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace binutils groff-base gnuplot-nox) ;;
+--test) pkgs+=(zstd mmdebstrap podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace curl binutils groff-base gnuplot-nox) ;;
 --bench) pkgs+=(zstd mmdebstrap time dpkg-dev ca-certificates) ;;
 esac
 missing=()

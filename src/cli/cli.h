@@ -87,6 +87,8 @@ int cmd_explain(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_trace_runtime(int argc, char **argv);
 
 /* Profile commands (generate, merge): --format NAME, the name of a format, and how
  * many allowed names are x86-64 syscalls (what the summaries count). */

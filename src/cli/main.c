@@ -25,6 +25,8 @@ static const struct cli_cmd cmds[] = {
 	{"diff", cmd_diff, "the syscalls added and removed between two profiles (files or docker-default)"},
 	{"merge", cmd_merge, "the union of several profiles (the containers of one pod)"},
 	{"verify", cmd_verify, "run an image under a profile on a real engine; name what it denied if the workload fails"},
+	{"trace", cmd_trace, "run an image unconfined and record the syscalls its processes make, per executable (ptrace)"},
+	{"__trace-runtime", cmd_trace_runtime, NULL}, /* trace's podman runtime wrapper: not listed */
 	{"cache", cmd_cache, "show, prune or clear the per-file analysis cache"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show help for a command"},
@@ -37,7 +39,8 @@ static void usage(FILE *f)
 		"Reads container images without a daemon and derives least-privilege seccomp profiles.\n\n"
 		"Commands:\n");
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+		if (cmds[i].summary)
+			fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
 	fprintf(f,
 		"\nIMAGE is a docker-archive or oci-archive tar (optionally compressed), an OCI layout\n"
 		"directory, a root filesystem directory, or docker:REF / podman:REF. A prefix\n"
@@ -64,7 +67,7 @@ static int cmd_help(int argc, char **argv)
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-		if (!strcmp(cmds[i].name, argv[1]) && cmds[i].run != cmd_help) {
+		if (!strcmp(cmds[i].name, argv[1]) && cmds[i].run != cmd_help && cmds[i].summary) {
 			char *av[] = {argv[1], (char *)"--help", NULL};
 			optind = 0;
 			return cmds[i].run(2, av);

@@ -1,0 +1,712 @@
+/* Running an image on a real engine, shared by verify and trace (engine_run.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine_run.h"
+#include "dockergate/profile.h"
+#include "util.h"
+
+extern char **environ;
+
+const char *const engine_names[3] = {"podman", "docker", "runc"};
+
+volatile sig_atomic_t er_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	er_interrupted = 1;
+}
+
+void er_catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void say(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const struct engine_run *e, const char *fmt, ...)
+{
+	va_list ap;
+	fflush(stdout);
+	fprintf(stderr, "%s %s: ", cli_prog, e->cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* ---- processes ---- */
+
+/* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr
+ * (-1: inherit); CWD: its working directory (NULL: ours). */
+pid_t er_spawn_in(const char *cwd, char *const argv[], int out, int errfd, struct dg_error *err)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	if (cwd)
+		posix_spawn_file_actions_addchdir_np(&fa, cwd);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (out >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
+	if (errfd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid;
+	int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r) {
+		dg_err_sys(err, DG_E_ENV, r, "cannot run %s", argv[0]);
+		return -1;
+	}
+	return pid;
+}
+
+pid_t er_spawn(char *const argv[], int out, int errfd, struct dg_error *err)
+{
+	return er_spawn_in(NULL, argv, out, errfd, err);
+}
+
+int er_exit_code(int ws)
+{
+	if (WIFEXITED(ws))
+		return WEXITSTATUS(ws);
+	if (WIFSIGNALED(ws))
+		return 128 + WTERMSIG(ws);
+	return 255;
+}
+
+int er_wait(pid_t pid)
+{
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return 255;
+	return er_exit_code(ws);
+}
+
+char *er_read_all_fd(int fd)
+{
+	struct dg_buf b = {0};
+	char chunk[4096];
+	ssize_t n;
+	lseek(fd, 0, SEEK_SET);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0)
+		dg_buf_append(&b, chunk, (size_t)n);
+	dg_buf_putc(&b, 0);
+	return dg_buf_steal(&b);
+}
+
+/* The last non-empty line of S (a tool's error output), trimmed, for messages. */
+char *er_last_line(const char *s)
+{
+	const char *end = s + strlen(s);
+	while (end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
+		end--;
+	const char *start = end;
+	while (start > s && start[-1] != '\n')
+		start--;
+	struct dg_buf b = {0};
+	dg_autofree char *line = dg_xstrndup(start, (size_t)(end - start));
+	dg_buf_put_escaped(&b, line);
+	dg_buf_putc(&b, 0);
+	return dg_buf_steal(&b);
+}
+
+/* Runs a helper command to completion: its stdout into *OUT (when OUT is not
+ * NULL), its stderr kept for the message. Returns its exit status, or -1 with
+ * ERR set when it cannot be started. */
+int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
+		       char **errtext, struct dg_error *err)
+{
+	int ofd = -1, efd = -1;
+	if (dg_tmpfile(e->ia.opts.tmpdir, &ofd, err) < 0)
+		return -1;
+	if (dg_tmpfile(e->ia.opts.tmpdir, &efd, err) < 0) {
+		close(ofd);
+		return -1;
+	}
+	pid_t pid = er_spawn_in(cwd, argv, ofd, efd, err);
+	int st = pid < 0 ? -1 : er_wait(pid);
+	if (st >= 0 && out)
+		*out = er_read_all_fd(ofd);
+	if (st >= 0 && errtext)
+		*errtext = er_read_all_fd(efd);
+	close(ofd);
+	close(efd);
+	return st;
+}
+
+int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
+		    struct dg_error *err)
+{
+	return er_run_tool_in(e, NULL, argv, out, errtext, err);
+}
+
+/* run_tool_in that must succeed: otherwise an environment error naming WHAT. */
+int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[],
+		       char **out, struct dg_error *err)
+{
+	dg_autofree char *etext = NULL;
+	int st = er_run_tool_in(e, cwd, argv, out, &etext, err);
+	if (st < 0)
+		return -1;
+	if (st != 0) {
+		dg_autofree char *line = er_last_line(etext ? etext : "");
+		if (out) {
+			free(*out);
+			*out = NULL;
+		}
+		return dg_err(err, DG_E_ENV, "%s failed (exit status %d)%s%s", what, st, *line ? ": " : "", line);
+	}
+	return 0;
+}
+
+int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out,
+		    struct dg_error *err)
+{
+	return er_must_run_in(e, NULL, what, argv, out, err);
+}
+
+/* ---- temp files ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void er_rm_tree(const char *path)
+{
+	/* FTW_PHYS: symlinks in an unpacked image are removed, never followed;
+	 * FTW_MOUNT: nothing mounted below (there should be nothing) is entered */
+	nftw(path, rm_entry, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+char *er_tmp_path(const struct engine_run *e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *rel;
+	if (vasprintf(&rel, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	char *p = dg_xasprintf("%s/%s", e->tmp, rel);
+	free(rel);
+	return p;
+}
+
+int er_write_json_file(const char *path, json_t *j, struct dg_error *err)
+{
+	char *s = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (!s)
+		return dg_err(err, DG_E_INTERNAL, "%s: cannot encode JSON", path);
+	int r = dg_write_atomic(path, s, strlen(s), err);
+	free(s);
+	return r;
+}
+
+/* ---- engines ---- */
+
+/* The image as the engine's transports name it (podman pull, skopeo copy). With
+ * CWD (podman and an OCI layout): podman 4.3 names an image pulled from an OCI
+ * layout after its path and refuses upper-case letters there, so the layout is
+ * named as /proc/self/cwd and *CWD is set to run the tool in it. */
+static char *transport(const struct engine_run *e, char **cwd, struct dg_error *err)
+{
+	const char *src = e->info->source, *fmt = e->info->format;
+	if (!strcmp(fmt, "podman") || !strcmp(fmt, "docker"))
+		return dg_xasprintf("%s:%s", !strcmp(fmt, "podman") ? "containers-storage" : "docker-daemon",
+				    src + 7);
+	const char *path = src, *colon = strchr(src, ':');
+	if (colon && strncmp(src, "/", 1) && strncmp(src, ".", 1)) {
+		static const char *const pfx[] = {"docker-archive:", "oci-archive:", "oci:"};
+		for (size_t i = 0; i < 3; i++)
+			if (!strncmp(src, pfx[i], strlen(pfx[i])))
+				path = src + strlen(pfx[i]);
+	}
+	char abs[PATH_MAX];
+	if (!realpath(path, abs)) {
+		dg_err_sys(err, DG_E_INPUT, errno, "%s", path);
+		return NULL;
+	}
+	if (strchr(abs, ':')) {
+		dg_err(err, DG_E_INPUT, "%s: a path with ':' cannot be named to the engine's image transports", abs);
+		return NULL;
+	}
+	if (!strcmp(fmt, "docker-archive"))
+		return dg_xasprintf("docker-archive:%s", abs);
+	if (!strcmp(fmt, "oci-archive"))
+		return dg_xasprintf("oci-archive:%s", abs);
+	if (!strcmp(fmt, "oci")) {
+		/* the ref chosen (--ref) or the layout's only one; without any, podman names
+		 * the image after the path */
+		const char *ref = e->info->ref ? e->info->ref : e->info->nrefs == 1 ? e->info->refs[0] : NULL;
+		const char *where = abs;
+		if (cwd) {
+			*cwd = dg_xstrdup(abs);
+			where = "/proc/self/cwd";
+		}
+		return ref ? dg_xasprintf("oci:%s:%s", where, ref) : dg_xasprintf("oci:%s", where);
+	}
+	dg_err(err, DG_E_INPUT, "%s: %s runs images (docker-archive, oci-archive, OCI layout); a %s cannot be run",
+	       src, e->cmd, fmt);
+	return NULL;
+}
+
+static const char *image_id(const struct engine_run *e)
+{
+	const char *d = e->info->config_digest;
+	return d && !strncmp(d, "sha256:", 7) ? d + 7 : d;
+}
+
+/* podman/docker: make the image available to the engine. */
+static int engine_prepare(struct engine_run *e, struct dg_error *err)
+{
+	const char *fmt = e->info->format;
+	if (!strcmp(fmt, engine_names[e->engine])) { /* podman:REF with podman: already there */
+		e->ref = dg_xstrdup(e->info->source + 7);
+		return 0;
+	}
+	const char *id = image_id(e);
+	if (id) {
+		char *av[] = {e->cli, (char *)"image", (char *)"inspect", (char *)"--format", (char *)"{{.Id}}",
+			      (char *)id, NULL};
+		if (er_run_tool(e, av, NULL, NULL, err) == 0) {
+			e->ref = dg_xstrdup(id);
+			return 0;
+		}
+	}
+	dg_autofree char *cwd = NULL;
+	dg_autofree char *tr = transport(e, e->engine == ENG_PODMAN ? &cwd : NULL, err);
+	if (!tr)
+		return -1;
+	dg_autofree char *out = NULL;
+	if (e->engine == ENG_PODMAN) {
+		char *av[] = {e->cli, (char *)"pull", (char *)"-q", tr, NULL};
+		if (er_must_run_in(e, cwd, "podman pull", av, &out, err) < 0)
+			return dg_err_prefix(err, "%s", e->image);
+	} else {
+		if (strncmp(tr, "docker-archive:", 15) && strncmp(tr, "oci-archive:", 12))
+			return dg_err(err, DG_E_INPUT, "%s: docker loads only archives (docker-archive or oci-archive "
+				      "tar); convert an OCI layout with skopeo copy", e->image);
+		char *av[] = {e->cli, (char *)"load", (char *)"-q", (char *)"-i", strchr(tr, ':') + 1, NULL};
+		if (er_must_run(e, "docker load", av, &out, err) < 0)
+			return dg_err_prefix(err, "%s", e->image);
+	}
+	e->pulled = true;
+	if (id) {
+		e->ref = dg_xstrdup(id);
+	} else {
+		dg_autofree char *line = er_last_line(out ? out : "");
+		if (!*line)
+			return dg_err(err, DG_E_ENV, "%s: %s did not name the image it loaded", e->image, e->cli);
+		e->ref = dg_xstrdup(line);
+	}
+	return 0;
+}
+
+static void engine_cleanup(struct engine_run *e)
+{
+	if (!e->pulled || !e->ref)
+		return;
+	struct dg_error err = DG_ERROR_INIT;
+	char *av[] = {e->cli, (char *)"rmi", (char *)"-f", e->ref, NULL};
+	if (er_run_tool(e, av, NULL, NULL, &err) != 0)
+		say(e, "note: could not remove the image %s from %s's store", e->ref, e->cli);
+}
+
+/* runc: a network namespace with only lo, up (what `--network none` gives). */
+static int make_netns(struct engine_run *e, struct dg_error *err)
+{
+	e->netns = er_tmp_path(e, "netns");
+	int fd = open(e->netns, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return dg_err_sys(err, DG_E_ENV, errno, "%s", e->netns);
+	close(fd);
+	pid_t pid = fork();
+	if (pid < 0)
+		return dg_err_sys(err, DG_E_ENV, errno, "fork");
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			_exit(10);
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof ifr);
+		strcpy(ifr.ifr_name, "lo");
+		if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+			_exit(11);
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			_exit(12);
+		if (mount("/proc/self/ns/net", e->netns, NULL, MS_BIND, NULL) < 0)
+			_exit(13);
+		_exit(0);
+	}
+	int st = er_wait(pid);
+	if (st != 0) {
+		unlink(e->netns);
+		free(e->netns);
+		e->netns = NULL;
+		return dg_err(err, DG_E_ENV, "cannot create a network namespace for the container (step %d failed; "
+			      "needs root): use --network host", st - 9);
+	}
+	return 0;
+}
+
+json_t *er_strv_json(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+/* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
+ * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
+json_t *er_process_args(const struct engine_run *e)
+{
+	const struct dg_image_config *c = &e->info->config;
+	json_t *a;
+	if (e->has_entrypoint)
+		a = *e->entrypoint ? er_strv_json((char *const *)&e->entrypoint, 1) : json_array();
+	else
+		a = er_strv_json(c->entrypoint.v, c->entrypoint.n);
+	json_t *rest = e->nargs ? er_strv_json(e->args, (size_t)e->nargs)
+				: e->has_entrypoint ? json_array() : er_strv_json(c->cmd.v, c->cmd.n);
+	json_array_extend(a, rest);
+	json_decref(rest);
+	return a;
+}
+
+/* runc: a fresh bundle (the image unpacked by umoci) with the run's process and filter. */
+static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out, struct dg_error *err)
+{
+	dg_autofree char *oci = er_tmp_path(e, "oci");
+	dg_autofree char *img = er_tmp_path(e, "oci:img");
+	struct stat st;
+	if (stat(oci, &st) < 0) {
+		dg_autofree char *tr = transport(e, NULL, err);
+		if (!tr)
+			return -1;
+		dg_autofree char *dest = dg_xasprintf("oci:%s", img);
+		/* umoci 0.4 reads gzip layers only: zstd ones are recompressed on the way */
+		bool zstd = false;
+		for (size_t i = 0; i < e->info->nlayers; i++) {
+			const struct dg_layer_info *l = &e->info->layers[i];
+			if (l->compression == DG_COMP_ZSTD || (l->media_type && strstr(l->media_type, "zstd")))
+				zstd = true;
+		}
+		char *av[] = {e->skopeo, (char *)"copy", (char *)"-q", tr, dest, NULL, NULL, NULL, NULL};
+		if (zstd) {
+			av[4] = (char *)"--dest-compress";
+			av[5] = (char *)"--dest-compress-format";
+			av[6] = (char *)"gzip";
+			av[7] = dest;
+		}
+		if (er_must_run(e, "skopeo copy", av, NULL, err) < 0)
+			return dg_err_prefix(err, "%s", e->image);
+	}
+	char *bundle = er_tmp_path(e, "bundle-%u", e->seq);
+	char *av[] = {e->umoci, (char *)"unpack", (char *)"--image", img, bundle, NULL};
+	if (er_must_run(e, "umoci unpack", av, NULL, err) < 0) {
+		free(bundle);
+		return dg_err_prefix(err, "%s", e->image);
+	}
+	*bundle_out = bundle;
+	dg_autofree char *cfgpath = dg_xasprintf("%s/config.json", bundle);
+	json_error_t je;
+	json_t *cfg = json_load_file(cfgpath, 0, &je);
+	if (!cfg)
+		return dg_err(err, DG_E_ENV, "%s: umoci wrote a config that does not parse: %s", cfgpath, je.text);
+	json_t *proc = json_object_get(cfg, "process"), *linux_ = json_object_get(cfg, "linux");
+	if (!json_is_object(proc) || !json_is_object(linux_)) {
+		json_decref(cfg);
+		return dg_err(err, DG_E_ENV, "%s: no process or linux object", cfgpath);
+	}
+	json_t *args = er_process_args(e);
+	if (!json_array_size(args)) {
+		json_decref(args);
+		json_decref(cfg);
+		return dg_err(err, DG_E_INPUT, "%s: the image has neither Entrypoint nor Cmd: give the command after --",
+			      e->image);
+	}
+	json_object_set_new(proc, "args", args);
+	json_object_set_new(proc, "terminal", json_false());
+	json_object_set_new(proc, "noNewPrivileges", json_boolean(e->nnp));
+	/* Docker's default capabilities, as the profile's rules were evaluated against */
+	size_t ncaps;
+	const char *const *caps = dg_docker_caps(&ncaps);
+	json_t *cap = json_object();
+	static const char *const sets[] = {"bounding", "effective", "permitted"};
+	for (size_t i = 0; i < 3; i++)
+		json_object_set_new(cap, sets[i], er_strv_json((char *const *)caps, ncaps));
+	json_object_set_new(proc, "capabilities", cap);
+	struct rlimit rl;
+	rlim_t nofile = 1048576;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < nofile)
+		nofile = rl.rlim_max;
+	json_t *rls = json_array(), *r = json_object();
+	json_object_set_new(r, "type", json_string("RLIMIT_NOFILE"));
+	json_object_set_new(r, "hard", json_integer((json_int_t)nofile));
+	json_object_set_new(r, "soft", json_integer((json_int_t)nofile));
+	json_array_append_new(rls, r);
+	json_object_set_new(proc, "rlimits", rls);
+	/* network: host (none of ours) or the namespace with only lo */
+	json_t *nss = json_object_get(linux_, "namespaces");
+	if (json_is_array(nss)) {
+		size_t i;
+		json_t *ns;
+		json_array_foreach(nss, i, ns) {
+			const char *t = json_string_value(json_object_get(ns, "type"));
+			if (t && !strcmp(t, "network")) {
+				if (e->netns)
+					json_object_set_new(ns, "path", json_string(e->netns));
+				else
+					json_array_remove(nss, i);
+				break;
+			}
+		}
+	}
+	if (seccomp)
+		json_object_set(linux_, "seccomp", seccomp);
+	else
+		json_object_del(linux_, "seccomp");
+	int rc = er_write_json_file(cfgpath, cfg, err);
+	json_decref(cfg);
+	return rc;
+}
+
+/* Stops the running container: politely first (FORCE 0), then with SIGKILL. */
+void er_stop(struct engine_run *e, int force)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	dg_autofree char *state = er_tmp_path(e, "runc-state");
+	char grace[16];
+	snprintf(grace, sizeof grace, "%d", STOP_GRACE);
+	if (e->engine == ENG_RUNC) {
+		char *av[] = {e->cli, (char *)"--root", state, (char *)"kill", e->name, (char *)(force ? "KILL" : "TERM"), NULL};
+		er_run_tool(e, av, NULL, NULL, &err);
+	} else if (force) {
+		char *av[] = {e->cli, (char *)"kill", e->name, NULL};
+		er_run_tool(e, av, NULL, NULL, &err);
+	} else {
+		/* podman/docker stop: SIGTERM (or the image's StopSignal), SIGKILL after the grace time */
+		char *av[] = {e->cli, (char *)"stop", (char *)"-t", grace, e->name, NULL};
+		er_run_tool(e, av, NULL, NULL, &err);
+	}
+}
+
+double er_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp, const struct er_hooks *h,
+	   int *status, bool *timed_out, struct dg_error *err)
+{
+	e->seq++;
+	snprintf(e->name, sizeof e->name, "dockergate-%s-%ld-%u", e->cmd, (long)getpid(), e->seq);
+	*timed_out = false;
+	dg_autofree char *bundle = NULL, *secopt = NULL;
+	dg_autofree char *state = er_tmp_path(e, "runc-state");
+	char *av[64 + 2];
+	size_t n = 0;
+	if (e->engine == ENG_RUNC) {
+		if (runc_bundle(e, runc_seccomp, &bundle, err) < 0) {
+			if (bundle)
+				er_rm_tree(bundle);
+			return -1;
+		}
+		av[n++] = e->cli;
+		av[n++] = (char *)"--root";
+		av[n++] = state;
+		av[n++] = (char *)"run";
+		av[n++] = (char *)"--bundle";
+		av[n++] = bundle;
+		av[n++] = e->name;
+		av[n] = NULL;
+	} else {
+		secopt = dg_xasprintf("seccomp=%s", engine_seccomp ? engine_seccomp : "unconfined");
+		av[n++] = e->cli;
+		if (e->runtime && e->engine == ENG_PODMAN) { /* podman: a global option, a name or a path */
+			av[n++] = (char *)"--runtime";
+			av[n++] = (char *)e->runtime;
+		}
+		av[n++] = (char *)"run";
+		if (e->runtime && e->engine == ENG_DOCKER) { /* docker: a runtime the daemon knows by name */
+			av[n++] = (char *)"--runtime";
+			av[n++] = (char *)e->runtime;
+		}
+		av[n++] = (char *)"--rm";
+		av[n++] = (char *)"--name";
+		av[n++] = e->name;
+		av[n++] = (char *)"--security-opt";
+		av[n++] = secopt;
+		if (e->nnp) {
+			av[n++] = (char *)"--security-opt";
+			av[n++] = (char *)"no-new-privileges";
+		}
+		if (e->network && strcmp(e->network, "default")) {
+			av[n++] = (char *)"--network";
+			av[n++] = (char *)e->network;
+		}
+		if (e->has_entrypoint) {
+			av[n++] = (char *)"--entrypoint";
+			av[n++] = (char *)e->entrypoint;
+		}
+		av[n++] = e->ref;
+	}
+	size_t fixed = n;
+	char **full = dg_xcalloc(fixed + (size_t)(e->engine == ENG_RUNC ? 0 : e->nargs) + 1, sizeof *full);
+	memcpy(full, av, fixed * sizeof *av);
+	if (e->engine != ENG_RUNC)
+		for (int i = 0; i < e->nargs; i++)
+			full[n++] = e->args[i];
+	full[n] = NULL;
+	pid_t pid = h && h->start ? h->start(e, full, h->ud, err) : er_spawn(full, -1, -1, err);
+	free(full);
+	if (pid < 0) {
+		if (bundle)
+			er_rm_tree(bundle);
+		return -1;
+	}
+	double start = er_now(), stopped_at = 0;
+	int stage = 0; /* 0 running, 1 asked to stop, 2 killed, 3 killed the engine CLI */
+	for (;;) {
+		int ws;
+		pid_t r = waitpid(pid, &ws, WNOHANG);
+		if (r == pid) {
+			*status = er_exit_code(ws);
+			break;
+		}
+		if (r < 0 && errno != EINTR) {
+			*status = 255;
+			break;
+		}
+		double t = er_now();
+		bool done = stage == 0 && h && h->tick && h->tick(e, t - start, h->ud);
+		if (stage == 0 && (done || er_interrupted || (e->timeout > 0 && t - start >= e->timeout))) {
+			if (!er_interrupted && !done)
+				*timed_out = true;
+			er_stop(e, 0);
+			stage = 1, stopped_at = er_now();
+		} else if (stage == 1 && t - stopped_at > STOP_GRACE + 5) {
+			er_stop(e, 1);
+			stage = 2;
+		} else if (stage == 2 && t - stopped_at > STOP_GRACE + 15) {
+			kill(pid, SIGKILL);
+			stage = 3;
+		}
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (e->engine == ENG_RUNC) {
+		char *dav[] = {e->cli, (char *)"--root", state, (char *)"delete", (char *)"--force", e->name, NULL};
+		struct dg_error e2 = DG_ERROR_INIT;
+		er_run_tool(e, dav, NULL, NULL, &e2);
+		er_rm_tree(bundle);
+	}
+	return 0;
+}
+
+int er_parse_engine(const char *s, enum engine *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, engine_names[i])) {
+			*out = (enum engine)i;
+			return 0;
+		}
+	return -1;
+}
+
+enum engine er_default_engine(void)
+{
+	for (int i = 0; i < 3; i++) {
+		char *p = dg_which(engine_names[i]);
+		if (p) {
+			free(p);
+			return (enum engine)i;
+		}
+	}
+	return ENG_PODMAN; /* reported as missing by er_setup */
+}
+
+int er_setup(struct engine_run *e, struct dg_error *err)
+{
+	if (dg_image_open(e->image, &e->ia.opts, &e->img, err) < 0)
+		return -1;
+	e->info = dg_image_info(e->img);
+	const char *need = e->engine == ENG_RUNC ? (e->runtime ? e->runtime : "runc") : engine_names[e->engine];
+	if (!(e->cli = dg_which(need)))
+		return dg_err(err, DG_E_ENV, "%s: not found%s", need,
+			      e->engine == ENG_RUNC ? " (install runc, or name the runtime with --runtime)"
+						    : " (install it, or choose another --engine)");
+	dg_autofree char *tmpl = dg_xasprintf("%s/dockergate-%s.XXXXXX", dg_tmpdir(e->ia.opts.tmpdir), e->cmd);
+	if (!mkdtemp(tmpl))
+		return dg_err_sys(err, DG_E_ENV, errno, "%s: cannot create a temp directory", tmpl);
+	e->tmp = dg_steal(&tmpl);
+	if (e->engine == ENG_RUNC) {
+		if (!(e->skopeo = dg_which("skopeo")))
+			return dg_err(err, DG_E_ENV, "skopeo: not found (--engine runc unpacks the image with skopeo and umoci)");
+		if (!(e->umoci = dg_which("umoci")))
+			return dg_err(err, DG_E_ENV, "umoci: not found (--engine runc unpacks the image with skopeo and umoci)");
+		if (geteuid() != 0)
+			return dg_err(err, DG_E_ENV, "--engine runc needs root (rootless runc is not supported by %s)", e->cmd);
+		if ((!e->network || strcmp(e->network, "host")) && make_netns(e, err) < 0)
+			return -1;
+		return 0;
+	}
+	return engine_prepare(e, err);
+}
+
+void er_teardown(struct engine_run *e)
+{
+	if (e->engine != ENG_RUNC)
+		engine_cleanup(e);
+	if (e->netns) {
+		umount2(e->netns, MNT_DETACH);
+		unlink(e->netns);
+		free(e->netns);
+	}
+	if (e->tmp) {
+		er_rm_tree(e->tmp);
+		free(e->tmp);
+	}
+	free(e->cli);
+	free(e->ref);
+	free(e->skopeo);
+	free(e->umoci);
+	if (e->img)
+		dg_image_free(e->img);
+	e->netns = e->tmp = e->cli = e->ref = e->skopeo = e->umoci = NULL;
+	e->img = NULL;
+}

@@ -1,0 +1,350 @@
+/* The recorder and trace files (include/dockergate/trace.h).
+ * The recorder runs this program itself: `--launch` (the "runtime": the first exec)
+ * execs `--child` (the container from then on), which makes known numbers of
+ * distinctive syscalls from its main thread, another thread, a fork()ed child, a
+ * vfork()ed child that execs /bin/true, a child that stops itself (group-stop,
+ * continued by SIGCONT), a signal handler (signals must be delivered), and i386
+ * `int $0x80` calls; every count must come out exact. `--launch-te`: a thread that is
+ * not the leader execs (the kernel moves it to the leader's pid). Trace files: a round trip
+ * and hostile inputs, each refused with one line naming the file and the field. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dockergate/trace.h"
+#include "tap.h"
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void *thread_main(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 1000; i++)
+		syscall(SYS_getppid);
+	return NULL;
+}
+
+static long int80(long nr)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr) : "memory");
+	return ret;
+}
+
+static int child_work(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, thread_main, NULL) || pthread_join(th, NULL))
+		return 10;
+	pid_t f = fork();
+	if (f == 0) {
+		for (int i = 0; i < 11; i++)
+			syscall(SYS_getgid);
+		_exit(0);
+	}
+	int ws;
+	if (f < 0 || waitpid(f, &ws, 0) != f || !WIFEXITED(ws))
+		return 11;
+	pid_t v = vfork();
+	if (v == 0) {
+		for (int i = 0; i < 7; i++)
+			syscall(SYS_getuid);
+		char *av[] = {(char *)"/bin/true", NULL};
+		execv(av[0], av);
+		_exit(127);
+	}
+	if (v < 0 || waitpid(v, &ws, 0) != v || !WIFEXITED(ws) || WEXITSTATUS(ws) != 0)
+		return 12;
+	pid_t s = fork();
+	if (s == 0) {
+		raise(SIGSTOP);
+		for (int i = 0; i < 3; i++)
+			syscall(SYS_getegid);
+		_exit(0);
+	}
+	if (s < 0 || waitpid(s, &ws, WUNTRACED) != s || !WIFSTOPPED(ws))
+		return 13;
+	kill(s, SIGCONT);
+	if (waitpid(s, &ws, 0) != s || !WIFEXITED(ws))
+		return 14;
+	signal(SIGUSR1, on_usr1);
+	raise(SIGUSR1);
+	if (!got_usr1)
+		return 15;
+	for (int i = 0; i < 5; i++)
+		if (int80(20) != getpid()) /* i386 getpid */
+			return 16;
+	int80(64); /* i386 getppid */
+	return 0;
+}
+
+/* A thread other than the leader execs: the kernel gives it the leader's pid. */
+static void *exec_thread(void *arg)
+{
+	(void)arg;
+	syscall(SYS_getpgid, 0);
+	char *av[] = {(char *)"/bin/true", NULL};
+	execv(av[0], av);
+	_exit(127);
+}
+
+static int thread_exec(void)
+{
+	pthread_t th;
+	if (pthread_create(&th, NULL, exec_thread, NULL))
+		return 20;
+	for (;;)
+		pause(); /* ends with the exec */
+}
+
+static const char *self;
+
+static void recorder_thread_exec(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch-te", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "thread exec: recorded, status %d (%s)", status, r ? err.msg : "ok");
+	if (r)
+		return;
+	const struct dg_trace_exe *me = dg_trace_find(t, self), *tr = dg_trace_find(t, "/bin/true");
+	ok(me && tr && t->nexe == 2, "thread exec: the program and /bin/true (%zu executables)", t->nexe);
+	if (me && tr) {
+		ok(dg_trace_count(&me->set[0], SYS_getpgid) == 1 && dg_trace_count(&me->set[0], SYS_execve) == 1,
+		   "thread exec: the thread's getpgid and execve count for the program");
+		ok(dg_trace_count(&tr->set[0], SYS_exit_group) == 1 && dg_trace_count(&tr->set[0], SYS_getpgid) == 0,
+		   "thread exec: /bin/true runs on under the leader's pid (its exit_group)");
+	}
+	ok(t->lost == 0, "thread exec: nothing lost");
+	dg_trace_free(t);
+}
+
+static void recorder(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0, "dg_trace_run: %s", r ? err.msg : "recorded");
+	if (r)
+		return;
+	ok(status == 0, "the traced program did its work (status %d)", status);
+	ok(t->lost == 0, "no stop was lost (%llu)", (unsigned long long)t->lost);
+	const struct dg_trace_exe *me = dg_trace_find(t, self), *tr = dg_trace_find(t, "/bin/true");
+	ok(me != NULL, "the container's first exec is its first executable (%s)", self);
+	ok(tr != NULL, "the vfork child's exec of /bin/true is an executable of the container");
+	ok(t->nexe == 2, "exactly those two executables (%zu)", t->nexe);
+	if (!me || !tr) {
+		dg_trace_free(t);
+		return;
+	}
+	const struct dg_trace_set *m = &me->set[DG_TRACE_X86_64];
+	ok(dg_trace_count(m, SYS_getppid) == 1000, "1000 getppid from a thread (%llu)",
+	   (unsigned long long)dg_trace_count(m, SYS_getppid));
+	ok(dg_trace_count(m, SYS_getgid) == 11, "11 getgid from a fork()ed child (%llu)",
+	   (unsigned long long)dg_trace_count(m, SYS_getgid));
+	ok(dg_trace_count(m, SYS_getuid) == 7, "7 getuid from a vfork()ed child before its exec (%llu)",
+	   (unsigned long long)dg_trace_count(m, SYS_getuid));
+	ok(dg_trace_count(m, SYS_getegid) == 3, "3 getegid after a group-stop and SIGCONT (%llu)",
+	   (unsigned long long)dg_trace_count(m, SYS_getegid));
+	ok(dg_trace_count(m, SYS_execve) == 1, "the vfork child's execve is counted where it was made");
+	ok(dg_trace_count(m, SYS_rt_sigreturn) >= 1, "the signal was delivered (rt_sigreturn)");
+	ok(dg_trace_count(m, SYS_clone3) + dg_trace_count(m, SYS_clone) >= 2 && dg_trace_count(m, SYS_vfork) +
+	   dg_trace_count(m, SYS_clone) + dg_trace_count(m, SYS_clone3) >= 4, "clone/clone3/vfork seen");
+	const struct dg_trace_set *i = &me->set[DG_TRACE_I386];
+	ok(i->n == 2 && dg_trace_count(i, 20) == 5 && dg_trace_count(i, 64) == 1,
+	   "i386: 5 getpid and 1 getppid by int $0x80, nothing else (%zu numbers)", i->n);
+	ok(i->n && i->v[0].name && !strcmp(i->v[0].name, "getpid"), "i386 numbers are named from the i386 table");
+	ok(dg_trace_count(&tr->set[DG_TRACE_X86_64], SYS_exit_group) == 1, "/bin/true's exit_group");
+	ok(dg_trace_count(&tr->set[DG_TRACE_X86_64], SYS_execve) == 0, "/bin/true did not exec (its execve is its caller's)");
+	ok(dg_trace_count(&t->runtime[DG_TRACE_X86_64], SYS_execve) == 2,
+	   "the runtime bucket has the two execve before the container (launch and child)");
+	ok(dg_trace_count(&t->runtime[DG_TRACE_X86_64], SYS_getppid) == 0, "no container call in the runtime bucket");
+
+	/* the same trace written and read back */
+	char path[] = "/tmp/dg-test-trace.XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	t->image = strdup("img.tar");
+	t->exit_status = 0;
+	r = dg_trace_write(t, path, &err);
+	ok(r == 0, "dg_trace_write: %s", r ? err.msg : "written");
+	struct dg_trace *b = NULL;
+	r = dg_trace_load(path, &b, &err);
+	ok(r == 0, "dg_trace_load reads it back: %s", r ? err.msg : "ok");
+	if (r == 0) {
+		bool same = b->nexe == t->nexe && !strcmp(b->image, "img.tar") && b->exit_status == 0;
+		for (size_t k = 0; same && k < t->nexe; k++)
+			for (int a = 0; a < DG_TRACE_NARCH; a++) {
+				const struct dg_trace_set *x = &t->exe[k].set[a], *y = &b->exe[k].set[a];
+				same = same && x->n == y->n && !strcmp(t->exe[k].path, b->exe[k].path);
+				for (size_t c = 0; same && c < x->n; c++)
+					same = x->v[c].nr == y->v[c].nr && x->v[c].count == y->v[c].count;
+			}
+		ok(same, "the round trip keeps every executable, syscall and count");
+		dg_trace_free(b);
+	}
+	unlink(path);
+	dg_trace_free(t);
+}
+
+static int parse(const char *json, struct dg_error *err)
+{
+	struct dg_trace *t = NULL;
+	/* a private copy without a NUL in reach */
+	size_t n = strlen(json);
+	char *c = malloc(n ? n : 1);
+	memcpy(c, json, n);
+	int r = dg_trace_parse(c, n, "t.json", &t, err);
+	free(c);
+	dg_trace_free(t);
+	return r;
+}
+
+#define HDR "{\"dockergate_trace\":1,"
+#define EMPTY_RT "\"runtime\":{\"syscalls\":{}}"
+
+static void refuse(const char *json, const char *want, const char *what)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	int r = parse(json, &err);
+	ok(r < 0 && err.status == DG_E_INPUT && strstr(err.msg, want) && !strchr(err.msg, '\n') &&
+		   !strncmp(err.msg, "t.json: ", 8),
+	   "refused: %s (%s)", what, r < 0 ? err.msg : "accepted");
+}
+
+static void loader(void)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_trace *t = NULL;
+	const char *good = HDR "\"image\":\"x.tar\",\"engine\":\"runc\",\"args\":[\"a\",\"b\"],\"arch\":\"x86_64\","
+			       "\"executables\":[{\"path\":\"/b\",\"syscalls\":{\"read\":3,\"335\":1}},"
+			       "{\"path\":\"/a\",\"syscalls\":{\"write\":1},\"i386\":{\"getpid\":2}}],"
+			       "\"runtime\":{\"syscalls\":{\"futex\":9}},\"exit_status\":0,\"timed_out\":true,"
+			       "\"probe\":{\"command\":\"curl x\",\"exit_status\":7}}";
+	int r = dg_trace_parse(good, strlen(good), "t.json", &t, &err);
+	ok(r == 0, "a well-formed trace parses: %s", r ? err.msg : "ok");
+	if (r == 0) {
+		ok(t->nexe == 2 && !strcmp(t->exe[0].path, "/a") && !strcmp(t->exe[1].path, "/b"), "executables sorted by path");
+		ok(dg_trace_count(&t->exe[1].set[0], 0) == 3 && dg_trace_count(&t->exe[1].set[0], 335) == 1,
+		   "counts by name and by number");
+		ok(t->exe[1].set[0].v[1].nr == 335 && !t->exe[1].set[0].v[1].name, "an unnamed number has no name");
+		ok(dg_trace_count(&t->exe[0].set[1], 20) == 2 && !strcmp(t->exe[0].set[1].v[0].name, "getpid"),
+		   "i386 names resolve in the i386 table");
+		ok(t->nargs == 2 && t->timed_out && t->probe_status == 7 && !strcmp(t->probe, "curl x") &&
+			   dg_trace_count(&t->runtime[0], 202) == 9,
+		   "args, timed_out, probe, runtime");
+		dg_trace_free(t);
+	}
+	refuse("", "not JSON", "empty input");
+	refuse("{\"dockergate_trace\":1", "not JSON", "truncated JSON");
+	refuse("[]", "(top level)", "not an object");
+	refuse("{}", "dockergate_trace: missing", "not a trace file");
+	refuse("{\"dockergate_trace\":2,\"executables\":[]," EMPTY_RT "}", "dockergate_trace", "a future version");
+	refuse("{\"dockergate_trace\":\"1\",\"executables\":[]," EMPTY_RT "}", "dockergate_trace", "version as a string");
+	refuse(HDR EMPTY_RT "}", "executables: missing", "no executables");
+	refuse(HDR "\"executables\":{}," EMPTY_RT "}", "executables: expected an array", "executables not an array");
+	refuse(HDR "\"executables\":[]}", "runtime: missing", "no runtime set");
+	refuse(HDR "\"executables\":[],\"runtime\":{}}", "runtime.syscalls: missing", "runtime without syscalls");
+	refuse(HDR "\"executables\":[3]," EMPTY_RT "}", "executables[0]: expected an object", "an executable not an object");
+	refuse(HDR "\"executables\":[{\"syscalls\":{}}]," EMPTY_RT "}", "executables[0].path", "no path");
+	refuse(HDR "\"executables\":[{\"path\":\"\",\"syscalls\":{}}]," EMPTY_RT "}", "executables[0].path", "empty path");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":[]}]," EMPTY_RT "}", "executables[0].syscalls",
+	       "syscalls not an object");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"nosuchcall\":1}}]," EMPTY_RT "}",
+	       "executables[0].syscalls.nosuchcall: unknown x86-64 syscall name", "an unknown name");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{},\"i386\":{\"newfstatat\":1}}]," EMPTY_RT "}",
+	       "executables[0].i386.newfstatat: unknown i386", "an x86-64-only name in the i386 set");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":0}}]," EMPTY_RT "}", "executables[0].syscalls.read",
+	       "a zero count");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":-4}}]," EMPTY_RT "}", "syscalls.read",
+	       "a negative count");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":1.5}}]," EMPTY_RT "}", "syscalls.read",
+	       "a fractional count");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":\"1\"}}]," EMPTY_RT "}", "syscalls.read",
+	       "a count as a string");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"99999999999\":1}}]," EMPTY_RT "}", "99999999999",
+	       "a number beyond 32 bits");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"007\":1}}]," EMPTY_RT "}", "007", "a leading zero");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"1x\":1}}]," EMPTY_RT "}", "1x", "a number with junk");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":1,\"0\":1}}]," EMPTY_RT "}", "listed twice",
+	       "a syscall by name and by number");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"read\":1,\"read\":2}}]," EMPTY_RT "}", "not JSON",
+	       "a duplicate key");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{}},{\"path\":\"/x\",\"syscalls\":{}}]," EMPTY_RT "}",
+	       "/x is listed twice", "an executable twice");
+	refuse(HDR "\"executables\":[],\"runtime\":{\"syscalls\":{\"read\":true}}}", "runtime.syscalls.read", "a boolean count");
+	refuse(HDR "\"arch\":\"aarch64\",\"executables\":[]," EMPTY_RT "}", "arch: only x86_64", "another arch");
+	refuse(HDR "\"image\":5,\"executables\":[]," EMPTY_RT "}", "image: expected a string", "image not a string");
+	refuse(HDR "\"args\":[1],\"executables\":[]," EMPTY_RT "}", "args[0]", "args not strings");
+	refuse(HDR "\"args\":\"a\",\"executables\":[]," EMPTY_RT "}", "args: expected an array", "args a string");
+	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"exit_status\":256}", "exit_status", "an exit status above 255");
+	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"timed_out\":1}", "timed_out", "timed_out not a boolean");
+	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"probe\":{}}", "probe.command", "a probe without its command");
+	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"probe\":{\"command\":\"x\",\"exit_status\":-1}}", "probe.exit_status",
+	       "a negative probe status");
+	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"lost\":-1}", "lost", "a negative lost count");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\\u0000y\",\"syscalls\":{}}]," EMPTY_RT "}", "not JSON", "a NUL in a path");
+	ok(parse(HDR "\"executables\":[]," EMPTY_RT "}", &err) == 0, "the smallest trace parses");
+
+	r = dg_trace_load("/nonexistent/trace.json", &t, &err);
+	ok(r < 0 && err.status == DG_E_INPUT && strstr(err.msg, "/nonexistent/trace.json"), "a missing file: %s", err.msg);
+	r = dg_trace_load("/tmp", &t, &err);
+	ok(r < 0 && err.status == DG_E_INPUT && strstr(err.msg, "not a regular file"), "a directory: %s", err.msg);
+	char path[] = "/tmp/dg-test-trace.XXXXXX";
+	int fd = mkstemp(path);
+	ok(fd >= 0 && ftruncate(fd, (off_t)DG_TRACE_MAX_FILE + 1) == 0, "a sparse file over the cap");
+	close(fd);
+	r = dg_trace_load(path, &t, &err);
+	ok(r < 0 && err.status == DG_E_LIMIT && strstr(err.msg, path), "refused as too large: %s", err.msg);
+	unlink(path);
+}
+
+int main(int argc, char **argv)
+{
+	self = argv[0];
+	if (argc == 2 && !strcmp(argv[1], "--launch")) {
+		char *av[] = {argv[0], (char *)"--child", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--child"))
+		return child_work();
+	if (argc == 2 && !strcmp(argv[1], "--launch-te")) {
+		char *av[] = {argv[0], (char *)"--thread-exec", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--thread-exec"))
+		return thread_exec();
+	char abs[4096];
+	if (!realpath(argv[0], abs)) {
+		perror(argv[0]);
+		return 1;
+	}
+	self = abs;
+	/* LeakSanitizer cannot run in a traced process (the ASan build of this test) */
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	recorder();
+	recorder_thread_exec();
+	loader();
+	return tap_done();
+}
