@@ -37,6 +37,8 @@ struct dg_profile {
 	size_t nerrnos;
 	/* provenance, written under the "dockergate" key of the docker format (NULL: left out) */
 	char *tool, *image, *scope, *precision, *runtime_base;
+	char *method;         /* "static", "trace" (--from-trace) or "hybrid" (--hybrid) */
+	long long traces;     /* traces the profile was made with; < 0: not written */
 	long long date;       /* seconds since the epoch (SOURCE_DATE_EPOCH or now); < 0: no date */
 	long long unknown_sites; /* < 0: not written */
 };

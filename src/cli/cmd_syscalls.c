@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dockergate/hybrid.h"
 #include "dockergate/objdb.h"
+#include "dockergate/trace.h"
 #include "dockergate/runtime_base.h"
 #include "dockergate/profile.h"
 #include "dockergate/scope.h"
@@ -509,7 +511,9 @@ int cmd_syscalls(int argc, char **argv)
 /* ---- generate ---- */
 
 static const char generate_help[] =
-	"usage: dockergate generate IMAGE -o FILE [OPTIONS] [--scope entrypoint [-- ARGS...]]\n\n"
+	"usage: dockergate generate IMAGE -o FILE [OPTIONS] [--scope entrypoint [-- ARGS...]]\n"
+	"       dockergate generate IMAGE -o FILE --hybrid TRACE [--report FILE] [OPTIONS]\n"
+	"       dockergate generate --from-trace TRACE -o FILE [OPTIONS]\n\n"
 	"Writes a deny-by-default seccomp profile that allows the union of what\n"
 	"`dockergate syscalls IMAGE` finds for every program and library of the image\n"
 	"(architectures: x86-64, plus x86 only when the image has reachable i386 code).\n"
@@ -533,10 +537,130 @@ static const char generate_help[] =
 	"  --runtime-base RT   also allow what the container runtime calls between installing the\n"
 	"                      filter and starting the entrypoint: runc, crun, all (default: both)\n"
 	"                      or none (measured with the real runtimes: data/runtime-base.json);\n"
-	"                      any but none also allows restart_syscall (the kernel's restarts)\n" SC_HELP_OPTS
+	"                      any but none also allows restart_syscall (the kernel's restarts)\n"
+	"  --from-trace TRACE  no IMAGE: the profile allows what the traced containers made (a\n"
+	"                      `dockergate trace` file; repeat for the union of several runs) plus\n"
+	"                      the runtime base: the dynamic method, blind to paths no run took\n"
+	"  --hybrid TRACE      the union of the image's analysis and the trace (repeatable), and a\n"
+	"                      report on stderr: what the traces saw that the analysis lacks (each\n"
+	"                      a soundness bug, with the executables that made it; exit 0 still),\n"
+	"                      what each traced program made beyond its own analysis, and what the\n"
+	"                      analysis allows that no trace saw (candidates for tightening)\n"
+	"  --report FILE       with --hybrid: also write that report as JSON to FILE\n" SC_HELP_OPTS
 	CLI_IMAGE_OPTS_HELP;
 
-enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE };
+enum { OPT_FORMAT = OPT_OBJECTS + 1, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE, OPT_FROM_TRACE, OPT_HYBRID,
+       OPT_REPORT };
+
+static void join(struct dg_buf *b, const struct dg_strv *v);
+
+static void bits_names(const uint8_t *bits, int i386, struct dg_buf *b, size_t max)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
+		if (dg_reach_has(bits, k)) {
+			if (n++ == max) {
+				dg_buf_puts(b, " ...");
+				return;
+			}
+			const char *nm = dg_syscall_name(k, i386);
+			if (nm)
+				dg_buf_printf(b, "%s%s%s", n > 1 ? " " : "", i386 ? "i386:" : "", nm);
+			else
+				dg_buf_printf(b, "%s%s%u", n > 1 ? " " : "", i386 ? "i386:" : "", k);
+		}
+}
+
+static json_t *bits_json(const uint8_t *bits, int i386)
+{
+	json_t *a = json_array();
+	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
+		if (dg_reach_has(bits, k)) {
+			const char *nm = dg_syscall_name(k, i386);
+			json_array_append_new(a, nm ? json_string(nm) : json_integer(k));
+		}
+	return a;
+}
+
+static int in_strv(const struct dg_strv *v, const char *s)
+{
+	for (size_t i = 0; s && i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return 1;
+	return 0;
+}
+
+/* The hybrid report (hybrid.h) as JSON; RTBASE: the runtime base's names (allowed anyway). */
+static json_t *hybrid_json(const struct dg_hybrid *h, const struct dg_strv *traces, const struct dg_strv *rtbase)
+{
+	json_t *o = json_object(), *miss = json_array(), *exes = json_array();
+	json_object_set_new(o, "traces", strv_to_json(traces));
+	json_object_set_new(o, "seen_x86_64", bits_json(h->seen[0], 0));
+	json_object_set_new(o, "seen_i386", bits_json(h->seen[1], 1));
+	for (size_t i = 0; i < h->nmissing; i++) {
+		const struct dg_hybrid_missing *m = &h->missing[i];
+		const char *nm = dg_syscall_name(m->nr, m->i386);
+		json_t *j = json_object();
+		json_object_set_new(j, "syscall", nm ? json_string(nm) : json_null());
+		json_object_set_new(j, "number", json_integer(m->nr));
+		json_object_set_new(j, "arch", json_string(m->i386 ? "i386" : "x86_64"));
+		json_object_set_new(j, "count", json_integer((json_int_t)m->count));
+		json_object_set_new(j, "executables", strv_to_json(&m->exes));
+		json_object_set_new(j, "allowed_by_runtime_base", json_boolean(!m->i386 && in_strv(rtbase, nm)));
+		json_array_append_new(miss, j);
+	}
+	json_object_set_new(o, "seen_not_static", miss);
+	for (size_t i = 0; i < h->nexes; i++) {
+		const struct dg_hybrid_exe *x = &h->exes[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "path", cli_json_str(x->path));
+		json_object_set_new(j, "program", x->program ? cli_json_str(x->program) : json_null());
+		json_object_set_new(j, "unmapped", x->why ? json_string(x->why) : json_null());
+		json_object_set_new(j, "beyond_its_analysis", strv_to_json(&x->beyond));
+		json_array_append_new(exes, j);
+	}
+	json_object_set_new(o, "executables", exes);
+	json_object_set_new(o, "static_not_seen_x86_64", bits_json(h->unseen[0], 0));
+	json_object_set_new(o, "static_not_seen_i386", bits_json(h->unseen[1], 1));
+	return o;
+}
+
+static void hybrid_print(const struct dg_hybrid *h, size_t ntraces)
+{
+	size_t nseen = count_bits(h->seen[0]) + count_bits(h->seen[1]);
+	fprintf(stderr, "%s: hybrid: %zu trace%s, %zu syscalls seen; %zu seen but not found by the analysis%s\n",
+		cli_prog, ntraces, ntraces == 1 ? "" : "s", nseen, h->nmissing,
+		h->nmissing ? " (soundness bugs of the analysis; the profile allows them from the traces):" : "");
+	for (size_t i = 0; i < h->nmissing; i++) {
+		const struct dg_hybrid_missing *m = &h->missing[i];
+		const char *nm = dg_syscall_name(m->nr, m->i386);
+		struct dg_buf b = {0};
+		join(&b, &m->exes);
+		fprintf(stderr, "%s: hybrid:   %s%s (%u) by %.*s, %llu time%s\n", cli_prog, m->i386 ? "i386:" : "",
+			nm ? nm : "?", m->nr, (int)b.len, b.data, (unsigned long long)m->count, m->count == 1 ? "" : "s");
+		dg_buf_free(&b);
+	}
+	for (size_t i = 0; i < h->nexes; i++) {
+		const struct dg_hybrid_exe *x = &h->exes[i];
+		if (!x->program) {
+			fprintf(stderr, "%s: hybrid: traced %s: %s\n", cli_prog, x->path, x->why);
+			continue;
+		}
+		if (!x->beyond.n)
+			continue;
+		struct dg_buf b = {0};
+		join(&b, &x->beyond);
+		fprintf(stderr, "%s: hybrid: traced %s made %zu beyond %s's own analysis (a dlopen'd module's, or a gap): %.*s\n",
+			cli_prog, x->path, x->beyond.n, x->program, (int)b.len, b.data);
+		dg_buf_free(&b);
+	}
+	struct dg_buf b = {0};
+	bits_names(h->unseen[0], 0, &b, 400);
+	bits_names(h->unseen[1], 1, &b, 400);
+	fprintf(stderr, "%s: hybrid: %zu allowed by the analysis, seen in no trace (candidates for tightening): %.*s\n",
+		cli_prog, count_bits(h->unseen[0]) + count_bits(h->unseen[1]), (int)b.len, b.data);
+	dg_buf_free(&b);
+}
 
 static const char *const format_names[] = {"docker", "oci", "k8s", "k8s-json", "bpf", "pfc"};
 
@@ -621,10 +745,14 @@ int cmd_generate(int argc, char **argv)
 					   {"deny-errno", required_argument, NULL, OPT_DENY_ERRNO},
 					   {"base", required_argument, NULL, OPT_BASE},
 					   {"runtime-base", required_argument, NULL, OPT_RUNTIME_BASE},
+					   {"from-trace", required_argument, NULL, OPT_FROM_TRACE},
+					   {"hybrid", required_argument, NULL, OPT_HYBRID},
+					   {"report", required_argument, NULL, OPT_REPORT},
 					   {0, 0, 0, 0}};
 	struct sc_args s = {0};
 	cli_image_args_init(&s.a);
-	const char *output = NULL, *name = NULL, *base_spec = NULL, *runtime_spec = "all";
+	const char *output = NULL, *name = NULL, *base_spec = NULL, *runtime_spec = "all", *report = NULL;
+	struct dg_strv from_trace = {0}, hybrid = {0};
 	enum dg_profile_format format = DG_PF_DOCKER;
 	int c, deny_errno = 1;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -657,48 +785,128 @@ int cmd_generate(int argc, char **argv)
 				r = cli_usage_error("generate", "--runtime-base: expected none, runc, crun or all, got '%s'",
 						    optarg);
 			break;
+		case OPT_FROM_TRACE:
+			dg_strv_push(&from_trace, optarg);
+			break;
+		case OPT_HYBRID:
+			dg_strv_push(&hybrid, optarg);
+			break;
+		case OPT_REPORT:
+			report = optarg;
+			break;
 		default:
 			r = sc_opt("generate", &s, c, optarg);
 		}
-		if (r)
+		if (r) {
+			dg_strv_free(&from_trace);
+			dg_strv_free(&hybrid);
 			return r;
+		}
 	}
-	if (argc - optind < 1 || (argc - optind > 1 && s.scope != DG_SCOPE_ENTRYPOINT))
-		return cli_usage_error("generate", "expected exactly one IMAGE (ARGS after it only with --scope entrypoint)");
+	const char *bad = NULL;
+	if (from_trace.n && hybrid.n)
+		bad = "--from-trace and --hybrid: choose one (--hybrid TRACE is the union with the image's analysis)";
+	else if (from_trace.n && argc > optind)
+		bad = "--from-trace: no IMAGE (the profile comes from the traces alone; --hybrid TRACE adds the image's analysis)";
+	else if (report && !hybrid.n)
+		bad = "--report: only with --hybrid";
+	else if (!from_trace.n && (argc - optind < 1 || (argc - optind > 1 && s.scope != DG_SCOPE_ENTRYPOINT)))
+		bad = "expected exactly one IMAGE (ARGS after it only with --scope entrypoint)";
+	if (bad) {
+		dg_strv_free(&from_trace);
+		dg_strv_free(&hybrid);
+		return cli_usage_error("generate", "%s", bad);
+	}
 	for (int i = optind + 1; i < argc; i++)
 		dg_strv_push(&s.args, argv[i]);
-	if (!output || !*output)
+	if (!output || !*output) {
+		dg_strv_free(&from_trace);
+		dg_strv_free(&hybrid);
+		dg_strv_free(&s.args);
 		return cli_usage_error("generate", "-o FILE is required");
+	}
 	struct dg_error err = DG_ERROR_INIT;
 	long long date;
-	if (dg_source_date(&date, &err) < 0)
-		return cli_fail(&err);
+	/* the traces, like the base, are read before the (long) analysis: a bad file fails fast */
+	const struct dg_strv *trace_files = from_trace.n ? &from_trace : &hybrid;
+	struct dg_trace **traces = dg_xcalloc(trace_files->n ? trace_files->n : 1, sizeof *traces);
+	size_t ntraces = 0;
+	int rc = 0;
+	for (size_t i = 0; i < trace_files->n && !rc; i++)
+		if (dg_trace_load(trace_files->v[i], &traces[ntraces], &err) < 0)
+			rc = cli_fail(&err);
+		else
+			ntraces++;
+	if (!rc && dg_source_date(&date, &err) < 0)
+		rc = cli_fail(&err);
+	if (rc) {
+		for (size_t i = 0; i < ntraces; i++)
+			dg_trace_free(traces[i]);
+		free(traces);
+		dg_strv_free(&from_trace);
+		dg_strv_free(&hybrid);
+		dg_strv_free(&s.args);
+		return rc;
+	}
 	/* the base and Docker's default are read before the (long) analysis: a bad file fails fast */
 	struct dg_profile base, dflt, p;
 	struct dg_strv warnings = {0}, removed = {0}, enosys = {0}, base_warn = {0};
 	dg_profile_init(&p);
 	dg_profile_init(&base);
-	if (dg_profile_load_spec("docker-default", &dflt, NULL, &err) < 0)
-		return cli_fail(&err);
-	if (base_spec && dg_profile_load_spec(base_spec, &base, &base_warn, &err) < 0) {
-		dg_profile_free(&dflt);
-		return cli_fail(&err);
+	struct sc_session ss = {0};
+	struct dg_sc_result *res = NULL;
+	struct dg_hybrid *hy = NULL;
+	struct dg_strv runtime = {0};
+	char *kname = NULL;
+	struct dg_buf out = {0};
+	dg_profile_init(&dflt);
+	if (dg_profile_load_spec("docker-default", &dflt, NULL, &err) < 0 ||
+	    (base_spec && dg_profile_load_spec(base_spec, &base, &base_warn, &err) < 0)) {
+		rc = cli_fail(&err);
+		goto done;
 	}
-	struct sc_session ss;
-	int rc = sc_run(argv[optind], &s, &ss);
-	if (rc) {
-		sc_done(&ss);
-		dg_strv_free(&s.args);
-		dg_profile_free(&dflt);
-		dg_profile_free(&base);
-		dg_strv_free(&base_warn);
-		return rc;
+	uint8_t seen[2][DG_NSYSCALLS / 8];
+	dg_hybrid_seen(traces, ntraces, seen);
+	if (from_trace.n) {
+		/* the dynamic method: what the runs made */
+		dg_profile_from_bits(&p, seen[0], seen[1], count_bits(seen[1]) > 0);
+	} else {
+		if ((rc = sc_run(argv[optind], &s, &ss)))
+			goto done;
+		res = ss.res;
+		if (hybrid.n) {
+			hy = dg_hybrid_compare(dg_objdb_fs(ss.db), res, traces, ntraces);
+			uint8_t u[2][DG_NSYSCALLS / 8];
+			for (unsigned i = 0; i < DG_NSYSCALLS / 8; i++) {
+				u[0][i] = (uint8_t)(res->native[i] | seen[0][i]);
+				u[1][i] = (uint8_t)(res->i386[i] | seen[1][i]);
+			}
+			dg_profile_from_bits(&p, u[0], u[1], res->has_i386 || count_bits(seen[1]) > 0);
+		} else {
+			dg_profile_from_bits(&p, res->native, res->i386, res->has_i386);
+		}
 	}
-	struct dg_sc_result *res = ss.res;
-	dg_profile_from_bits(&p, res->native, res->i386, res->has_i386);
+	for (size_t i = 0; i < ntraces; i++) {
+		const struct dg_trace *t = traces[i];
+		if (t->lost) {
+			char *m = dg_xasprintf("%s: %llu syscall stops were lost by the recorder: the trace may lack calls",
+					       trace_files->v[i], (unsigned long long)t->lost);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+		if (t->exit_status > 0 || t->timed_out) {
+			char *m = t->timed_out ? dg_xasprintf("%s: the traced run was stopped at its timeout", trace_files->v[i])
+					       : dg_xasprintf("%s: the traced workload exited with status %d", trace_files->v[i],
+							      t->exit_status);
+			dg_strv_push(&warnings, m);
+			free(m);
+		}
+	}
+	if (from_trace.n)
+		dg_strv_push(&warnings, "a profile from traces allows only what the traced runs made: code paths they did not "
+					"take (errors, other requests, signals, exec'd tools) will be denied");
 	/* the container runtime's own calls, before the base: a base never adds, only removes */
 	size_t runtime_added = 0;
-	struct dg_strv runtime = {0};
 	if (dg_runtime_base(runtime_spec, &runtime, &err) < 0)
 		dg_strv_push(&warnings, err.msg);
 	for (size_t i = 0; i < runtime.n; i++)
@@ -706,14 +914,18 @@ int cmd_generate(int argc, char **argv)
 			dg_profile_allow(&p, runtime.v[i]);
 			runtime_added++;
 		}
-	dg_strv_free(&runtime);
 	p.runtime_base = dg_xstrdup(runtime_spec);
 	p.default_errno = deny_errno;
 	p.tool = dg_xstrdup("dockergate " DG_VERSION);
-	const struct dg_image_info *ii = dg_image_info(ss.img);
-	if (ii->config_digest)
-		p.image = dg_xstrdup(ii->config_digest);
-	p.scope = dg_xstrdup(ss.scope ? "entrypoint" : "image");
+	p.method = dg_xstrdup(from_trace.n ? "trace" : hybrid.n ? "hybrid" : "static");
+	if (ntraces)
+		p.traces = (long long)ntraces;
+	if (ss.img) {
+		const struct dg_image_info *ii = dg_image_info(ss.img);
+		if (ii->config_digest)
+			p.image = dg_xstrdup(ii->config_digest);
+	}
+	p.scope = dg_xstrdup(from_trace.n ? "trace" : ss.scope ? "entrypoint" : "image");
 	if (ss.scope) {
 		if (ss.scope->all_programs_why) {
 			char *m = dg_xasprintf("scope entrypoint: every executable of the image is included: %s",
@@ -733,12 +945,18 @@ int cmd_generate(int argc, char **argv)
 			free(m);
 		}
 	}
-	p.precision = dg_xstrdup(prec_name(s.so.precision));
-	p.unknown_sites = (long long)res->ndistinct_unknown;
+	if (res) {
+		p.precision = dg_xstrdup(prec_name(s.so.precision));
+		p.unknown_sites = (long long)res->ndistinct_unknown;
+		unnamed(res->native, 0, &warnings);
+		if (res->has_i386)
+			unnamed(res->i386, 1, &warnings);
+	}
 	p.date = date;
-	unnamed(res->native, 0, &warnings);
-	if (res->has_i386)
-		unnamed(res->i386, 1, &warnings);
+	if (ntraces) {
+		unnamed(seen[0], 0, &warnings);
+		unnamed(seen[1], 1, &warnings);
+	}
 	if (base_spec) {
 		dg_profile_intersect(&p, &base, &removed);
 		for (size_t i = 0; i < base_warn.n; i++)
@@ -754,7 +972,7 @@ int cmd_generate(int argc, char **argv)
 		}
 	}
 	dg_profile_add_fallbacks(&p, &enosys);
-	if (res->ndistinct_unknown) {
+	if (res && res->ndistinct_unknown) {
 		char *m = dg_xasprintf("%zu reachable syscall sites with unknown numbers (see `dockergate syscalls`)",
 				       res->ndistinct_unknown);
 		dg_strv_push(&warnings, m);
@@ -762,9 +980,23 @@ int cmd_generate(int argc, char **argv)
 	}
 	if ((format == DG_PF_K8S || format == DG_PF_K8S_JSON) && deny_errno != 1)
 		dg_strv_push(&warnings, "a SeccompProfile has no default errno: denied syscalls return EPERM there");
-	char *kname = name ? dg_xstrdup(name) : k8s_name_from(argv[optind]);
-	struct dg_buf out = {0};
-	if (s.strict && res->nunknown) {
+	kname = name ? dg_xstrdup(name) : from_trace.n ? (traces[0]->image ? k8s_name_from(traces[0]->image)
+									 : dg_xstrdup("dockergate-trace"))
+					  : k8s_name_from(argv[optind]);
+	if (hy && report) {
+		json_t *j = hybrid_json(hy, trace_files, &runtime);
+		char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		size_t tl = strlen(t);
+		t = dg_xrealloc(t, tl + 2);
+		t[tl] = '\n';
+		if (dg_write_atomic(report, t, tl + 1, &err) < 0)
+			rc = cli_fail(&err);
+		free(t);
+		if (rc)
+			goto done;
+	}
+	if (s.strict && res && res->nunknown) {
 		fprintf(stderr, "%s generate: error: %zu reachable syscall sites with unknown numbers (--strict); nothing written\n",
 			cli_prog, res->ndistinct_unknown);
 		rc = 7;
@@ -793,16 +1025,21 @@ int cmd_generate(int argc, char **argv)
 			json_object_set_new(j, "runtime_base", json_string(runtime_spec));
 			json_object_set_new(j, "added_for_runtime", json_integer((json_int_t)runtime_added));
 			json_object_set_new(j, "removed_by_base", strv_to_json(&removed));
-			json_object_set_new(j, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
-			json_object_set_new(j, "precision", json_string(prec_name(s.so.precision)));
+			json_object_set_new(j, "unknown_sites", json_integer(res ? (json_int_t)res->ndistinct_unknown : 0));
+			json_object_set_new(j, "precision", res ? json_string(prec_name(s.so.precision)) : json_null());
 			json_object_set_new(j, "scope", json_string(p.scope));
-			json_object_set_new(j, "programs_and_libraries", json_integer((json_int_t)res->n));
+			json_object_set_new(j, "method", json_string(p.method));
+			json_object_set_new(j, "programs_and_libraries", json_integer(res ? (json_int_t)res->n : 0));
+			if (hy)
+				json_object_set_new(j, "hybrid", hybrid_json(hy, trace_files, &runtime));
 			json_object_set_new(j, "warnings", strv_to_json(&warnings));
 			char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fprintf(stderr, "%s\n", t);
 			free(t);
 			json_decref(j);
 		} else {
+			if (hy)
+				hybrid_print(hy, ntraces);
 			for (size_t i = 0; i < warnings.n; i++)
 				fprintf(stderr, "%s: warning: %s\n", cli_prog, warnings.v[i]);
 			fprintf(stderr, "%s: %zu allowed, %zd %s than Docker's default (%zu)", cli_prog, nx,
@@ -819,11 +1056,24 @@ int cmd_generate(int argc, char **argv)
 				fprintf(stderr, "; ENOSYS for %.*s", (int)b.len, b.data);
 				dg_buf_free(&b);
 			}
-			fprintf(stderr, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries)%s%s\n",
-				res->ndistinct_unknown, warnings.n, warnings.n == 1 ? "" : "s", prec_name(s.so.precision), res->n,
-				strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
+			if (res)
+				fprintf(stderr, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries%s)",
+					res->ndistinct_unknown, warnings.n, warnings.n == 1 ? "" : "s",
+					prec_name(s.so.precision), res->n, hy ? ", hybrid with the traces" : "");
+			else
+				fprintf(stderr, "; %zu warning%s (from %zu trace%s)", warnings.n, warnings.n == 1 ? "" : "s",
+					ntraces, ntraces == 1 ? "" : "s");
+			fprintf(stderr, "%s%s\n", strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
 		}
 	}
+done:
+	for (size_t i = 0; i < ntraces; i++)
+		dg_trace_free(traces[i]);
+	free(traces);
+	dg_strv_free(&from_trace);
+	dg_strv_free(&hybrid);
+	dg_strv_free(&runtime);
+	dg_hybrid_free(hy);
 	free(kname);
 	dg_buf_free(&out);
 	dg_strv_free(&warnings);

@@ -45,6 +45,7 @@ void dg_profile_init(struct dg_profile *p)
 	p->arches = DG_ARCH_X86_64;
 	p->date = -1;
 	p->unknown_sites = -1;
+	p->traces = -1;
 }
 
 void dg_profile_free(struct dg_profile *p)
@@ -57,6 +58,7 @@ void dg_profile_free(struct dg_profile *p)
 	free(p->image);
 	free(p->scope);
 	free(p->precision);
+	free(p->method);
 	free(p->runtime_base);
 	dg_profile_init(p);
 }
@@ -357,6 +359,10 @@ static json_t *seccomp_json(const struct dg_profile *p, int provenance)
 			json_object_set_new(pr, "scope", json_string(p->scope));
 		if (p->precision)
 			json_object_set_new(pr, "precision", json_string(p->precision));
+		if (p->method)
+			json_object_set_new(pr, "method", json_string(p->method));
+		if (p->traces >= 0)
+			json_object_set_new(pr, "traces", json_integer(p->traces));
 		if (p->runtime_base)
 			json_object_set_new(pr, "runtime_base", json_string(p->runtime_base));
 		if (p->unknown_sites >= 0)
@@ -455,6 +461,8 @@ static json_t *k8s_json(const struct dg_profile *p, const char *name)
 		json_object_set_new(ann, "dockergate/scope", json_string(p->scope));
 	if (p->precision)
 		json_object_set_new(ann, "dockergate/precision", json_string(p->precision));
+	if (p->method)
+		json_object_set_new(ann, "dockergate/method", json_string(p->method));
 	if (p->date >= 0) {
 		char d[32];
 		date_str(p->date, d);
