@@ -103,17 +103,28 @@ static int has_const_site(const struct dg_fsum *s, uint32_t nr)
 	return 0;
 }
 
-static void libc_tests(const char *path)
+/* PATH read and parsed into *P and *E, or a SKIP line and 0 */
+static int load_elf(const char *path, unsigned char **p, struct dg_elf **e)
 {
 	size_t n;
-	unsigned char *p = slurp(path, &n);
-	struct dg_elf *e = NULL;
 	struct dg_error err = DG_ERROR_INIT;
-	if (!p || dg_elf_parse(p, n, &e, &err) < 0) {
+	*p = slurp(path, &n);
+	*e = NULL;
+	if (!*p || dg_elf_parse(*p, n, e, &err) < 0) {
 		printf("ok %d - # SKIP %s not readable\n", ++tap_n, path);
-		free(p);
-		return;
+		free(*p);
+		return 0;
 	}
+	return 1;
+}
+
+static void libc_tests(const char *path)
+{
+	unsigned char *p;
+	struct dg_elf *e;
+	struct dg_error err = DG_ERROR_INIT;
+	if (!load_elf(path, &p, &e))
+		return;
 	struct dg_fsum *s = dg_fsum_build(e);
 	ok(!s->error && s->nfns > 1000 && s->nsites > 100, "libc: %zu functions, %zu syscall sites", s->nfns, s->nsites);
 	ok(has_const_site(s, 231) && has_const_site(s, 15), "libc: exit_group (231) and rt_sigreturn (15) sites resolved");
@@ -185,15 +196,11 @@ static void libc_tests(const char *path)
  * through execv from a function of its own (diffutils is Essential: on every Debian system). */
 static void exec_name_tests(const char *path)
 {
-	size_t n;
-	unsigned char *p = slurp(path, &n);
-	struct dg_elf *e = NULL;
+	unsigned char *p;
+	struct dg_elf *e;
 	struct dg_error err = DG_ERROR_INIT;
-	if (!p || dg_elf_parse(p, n, &e, &err) < 0) {
-		printf("ok %d - # SKIP %s not readable\n", ++tap_n, path);
-		free(p);
+	if (!load_elf(path, &p, &e))
 		return;
-	}
 	uint8_t kind;
 	int an;
 	ok(dg_exec_import("execv", &kind, &an) && kind == DG_EXK_PATH && an == 0 &&
