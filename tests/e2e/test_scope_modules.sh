@@ -103,7 +103,7 @@ PY
 run_server() {
 	local name=$1 sc=$2 engine=$3 want=$4 tag="$1-$2-$3"
 	python3 "$E2E" wrapper "$T/wrap-$tag" "$T/trace-$tag" --each
-	"$DG" verify "$T/$name.tar" --profile "$T/$name-$sc.json" --engine $engine --network host --timeout 10 \
+	"$DG" verify "$T/$name.tar" --profile "$T/$name-$sc.json" --engine "$engine" --network host --timeout 10 \
 		--runtime "$T/wrap-$tag" --diagnose always --tmpdir "$T/vtmp" --report "$T/$tag.json" \
 		>"$T/$tag.out" 2>"$T/$tag.err" &
 	local vpid=$!
@@ -127,7 +127,7 @@ run_server() {
 run_job() {
 	local name=$1 sc=$2 engine=$3 tag="$1-$2-$3"
 	python3 "$E2E" wrapper "$T/wrap-$tag" "$T/trace-$tag" --each
-	"$DG" verify "$T/$name.tar" --profile "$T/$name-$sc.json" --engine $engine --network none \
+	"$DG" verify "$T/$name.tar" --profile "$T/$name-$sc.json" --engine "$engine" --network none \
 		--runtime "$T/wrap-$tag" --diagnose always --tmpdir "$T/vtmp" --report "$T/$tag.json" \
 		>"$T/$tag.out" 2>"$T/$tag.err"
 	local rc=$?
