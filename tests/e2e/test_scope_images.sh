@@ -8,18 +8,22 @@
 #   python: python3 /app/main.py importing C extension modules (sqlite3, _json, ...) and doing NSS
 #          lookups (pwd, grp, getaddrinfo), under both scopes' profiles
 # For the servers: the entrypoint scope's profile is smaller than the image scope's, and the server runs
-# under it (verify, podman and runc, host network, --timeout) while this test talks to it from the
-# host (HTTP GET; redis PING/SET/GET); the kernel's seccomp records (verify --diagnose always)
-# show nothing denied.
-# Usage: test_scope_images.sh DOCKERGATE   (prints TAP)
+# under each of the two (verify, podman and runc, host network, --timeout) while this test talks to
+# it from the host (HTTP GET; redis PING/SET/GET); the kernel's seccomp records (verify --diagnose
+# always) show nothing denied. Every verify runs the runtime under strace (--runtime, a wrapper from
+# tests/tools/e2e.py): every syscall the container's process tree made, in the enforcing run and
+# in the diagnosis run, is handled by the profile (tap.sh strace_check), and nginx's trace shows
+# its echo module (nginx-light's load_module) opened, python's the _sqlite3 extension module.
+# Usage: test_scope_images.sh DOCKERGATE   (prints TAP; DG_KEEP=1 keeps the temp directory)
 set -uo pipefail
 DG=${1:?usage: test_scope_images.sh DOCKERGATE}
 here=$(cd "$(dirname "$0")" && pwd)
 TAP_NAME="scope-images" TAP_DIAG=30
 . "$here/../tools/tap.sh"
 if [[ $(id -u) -ne 0 ]] || ! command -v podman >/dev/null || ! command -v runc >/dev/null ||
-	! command -v umoci >/dev/null || ! command -v skopeo >/dev/null || ! command -v mmdebstrap >/dev/null; then
-	echo "1..0 # SKIP needs root, podman, runc, umoci, skopeo and mmdebstrap"
+	! command -v umoci >/dev/null || ! command -v skopeo >/dev/null || ! command -v mmdebstrap >/dev/null ||
+	! command -v strace >/dev/null; then
+	echo "1..0 # SKIP needs root, podman, runc, umoci, skopeo, mmdebstrap and strace"
 	exit 0
 fi
 for port in 18080 16379; do
@@ -34,7 +38,7 @@ podman_private "$T"
 cleanup() {
 	podman rm -a -f >/dev/null 2>&1
 	podman rmi -a -f >/dev/null 2>&1
-	rm -rf "$T"
+	if [[ -n ${DG_KEEP:-} ]]; then echo "# kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
 mkdir -p "$T/vtmp"
@@ -81,11 +85,12 @@ s.close()
 PY
 }
 
-run_case() { # run_case NAME WANT
-	local name=$1 want=$2
+run_case() { # run_case NAME WANT [OPENED-FILE-REGEX]
+	local name=$1 want=$2 opened=${3:-}
 	"$DG" generate "$T/$name.tar" --scope entrypoint -o "$T/$name-ep.json" --json 2>"$T/$name-ep.gen"
 	ok $? "$name: generate --scope entrypoint" "$T/$name-ep.gen"
 	"$DG" generate "$T/$name.tar" -o "$T/$name-img.json" --json 2>"$T/$name-img.gen"
+	ok $? "$name: generate --scope image" "$T/$name-img.gen"
 	python3 - "$T/$name-ep.gen" "$T/$name-img.gen" >"$T/$name.cmp" 2>&1 <<'PY'
 import json, sys
 ep, im = (json.load(open(f)) for f in sys.argv[1:3])
@@ -97,23 +102,33 @@ PY
 	grep -q "^scope: script " "$T/$name.scope" && grep -q "run by .*docker-entrypoint.sh line" "$T/$name.scope" &&
 		{ [[ $name != redis ]] || grep -q "^scope: script .*docker-entrypoint.sh: run by /usr/bin/tini" "$T/$name.scope"; }
 	ok $? "$name: the closure goes through the entrypoint script (and the init wrapper) to the server" "$T/$name.scope"
-	for engine in podman runc; do
-		"$DG" verify "$T/$name.tar" --profile "$T/$name-ep.json" --engine $engine --network host --timeout 8 \
-			--diagnose always --tmpdir "$T/vtmp" --report "$T/$name-$engine.json" >"$T/$name-$engine.out" 2>"$T/$name-$engine.err" &
-		local vpid=$!
-		# talk to it during the enforcing run and during the diagnosis run (SCMP_ACT_LOG), so
-		# what serving requests calls is both enforced and logged
-		: >"$T/$name-$engine.probe"
-		while kill -0 $vpid 2>/dev/null; do
-			"probe_$name" >>"$T/$name-$engine.probe" 2>&1
-			sleep 1
+	local sc scn tag
+	for sc in ep img; do
+		scn=$([[ $sc == ep ]] && echo entrypoint || echo image)
+		for engine in podman runc; do
+			tag="$name-$sc-$engine"
+			python3 "$here/../tools/e2e.py" wrapper "$T/wrap-$tag" "$T/trace-$tag" --each
+			"$DG" verify "$T/$name.tar" --profile "$T/$name-$sc.json" --engine $engine --network host --timeout 10 \
+				--runtime "$T/wrap-$tag" --diagnose always --tmpdir "$T/vtmp" --report "$T/$tag.json" \
+				>"$T/$tag.out" 2>"$T/$tag.err" &
+			local vpid=$!
+			# talk to it during the enforcing run and during the diagnosis run (SCMP_ACT_LOG), so
+			# what serving requests calls is both enforced and logged
+			: >"$T/$tag.probe"
+			while kill -0 $vpid 2>/dev/null; do
+				"probe_$name" >>"$T/$tag.probe" 2>&1
+				sleep 1
+			done
+			wait $vpid
+			local rc=$?
+			cat "$T/$tag.probe" >>"$T/$tag.err"
+			[[ $rc -eq 0 ]] && [[ $(grep -cF "$want" "$T/$tag.probe") -ge 2 ]] &&
+				python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['timed_out'] and r['denied']==[] and r['diagnosis']=='done' else 1)" "$T/$tag.json"
+			ok $? "$name, --scope $scn, $engine: the server answers under the profile ($(grep -cF "$want" "$T/$tag.probe") times: $want); nothing denied" "$T/$tag.err"
+			strace_check "$T/trace-$tag" "$T/$name-$sc.json" "$opened"
+			ok $? "$name, --scope $scn, $engine: strace: every syscall of the container (both runs) is handled by the profile${opened:+; $opened opened}" \
+				"$T/trace-$tag.check"
 		done
-		wait $vpid
-		local rc=$?
-		cat "$T/$name-$engine.probe" >>"$T/$name-$engine.err"
-		[[ $rc -eq 0 ]] && [[ $(grep -cF "$want" "$T/$name-$engine.probe") -ge 2 ]] &&
-			python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['timed_out'] and r['denied']==[] and r['diagnosis']=='done' else 1)" "$T/$name-$engine.json"
-		ok $? "$name, $engine: the server answers under the entrypoint scope's profile ($(head -1 "$T/$name-$engine.probe")); nothing denied" "$T/$name-$engine.err"
 	done
 }
 
@@ -131,7 +146,7 @@ SH
 chmod 755 "$T/nginx-layer/docker-entrypoint.sh"
 derive nginx nginx '["/docker-entrypoint.sh"]' '["nginx","-g","daemon off;"]'
 ok $? "nginx: derived image with an entrypoint script" "$T/nginx.build.err"
-run_case nginx "HTTP welcome"
+run_case nginx "HTTP welcome" 'ngx_http_echo_module\.so'
 
 # redis behind the official entrypoint's rules
 mkdir -p "$T/redis-layer/usr/local/bin"
@@ -176,8 +191,10 @@ for sc in entrypoint image; do
 	"$DG" generate "$T/python.tar" --scope $sc -o "$T/python-$sc.json" 2>"$T/python-$sc.gen"
 	ok $? "python: generate --scope $sc" "$T/python-$sc.gen"
 	for engine in podman runc; do
+		python3 "$here/../tools/e2e.py" wrapper "$T/wrap-python-$sc-$engine" "$T/trace-python-$sc-$engine" --each
 		"$DG" verify "$T/python.tar" --profile "$T/python-$sc.json" --engine $engine --network none --diagnose always \
-			--tmpdir "$T/vtmp" --report "$T/python-$sc-$engine.json" >"$T/python-$sc-$engine.out" 2>"$T/python-$sc-$engine.err"
+			--runtime "$T/wrap-python-$sc-$engine" --tmpdir "$T/vtmp" --report "$T/python-$sc-$engine.json" \
+			>"$T/python-$sc-$engine.out" 2>"$T/python-$sc-$engine.err"
 		rc=$?
 		cat "$T/python-$sc-$engine.out" >>"$T/python-$sc-$engine.err"
 		[[ $rc -eq 0 ]] && grep -q "^sqlite 7$" "$T/python-$sc-$engine.out" &&
@@ -185,6 +202,9 @@ for sc in entrypoint image; do
 			grep -q "^localhost \['127.0.0.1'\]$" "$T/python-$sc-$engine.out" &&
 			python3 -c "import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r['denied']==[] and r['diagnosis']=='done' else 1)" "$T/python-$sc-$engine.json"
 		ok $? "python, --scope $sc, $engine: C extensions and NSS lookups work; nothing denied (exit $rc)" "$T/python-$sc-$engine.err"
+		strace_check "$T/trace-python-$sc-$engine" "$T/python-$sc.json" '_sqlite3\.cpython-[0-9]+-x86_64-linux-gnu\.so'
+		ok $? "python, --scope $sc, $engine: strace: every syscall of the container (both runs) is handled by the profile; _sqlite3 opened" \
+			"$T/trace-python-$sc-$engine.check"
 	done
 done
 tap_end

@@ -5,12 +5,15 @@ anything that runs a container under strace and wants to know what it really cal
   e2e.py env DIR                       a private podman store in DIR (containers.conf and
                                        storage.conf: runc, cgroupfs, events file); prints the
                                        two `export` lines
-  e2e.py wrapper FILE TRACE [--runtime PATH]
+  e2e.py wrapper FILE TRACE [--runtime PATH] [--each]
                                        a runtime wrapper script: runs the runtime under
                                        `strace -D -f -qq -o TRACE` when its arguments contain
-                                       `create` (podman) or `run` (runc directly), plain otherwise
+                                       `create` (podman) or `run` (runc directly), plain otherwise;
+                                       --each: every traced call writes its own TRACE.PID (verify
+                                       --diagnose runs the container more than once)
   e2e.py trace TRACE [--profile P] [--json]
-                                       the container's syscalls in a runtime trace (per executable)
+                                       the container's syscalls in a runtime trace (per executable;
+                                       waits until no process has TRACE open, at most 30 s)
                                        and, with a profile, the ones it does not handle (exit 1)
   e2e.py report RESULTS.json OUTDIR    results.md, results.json and results.png (gnuplot)
   e2e.py selftest                      the trace parser on a hand-written trace
@@ -54,13 +57,14 @@ def podman_env(d):
     return {"CONTAINERS_CONF": cc, "CONTAINERS_STORAGE_CONF": sc}
 
 
-def write_wrapper(path, trace, runtime=RUNC):
+def write_wrapper(path, trace, runtime=RUNC, each=False):
     """A runtime wrapper: strace for `create` (podman) and `run` (runc run), plain otherwise.
+    each: the trace of every such call goes to its own file, TRACE.PID (the wrapper's pid).
     -D: strace is a detached grandchild, so the traced runtime keeps the pid its caller expects
     (podman reads the pid file; the tracer outlives `runc create` and follows the container)."""
     with open(path, "w") as f:
         f.write('#!/bin/sh\nfor a in "$@"; do case "$a" in create|run) exec %s -D -f -qq --decode-pids=pidns -s 200 -o %s %s "$@";; esac; done\n'
-                'exec %s "$@"\n' % (STRACE, trace, runtime, runtime))
+                'exec %s "$@"\n' % (STRACE, trace + (".$$" if each else ""), runtime, runtime))
     os.chmod(path, 0o755)
 
 
@@ -386,8 +390,10 @@ def main(argv):
             print("export %s=%s" % (k, v))
     elif cmd == "wrapper":
         rt = argv[argv.index("--runtime") + 1] if "--runtime" in argv else RUNC
-        write_wrapper(argv[1], argv[2], rt)
+        write_wrapper(argv[1], argv[2], rt, "--each" in argv)
     elif cmd == "trace":
+        if not wait_closed(argv[1]):  # the detached strace may still be writing it
+            print("%s: strace still writing it after 30 s" % argv[1], file=sys.stderr)
         t = load_trace(argv[1])
         prof = Profile(argv[argv.index("--profile") + 1]) if "--profile" in argv else None
         out = {"root": t.root_path, "by_executable": t.by_executable(), "used": sorted(t.used()),

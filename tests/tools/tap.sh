@@ -70,3 +70,24 @@ runtime = "runc"
 EOF
 	export CONTAINERS_STORAGE_CONF="$1/storage.conf" CONTAINERS_CONF="$1/containers.conf"
 }
+
+strace_check() { # strace_check TRACE-PREFIX PROFILE [OPENED-FILE-REGEX]: the traces TRACE-PREFIX.PID
+	# one `verify --diagnose always --runtime WRAPPER` call wrote (tests/tools/e2e.py wrapper
+	# --each: the enforcing run's and the diagnosis run's): exactly two, every syscall of the
+	# container's process tree in each handled by PROFILE (e2e.py trace), and, when given, a
+	# successful openat of a file matching the regex in each. Details in TRACE-PREFIX.check
+	local t nt=0 bad=0
+	: >"$1.check"
+	for t in "$1".[0-9]*; do
+		[[ -f $t ]] || continue
+		nt=$((nt + 1))
+		echo "--- $t" >>"$1.check"
+		python3 "$tap_tools/e2e.py" trace "$t" --profile "$2" >>"$1.check" 2>&1 || bad=1
+		if [[ -n ${3:-} ]] && ! grep -qE "^[0-9]+ +openat\(AT_FDCWD, \"[^\"]*$3\", O_RDONLY\|O_CLOEXEC\) = [0-9]+" "$t"; then
+			echo "no successful openat of $3 in $t" >>"$1.check"
+			bad=1
+		fi
+	done
+	echo "$nt traces (want 2: the enforcing run and the diagnosis run)" >>"$1.check"
+	[[ $nt -eq 2 && $bad -eq 0 ]]
+}
