@@ -5,8 +5,8 @@
  * process and thread it starts, and counts every syscall entry (number and arch
  * from PTRACE_GET_SYSCALL_INFO) per executable. A process belongs to the container
  * from its first successful execve that is not the runtime re-executing itself
- * (the recorder's first exec, an execve of /proc/self/exe, an execveat of an fd
- * with AT_EMPTY_PATH); children of container processes are the container's too.
+ * (the recorder's first exec, an execve of /proc/self/exe or /proc/{self,thread-self,PID}/fd/N,
+ * an execveat of an fd with AT_EMPTY_PATH); children of container processes are the container's too.
  * Everything else is the runtime's and is counted in its own set, so nothing is
  * dropped (docs/design.md "Tracing").
  *

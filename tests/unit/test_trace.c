@@ -5,10 +5,15 @@
  * vfork()ed child that execs /bin/true, a child that stops itself (group-stop,
  * continued by SIGCONT), a signal handler (signals must be delivered), and i386
  * `int $0x80` calls; every count must come out exact. `--launch-te`: a thread that is
- * not the leader execs (the kernel moves it to the leader's pid). Trace files: a round trip
- * and hostile inputs, each refused with one line naming the file and the field. */
+ * not the leader execs (the kernel moves it to the leader's pid). `--launch-orphans`: forkers
+ * SIGKILLed while forking (the recording must end). `--launch-untraced`: clone and clone3
+ * with CLONE_UNTRACED (counted as lost). `--launch-fd`: the runtime re-executing itself
+ * through /proc/self/fd/N. Trace files: a round trip and hostile inputs, each refused with
+ * one line naming the file and the field. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -112,7 +117,135 @@ static int thread_exec(void)
 		pause(); /* ends with the exec */
 }
 
+/* Forkers that fork as fast as they can, each SIGKILLed after a while by its
+ * parent: some child is made whose parent dies before its fork event. */
+static int orphans(void)
+{
+	for (int i = 0; i < 60; i++) {
+		pid_t f = fork();
+		if (f < 0)
+			return 30;
+		if (f == 0) {
+			for (;;)
+				if (fork() == 0)
+					_exit(0);
+		}
+		struct timespec ts = {0, (long)(1 + i % 7) * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		kill(f, SIGKILL);
+		int ws;
+		if (waitpid(f, &ws, 0) != f || !WIFSIGNALED(ws))
+			return 31;
+	}
+	return 0;
+}
+
+/* clone and clone3 with CLONE_UNTRACED: children that run untraced. */
+static int untraced(void)
+{
+	int ws;
+	long c = syscall(SYS_clone, (long)(CLONE_UNTRACED | SIGCHLD), 0L, 0L, 0L, 0L);
+	if (c == 0) {
+		syscall(SYS_getpgid, 0);
+		syscall(SYS_exit_group, 0);
+	}
+	if (c < 0 || waitpid((pid_t)c, &ws, 0) != c)
+		return 40;
+	struct clone_args ca;
+	memset(&ca, 0, sizeof ca);
+	ca.flags = CLONE_UNTRACED;
+	ca.exit_signal = SIGCHLD;
+	c = syscall(SYS_clone3, &ca, sizeof ca);
+	if (c == 0) {
+		syscall(SYS_getpgid, 0);
+		syscall(SYS_exit_group, 0);
+	}
+	if (c < 0 || waitpid((pid_t)c, &ws, 0) != c)
+		return 41;
+	return 0;
+}
+
 static const char *self;
+
+/* dg_trace_run of SELF MODE in a child, bounded by LIMIT s: 0 with the trace,
+ * -1 when it did not finish in time (the child is killed) or failed. */
+static int run_bounded(const char *mode, int limit, int *status, uint64_t *lost)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return -1;
+	pid_t h = fork();
+	if (h == 0) {
+		close(pfd[0]);
+		char *av[] = {(char *)self, (char *)mode, NULL};
+		struct dg_trace *t = NULL;
+		struct dg_error err = DG_ERROR_INIT;
+		int st = -1;
+		if (dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &st, &err) < 0)
+			_exit(1);
+		dprintf(pfd[1], "%d %llu\n", st, (unsigned long long)t->lost);
+		_exit(0);
+	}
+	close(pfd[1]);
+	struct pollfd pf = {pfd[0], POLLIN, 0};
+	char buf[64] = {0};
+	int r = -1;
+	if (h > 0 && poll(&pf, 1, limit * 1000) == 1 && read(pfd[0], buf, sizeof buf - 1) > 0) {
+		unsigned long long l;
+		if (sscanf(buf, "%d %llu", status, &l) == 2) {
+			*lost = l;
+			r = 0;
+		}
+	}
+	close(pfd[0]);
+	if (h > 0) {
+		kill(h, SIGKILL);
+		waitpid(h, NULL, 0);
+	}
+	return r;
+}
+
+static void recorder_orphans(void)
+{
+	int status = -1;
+	uint64_t lost = 0;
+	int r = run_bounded("--launch-orphans", 120, &status, &lost);
+	ok(r == 0 && status == 0, "forkers killed while forking: the recording ends (status %d, %llu lost)", status,
+	   (unsigned long long)lost);
+}
+
+static void recorder_untraced(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch-untraced", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "CLONE_UNTRACED: recorded, status %d (%s)", status, r ? err.msg : "ok");
+	if (r)
+		return;
+	const struct dg_trace_exe *me = dg_trace_find(t, self);
+	ok(t->lost == 2, "CLONE_UNTRACED: clone and clone3 counted as lost (%llu)", (unsigned long long)t->lost);
+	ok(me && dg_trace_count(&me->set[0], SYS_getpgid) == 0 && dg_trace_count(&me->set[0], SYS_clone3) == 1,
+	   "CLONE_UNTRACED: the calls are counted, the untraced children's are not seen");
+	dg_trace_free(t);
+}
+
+static void recorder_fd_exec(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch-fd", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "/proc/self/fd exec: recorded, status %d (%s)", status, r ? err.msg : "ok");
+	if (r)
+		return;
+	ok(t->nexe == 1 && dg_trace_find(t, "/bin/true"),
+	   "an exec of /proc/self/fd/N is the runtime's; /bin/true is the container (%zu executables, first %s)", t->nexe,
+	   t->nexe ? t->exe[0].path : "none");
+	dg_trace_free(t);
+}
 
 static void recorder_thread_exec(void)
 {
@@ -335,6 +468,34 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--thread-exec"))
 		return thread_exec();
+	if (argc == 2 && !strcmp(argv[1], "--launch-orphans")) {
+		char *av[] = {argv[0], (char *)"--orphans", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--orphans"))
+		return orphans();
+	if (argc == 2 && !strcmp(argv[1], "--launch-untraced")) {
+		char *av[] = {argv[0], (char *)"--untraced", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--untraced"))
+		return untraced();
+	if (argc == 2 && !strcmp(argv[1], "--launch-fd")) {
+		/* the runtime re-executes itself from an fd (runc >= 1.2), which execs /bin/true */
+		int fd = open(argv[0], O_RDONLY);
+		char p[64];
+		snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+		char *av[] = {p, (char *)"--fd-child", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--fd-child")) {
+		char *av[] = {(char *)"/bin/true", NULL};
+		execv(av[0], av);
+		return 127;
+	}
 	char abs[4096];
 	if (!realpath(argv[0], abs)) {
 		perror(argv[0]);
@@ -345,6 +506,9 @@ int main(int argc, char **argv)
 	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
 	recorder();
 	recorder_thread_exec();
+	recorder_orphans();
+	recorder_untraced();
+	recorder_fd_exec();
 	loader();
 	return tap_done();
 }
