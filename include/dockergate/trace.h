@@ -16,7 +16,10 @@
  *    "i386":{NAME:COUNT}}], "runtime":{"syscalls":{...}, "i386":{...}},
  *    "exit_status":N|null, "timed_out":B, "probe":{"command":S,"exit_status":N}|null,
  *    "lost":N}
- * A syscall libseccomp cannot name is keyed by its decimal number. */
+ * A syscall libseccomp cannot name is keyed by its decimal number. Strings (paths,
+ * args, image, probe) are bytes: a backslash is always written as \x5c and, in a
+ * string that is not UTF-8, every byte that is not printable ASCII as \xHH; the
+ * loader decodes \xHH, so distinct paths never collide. */
 #ifndef DOCKERGATE_TRACE_H
 #define DOCKERGATE_TRACE_H
 
@@ -51,7 +54,8 @@ struct dg_trace_exe {
 
 struct dg_trace {
 	char *image, *engine, *arch;    /* NULL when unknown */
-	char **args;                    /* the container's ARGS as given (NULL-terminated) */
+	char **args;                    /* the container's ARGS as given: NULL-terminated, */
+					/* or NULL when NARGS is 0 (a file without "args") */
 	size_t nargs;
 	struct dg_trace_exe *exe;       /* the container's executables, sorted by path */
 	size_t nexe;

@@ -816,18 +816,55 @@ uint64_t dg_trace_count(const struct dg_trace_set *s, uint32_t nr)
 	return 0;
 }
 
-/* A path as a JSON string: bytes that are not UTF-8 are written as \xHH. */
+/* A string (a path, an argument) as a JSON string, injectively: a backslash is
+ * always written as \x5c, and when S is not UTF-8, every byte that is not
+ * printable ASCII as \xHH (dg_buf_put_escaped); unstr reverses it. */
 static json_t *jstr(const char *s)
 {
 	json_t *j = json_stringn(s, strlen(s));
-	if (j)
+	if (j && !strchr(s, '\\'))
 		return j;
+	bool utf8 = j != NULL;
+	json_decref(j);
 	struct dg_buf b = {0};
-	dg_buf_put_escaped(&b, s);
+	if (!utf8)
+		dg_buf_put_escaped(&b, s);
+	else
+		for (const char *c = s; *c; c++)
+			if (*c == '\\')
+				dg_buf_puts(&b, "\\x5c");
+			else
+				dg_buf_putc(&b, *c);
 	char *e = dg_buf_steal(&b);
 	j = json_string(e);
 	free(e);
 	return j;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A string as jstr wrote it, \xHH decoded (a backslash not followed by xHH is kept);
+ * NULL when it would contain a NUL. */
+static char *unstr(const char *s)
+{
+	struct dg_buf b = {0};
+	for (const char *c = s; *c; c++) {
+		int hi, lo;
+		if (c[0] == '\\' && c[1] == 'x' && (hi = hexval(c[2])) >= 0 && (lo = hexval(c[3])) >= 0) {
+			if (!hi && !lo) {
+				dg_buf_free(&b);
+				return NULL;
+			}
+			dg_buf_putc(&b, (char)(hi << 4 | lo));
+			c += 3;
+		} else {
+			dg_buf_putc(&b, *c);
+		}
+	}
+	return dg_buf_steal(&b);
 }
 
 static json_t *jstr_or_null(const char *s)
@@ -927,7 +964,10 @@ static int parse_set(json_t *o, int arch, const char *name, const char *field, s
 	const char *k;
 	json_t *v;
 	json_object_foreach(o, k, v) {
-		dg_autofree char *f = dg_xasprintf("%s.%s", field, k);
+		struct dg_buf fb = {0};
+		dg_buf_printf(&fb, "%s.", field);
+		dg_buf_put_escaped(&fb, k); /* the message stays one line */
+		dg_autofree char *f = dg_buf_steal(&fb);
 		long long nr;
 		if (*k >= '0' && *k <= '9') {
 			char *end;
@@ -977,9 +1017,8 @@ static int opt_string(json_t *j, const char *key, const char *name, char **out, 
 	json_t *v = json_object_get(j, key);
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v))
-		return bad(err, name, key, "expected a string or null");
-	*out = dg_xstrdup(json_string_value(v));
+	if (!json_is_string(v) || !(*out = unstr(json_string_value(v))))
+		return bad(err, name, key, "expected a string (without NUL) or null");
 	return 0;
 }
 
@@ -1015,11 +1054,12 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		size_t i;
 		json_t *a;
 		json_array_foreach(args, i, a) {
-			if (!json_is_string(a)) {
+			char *v = json_is_string(a) ? unstr(json_string_value(a)) : NULL;
+			if (!v) {
 				dg_autofree char *f = dg_xasprintf("args[%zu]", i);
-				return bad(err, name, f, "expected a string");
+				return bad(err, name, f, "expected a string (without NUL)");
 			}
-			t->args[t->nargs++] = dg_xstrdup(json_string_value(a));
+			t->args[t->nargs++] = v;
 		}
 	}
 	json_t *exes = json_object_get(j, "executables");
@@ -1037,11 +1077,13 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		if (!json_is_object(e))
 			return bad(err, name, f, "expected an object");
 		json_t *p = json_object_get(e, "path");
-		if (!json_is_string(p) || !*json_string_value(p)) {
+		char *path = json_is_string(p) ? unstr(json_string_value(p)) : NULL;
+		if (!path || !*path) {
+			free(path);
 			dg_autofree char *fp = dg_xasprintf("%s.path", f);
-			return bad(err, name, fp, "expected a non-empty string");
+			return bad(err, name, fp, "expected a non-empty string (without NUL)");
 		}
-		t->exe[i].path = dg_xstrdup(json_string_value(p));
+		t->exe[i].path = path;
 		t->nexe++;
 		if (parse_sets(e, name, f, t->exe[i].set, err) < 0)
 			return -1;
@@ -1075,9 +1117,8 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		if (!json_is_object(probe))
 			return bad(err, name, "probe", "expected an object or null");
 		json_t *c = json_object_get(probe, "command");
-		if (!json_is_string(c))
-			return bad(err, name, "probe.command", "expected a string");
-		t->probe = dg_xstrdup(json_string_value(c));
+		if (!json_is_string(c) || !(t->probe = unstr(json_string_value(c))))
+			return bad(err, name, "probe.command", "expected a string (without NUL)");
 		if (opt_status(json_object_get(probe, "exit_status"), name, "probe.exit_status", &t->probe_status, err) < 0)
 			return -1;
 	}
@@ -1094,8 +1135,12 @@ int dg_trace_parse(const char *data, size_t len, const char *name, struct dg_tra
 		return dg_err(err, DG_E_LIMIT, "%s: trace file larger than %u MiB", name, DG_TRACE_MAX_FILE >> 20);
 	json_error_t je;
 	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		return dg_err(err, DG_E_INPUT, "%s: trace file: not JSON (line %d: %s)", name, je.line, je.text);
+	if (!j) {
+		struct dg_buf b = {0};
+		dg_buf_put_escaped(&b, je.text);
+		dg_autofree char *text = dg_buf_steal(&b);
+		return dg_err(err, DG_E_INPUT, "%s: trace file: not JSON (line %d: %s)", name, je.line, text);
+	}
 	struct dg_trace *t = dg_trace_new();
 	int r = parse_trace(j, name, t, err);
 	json_decref(j);
@@ -1109,7 +1154,8 @@ int dg_trace_parse(const char *data, size_t len, const char *name, struct dg_tra
 
 int dg_trace_load(const char *path, struct dg_trace **out, struct dg_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused below) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return dg_err_sys(err, DG_E_INPUT, errno, "%s", path);
 	struct stat st;
@@ -1122,6 +1168,7 @@ int dg_trace_load(const char *path, struct dg_trace **out, struct dg_error *err)
 		close(fd);
 		return dg_err(err, DG_E_INPUT, "%s: not a regular file", path);
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((uint64_t)st.st_size > DG_TRACE_MAX_FILE) {
 		close(fd);
 		return dg_err(err, DG_E_LIMIT, "%s: trace file larger than %u MiB", path, DG_TRACE_MAX_FILE >> 20);

@@ -364,6 +364,47 @@ static void refuse(const char *json, const char *want, const char *what)
 	   "refused: %s (%s)", what, r < 0 ? err.msg : "accepted");
 }
 
+/* Paths whose escaped forms would collide: "\\xff" literally and the byte 0xff,
+ * a backslash before other text, and a path that is not UTF-8 with a backslash. */
+static void escaping(void)
+{
+	const char *paths[] = {"/bin/\\xff", "/bin/\xff", "/bin/a\\b", "/bin/\\x5c", "/bin/\xc3\\x41", "/bin/\xc3\xa9"};
+	size_t n = sizeof paths / sizeof *paths;
+	struct dg_trace *t = dg_trace_new();
+	t->exe = calloc(n, sizeof *t->exe);
+	for (size_t i = 0; i < n; i++) {
+		t->exe[i].path = strdup(paths[i]);
+		t->exe[i].set[0].v = calloc(1, sizeof *t->exe[i].set[0].v);
+		t->exe[i].set[0].v[0] = (struct dg_trace_call){(uint32_t)i, NULL, i + 1};
+		t->exe[i].set[0].n = 1;
+	}
+	t->nexe = n;
+	t->nargs = 1;
+	t->args = calloc(2, sizeof *t->args);
+	t->args[0] = strdup("a\\xff\xfe");
+	char path[] = "/tmp/dg-test-trace.XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	struct dg_error err = DG_ERROR_INIT;
+	int r = dg_trace_write(t, path, &err);
+	ok(r == 0, "escaping: written (%s)", r ? err.msg : "ok");
+	struct dg_trace *b = NULL;
+	r = dg_trace_load(path, &b, &err);
+	ok(r == 0, "escaping: a path literally \\xff and one with the byte 0xff read back (%s)", r ? err.msg : "ok");
+	if (r == 0) {
+		bool all = b->nexe == n;
+		for (size_t i = 0; all && i < n; i++) {
+			const struct dg_trace_exe *e = dg_trace_find(b, paths[i]);
+			all = e && dg_trace_count(&e->set[0], (uint32_t)i) == i + 1;
+		}
+		ok(all, "escaping: every path comes back as it was, with its own counts (%zu executables)", b->nexe);
+		ok(b->nargs == 1 && !strcmp(b->args[0], "a\\xff\xfe"), "escaping: args too");
+		dg_trace_free(b);
+	}
+	unlink(path);
+	dg_trace_free(t);
+}
+
 static void loader(void)
 {
 	struct dg_error err = DG_ERROR_INIT;
@@ -436,12 +477,42 @@ static void loader(void)
 	       "a negative probe status");
 	refuse(HDR "\"executables\":[]," EMPTY_RT ",\"lost\":-1}", "lost", "a negative lost count");
 	refuse(HDR "\"executables\":[{\"path\":\"/x\\u0000y\",\"syscalls\":{}}]," EMPTY_RT "}", "not JSON", "a NUL in a path");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\\\\x00y\",\"syscalls\":{}}]," EMPTY_RT "}", "executables[0].path",
+	       "an escaped NUL in a path");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\\\\x5c\",\"syscalls\":{}},{\"path\":\"/x\\\\x5C\",\"syscalls\":{}}],"
+	       EMPTY_RT "}", "/x\\x5c is listed twice", "one path twice, escaped two ways");
+	refuse(HDR "\"executables\":[{\"path\":\"/x\",\"syscalls\":{\"\\n\\u001b[31mx\":1}}]," EMPTY_RT "}",
+	       "syscalls.\\x0a\\x1b[31mx: unknown", "a key with a newline and an escape sequence, escaped in the message");
+	refuse(HDR "\"executables\":[\n\x1b[31m" EMPTY_RT "}", "not JSON", "bad JSON with control bytes");
+	{
+		struct dg_error e2 = DG_ERROR_INIT;
+		const char *j = HDR "\"executables\":[\x1b[31m" EMPTY_RT "}";
+		dg_trace_parse(j, strlen(j), "t.json", &t, &e2);
+		ok(!strchr(e2.msg, 0x1b) && !strchr(e2.msg, '\n'), "the JSON error's text is escaped: %s", e2.msg);
+	}
 	ok(parse(HDR "\"executables\":[]," EMPTY_RT "}", &err) == 0, "the smallest trace parses");
 
 	r = dg_trace_load("/nonexistent/trace.json", &t, &err);
 	ok(r < 0 && err.status == DG_E_INPUT && strstr(err.msg, "/nonexistent/trace.json"), "a missing file: %s", err.msg);
 	r = dg_trace_load("/tmp", &t, &err);
 	ok(r < 0 && err.status == DG_E_INPUT && strstr(err.msg, "not a regular file"), "a directory: %s", err.msg);
+	char fifo[] = "/tmp/dg-test-fifo.XXXXXX";
+	int ffd = mkstemp(fifo);
+	close(ffd);
+	unlink(fifo);
+	if (mkfifo(fifo, 0600) == 0) {
+		pid_t w = fork();
+		if (w == 0) {
+			alarm(10); /* a loader that blocks on the FIFO dies here */
+			_exit(dg_trace_load(fifo, &t, &err) < 0 && strstr(err.msg, "not a regular file") ? 0 : 1);
+		}
+		int ws;
+		ok(w > 0 && waitpid(w, &ws, 0) == w && WIFEXITED(ws) && WEXITSTATUS(ws) == 0,
+		   "a FIFO is refused as not a regular file, without blocking");
+		unlink(fifo);
+	} else {
+		ok(0, "mkfifo %s: %s", fifo, strerror(errno));
+	}
 	char path[] = "/tmp/dg-test-trace.XXXXXX";
 	int fd = mkstemp(path);
 	ok(fd >= 0 && ftruncate(fd, (off_t)DG_TRACE_MAX_FILE + 1) == 0, "a sparse file over the cap");
@@ -510,5 +581,6 @@ int main(int argc, char **argv)
 	recorder_untraced();
 	recorder_fd_exec();
 	loader();
+	escaping();
 	return tap_done();
 }
