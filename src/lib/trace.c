@@ -199,7 +199,9 @@ static int exe_intern(struct rec *r, const char *path)
 			if (!strcmp(r->exes[r->exe_slot[i] - 1].path, path))
 				return r->exe_slot[i] - 1;
 	}
-	uint64_t cost = REC_EXE_BYTES + 6 * (uint64_t)strlen(path);
+	uint64_t cost = REC_EXE_BYTES;
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) /* as jstr and JSON write it, at most */
+		cost += *c < 0x20 ? 6 : *c == '\\' || *c >= 0x7f ? 5 : *c == '"' ? 2 : 1;
 	if (r->nexe >= DG_TRACE_MAX_EXES || r->bytes + cost > REC_MAX_BYTES)
 		return -1;
 	r->bytes += cost;

@@ -8,7 +8,8 @@
  * not the leader execs (the kernel moves it to the leader's pid). `--launch-orphans`: forkers
  * SIGKILLed while forking (the recording must end). `--launch-untraced`: clone and clone3
  * with CLONE_UNTRACED (counted as lost). `--launch-fd`: the runtime re-executing itself
- * through /proc/self/fd/N. Trace files: a round trip and hostile inputs, each refused with
+ * through /proc/self/fd/N. `--launch-caps`: more executables than a trace file may hold.
+ * Trace files: a round trip and hostile inputs, each refused with
  * one line naming the file and the field. */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +166,43 @@ static int untraced(void)
 	return 0;
 }
 
+#define CAPS_LEVELS 15    /* directories of 250 control bytes: each exec'd path is ~4000 bytes, */
+#define CAPS_EXECS 3000   /* ~24 KB in the file: 3000 of them are over the 64 MiB cap */
+
+/* The path of the I-th link of the caps test under DIR. */
+static void caps_path(char *out, size_t size, const char *dir, int levels, int i)
+{
+	char name[256];
+	memset(name, 1, 250);
+	name[250] = 0;
+	int n = snprintf(out, size, "%s", dir);
+	for (int l = 0; l < levels; l++)
+		n += snprintf(out + n, size - (size_t)n, "/%s", name);
+	if (i >= 0) {
+		name[240] = 0;
+		snprintf(out + n, size - (size_t)n, "/%04d%s", i, name);
+	}
+}
+
+/* Execs /bin/true through N distinct links under DIR, one after the other. */
+static int caps(const char *dir, int n)
+{
+	char p[4096];
+	for (int i = 0; i < n; i++) {
+		caps_path(p, sizeof p, dir, CAPS_LEVELS, i);
+		pid_t c = fork();
+		if (c == 0) {
+			char *av[] = {p, NULL};
+			execv(p, av);
+			_exit(127);
+		}
+		int ws;
+		if (c < 0 || waitpid(c, &ws, 0) != c || !WIFEXITED(ws) || WEXITSTATUS(ws))
+			return 50;
+	}
+	return 0;
+}
+
 static const char *self;
 
 /* dg_trace_run of SELF MODE in a child, bounded by LIMIT s: 0 with the trace,
@@ -229,6 +267,61 @@ static void recorder_untraced(void)
 	ok(me && dg_trace_count(&me->set[0], SYS_getpgid) == 0 && dg_trace_count(&me->set[0], SYS_clone3) == 1,
 	   "CLONE_UNTRACED: the calls are counted, the untraced children's are not seen");
 	dg_trace_free(t);
+}
+
+/* More executables than a trace file can hold: the recorder keeps to the loader's
+ * caps (what is beyond counts in lost), so its file is still readable. */
+static void recorder_caps(void)
+{
+	char dir[] = "/tmp/dg-test-caps.XXXXXX", p[4096];
+	if (!mkdtemp(dir)) {
+		ok(0, "caps: mkdtemp: %s", strerror(errno));
+		return;
+	}
+	bool made = true;
+	for (int l = 1; made && l <= CAPS_LEVELS; l++) {
+		caps_path(p, sizeof p, dir, l, -1);
+		made = mkdir(p, 0700) == 0;
+	}
+	for (int i = 0; made && i < CAPS_EXECS; i++) {
+		caps_path(p, sizeof p, dir, CAPS_LEVELS, i);
+		made = symlink("/bin/true", p) == 0;
+	}
+	ok(made, "caps: %d links to /bin/true at ~4000-byte paths (%s)", CAPS_EXECS, made ? "made" : strerror(errno));
+	char n[16];
+	snprintf(n, sizeof n, "%d", CAPS_EXECS);
+	char *av[] = {(char *)self, (char *)"--launch-caps", dir, n, NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = made ? dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err) : -1;
+	ok(r == 0 && status == 0, "caps: recorded, status %d (%s)", status, r ? err.msg : "ok");
+	if (r == 0) {
+		ok(t->nexe > 1000 && t->nexe < CAPS_EXECS && t->lost > 0,
+		   "caps: the recorder stopped adding executables at the cap (%zu of %d), the rest counted in lost (%llu)",
+		   t->nexe, CAPS_EXECS + 1, (unsigned long long)t->lost);
+		char path[] = "/tmp/dg-test-trace.XXXXXX";
+		int fd = mkstemp(path);
+		close(fd);
+		struct stat st;
+		r = dg_trace_write(t, path, &err);
+		ok(r == 0 && stat(path, &st) == 0 && (uint64_t)st.st_size <= DG_TRACE_MAX_FILE,
+		   "caps: the trace written is within the loader's size cap (%s)", r ? err.msg : "ok");
+		struct dg_trace *b = NULL;
+		r = dg_trace_load(path, &b, &err);
+		ok(r == 0 && b->nexe == t->nexe, "caps: and the loader reads it (%s)", r ? err.msg : "ok");
+		dg_trace_free(b);
+		unlink(path);
+		dg_trace_free(t);
+	}
+	for (int i = 0; i < CAPS_EXECS; i++) {
+		caps_path(p, sizeof p, dir, CAPS_LEVELS, i);
+		unlink(p);
+	}
+	for (int l = CAPS_LEVELS; l >= 0; l--) {
+		caps_path(p, sizeof p, dir, l, -1);
+		rmdir(p);
+	}
 }
 
 static void recorder_fd_exec(void)
@@ -553,6 +646,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--untraced"))
 		return untraced();
+	if (argc == 4 && !strcmp(argv[1], "--launch-caps")) {
+		char *av[] = {argv[0], (char *)"--caps", argv[2], argv[3], NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 4 && !strcmp(argv[1], "--caps"))
+		return caps(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "--launch-fd")) {
 		/* the runtime re-executes itself from an fd (runc >= 1.2), which execs /bin/true */
 		int fd = open(argv[0], O_RDONLY);
@@ -580,6 +680,7 @@ int main(int argc, char **argv)
 	recorder_orphans();
 	recorder_untraced();
 	recorder_fd_exec();
+	recorder_caps();
 	loader();
 	escaping();
 	return tap_done();
