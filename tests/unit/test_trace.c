@@ -203,6 +203,23 @@ static int caps(const char *dir, int n)
 	return 0;
 }
 
+/* No descriptor above 2 may be /dev/null: dg_trace_run's own is closed (what this
+ * test inherited is close-on-exec, see recorder_no_fd_leak). */
+static int fds(void)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		char l[64], t[64];
+		snprintf(l, sizeof l, "/proc/self/fd/%d", fd);
+		ssize_t n = readlink(l, t, sizeof t - 1);
+		if (n > 0) {
+			t[n] = 0;
+			if (!strcmp(t, "/dev/null"))
+				return 60;
+		}
+	}
+	return 0;
+}
+
 static const char *self;
 
 /* dg_trace_run of SELF MODE in a child, bounded by LIMIT s: 0 with the trace,
@@ -322,6 +339,20 @@ static void recorder_caps(void)
 		caps_path(p, sizeof p, dir, l, -1);
 		rmdir(p);
 	}
+}
+
+static void recorder_no_fd_leak(void)
+{
+	for (int fd = 3; fd < 1024; fd++) /* the descriptors this test inherited stay out */
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	char *av[] = {(char *)self, (char *)"--fds", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "the traced program has no stray /dev/null descriptor (status %d: %s)", status,
+	   r ? err.msg : status == 60 ? "leaked" : "ok");
+	dg_trace_free(t);
 }
 
 static void recorder_fd_exec(void)
@@ -646,6 +677,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--untraced"))
 		return untraced();
+	if (argc == 2 && !strcmp(argv[1], "--fds"))
+		return fds();
 	if (argc == 4 && !strcmp(argv[1], "--launch-caps")) {
 		char *av[] = {argv[0], (char *)"--caps", argv[2], argv[3], NULL};
 		execv(av[0], av);
@@ -680,6 +713,7 @@ int main(int argc, char **argv)
 	recorder_orphans();
 	recorder_untraced();
 	recorder_fd_exec();
+	recorder_no_fd_leak();
 	recorder_caps();
 	loader();
 	escaping();
