@@ -81,6 +81,8 @@ struct rec {
 	struct counts runtime[DG_TRACE_NARCH];
 	struct proc *procs;
 	size_t nprocs, nheld;
+	int *proc_slot;         /* hash of procs by pid: index + 1, 0 empty */
+	size_t proc_cap;        /* slots, a power of 2 */
 	pid_t gone[GONE_MAX];   /* children that exited before their parent's event */
 	size_t ngone;
 	bool check_held;        /* a tracee exited while children were held */
@@ -134,17 +136,40 @@ static void counts_to_set(struct counts *c, int arch, struct dg_trace_set *s)
 
 /* ---- the recorder's state ---- */
 
-static struct proc *proc_find(struct rec *r, pid_t pid)
+static size_t pid_hash(pid_t pid)
 {
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].pid == pid)
-			return &r->procs[i];
-	return NULL;
+	return (size_t)((uint32_t)pid * 2654435761u);
 }
 
+/* The slot of PID in the hash of procs, or the empty slot where it would go. */
+static size_t proc_slot_of(const struct rec *r, pid_t pid)
+{
+	size_t m = r->proc_cap - 1, i = pid_hash(pid) & m;
+	while (r->proc_slot[i] && r->procs[r->proc_slot[i] - 1].pid != pid)
+		i = (i + 1) & m;
+	return i;
+}
+
+static struct proc *proc_find(struct rec *r, pid_t pid)
+{
+	if (!r->proc_cap)
+		return NULL;
+	size_t i = proc_slot_of(r, pid);
+	return r->proc_slot[i] ? &r->procs[r->proc_slot[i] - 1] : NULL;
+}
+
+/* A new entry for PID (not in the table); pointers to entries become invalid. */
 static struct proc *proc_add(struct rec *r, pid_t pid)
 {
+	if (2 * (r->nprocs + 1) > r->proc_cap) {
+		free(r->proc_slot);
+		r->proc_cap = r->proc_cap ? 2 * r->proc_cap : 64;
+		r->proc_slot = dg_xcalloc(r->proc_cap, sizeof *r->proc_slot);
+		for (size_t k = 0; k < r->nprocs; k++)
+			r->proc_slot[proc_slot_of(r, r->procs[k].pid)] = (int)k + 1;
+	}
 	r->procs = dg_xreallocarray(r->procs, r->nprocs + 1, sizeof *r->procs);
+	r->proc_slot[proc_slot_of(r, pid)] = (int)r->nprocs + 1;
 	struct proc *p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
@@ -152,15 +177,39 @@ static struct proc *proc_add(struct rec *r, pid_t pid)
 	return p;
 }
 
+/* Takes PID's entry out of the table into *OUT (false when there is none). */
+static bool proc_take(struct rec *r, pid_t pid, struct proc *out)
+{
+	if (!r->proc_cap)
+		return false;
+	size_t m = r->proc_cap - 1, i = proc_slot_of(r, pid);
+	if (!r->proc_slot[i])
+		return false;
+	size_t k = (size_t)r->proc_slot[i] - 1;
+	/* linear probing: the entries after the hole that would no longer be found move up */
+	for (size_t j = (i + 1) & m; r->proc_slot[j]; j = (j + 1) & m) {
+		size_t h = pid_hash(r->procs[r->proc_slot[j] - 1].pid) & m;
+		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+			r->proc_slot[i] = r->proc_slot[j];
+			i = j;
+		}
+	}
+	r->proc_slot[i] = 0;
+	*out = r->procs[k];
+	if (out->held)
+		r->nheld--;
+	if (k != --r->nprocs) {
+		r->procs[k] = r->procs[r->nprocs];
+		r->proc_slot[proc_slot_of(r, r->procs[k].pid)] = (int)k + 1;
+	}
+	return true;
+}
+
 static void proc_remove(struct rec *r, pid_t pid)
 {
-	struct proc *p = proc_find(r, pid);
-	if (!p)
-		return;
-	if (p->held)
-		r->nheld--;
-	free(p->exec_path);
-	*p = r->procs[--r->nprocs];
+	struct proc p;
+	if (proc_take(r, pid, &p))
+		free(p.exec_path);
 }
 
 /* PID exited before its parent's fork/clone event: the event must not make an
@@ -352,14 +401,20 @@ static void on_exec(struct rec *r, pid_t pid, pid_t former)
 	if (former != pid) {
 		/* a thread exec'd: it takes over the leader's pid, the leader is gone */
 		proc_remove(r, pid);
-		p = proc_find(r, former);
+		struct proc t;
+		if (proc_take(r, former, &t)) {
+			p = proc_add(r, pid);
+			*p = t;
+			p->pid = pid;
+		} else {
+			p = NULL;
+		}
 	}
 	if (!p) {
 		r->lost++;
-		p = proc_add(r, former);
+		p = proc_add(r, pid);
 		p->inherited = true;
 	}
-	p->pid = pid;
 	if (p->exec_unread)
 		r->lost++; /* named by /proc/PID/exe: resolved, not as execve named it */
 	char *path = p->exec_path && !p->exec_empty ? dg_steal(&p->exec_path) : read_exe_link(pid);
@@ -510,11 +565,13 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 			} else {
 				pid_t cpid = (pid_t)msg;
 				struct proc *c = proc_find(r, cpid);
+				bool container = p->container;
+				int exe = p->exe;
 				if (!c) {
 					if (!gone_take(r, cpid))
-						inherit(r, proc_add(r, cpid), p->container, p->exe);
+						inherit(r, proc_add(r, cpid), container, exe); /* P may move */
 				} else if (!c->inherited || c->guessed) {
-					inherit(r, c, p->container, p->exe);
+					inherit(r, c, container, exe);
 				}
 			}
 			restart(r, pid, 0);
@@ -605,6 +662,7 @@ static struct dg_trace *rec_finish(struct rec *r)
 	t->nexe = r->nexe;
 	free(r->exes);
 	free(r->exe_slot);
+	free(r->proc_slot);
 	for (size_t i = 0; i < r->nprocs; i++)
 		free(r->procs[i].exec_path);
 	free(r->procs);

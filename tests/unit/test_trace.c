@@ -9,6 +9,7 @@
  * SIGKILLed while forking (the recording must end). `--launch-untraced`: clone and clone3
  * with CLONE_UNTRACED (counted as lost). `--launch-fd`: the runtime re-executing itself
  * through /proc/self/fd/N. `--launch-caps`: more executables than a trace file may hold.
+ * `--launch-many`: hundreds of children alive at once.
  * Trace files: a round trip and hostile inputs, each refused with
  * one line naming the file and the field. */
 #include <errno.h>
@@ -220,6 +221,37 @@ static int fds(void)
 	return 0;
 }
 
+#define MANY 300
+
+/* MANY children alive at once (the recorder's table grows and shrinks), each
+ * making one getsid once all exist. */
+static int many(void)
+{
+	int go[2];
+	if (pipe(go) < 0)
+		return 70;
+	for (int i = 0; i < MANY; i++) {
+		pid_t c = fork();
+		if (c < 0)
+			return 71;
+		if (c == 0) {
+			char b;
+			close(go[1]);
+			if (read(go[0], &b, 1) != 0)
+				_exit(1);
+			syscall(SYS_getsid, 0);
+			_exit(0);
+		}
+	}
+	close(go[1]);
+	for (int i = 0; i < MANY; i++) {
+		int ws;
+		if (wait(&ws) < 0 || !WIFEXITED(ws) || WEXITSTATUS(ws))
+			return 72;
+	}
+	return 0;
+}
+
 static const char *self;
 
 /* dg_trace_run of SELF MODE in a child, bounded by LIMIT s: 0 with the trace,
@@ -352,6 +384,23 @@ static void recorder_no_fd_leak(void)
 	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
 	ok(r == 0 && status == 0, "the traced program has no stray /dev/null descriptor (status %d: %s)", status,
 	   r ? err.msg : status == 60 ? "leaked" : "ok");
+	dg_trace_free(t);
+}
+
+static void recorder_many(void)
+{
+	char *av[] = {(char *)self, (char *)"--launch-many", NULL};
+	struct dg_trace *t = NULL;
+	struct dg_error err = DG_ERROR_INIT;
+	int status = -1;
+	int r = dg_trace_run(av, -1, -1, DG_TRACE_EXITKILL, &t, &status, &err);
+	ok(r == 0 && status == 0, "%d children at once: recorded, status %d (%s)", MANY, status, r ? err.msg : "ok");
+	if (r)
+		return;
+	const struct dg_trace_exe *me = dg_trace_find(t, self);
+	ok(me && dg_trace_count(&me->set[0], SYS_getsid) == MANY && t->lost == 0,
+	   "%d children at once: each one's getsid counted (%llu), nothing lost (%llu)", MANY,
+	   me ? (unsigned long long)dg_trace_count(&me->set[0], SYS_getsid) : 0ULL, (unsigned long long)t->lost);
 	dg_trace_free(t);
 }
 
@@ -677,6 +726,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--untraced"))
 		return untraced();
+	if (argc == 2 && !strcmp(argv[1], "--launch-many")) {
+		char *av[] = {argv[0], (char *)"--many", NULL};
+		execv(av[0], av);
+		return 127;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--many"))
+		return many();
 	if (argc == 2 && !strcmp(argv[1], "--fds"))
 		return fds();
 	if (argc == 4 && !strcmp(argv[1], "--launch-caps")) {
@@ -714,6 +770,7 @@ int main(int argc, char **argv)
 	recorder_untraced();
 	recorder_fd_exec();
 	recorder_no_fd_leak();
+	recorder_many();
 	recorder_caps();
 	loader();
 	escaping();
