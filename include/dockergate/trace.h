@@ -5,8 +5,8 @@
  * process and thread it starts, and counts every syscall entry (number and arch
  * from PTRACE_GET_SYSCALL_INFO) per executable. A process belongs to the container
  * from its first successful execve that is not the runtime re-executing itself
- * (the recorder's first exec, an execve of /proc/self/exe, an execveat of an fd
- * with AT_EMPTY_PATH); children of container processes are the container's too.
+ * (the recorder's first exec, an execve of /proc/self/exe or /proc/{self,thread-self,PID}/fd/N,
+ * an execveat of an fd with AT_EMPTY_PATH); children of container processes are the container's too.
  * Everything else is the runtime's and is counted in its own set, so nothing is
  * dropped (docs/design.md "Tracing").
  *
@@ -16,7 +16,10 @@
  *    "i386":{NAME:COUNT}}], "runtime":{"syscalls":{...}, "i386":{...}},
  *    "exit_status":N|null, "timed_out":B, "probe":{"command":S,"exit_status":N}|null,
  *    "lost":N}
- * A syscall libseccomp cannot name is keyed by its decimal number. */
+ * A syscall libseccomp cannot name is keyed by its decimal number. Strings (paths,
+ * args, image, probe) are bytes: a backslash is always written as \x5c and, in a
+ * string that is not UTF-8, every byte that is not printable ASCII as \xHH; the
+ * loader decodes \xHH, so distinct paths never collide. */
 #ifndef DOCKERGATE_TRACE_H
 #define DOCKERGATE_TRACE_H
 
@@ -51,7 +54,8 @@ struct dg_trace_exe {
 
 struct dg_trace {
 	char *image, *engine, *arch;    /* NULL when unknown */
-	char **args;                    /* the container's ARGS as given (NULL-terminated) */
+	char **args;                    /* the container's ARGS as given: NULL-terminated, */
+					/* or NULL when NARGS is 0 (a file without "args") */
 	size_t nargs;
 	struct dg_trace_exe *exe;       /* the container's executables, sorted by path */
 	size_t nexe;

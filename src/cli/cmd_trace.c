@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,9 @@
 #define PROBE_FIRST 1.0     /* seconds before the first probe (the container starts) */
 #define PROBE_AGAIN 0.5     /* seconds between a failed probe and the next */
 #define RECORDER_WAIT 30.0  /* seconds to wait for podman's detached recorder after the run */
+#define PROBE_GRACE 2.0     /* seconds between SIGTERM and SIGKILL to a probe still running */
+
+extern char **environ;
 
 struct trace_cmd {
 	struct engine_run r;
@@ -120,6 +124,53 @@ static void probe_reap(struct trace_cmd *t, bool wait)
 	}
 }
 
+/* The probe: /bin/sh -c CMD in a process group of its own (so all it started can
+ * be stopped), stdin /dev/null, stdout to stderr (stdout may be the trace). */
+static pid_t probe_spawn(const char *cmd, struct dg_error *err)
+{
+	char *av[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, 2, 1);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&at, 0);
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid;
+	int r = posix_spawn(&pid, av[0], &fa, &at, av, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (r) {
+		dg_err_sys(err, DG_E_ENV, r, "cannot run %s", av[0]);
+		return -1;
+	}
+	return pid;
+}
+
+/* Stops a probe still running: its process group gets SIGTERM, then SIGKILL
+ * after PROBE_GRACE s should the shell not have exited. */
+static void probe_stop(struct trace_cmd *t)
+{
+	if (t->probe_pid <= 0)
+		return;
+	kill(-t->probe_pid, SIGTERM);
+	double until = er_now() + PROBE_GRACE;
+	for (;;) {
+		probe_reap(t, false);
+		if (t->probe_pid <= 0)
+			return;
+		if (er_now() > until)
+			break;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	kill(-t->probe_pid, SIGKILL);
+	probe_reap(t, true);
+}
+
 /* --probe: runs the command PROBE_FIRST s after the start, then again PROBE_AGAIN s
  * after each failure, until it succeeds; then the container is stopped. */
 static bool tick(struct engine_run *e, double elapsed, void *ud)
@@ -140,10 +191,8 @@ static bool tick(struct engine_run *e, double elapsed, void *ud)
 		return false;
 	}
 	if (!t->probe_ok && elapsed >= t->probe_next) {
-		char *av[] = {(char *)"/bin/sh", (char *)"-c", (char *)t->probe, NULL};
 		struct dg_error err = DG_ERROR_INIT;
-		/* its output goes to stderr: stdout may be the trace */
-		t->probe_pid = er_spawn(av, 2, -1, &err);
+		t->probe_pid = probe_spawn(t->probe, &err);
 		if (t->probe_pid < 0) {
 			say("cannot run the probe: %s", err.msg);
 			t->probe_pid = 0;
@@ -182,11 +231,15 @@ static const char trace_help[] =
 	"                      (SIGTERM) and the trace written\n"
 	"  --ref NAME, --platform OS/ARCH, --tmpdir DIR  as for the other commands\n\n"
 	"The trace: {\"dockergate_trace\":1, \"image\", \"engine\", \"args\" (the command line\n"
-	"run), \"executables\":[{\"path\", \"syscalls\":{NAME:COUNT}, \"i386\":{...}}], \"runtime\",\n"
-	"\"exit_status\", \"timed_out\", \"probe\":{\"command\",\"exit_status\"}}.\n"
+	"run), \"arch\":\"x86_64\", \"executables\":[{\"path\", \"syscalls\":{NAME:COUNT},\n"
+	"\"i386\":{...}}], \"runtime\", \"exit_status\", \"timed_out\", \"probe\":{\"command\",\n"
+	"\"exit_status\"}, \"lost\" (calls or stops the recorder could not attribute; 0 normally)}.\n"
+	"A backslash in a string is written \\x5c, bytes that are not UTF-8 \\xHH.\n"
 	"Exit status: 0 the trace was written (whatever the container's own status), 2 usage,\n"
-	"3 input (image), 6 the engine or a tool it needs is missing or failed, or the\n"
-	"recorder failed, 130 interrupted (the container is stopped, nothing is left).\n";
+	"3 input (image), 5 the recording exceeds a trace file's caps (100000 executables,\n"
+	"64 MiB; the recorder keeps below them), 6 the engine or a tool it needs is missing\n"
+	"or failed, or the recorder failed, 130 interrupted (the container is stopped,\n"
+	"nothing is left).\n";
 
 static int trace_parse(struct trace_cmd *t, int argc, char **argv)
 {
@@ -336,10 +389,7 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	int status;
 	bool timed_out;
 	int rc = er_run(e, NULL, "unconfined", &h, &status, &timed_out, err);
-	if (t->probe_pid > 0) {
-		kill(t->probe_pid, SIGTERM);
-		probe_reap(t, true);
-	}
+	probe_stop(t);
 	if (rc < 0)
 		return -1;
 	if (er_interrupted)
@@ -359,7 +409,9 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (exit status %d; see the messages above)", status);
 	struct dg_trace *tr;
 	if (dg_trace_load(t->raw, &tr, err) < 0) {
-		err->status = DG_E_INTERNAL;
+		/* the recorder keeps to the loader's caps: anything else is a bug */
+		if (err->status != DG_E_LIMIT)
+			err->status = DG_E_INTERNAL;
 		return -1;
 	}
 	if (e->engine == ENG_PODMAN && status == 125) {
@@ -400,11 +452,14 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	    tr->nexe, tr->nexe == 1 ? "" : "s", n64, n32 ? ", i386 too: " : "", n32 ? "yes" : "");
 	if (!tr->nexe)
 		say("warning: the container never exec'd its entrypoint (see the messages above)");
-	if (t->probe && !t->probe_ok)
+	if (t->probe && !t->probe_ok && t->probe_status >= 0)
 		say("warning: the probe never succeeded (%d attempt%s, last status %d)", t->probes, t->probes == 1 ? "" : "s",
 		    t->probe_status);
+	else if (t->probe && !t->probe_ok)
+		say("warning: the probe never succeeded (%d attempt%s, none finished)", t->probes, t->probes == 1 ? "" : "s");
 	if (tr->lost)
-		say("warning: %llu ptrace stops could not be read", (unsigned long long)tr->lost);
+		say("warning: %llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
+		    (unsigned long long)tr->lost);
 	int r = dg_trace_write(tr, t->out, err);
 	dg_trace_free(tr);
 	return r;

@@ -25,70 +25,35 @@
 #define NR_EXECVEAT_64 322
 #define NR_EXECVE_32 11
 #define NR_EXECVEAT_32 358
+#define NR_CLONE_64 56
+#define NR_CLONE_32 120
+#define NR_CLONE3 435 /* both */
+#ifndef CLONE_UNTRACED
+#define CLONE_UNTRACED 0x00800000
+#endif
 #ifndef AT_EMPTY_PATH
 #define AT_EMPTY_PATH 0x1000
 #endif
 
 /* ---- counting ---- */
 
+/* What the recorder may keep: the loader's caps (DG_TRACE_MAX_EXES executables,
+ * DG_TRACE_MAX_FILE bytes), less room for what dockergate trace adds (the command
+ * line, the probe). The file's size is estimated from above as it grows. */
+#define REC_MAX_BYTES ((uint64_t)DG_TRACE_MAX_FILE - (16u << 20))
+#define REC_EXE_BYTES 96        /* an executable's object, its path aside */
+#define REC_CALL_BYTES 64       /* one "name": count line */
+#define GONE_MAX 4096           /* exited children whose parent's event is still due */
+
 struct big {
 	uint32_t nr;
 	uint64_t count;
 };
 
-struct counts {
-	uint64_t *dense;        /* DG_NSYSCALLS counters, allocated on first use */
-	struct big *big;        /* numbers at or above DG_NSYSCALLS (x32, garbage) */
-	size_t nbig;
+struct counts {                 /* sorted by nr */
+	struct big *v;
+	size_t n, cap;
 };
-
-static void counts_add(struct counts *c, uint64_t nr)
-{
-	if (nr < DG_NSYSCALLS) {
-		if (!c->dense)
-			c->dense = dg_xcalloc(DG_NSYSCALLS, sizeof *c->dense);
-		c->dense[nr]++;
-		return;
-	}
-	uint32_t n32 = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
-	for (size_t i = 0; i < c->nbig; i++)
-		if (c->big[i].nr == n32) {
-			c->big[i].count++;
-			return;
-		}
-	c->big = dg_xreallocarray(c->big, c->nbig + 1, sizeof *c->big);
-	c->big[c->nbig++] = (struct big){n32, 1};
-}
-
-static int cmp_big(const void *a, const void *b)
-{
-	const struct big *x = a, *y = b;
-	return x->nr < y->nr ? -1 : x->nr > y->nr;
-}
-
-/* The counts as a sorted set (C is emptied). */
-static void counts_to_set(struct counts *c, int arch, struct dg_trace_set *s)
-{
-	size_t n = c->nbig;
-	if (c->dense)
-		for (size_t i = 0; i < DG_NSYSCALLS; i++)
-			n += c->dense[i] != 0;
-	s->v = n ? dg_xcalloc(n, sizeof *s->v) : NULL;
-	s->n = 0;
-	if (c->dense)
-		for (uint32_t i = 0; i < DG_NSYSCALLS; i++)
-			if (c->dense[i])
-				s->v[s->n++] = (struct dg_trace_call){i, dg_syscall_name(i, arch == DG_TRACE_I386), c->dense[i]};
-	if (c->nbig)
-		qsort(c->big, c->nbig, sizeof *c->big, cmp_big);
-	for (size_t i = 0; i < c->nbig; i++)
-		s->v[s->n++] = (struct dg_trace_call){c->big[i].nr, NULL, c->big[i].count};
-	free(c->dense);
-	free(c->big);
-	memset(c, 0, sizeof *c);
-}
-
-/* ---- the recorder's state ---- */
 
 struct rexe {
 	char *path;
@@ -97,37 +62,114 @@ struct rexe {
 
 struct proc {
 	pid_t pid;
-	int exe;                /* index into rec.exes when CONTAINER */
+	int exe;                /* index into rec.exes when CONTAINER; -1: beyond the caps */
 	bool container;         /* has exec'd into the container, or descends from one that has */
 	bool inherited;         /* we know whose child it is (its parent's event was seen) */
-	bool started;           /* its first stop was seen */
+	bool held;              /* in its first stop until its parent's fork/clone event */
+	bool guessed;           /* inherited from /proc (the event never came); the event corrects it */
 	char *exec_path;        /* the path of the execve it is in, if any */
 	bool exec_empty;        /* ... an execveat with AT_EMPTY_PATH */
+	bool exec_unread;       /* ... whose path could not be read */
 };
 
 struct rec {
 	struct rexe *exes;
 	size_t nexe;
+	int *exe_slot;          /* hash of exes by path: index + 1, 0 empty */
+	size_t exe_cap;         /* slots, a power of 2 */
+	uint64_t bytes;         /* the trace file's size, estimated from above */
 	struct counts runtime[DG_TRACE_NARCH];
 	struct proc *procs;
-	size_t nprocs;
+	size_t nprocs, nheld;
+	int *proc_slot;         /* hash of procs by pid: index + 1, 0 empty */
+	size_t proc_cap;        /* slots, a power of 2 */
+	pid_t gone[GONE_MAX];   /* children that exited before their parent's event */
+	size_t ngone;
+	bool check_held;        /* a tracee exited while children were held */
 	pid_t root;
 	int root_status;
+	bool root_reaped;
 	bool seen_exec, container_started;
 	uint64_t lost;
 };
 
-static struct proc *proc_find(struct rec *r, pid_t pid)
+/* Counts one call of NR in C; false when a new number would exceed the caps. */
+static bool counts_add(struct rec *r, struct counts *c, uint64_t nr)
 {
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].pid == pid)
-			return &r->procs[i];
-	return NULL;
+	uint32_t n32 = nr > UINT32_MAX ? UINT32_MAX : (uint32_t)nr;
+	size_t lo = 0, hi = c->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->v[mid].nr == n32) {
+			c->v[mid].count++;
+			return true;
+		}
+		if (c->v[mid].nr < n32)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (r->bytes + REC_CALL_BYTES > REC_MAX_BYTES)
+		return false;
+	r->bytes += REC_CALL_BYTES;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->v = dg_xreallocarray(c->v, c->cap, sizeof *c->v);
+	}
+	memmove(&c->v[lo + 1], &c->v[lo], (c->n - lo) * sizeof *c->v);
+	c->v[lo] = (struct big){n32, 1};
+	c->n++;
+	return true;
 }
 
+/* The counts as a set (C is emptied). */
+static void counts_to_set(struct counts *c, int arch, struct dg_trace_set *s)
+{
+	s->v = c->n ? dg_xcalloc(c->n, sizeof *s->v) : NULL;
+	s->n = c->n;
+	for (size_t i = 0; i < c->n; i++)
+		s->v[i] = (struct dg_trace_call){c->v[i].nr, c->v[i].nr < DG_NSYSCALLS ?
+				dg_syscall_name(c->v[i].nr, arch == DG_TRACE_I386) : NULL, c->v[i].count};
+	free(c->v);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- the recorder's state ---- */
+
+static size_t pid_hash(pid_t pid)
+{
+	return (size_t)((uint32_t)pid * 2654435761u);
+}
+
+/* The slot of PID in the hash of procs, or the empty slot where it would go. */
+static size_t proc_slot_of(const struct rec *r, pid_t pid)
+{
+	size_t m = r->proc_cap - 1, i = pid_hash(pid) & m;
+	while (r->proc_slot[i] && r->procs[r->proc_slot[i] - 1].pid != pid)
+		i = (i + 1) & m;
+	return i;
+}
+
+static struct proc *proc_find(struct rec *r, pid_t pid)
+{
+	if (!r->proc_cap)
+		return NULL;
+	size_t i = proc_slot_of(r, pid);
+	return r->proc_slot[i] ? &r->procs[r->proc_slot[i] - 1] : NULL;
+}
+
+/* A new entry for PID (not in the table); pointers to entries become invalid. */
 static struct proc *proc_add(struct rec *r, pid_t pid)
 {
+	if (2 * (r->nprocs + 1) > r->proc_cap) {
+		free(r->proc_slot);
+		r->proc_cap = r->proc_cap ? 2 * r->proc_cap : 64;
+		r->proc_slot = dg_xcalloc(r->proc_cap, sizeof *r->proc_slot);
+		for (size_t k = 0; k < r->nprocs; k++)
+			r->proc_slot[proc_slot_of(r, r->procs[k].pid)] = (int)k + 1;
+	}
 	r->procs = dg_xreallocarray(r->procs, r->nprocs + 1, sizeof *r->procs);
+	r->proc_slot[proc_slot_of(r, pid)] = (int)r->nprocs + 1;
 	struct proc *p = &r->procs[r->nprocs++];
 	memset(p, 0, sizeof *p);
 	p->pid = pid;
@@ -135,20 +177,100 @@ static struct proc *proc_add(struct rec *r, pid_t pid)
 	return p;
 }
 
-static void proc_remove(struct rec *r, pid_t pid)
+/* Takes PID's entry out of the table into *OUT (false when there is none). */
+static bool proc_take(struct rec *r, pid_t pid, struct proc *out)
 {
-	struct proc *p = proc_find(r, pid);
-	if (!p)
-		return;
-	free(p->exec_path);
-	*p = r->procs[--r->nprocs];
+	if (!r->proc_cap)
+		return false;
+	size_t m = r->proc_cap - 1, i = proc_slot_of(r, pid);
+	if (!r->proc_slot[i])
+		return false;
+	size_t k = (size_t)r->proc_slot[i] - 1;
+	/* linear probing: the entries after the hole that would no longer be found move up */
+	for (size_t j = (i + 1) & m; r->proc_slot[j]; j = (j + 1) & m) {
+		size_t h = pid_hash(r->procs[r->proc_slot[j] - 1].pid) & m;
+		if (i <= j ? (h <= i || h > j) : (h <= i && h > j)) {
+			r->proc_slot[i] = r->proc_slot[j];
+			i = j;
+		}
+	}
+	r->proc_slot[i] = 0;
+	*out = r->procs[k];
+	if (out->held)
+		r->nheld--;
+	if (k != --r->nprocs) {
+		r->procs[k] = r->procs[r->nprocs];
+		r->proc_slot[proc_slot_of(r, r->procs[k].pid)] = (int)k + 1;
+	}
+	return true;
 }
 
+static void proc_remove(struct rec *r, pid_t pid)
+{
+	struct proc p;
+	if (proc_take(r, pid, &p))
+		free(p.exec_path);
+}
+
+/* PID exited before its parent's fork/clone event: the event must not make an
+ * entry for it (the pid may be reused by then). */
+static void gone_add(struct rec *r, pid_t pid)
+{
+	if (r->ngone == GONE_MAX) /* the oldest: its parent died before its event */
+		memmove(r->gone, r->gone + 1, --r->ngone * sizeof *r->gone);
+	r->gone[r->ngone++] = pid;
+}
+
+static bool gone_take(struct rec *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->ngone; i++)
+		if (r->gone[i] == pid) {
+			r->gone[i] = r->gone[--r->ngone];
+			return true;
+		}
+	return false;
+}
+
+static size_t path_hash(const char *s)
+{
+	size_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* The executable PATH's index, or -1 beyond the caps. */
 static int exe_intern(struct rec *r, const char *path)
 {
-	for (size_t i = 0; i < r->nexe; i++)
-		if (!strcmp(r->exes[i].path, path))
-			return (int)i;
+	size_t h = path_hash(path);
+	if (r->exe_cap) {
+		for (size_t i = h & (r->exe_cap - 1); r->exe_slot[i]; i = (i + 1) & (r->exe_cap - 1))
+			if (!strcmp(r->exes[r->exe_slot[i] - 1].path, path))
+				return r->exe_slot[i] - 1;
+	}
+	uint64_t cost = REC_EXE_BYTES;
+	for (const unsigned char *c = (const unsigned char *)path; *c; c++) /* as jstr and JSON write it, at most */
+		cost += *c < 0x20 ? 6 : *c == '\\' || *c >= 0x7f ? 5 : *c == '"' ? 2 : 1;
+	if (r->nexe >= DG_TRACE_MAX_EXES || r->bytes + cost > REC_MAX_BYTES)
+		return -1;
+	r->bytes += cost;
+	if (2 * (r->nexe + 1) > r->exe_cap) {
+		size_t cap = r->exe_cap ? 2 * r->exe_cap : 64;
+		int *slot = dg_xcalloc(cap, sizeof *slot);
+		for (size_t k = 0; k < r->nexe; k++) {
+			size_t i = path_hash(r->exes[k].path) & (cap - 1);
+			while (slot[i])
+				i = (i + 1) & (cap - 1);
+			slot[i] = (int)k + 1;
+		}
+		free(r->exe_slot);
+		r->exe_slot = slot;
+		r->exe_cap = cap;
+	}
+	size_t i = h & (r->exe_cap - 1);
+	while (r->exe_slot[i])
+		i = (i + 1) & (r->exe_cap - 1);
+	r->exe_slot[i] = (int)r->nexe + 1;
 	r->exes = dg_xreallocarray(r->exes, r->nexe + 1, sizeof *r->exes);
 	struct rexe *e = &r->exes[r->nexe];
 	memset(e, 0, sizeof *e);
@@ -189,6 +311,13 @@ static char *read_exe_link(pid_t pid)
 	return dg_xstrdup(buf);
 }
 
+static void exec_clear(struct proc *p)
+{
+	free(p->exec_path);
+	p->exec_path = NULL;
+	p->exec_empty = p->exec_unread = false;
+}
+
 static void on_syscall(struct rec *r, struct proc *p)
 {
 	struct __ptrace_syscall_info si;
@@ -197,10 +326,12 @@ static void on_syscall(struct rec *r, struct proc *p)
 	if (n <= 0) {
 		if (errno != ESRCH) /* a tracee killed meanwhile is no loss */
 			r->lost++;
+		exec_clear(p);
 		return;
 	}
 	if (si.op != PTRACE_SYSCALL_INFO_ENTRY)
 		return; /* the exit of a call counted at its entry */
+	exec_clear(p);
 	int arch;
 	if (si.arch == AUDIT_ARCH_X86_64)
 		arch = DG_TRACE_X86_64;
@@ -211,21 +342,56 @@ static void on_syscall(struct rec *r, struct proc *p)
 		return;
 	}
 	uint64_t nr = si.entry.nr;
-	counts_add(p->container ? &r->exes[p->exe].c[arch] : &r->runtime[arch], nr);
-	free(p->exec_path);
-	p->exec_path = NULL;
-	p->exec_empty = false;
+	struct counts *c = p->container ? (p->exe >= 0 ? &r->exes[p->exe].c[arch] : NULL) : &r->runtime[arch];
+	if (!c || !counts_add(r, c, nr))
+		r->lost++; /* beyond the caps */
+	uint64_t a0 = arch ? si.entry.args[0] & 0xffffffffu : si.entry.args[0];
+	if (nr == (arch ? NR_CLONE_32 : NR_CLONE_64) || nr == NR_CLONE3) {
+		/* CLONE_UNTRACED: the child would run unseen */
+		uint64_t flags = a0;
+		if (nr == NR_CLONE3) {
+			struct iovec l = {&flags, sizeof flags}, rm = {(void *)(uintptr_t)a0, sizeof flags};
+			if (process_vm_readv(p->pid, &l, 1, &rm, 1, 0) != (ssize_t)sizeof flags)
+				flags = 0; /* the call fails with EFAULT */
+		}
+		if (flags & CLONE_UNTRACED)
+			r->lost++;
+	}
 	bool execve = nr == (arch ? NR_EXECVE_32 : NR_EXECVE_64);
 	bool execveat = nr == (arch ? NR_EXECVEAT_32 : NR_EXECVEAT_64);
 	if (execve || execveat) {
-		uint64_t a = execve ? si.entry.args[0] : si.entry.args[1];
+		uint64_t a = execve ? a0 : si.entry.args[1];
 		if (arch)
 			a &= 0xffffffffu;
 		p->exec_path = read_string(p->pid, a);
 		p->exec_empty = execveat && (si.entry.args[4] & AT_EMPTY_PATH) && p->exec_path && !*p->exec_path;
-		if (!p->exec_path)
-			p->exec_path = dg_xstrdup("?");
+		p->exec_unread = !p->exec_path; /* /proc/PID/exe names it, if it succeeds */
 	}
+}
+
+/* The runtime re-executing itself: /proc/self/exe, or an fd of its own (runc 1.2
+ * and later exec /proc/self/fd/N, a sealed copy of itself). */
+static bool runtime_exec_path(const char *path)
+{
+	if (!strcmp(path, "/proc/self/exe"))
+		return true;
+	const char *s = NULL;
+	if (!strncmp(path, "/proc/self/fd/", 14))
+		s = path + 14;
+	else if (!strncmp(path, "/proc/thread-self/fd/", 21))
+		s = path + 21;
+	else if (!strncmp(path, "/proc/", 6) && path[6] >= '1' && path[6] <= '9') {
+		s = path + 6;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		s = !strncmp(s, "/fd/", 4) ? s + 4 : NULL;
+	}
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
 }
 
 /* A successful exec by FORMER (a thread of PID, or PID itself). */
@@ -235,16 +401,24 @@ static void on_exec(struct rec *r, pid_t pid, pid_t former)
 	if (former != pid) {
 		/* a thread exec'd: it takes over the leader's pid, the leader is gone */
 		proc_remove(r, pid);
-		p = proc_find(r, former);
+		struct proc t;
+		if (proc_take(r, former, &t)) {
+			p = proc_add(r, pid);
+			*p = t;
+			p->pid = pid;
+		} else {
+			p = NULL;
+		}
 	}
 	if (!p) {
 		r->lost++;
-		p = proc_add(r, former);
-		p->inherited = p->started = true;
+		p = proc_add(r, pid);
+		p->inherited = true;
 	}
-	p->pid = pid;
+	if (p->exec_unread)
+		r->lost++; /* named by /proc/PID/exe: resolved, not as execve named it */
 	char *path = p->exec_path && !p->exec_empty ? dg_steal(&p->exec_path) : read_exe_link(pid);
-	bool runtime = !r->seen_exec || !strcmp(path, "/proc/self/exe") || p->exec_empty;
+	bool runtime = !r->seen_exec || runtime_exec_path(path) || p->exec_empty;
 	r->seen_exec = true;
 	if (p->container) {
 		p->exe = exe_intern(r, path);
@@ -254,9 +428,7 @@ static void on_exec(struct rec *r, pid_t pid, pid_t former)
 		p->exe = exe_intern(r, path);
 	}
 	free(path);
-	free(p->exec_path);
-	p->exec_path = NULL;
-	p->exec_empty = false;
+	exec_clear(p);
 }
 
 static void restart(struct rec *r, pid_t pid, int sig)
@@ -265,11 +437,58 @@ static void restart(struct rec *r, pid_t pid, int sig)
 		r->lost++;
 }
 
-static void inherit(struct proc *c, bool container, int exe)
+static void inherit(struct rec *r, struct proc *c, bool container, int exe)
 {
 	c->container = container;
 	c->exe = exe;
 	c->inherited = true;
+	c->guessed = false;
+	if (c->held) {
+		c->held = false;
+		r->nheld--;
+		restart(r, c->pid, 0);
+	}
+}
+
+/* Tgid: and PPid: of PID (0 when unknown). */
+static void proc_ids(pid_t pid, pid_t *tgid, pid_t *ppid)
+{
+	*tgid = *ppid = 0;
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "Tgid:", 5))
+			*tgid = (pid_t)atoi(line + 5);
+		else if (!strncmp(line, "PPid:", 5))
+			*ppid = (pid_t)atoi(line + 5);
+	}
+	fclose(f);
+}
+
+/* The children held for a fork/clone event that may never come (their parent
+ * was killed first, or the event could not be read): a thread inherits from its
+ * thread group's leader, a process from its parent (with CLONE_PARENT, as runc
+ * uses, that is its grandparent: a guess), else it is the runtime's. Each is
+ * counted in lost; should the event come after all, it corrects the guess. */
+static void resolve_held(struct rec *r)
+{
+	r->check_held = false;
+	for (size_t i = 0; i < r->nprocs && r->nheld; i++) {
+		struct proc *c = &r->procs[i];
+		if (!c->held)
+			continue;
+		pid_t tgid, ppid;
+		proc_ids(c->pid, &tgid, &ppid);
+		struct proc *from = tgid > 0 && tgid != c->pid ? proc_find(r, tgid) : ppid > 0 ? proc_find(r, ppid) : NULL;
+		if (from && !from->inherited)
+			from = NULL;
+		inherit(r, c, from && from->container, from && from->container ? from->exe : -1);
+		c->guessed = true;
+		r->lost++;
+	}
 }
 
 static int exit_code(int ws)
@@ -286,7 +505,13 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 {
 	for (;;) {
 		int ws;
-		pid_t pid = waitpid(-1, &ws, __WALL);
+		/* a tracee exited while children were held: once no stop is pending,
+		 * their parents' events are not coming */
+		pid_t pid = waitpid(-1, &ws, __WALL | (r->check_held ? WNOHANG : 0));
+		if (pid == 0) {
+			resolve_held(r);
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
@@ -297,7 +522,11 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 		if (WIFEXITED(ws) || WIFSIGNALED(ws)) {
 			if (pid == r->root)
 				r->root_status = exit_code(ws);
+			struct proc *p = proc_find(r, pid);
+			if (!p || !p->inherited)
+				gone_add(r, pid);
 			proc_remove(r, pid);
+			r->check_held = r->nheld > 0;
 			continue;
 		}
 		if (!WIFSTOPPED(ws))
@@ -305,11 +534,17 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 		int sig = WSTOPSIG(ws), ev = (int)((unsigned)ws >> 16);
 		struct proc *p = proc_find(r, pid);
 		if (!p) {
-			/* a new child whose parent's fork/clone event has not been seen yet: it
-			 * waits in its first stop until that event says what it inherits */
 			p = proc_add(r, pid);
-			p->started = true;
-			continue;
+			if (ev == PTRACE_EVENT_STOP) {
+				/* a new child whose parent's fork/clone event has not been seen yet: it
+				 * waits in its first stop until that event says what it inherits */
+				p->held = true;
+				r->nheld++;
+				continue;
+			}
+			/* not a first stop: whose it is cannot be known */
+			p->inherited = true;
+			r->lost++;
 		}
 		if (sig == (SIGTRAP | 0x80)) {
 			on_syscall(r, p);
@@ -324,16 +559,19 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 			if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &msg) < 0) {
 				if (errno != ESRCH)
 					r->lost++;
+				/* which child it names is unknown: none would be released */
+				if (r->nheld)
+					resolve_held(r);
 			} else {
 				pid_t cpid = (pid_t)msg;
+				struct proc *c = proc_find(r, cpid);
 				bool container = p->container;
 				int exe = p->exe;
-				struct proc *c = proc_find(r, cpid);
 				if (!c) {
-					inherit(proc_add(r, cpid), container, exe);
-				} else if (!c->inherited) {
-					inherit(c, container, exe);
-					restart(r, cpid, 0);
+					if (!gone_take(r, cpid))
+						inherit(r, proc_add(r, cpid), container, exe); /* P may move */
+				} else if (!c->inherited || c->guessed) {
+					inherit(r, c, container, exe);
 				}
 			}
 			restart(r, pid, 0);
@@ -341,14 +579,16 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 		}
 		case PTRACE_EVENT_EXEC: {
 			unsigned long former = (unsigned long)pid;
-			if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &former) < 0)
+			if (ptrace(PTRACE_GETEVENTMSG, pid, NULL, &former) < 0) {
+				if (errno != ESRCH)
+					r->lost++; /* a thread's exec would be taken for the leader's */
 				former = (unsigned long)pid;
+			}
 			on_exec(r, pid, (pid_t)former);
 			restart(r, pid, 0);
 			break;
 		}
 		case PTRACE_EVENT_STOP:
-			p->started = true;
 			if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
 				/* a group-stop: stays stopped (until SIGCONT), but stays traced */
 				if (ptrace(PTRACE_LISTEN, pid, NULL, NULL) < 0 && errno != ESRCH)
@@ -372,7 +612,8 @@ static const long trace_options = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | 
 				  PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
 
 /* Seizes PID, blocked reading the pipe whose write end is GO, and stops it once,
- * so that it runs on under PTRACE_SYSCALL; then writes one byte to GO. */
+ * so that it runs on under PTRACE_SYSCALL; then writes one byte to GO. Should PID
+ * end meanwhile, it is reaped (r->root_reaped). */
 static int seize(struct rec *r, pid_t pid, int go, unsigned flags, struct dg_error *err)
 {
 	long opts = trace_options | (flags & DG_TRACE_EXITKILL ? PTRACE_O_EXITKILL : 0);
@@ -387,15 +628,17 @@ static int seize(struct rec *r, pid_t pid, int go, unsigned flags, struct dg_err
 			continue;
 		if (w < 0)
 			return dg_err_sys(err, DG_E_INTERNAL, errno, "trace: waitpid %d", (int)pid);
-		if (!WIFSTOPPED(ws))
+		if (!WIFSTOPPED(ws)) {
+			r->root_reaped = true;
 			return dg_err(err, DG_E_INTERNAL, "trace: process %d ended before it was traced", (int)pid);
+		}
 		if ((ws >> 16) == PTRACE_EVENT_STOP)
 			break;
 		/* a signal arrived first: deliver it, the interrupt's stop follows */
 		ptrace(PTRACE_CONT, pid, NULL, (void *)(long)WSTOPSIG(ws));
 	}
 	struct proc *p = proc_add(r, pid);
-	p->inherited = p->started = true;
+	p->inherited = true;
 	r->root = pid;
 	restart(r, pid, 0);
 	char c = 'g';
@@ -418,6 +661,8 @@ static struct dg_trace *rec_finish(struct rec *r)
 	}
 	t->nexe = r->nexe;
 	free(r->exes);
+	free(r->exe_slot);
+	free(r->proc_slot);
 	for (size_t i = 0; i < r->nprocs; i++)
 		free(r->procs[i].exec_path);
 	free(r->procs);
@@ -452,9 +697,11 @@ int dg_trace_run(char *const argv[], int out_fd, int err_fd, unsigned flags, str
 	}
 	if (pid == 0) {
 		close(go[1]);
-		int nul = open("/dev/null", O_RDONLY);
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (nul < 0 || dup2(nul, 0) < 0)
 			_exit(127);
+		if (nul != 0)
+			close(nul);
 		if ((out_fd >= 0 && dup2(out_fd, 1) < 0) || (err_fd >= 0 && dup2(err_fd, 2) < 0))
 			_exit(127);
 		sigset_t all;
@@ -479,9 +726,11 @@ int dg_trace_run(char *const argv[], int out_fd, int err_fd, unsigned flags, str
 	int rc = seize(&r, pid, go[1], flags, err);
 	close(go[1]);
 	if (rc < 0) {
-		kill(pid, SIGKILL);
-		while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
-			;
+		if (!r.root_reaped) { /* else its pid may be someone else's by now */
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+		}
 		rec_abandon(&r);
 		return -1;
 	}
@@ -627,18 +876,55 @@ uint64_t dg_trace_count(const struct dg_trace_set *s, uint32_t nr)
 	return 0;
 }
 
-/* A path as a JSON string: bytes that are not UTF-8 are written as \xHH. */
+/* A string (a path, an argument) as a JSON string, injectively: a backslash is
+ * always written as \x5c, and when S is not UTF-8, every byte that is not
+ * printable ASCII as \xHH (dg_buf_put_escaped); unstr reverses it. */
 static json_t *jstr(const char *s)
 {
 	json_t *j = json_stringn(s, strlen(s));
-	if (j)
+	if (j && !strchr(s, '\\'))
 		return j;
+	bool utf8 = j != NULL;
+	json_decref(j);
 	struct dg_buf b = {0};
-	dg_buf_put_escaped(&b, s);
+	if (!utf8)
+		dg_buf_put_escaped(&b, s);
+	else
+		for (const char *c = s; *c; c++)
+			if (*c == '\\')
+				dg_buf_puts(&b, "\\x5c");
+			else
+				dg_buf_putc(&b, *c);
 	char *e = dg_buf_steal(&b);
 	j = json_string(e);
 	free(e);
 	return j;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* A string as jstr wrote it, \xHH decoded (a backslash not followed by xHH is kept);
+ * NULL when it would contain a NUL. */
+static char *unstr(const char *s)
+{
+	struct dg_buf b = {0};
+	for (const char *c = s; *c; c++) {
+		int hi, lo;
+		if (c[0] == '\\' && c[1] == 'x' && (hi = hexval(c[2])) >= 0 && (lo = hexval(c[3])) >= 0) {
+			if (!hi && !lo) {
+				dg_buf_free(&b);
+				return NULL;
+			}
+			dg_buf_putc(&b, (char)(hi << 4 | lo));
+			c += 3;
+		} else {
+			dg_buf_putc(&b, *c);
+		}
+	}
+	return dg_buf_steal(&b);
 }
 
 static json_t *jstr_or_null(const char *s)
@@ -738,7 +1024,10 @@ static int parse_set(json_t *o, int arch, const char *name, const char *field, s
 	const char *k;
 	json_t *v;
 	json_object_foreach(o, k, v) {
-		dg_autofree char *f = dg_xasprintf("%s.%s", field, k);
+		struct dg_buf fb = {0};
+		dg_buf_printf(&fb, "%s.", field);
+		dg_buf_put_escaped(&fb, k); /* the message stays one line */
+		dg_autofree char *f = dg_buf_steal(&fb);
 		long long nr;
 		if (*k >= '0' && *k <= '9') {
 			char *end;
@@ -788,9 +1077,8 @@ static int opt_string(json_t *j, const char *key, const char *name, char **out, 
 	json_t *v = json_object_get(j, key);
 	if (!v || json_is_null(v))
 		return 0;
-	if (!json_is_string(v))
-		return bad(err, name, key, "expected a string or null");
-	*out = dg_xstrdup(json_string_value(v));
+	if (!json_is_string(v) || !(*out = unstr(json_string_value(v))))
+		return bad(err, name, key, "expected a string (without NUL) or null");
 	return 0;
 }
 
@@ -826,11 +1114,12 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		size_t i;
 		json_t *a;
 		json_array_foreach(args, i, a) {
-			if (!json_is_string(a)) {
+			char *v = json_is_string(a) ? unstr(json_string_value(a)) : NULL;
+			if (!v) {
 				dg_autofree char *f = dg_xasprintf("args[%zu]", i);
-				return bad(err, name, f, "expected a string");
+				return bad(err, name, f, "expected a string (without NUL)");
 			}
-			t->args[t->nargs++] = dg_xstrdup(json_string_value(a));
+			t->args[t->nargs++] = v;
 		}
 	}
 	json_t *exes = json_object_get(j, "executables");
@@ -848,11 +1137,13 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		if (!json_is_object(e))
 			return bad(err, name, f, "expected an object");
 		json_t *p = json_object_get(e, "path");
-		if (!json_is_string(p) || !*json_string_value(p)) {
+		char *path = json_is_string(p) ? unstr(json_string_value(p)) : NULL;
+		if (!path || !*path) {
+			free(path);
 			dg_autofree char *fp = dg_xasprintf("%s.path", f);
-			return bad(err, name, fp, "expected a non-empty string");
+			return bad(err, name, fp, "expected a non-empty string (without NUL)");
 		}
-		t->exe[i].path = dg_xstrdup(json_string_value(p));
+		t->exe[i].path = path;
 		t->nexe++;
 		if (parse_sets(e, name, f, t->exe[i].set, err) < 0)
 			return -1;
@@ -886,9 +1177,8 @@ static int parse_trace(json_t *j, const char *name, struct dg_trace *t, struct d
 		if (!json_is_object(probe))
 			return bad(err, name, "probe", "expected an object or null");
 		json_t *c = json_object_get(probe, "command");
-		if (!json_is_string(c))
-			return bad(err, name, "probe.command", "expected a string");
-		t->probe = dg_xstrdup(json_string_value(c));
+		if (!json_is_string(c) || !(t->probe = unstr(json_string_value(c))))
+			return bad(err, name, "probe.command", "expected a string (without NUL)");
 		if (opt_status(json_object_get(probe, "exit_status"), name, "probe.exit_status", &t->probe_status, err) < 0)
 			return -1;
 	}
@@ -905,8 +1195,12 @@ int dg_trace_parse(const char *data, size_t len, const char *name, struct dg_tra
 		return dg_err(err, DG_E_LIMIT, "%s: trace file larger than %u MiB", name, DG_TRACE_MAX_FILE >> 20);
 	json_error_t je;
 	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		return dg_err(err, DG_E_INPUT, "%s: trace file: not JSON (line %d: %s)", name, je.line, je.text);
+	if (!j) {
+		struct dg_buf b = {0};
+		dg_buf_put_escaped(&b, je.text);
+		dg_autofree char *text = dg_buf_steal(&b);
+		return dg_err(err, DG_E_INPUT, "%s: trace file: not JSON (line %d: %s)", name, je.line, text);
+	}
 	struct dg_trace *t = dg_trace_new();
 	int r = parse_trace(j, name, t, err);
 	json_decref(j);
@@ -920,7 +1214,8 @@ int dg_trace_parse(const char *data, size_t len, const char *name, struct dg_tra
 
 int dg_trace_load(const char *path, struct dg_trace **out, struct dg_error *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not block the open (it is refused below) */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return dg_err_sys(err, DG_E_INPUT, errno, "%s", path);
 	struct stat st;
@@ -933,6 +1228,7 @@ int dg_trace_load(const char *path, struct dg_trace **out, struct dg_error *err)
 		close(fd);
 		return dg_err(err, DG_E_INPUT, "%s: not a regular file", path);
 	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	if ((uint64_t)st.st_size > DG_TRACE_MAX_FILE) {
 		close(fd);
 		return dg_err(err, DG_E_LIMIT, "%s: trace file larger than %u MiB", path, DG_TRACE_MAX_FILE >> 20);

@@ -135,6 +135,7 @@ void dg_buf_printf(struct dg_buf *b, const char *fmt, ...)
 char *dg_buf_steal(struct dg_buf *b)
 {
 	buf_grow(b, 0);
+	b->data[b->len] = 0; /* a buffer never written to is "" too */
 	char *s = b->data;
 	b->data = NULL;
 	b->len = b->cap = 0;

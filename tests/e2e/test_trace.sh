@@ -10,7 +10,8 @@
 # coreutils, sort, tar, xz);
 # a static C program (tests/tools/trace_workload.c) with threads, fork, vfork + exec, a
 # group-stop, a handled signal and i386 int $0x80 calls; nginx with --probe curl (a server
-# stopped after the probe succeeds); --timeout; SIGINT; errors and their exit statuses.
+# stopped after the probe succeeds); --timeout; a probe ignoring SIGTERM; SIGINT; errors and
+# their exit statuses.
 # Usage: test_trace.sh DOCKERGATE   (prints TAP)
 set -uo pipefail
 DG=${1:?usage: test_trace.sh DOCKERGATE}
@@ -200,6 +201,19 @@ rc=$?
 python3 -c "import json,sys; t=json.load(open(sys.argv[1])); sys.exit(0 if t['timed_out'] and t['exit_status']==3 else 1)" "$T/to.trace" 2>>"$T/to.err" &&
 	grep -q "got TERM" "$T/to.out" && ((SECONDS - start < 30))
 ok $((rc | $?)) "--timeout 2: stopped with SIGTERM (the container's trap ran), timed_out, exit status 3 ($((SECONDS - start)) s)" "$T/to.err"
+
+# ---- a probe that ignores SIGTERM (and leaves a child that does too) is killed with its
+# process group after the grace period; the container is stopped at the timeout
+start=$SECONDS
+timeout 90 "$DG" trace "$BB" --engine runc --timeout 2 --tmpdir "$T/tmp" -o "$T/pt.trace" \
+	--probe 'trap "" TERM; sleep 1007; exit 0' -- sh -c 'trap "exit 3" TERM; sleep 100 & wait' >"$T/pt.out" 2>"$T/pt.err"
+rc=$?
+sleep 0.5
+left=$(pgrep -f "sleep 1007")
+python3 -c "import json,sys; t=json.load(open(sys.argv[1])); sys.exit(0 if t['timed_out'] and t['probe']['exit_status']==137 else 1)" \
+	"$T/pt.trace" 2>>"$T/pt.err" && grep -q "probe never succeeded (1 attempt, last status 137)" "$T/pt.err" &&
+	[[ -z $left ]] && ((SECONDS - start < 40))
+ok $((rc | $?)) "a probe ignoring SIGTERM: its process group killed after the grace (status 137), nothing left${left:+: $left} ($((SECONDS - start)) s)" "$T/pt.err"
 
 # ---- SIGINT: the container is stopped, nothing is left behind, exit 130
 mkdir -p "$T/itmp"

@@ -21,8 +21,8 @@ anything that runs a container under strace and wants to know what it really cal
 Trace rules (docs: /work/shared/notes/validation.md, "Ground truth"): the trace starts with
 the runtime (runc create / runc run). The container's own calls start at the first successful
 execve that is not the runtime: the trace's first execve (strace starting the runtime), an
-execve of /proc/self/exe and an execveat(fd, "", ..., AT_EMPTY_PATH) are the runtime
-re-executing itself. From that execve on, its process and every process or thread it (or a
+execve of /proc/self/exe or of an fd (/proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N:
+runc >= 1.2) and an execveat(fd, "", ..., AT_EMPTY_PATH) are the runtime re-executing itself. From that execve on, its process and every process or thread it (or a
 descendant) clones is the container; a child keeps its parent's executable until it execs; a
 successful execve belongs to the image it replaces. Calls of the runtime's other threads are
 not the container's (they are covered by the profile's runtime base).
@@ -41,6 +41,8 @@ import time
 
 STRACE = shutil.which("strace") or "/usr/bin/strace"
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
+# the runtime re-executing itself from an fd (runc >= 1.2); the recorder's rule too
+RUNTIME_FD = re.compile(r"/proc/(?:self|thread-self|[1-9][0-9]*)/fd/[0-9]+")
 
 
 # ---------------------------------------------------------------- environment
@@ -155,7 +157,7 @@ class Trace:
             if name in ("execve", "execveat") and ret == "0":
                 strs = self.STRING.findall(args)
                 path = strs[0] if strs else "?"
-                runtime = (not seen_exec or path == "/proc/self/exe"
+                runtime = (not seen_exec or path == "/proc/self/exe" or RUNTIME_FD.fullmatch(path)
                            or (name == "execveat" and path == "" and "AT_EMPTY_PATH" in args))
                 seen_exec = True
                 if self.root is None and runtime:
