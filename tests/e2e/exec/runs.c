@@ -5,6 +5,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,8 @@ int main(void)
 	char line[256];
 	if (!f || !fgets(line, sizeof line, f) || pclose(f) != 0)
 		return 2;
-	printf("from-popen %s", line);
+	line[strcspn(line, "\n")] = 0; /* /etc/hostname need not end with a newline */
+	printf("from-popen %s\n", line);
 	pid_t pid;
 	char *targv[] = {"true", NULL};
 	int st;
