@@ -582,14 +582,6 @@ static json_t *bits_json(const uint8_t *bits, int i386)
 	return a;
 }
 
-static int in_strv(const struct dg_strv *v, const char *s)
-{
-	for (size_t i = 0; s && i < v->n; i++)
-		if (!strcmp(v->v[i], s))
-			return 1;
-	return 0;
-}
-
 /* The hybrid report (hybrid.h) as JSON; RTBASE: the runtime base's names (allowed anyway). */
 static json_t *hybrid_json(const struct dg_hybrid *h, const struct dg_strv *traces, const struct dg_strv *rtbase)
 {
@@ -606,7 +598,7 @@ static json_t *hybrid_json(const struct dg_hybrid *h, const struct dg_strv *trac
 		json_object_set_new(j, "arch", json_string(m->i386 ? "i386" : "x86_64"));
 		json_object_set_new(j, "count", json_integer((json_int_t)m->count));
 		json_object_set_new(j, "executables", strv_to_json(&m->exes));
-		json_object_set_new(j, "allowed_by_runtime_base", json_boolean(!m->i386 && in_strv(rtbase, nm)));
+		json_object_set_new(j, "allowed_by_runtime_base", json_boolean(!m->i386 && dg_strv_has(rtbase, nm)));
 		json_array_append_new(miss, j);
 	}
 	json_object_set_new(o, "seen_not_static", miss);

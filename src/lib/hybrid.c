@@ -97,10 +97,7 @@ struct dg_hybrid *dg_hybrid_compare(struct dg_fs *fs, const struct dg_sc_result 
 					if (!c)
 						continue;
 					m->count += c;
-					int dup = 0;
-					for (size_t j = 0; j < m->exes.n && !dup; j++)
-						dup = !strcmp(m->exes.v[j], tr[k]->exe[e].path);
-					if (!dup)
+					if (!dg_strv_has(&m->exes, tr[k]->exe[e].path))
 						dg_strv_push(&m->exes, tr[k]->exe[e].path);
 				}
 		}
@@ -144,10 +141,7 @@ struct dg_hybrid *dg_hybrid_compare(struct dg_fs *fs, const struct dg_sc_result 
 						continue;
 					char *nm = c->name ? dg_xasprintf("%s%s", a ? "i386:" : "", c->name)
 							   : dg_xasprintf("%s%u", a ? "i386:" : "", c->nr);
-					int dup = 0;
-					for (size_t j = 0; j < he->beyond.n && !dup; j++)
-						dup = !strcmp(he->beyond.v[j], nm);
-					if (!dup)
+					if (!dg_strv_has(&he->beyond, nm))
 						dg_strv_push(&he->beyond, nm);
 					free(nm);
 				}

@@ -165,6 +165,14 @@ void dg_strv_free(struct dg_strv *v)
 	v->n = 0;
 }
 
+int dg_strv_has(const struct dg_strv *v, const char *s)
+{
+	for (size_t i = 0; s && i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return 1;
+	return 0;
+}
+
 void dg_sha256_init(struct dg_sha256 *h)
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();

@@ -48,6 +48,8 @@ void dg_buf_free(struct dg_buf *b);
 
 void dg_strv_push(struct dg_strv *v, const char *s);
 void dg_strv_free(struct dg_strv *v);
+/* Whether V holds S (NULL: never). */
+int dg_strv_has(const struct dg_strv *v, const char *s);
 
 struct dg_sha256 {
 	void *ctx;
