@@ -15,7 +15,7 @@ BUILD ?= build
 CFLAGS_ALL = $(STD) $(WARN) $(OPT) $(EXTRA_CFLAGS) -Iinclude -Isrc/lib $(PKG_CFLAGS)
 LDFLAGS_ALL = $(EXTRA_LDFLAGS) $(PKG_LIBS) -lpthread
 
-LIB_SRC := $(sort $(wildcard src/lib/*.c))
+LIB_SRC := $(sort $(wildcard src/lib/*/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
@@ -34,17 +34,22 @@ $(BUILD)/libdockergate.a: $(LIB_OBJ)
 $(BUILD)/dockergate: $(CLI_OBJ) $(BUILD)/libdockergate.a
 	$(CC) $(CFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
 
-$(BUILD)/%.o: %.c $(wildcard include/dockergate/*.h) $(wildcard src/lib/*.h) $(wildcard src/cli/*.h) VERSION
+# header dependencies from the compiler (-MMD): every object is rebuilt when a header it reads changes
+$(BUILD)/%.o: %.c VERSION
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -DDG_VERSION='"$(VERSION)"' -c -o $@ $<
+	$(CC) $(CFLAGS_ALL) -MMD -MP -DDG_VERSION='"$(VERSION)"' -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # data compiled into the program (.incbin)
-$(BUILD)/src/lib/profile.o: data/docker-default.json
-$(BUILD)/src/lib/runtime_base.o: data/runtime-base.json
+$(BUILD)/src/lib/policy/profile.o: data/docker-default.json
+$(BUILD)/src/lib/policy/runtime_base.o: data/runtime-base.json
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libdockergate.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+	@mkdir -p $(@D) $(BUILD)/tests-deps
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $(BUILD)/tests-deps/$*.d -Itests/unit -o $@ $< $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+-include $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests-deps/%.d)
 
 unit: $(UNIT_BIN)
 

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "cache_test.h"
+#include "cache/cache_test.h"
 #include "cli.h"
 #include "dockergate/cache.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate cache stats|prune|clear [OPTIONS]\n\n"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate files IMAGE [OPTIONS]\n\n"

@@ -12,8 +12,8 @@
 #include "dockergate/entry.h"
 #include "dockergate/graph.h"
 #include "dockergate/scope.h"
-#include "map.h"
-#include "util.h"
+#include "dockergate/map.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate graph IMAGE [OPTIONS]\n\n"

@@ -6,7 +6,7 @@
 
 #include "cli.h"
 #include "dockergate/loader.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate ldd IMAGE PATH... [OPTIONS]\n\n"

@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "dockergate/profile.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 enum { OPT_OUTPUT = OPT_FIRST_CMD_OPT, OPT_FORMAT };
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate resolve IMAGE PATH... [OPTIONS]\n\n"

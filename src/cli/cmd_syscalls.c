@@ -19,7 +19,7 @@
 #include "dockergate/profile.h"
 #include "dockergate/scope.h"
 #include "dockergate/syscalls.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 #define SC_HELP_OPTS                                                                                   \
 	"  --precision LEVEL   function (default): only functions reachable from the roots count;\n" \

@@ -1,5 +1,5 @@
 /* dockergate trace IMAGE [OPTIONS] [-- ARGS]: runs the image as `docker run IMAGE
- * ARGS` would, with no seccomp filter, under the ptrace recorder (src/lib/trace.c),
+ * ARGS` would, with no seccomp filter, under the ptrace recorder (src/lib/runtime/trace.c),
  * and writes every syscall the container's processes and threads made, per
  * executable, from the container's first exec to its exit (docs/design.md
  * "Tracing"). runc: dockergate traces `runc run` and everything it starts;
@@ -22,7 +22,7 @@
 #include "cli.h"
 #include "dockergate/trace.h"
 #include "engine_run.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 #define TRACE_INTERRUPTED 130
 #define PROBE_FIRST 1.0     /* seconds before the first probe (the container starts) */

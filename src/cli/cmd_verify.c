@@ -19,7 +19,7 @@
 #include "dockergate/kaudit.h"
 #include "dockergate/profile.h"
 #include "dockergate/syscalls.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 #define VERIFY_FAIL 8       /* the workload failed under the profile */
 #define VERIFY_INTERRUPTED 130

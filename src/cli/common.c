@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "util.h"
+#include "dockergate/util.h"
 #include "dockergate/cache.h"
 #include "dockergate/objdb.h"
 #include "dockergate/scope.h"

@@ -21,7 +21,7 @@
 
 #include "engine_run.h"
 #include "dockergate/profile.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 extern char **environ;
 

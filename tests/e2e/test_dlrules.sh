@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dlopen rules (src/lib/dlrules.c) on real Debian 12 packages: a root filesystem
+# dlopen rules (src/lib/scope/dlrules.c) on real Debian 12 packages: a root filesystem
 # unpacked with apt-get download + dpkg-deb -x (cached under
 # ${DG_FIXTURES:-build/fixtures}), with what the packages' maintainer scripts
 # would add (/etc/nsswitch.conf from base-files, a2enmod's and phpenmod's links,

@@ -12,7 +12,7 @@
 
 #include "dockergate/cache.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static char *tmp;
 

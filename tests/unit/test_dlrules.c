@@ -1,4 +1,4 @@
-/* dlopen rules (src/lib/dlrules.c) on small root filesystems built in a temp
+/* dlopen rules (src/lib/scope/dlrules.c) on small root filesystems built in a temp
  * directory and read through the rootfs loader, as a real image is. With
  * DG_DLRULES_ROOT set (tests/e2e/test_dlrules.sh: real Debian packages), the
  * rules also run on that tree and print each module as "# dlmod RULE PATH". */
@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dockergate/dlrules.h"
+#include "scope/dlrules.h"
 #include "dockergate/image.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static char root[256];
 static const unsigned char *lib_bytes; /* a real shared object of the host */

@@ -5,7 +5,7 @@
 
 #include "dockergate/dyninfo.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static struct dg_dyninfo *sample(void)
 {

@@ -7,10 +7,10 @@
 
 #include "dockergate/elf.h"
 #include "dockergate/fnsum.h"
-#include "dockergate/isa.h"
+#include "analysis/isa.h"
 #include "dockergate/reach.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static struct dg_insn dec(const struct dg_isa *isa, struct dg_isa_ctx *c, const char *hex, uint64_t addr)
 {

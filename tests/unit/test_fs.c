@@ -2,9 +2,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "fs_internal.h"
+#include "image/fs_internal.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static struct dg_entry_meta M(uint32_t layer) { return (struct dg_entry_meta){0755, 0, 0, layer}; }
 

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dockergate/shparse.h"
+#include "scope/shparse.h"
 #include "tap.h"
-#include "util.h"
+#include "dockergate/util.h"
 
 static struct dg_sh_script S;
 

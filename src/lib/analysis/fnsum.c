@@ -1,0 +1,1772 @@
+/* Per-object syscall summary (fnsum.h): function discovery, linear-sweep
+ * disassembly of each function, a forward data flow on each function's
+ * control-flow graph for the syscall number and call arguments, and the
+ * address-taken sets. docs/design.md, "System call discovery", gives the rules. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dockergate/fnsum.h"
+#include "analysis/isa.h"
+#include "dockergate/map.h"
+#include "base/ser.h"
+#include "dockergate/util.h"
+
+#define SHF_ALLOC 0x2
+#define SHF_EXECINSTR 0x4
+#define SHT_NOBITS 8
+#define SHT_INIT_ARRAY 14
+#define SHT_FINI_ARRAY 15
+#define SHT_PREINIT_ARRAY 16
+#define PT_LOAD 1
+#define PF_X 1
+#define ET_EXEC 2
+#define STT_FUNC 2
+#define STT_GNU_IFUNC 10
+
+#define VMAX 6       /* constants a value may hold before it becomes unknown */
+#define NSLOT 8      /* stack slots tracked */
+#define MAX_TABLE 4096 /* jump table entries read */
+#define MAX_FN_BYTES (4u << 20) /* longer runs of code are cut into functions of this size */
+#define MAX_DF_BLOCKS 40000 /* larger functions get no data flow (every value unknown) */
+
+/* ---- growable arrays ---- */
+#define PUSH(arr, n, cap, val)                                                                    \
+	do {                                                                                      \
+		if ((n) == (cap)) {                                                               \
+			(cap) = (cap) ? (cap) * 2 : 16;                                           \
+			(arr) = dg_xreallocarray((arr), (cap), sizeof *(arr));                   \
+		}                                                                                 \
+		(arr)[(n)++] = (val);                                                             \
+	} while (0)
+
+/* qsort that accepts an empty (NULL) array */
+static void sort(void *v, size_t n, size_t sz, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, sz, cmp);
+}
+
+/* ---- the data-flow lattice ---- */
+enum { V_BOT = 0, V_CONST, V_ARG, V_TOP };
+
+struct val {
+	uint8_t k, n, reg;
+	uint64_t c[VMAX];
+};
+
+struct slot {
+	uint8_t base;
+	int64_t disp;
+	struct val v;
+};
+
+struct state {
+	uint8_t reached;
+	uint8_t nslots;
+	struct val r[DG_ISA_NREGS];
+	struct slot s[NSLOT];
+};
+
+static void v_top(struct val *v)
+{
+	v->k = V_TOP;
+	v->n = 0;
+}
+
+static void v_const(struct val *v, uint64_t c)
+{
+	v->k = V_CONST;
+	v->n = 1;
+	v->c[0] = c;
+}
+
+static int v_add_const(struct val *v, uint64_t c)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->c[i] == c)
+			return 0;
+	if (v->n == VMAX) {
+		v_top(v);
+		return 1;
+	}
+	v->c[v->n++] = c;
+	return 1;
+}
+
+/* a = a ⊔ b; returns whether a changed */
+static int v_join(struct val *a, const struct val *b)
+{
+	if (b->k == V_BOT || a->k == V_TOP)
+		return 0;
+	if (a->k == V_BOT) {
+		*a = *b;
+		return 1;
+	}
+	if (b->k == V_TOP || a->k != b->k || (a->k == V_ARG && a->reg != b->reg)) {
+		v_top(a);
+		return 1;
+	}
+	if (a->k == V_ARG)
+		return 0;
+	int ch = 0;
+	for (int i = 0; i < b->n && a->k == V_CONST; i++)
+		ch |= v_add_const(a, b->c[i]);
+	return ch;
+}
+
+static uint64_t wmask_of(int width)
+{
+	return width >= 8 ? UINT64_MAX : (UINT64_C(1) << (width * 8)) - 1;
+}
+
+/* in = in ⊔ out (out is reached); returns whether IN changed */
+static int st_join(struct state *in, const struct state *out)
+{
+	if (!in->reached) {
+		*in = *out;
+		return 1;
+	}
+	int ch = 0;
+	for (int i = 0; i < DG_ISA_NREGS; i++)
+		ch |= v_join(&in->r[i], &out->r[i]);
+	/* a slot survives only where both sides know it */
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < in->nslots; i++) {
+		const struct slot *m = NULL;
+		for (uint8_t j = 0; j < out->nslots; j++)
+			if (out->s[j].base == in->s[i].base && out->s[j].disp == in->s[i].disp)
+				m = &out->s[j];
+		if (!m) {
+			ch = 1;
+			continue;
+		}
+		struct slot t = in->s[i];
+		ch |= v_join(&t.v, &m->v);
+		if (t.v.k == V_TOP) {
+			ch = 1;
+			continue;
+		}
+		in->s[k++] = t;
+	}
+	in->nslots = k;
+	return ch;
+}
+
+static void st_top(struct state *s)
+{
+	memset(s, 0, sizeof *s);
+	s->reached = 1;
+	for (int i = 0; i < DG_ISA_NREGS; i++)
+		v_top(&s->r[i]);
+}
+
+static struct val *slot_get(struct state *s, uint8_t base, int64_t disp)
+{
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base == base && s->s[i].disp == disp)
+			return &s->s[i].v;
+	return NULL;
+}
+
+static void slot_set(struct state *s, uint8_t base, int64_t disp, const struct val *v)
+{
+	struct val *p = slot_get(s, base, disp);
+	if (p) {
+		*p = *v;
+		return;
+	}
+	if (s->nslots == NSLOT)
+		memmove(&s->s[0], &s->s[1], sizeof s->s[0] * (NSLOT - 1)), s->nslots--;
+	s->s[s->nslots].base = base;
+	s->s[s->nslots].disp = disp;
+	s->s[s->nslots].v = *v;
+	s->nslots++;
+}
+
+static void slot_drop_base(struct state *s, uint8_t base)
+{
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base != base)
+			s->s[k++] = s->s[i];
+	s->nslots = k;
+}
+
+static void arith(struct val *v, int op, int64_t imm, uint64_t m)
+{
+	if (v->k != V_CONST) {
+		v_top(v);
+		return;
+	}
+	for (int i = 0; i < v->n; i++) {
+		uint64_t c = v->c[i];
+		c = op == DG_DF_OR ? c | (uint64_t)imm : op == DG_DF_AND ? c & (uint64_t)imm : c + (uint64_t)imm;
+		v->c[i] = c & m;
+	}
+	/* may now hold duplicates: rebuild */
+	struct val t = {.k = V_CONST};
+	for (int i = 0; i < v->n; i++)
+		v_add_const(&t, v->c[i]);
+	*v = t;
+}
+
+static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_insn *d)
+{
+	struct val nv;
+	int have = 0;
+	uint64_t m = wmask_of(d->width);
+	switch (d->df) {
+	case DG_DF_SET:
+		v_const(&nv, (uint64_t)d->imm & m);
+		have = 1;
+		break;
+	case DG_DF_COPY:
+		nv = s->r[d->src];
+		if (nv.k == V_CONST)
+			arith(&nv, DG_DF_AND, (int64_t)m, m);
+		have = 1;
+		break;
+	case DG_DF_OR:
+	case DG_DF_AND:
+	case DG_DF_ADD:
+		nv = s->r[d->dst];
+		arith(&nv, d->df, d->imm, m);
+		have = 1;
+		break;
+	case DG_DF_ADDTO:
+		nv = s->r[d->src];
+		arith(&nv, DG_DF_ADD, d->imm, m);
+		have = 1;
+		break;
+	case DG_DF_LOAD: {
+		struct val *p = slot_get(s, d->base, d->imm);
+		if (p) {
+			nv = *p;
+			if (nv.k == V_CONST)
+				arith(&nv, DG_DF_AND, (int64_t)m, m);
+		} else
+			v_top(&nv);
+		have = 1;
+		break;
+	}
+	case DG_DF_STORE:
+		if (!(d->writes & (1u << d->base))) {
+			struct val sv = s->r[d->src];
+			if (sv.k == V_CONST)
+				arith(&sv, DG_DF_AND, (int64_t)m, m);
+			slot_set(s, d->base, d->imm, &sv);
+		}
+		break;
+	case DG_DF_STORE_IMM:
+		if (!(d->writes & (1u << d->base))) {
+			struct val sv;
+			v_const(&sv, (uint64_t)d->imm2 & m);
+			slot_set(s, d->base, d->imm, &sv);
+		}
+		break;
+	default:
+		break;
+	}
+	for (int r = 0; r < DG_ISA_NREGS; r++)
+		if (d->writes & (1u << r))
+			v_top(&s->r[r]);
+	if (d->writes & (1u << isa->sp))
+		slot_drop_base(s, isa->sp);
+	if (d->writes & (1u << isa->fp))
+		slot_drop_base(s, isa->fp);
+	if (have && d->dst < DG_ISA_NREGS)
+		s->r[d->dst] = nv;
+}
+
+/* ---- the builder ---- */
+struct region {
+	uint64_t lo, hi;
+	const unsigned char *p;
+};
+
+/* a large constant (an address) in register REG at call CALL */
+struct bigarg {
+	uint32_t call;
+	uint8_t reg;
+	struct val v;
+};
+
+/* an address and an index: a relocation's (rel) or a function's (ext) */
+struct addr_ix {
+	uint64_t addr;
+	uint32_t ix;
+};
+
+struct b {
+	const struct dg_elf *e;
+	const struct dg_isa *isa;
+	struct dg_isa_ctx *cx;
+	struct dg_fsum *s;
+	struct region *rg;
+	size_t nrg;
+	uint64_t *starts;
+	size_t nstarts, cstarts;
+	uint64_t *plt;
+	size_t nplt, cplt;
+	uint64_t *resolvers;
+	size_t nresolvers, cresolvers;
+	struct addr_ix *rel; /* relocations by the address they patch */
+	size_t nrel;
+	uint64_t *branch_slots, *load_slots;
+	size_t nbranch, cbranch, nload, cload;
+	/* output */
+	size_t cfns, csites, ccalls, cargs, cnums, ctakes;
+	/* jumps from one function into the middle of another (gcc's .cold parts jump back) */
+	struct addr_ix *ext;
+	size_t next, cext;
+	int reanalysing;
+	const uint64_t *entries; /* the function being analysed: its entries from elsewhere */
+	size_t nentries;
+	/* constants too large for DG_FSUM_SMALL passed at calls: maybe names (exec_args) */
+	struct bigarg *big;
+	size_t nbig, cbig;
+	/* per function scratch */
+	struct dg_insn *ins;
+	size_t nins, cins;
+	struct dg_buf names;
+};
+
+static const struct region *region_of(const struct b *b, uint64_t a)
+{
+	for (size_t i = 0; i < b->nrg; i++)
+		if (a >= b->rg[i].lo && a < b->rg[i].hi)
+			return &b->rg[i];
+	return NULL;
+}
+
+static int in_code(const struct b *b, uint64_t a)
+{
+	return region_of(b, a) != NULL;
+}
+
+/* reads a little-endian word of W bytes at virtual address A from the file */
+static int read_word(const struct dg_elf *e, uint64_t a, int w, uint64_t *out)
+{
+	uint64_t off;
+	if (dg_elf_vaddr_to_off(e, a, (uint64_t)w, &off) < 0)
+		return -1;
+	uint64_t v = 0;
+	for (int i = 0; i < w; i++) {
+		int sh = e->big_endian ? (w - 1 - i) * 8 : i * 8;
+		v |= (uint64_t)e->data[off + (uint64_t)i] << sh;
+	}
+	*out = v;
+	return 0;
+}
+
+static void add_start(struct b *b, uint64_t a)
+{
+	if (in_code(b, a))
+		PUSH(b->starts, b->nstarts, b->cstarts, a);
+}
+
+static int cmp_addr_ix(const void *x, const void *y)
+{
+	const struct addr_ix *a = x, *c = y;
+	return a->addr < c->addr ? -1 : a->addr > c->addr;
+}
+
+/* by function, then address */
+static int cmp_ext(const void *x, const void *y)
+{
+	const struct addr_ix *a = x, *c = y;
+	if (a->ix != c->ix)
+		return a->ix < c->ix ? -1 : 1;
+	return a->addr < c->addr ? -1 : a->addr > c->addr;
+}
+
+static const struct dg_elf_reloc *reloc_at(const struct b *b, uint64_t a)
+{
+	size_t lo = 0, hi = b->nrel;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->rel[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nrel && b->rel[lo].addr == a ? &b->e->relocs[b->rel[lo].ix] : NULL;
+}
+
+static uint64_t rel_addend(const struct b *b, const struct dg_elf_reloc *r)
+{
+	uint64_t v;
+	if (r->addend || b->e->bits == 64)
+		return (uint64_t)r->addend;
+	/* REL (i386): the addend is the word being patched */
+	return read_word(b->e, r->offset, 4, &v) == 0 ? v : 0;
+}
+
+static int has_u64(const uint64_t *v, size_t n, uint64_t a)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid] < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == a;
+}
+
+uint32_t dg_fsum_fn_at(const struct dg_fsum *s, uint64_t addr)
+{
+	size_t lo = 0, hi = s->nfns;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->fns[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return DG_FSUM_NONE;
+	const struct dg_fn *f = &s->fns[lo - 1];
+	return addr - f->addr < f->size ? (uint32_t)(lo - 1) : DG_FSUM_NONE;
+}
+
+uint32_t dg_fsum_fn_start(const struct dg_fsum *s, uint64_t addr)
+{
+	uint32_t i = dg_fsum_fn_at(s, addr);
+	return i != DG_FSUM_NONE && s->fns[i].addr == addr ? i : DG_FSUM_NONE;
+}
+
+static void collect_regions(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	size_t cap = 0;
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *sc = &e->secs[i];
+		if (!(sc->flags & SHF_EXECINSTR) || !(sc->flags & SHF_ALLOC) || sc->type == SHT_NOBITS || !sc->size)
+			continue;
+		if (sc->offset > e->size || sc->size > e->size - sc->offset)
+			continue;
+		struct region r = {sc->addr, sc->addr + sc->size, e->data + sc->offset};
+		if (r.hi < r.lo)
+			continue;
+		PUSH(b->rg, b->nrg, cap, r);
+	}
+	if (b->nrg)
+		return;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || !(sg->flags & PF_X) || !sg->filesz)
+			continue;
+		if (sg->offset > e->size || sg->filesz > e->size - sg->offset)
+			continue;
+		struct region r = {sg->vaddr, sg->vaddr + sg->filesz, e->data + sg->offset};
+		if (r.hi < r.lo)
+			continue;
+		PUSH(b->rg, b->nrg, cap, r);
+	}
+}
+
+static int is_fn_sym(const struct dg_elf_sym *y)
+{
+	return (y->type == STT_FUNC || y->type == STT_GNU_IFUNC) && y->shndx != 0 && y->value;
+}
+
+static void collect_starts(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	for (size_t i = 0; i < b->nrg; i++)
+		add_start(b, b->rg[i].lo);
+	add_start(b, e->entry);
+	add_start(b, e->init);
+	add_start(b, e->fini);
+	for (size_t i = 0; i < e->ninit_array; i++)
+		add_start(b, e->init_array[i]);
+	for (size_t i = 0; i < e->nfini_array; i++)
+		add_start(b, e->fini_array[i]);
+	for (size_t i = 0; i < e->npreinit_array; i++)
+		add_start(b, e->preinit_array[i]);
+	const struct dg_elf_sym *tabs[2] = {e->syms, e->dynsyms};
+	size_t ns[2] = {e->nsyms, e->ndynsyms};
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < ns[t]; i++) {
+			const struct dg_elf_sym *y = &tabs[t][i];
+			if (!is_fn_sym(y))
+				continue;
+			add_start(b, y->value);
+			if (y->type == STT_GNU_IFUNC && in_code(b, y->value))
+				PUSH(b->resolvers, b->nresolvers, b->cresolvers, y->value);
+		}
+	for (size_t i = 0; i < e->nfde_starts; i++)
+		add_start(b, e->fde_starts[i]);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		const struct dg_elf_reloc *r = &e->relocs[i];
+		if (r->kind == DG_REL_RELATIVE || r->kind == DG_REL_IRELATIVE) {
+			uint64_t a = rel_addend(b, r);
+			add_start(b, a);
+			if (r->kind == DG_REL_IRELATIVE && in_code(b, a))
+				PUSH(b->resolvers, b->nresolvers, b->cresolvers, a);
+		}
+	}
+	/* PLT entries are functions of their own */
+	for (size_t i = 0; i < e->nsecs; i++) {
+		const struct dg_elf_sec *sc = &e->secs[i];
+		if (!sc->name || !(sc->flags & SHF_EXECINSTR))
+			continue;
+		if (strcmp(sc->name, ".plt") && strcmp(sc->name, ".plt.sec") && strcmp(sc->name, ".plt.got") &&
+		    strcmp(sc->name, ".iplt"))
+			continue;
+		uint64_t step = sc->entsize >= 8 && sc->entsize <= 64 ? sc->entsize : 16;
+		if (!strcmp(sc->name, ".plt.got") && sc->entsize < 8)
+			step = 8;
+		for (uint64_t a = sc->addr; a < sc->addr + sc->size && a >= sc->addr; a += step) {
+			add_start(b, a);
+			PUSH(b->plt, b->nplt, b->cplt, a);
+		}
+	}
+	/* Code addresses the code materialises (lea reg, [rip+disp32]) start functions: a
+	 * handler or restorer may sit where no FDE starts (glibc's __restore_rt starts one
+	 * byte after its FDE). Found by a byte scan, before any decoding. */
+	if (b->isa->bits == 64)
+		for (size_t i = 0; i < b->nrg; i++) {
+			const struct region *r = &b->rg[i];
+			uint64_t len = r->hi - r->lo;
+			for (uint64_t k = 0; k + 7 <= len; k++) {
+				const unsigned char *q = r->p + k;
+				if ((q[0] != 0x48 && q[0] != 0x4c) || q[1] != 0x8d || (q[2] & 0xc7) != 0x05)
+					continue;
+				int32_t disp = (int32_t)((uint32_t)q[3] | (uint32_t)q[4] << 8 | (uint32_t)q[5] << 16 |
+							 (uint32_t)q[6] << 24);
+				uint64_t t = r->lo + k + 7 + (uint64_t)(int64_t)disp;
+				if (t >= r->lo && t < r->hi)
+					add_start(b, t);
+			}
+		}
+	/* Without .eh_frame, call targets mark functions too: one sweep to find them. */
+	if (!e->nfde_starts) {
+		struct dg_insn d;
+		for (size_t i = 0; i < b->nrg; i++) {
+			const struct region *r = &b->rg[i];
+			for (uint64_t a = r->lo; a < r->hi;) {
+				b->isa->decode(b->cx, r->p + (a - r->lo), (size_t)(r->hi - a), a, &d);
+				if (d.kind == DG_IK_CALL && !d.indirect)
+					add_start(b, d.target);
+				a += d.len;
+			}
+		}
+	}
+	b->nstarts = dg_sort_uniq_u64(b->starts, b->nstarts);
+	/* No real function is megabytes long: cut longer runs (code without any start, as in
+	 * a hostile file) so one function's decoded instructions stay bounded. */
+	size_t n0 = b->nstarts;
+	for (size_t i = 0; i < n0; i++) {
+		const struct region *r = region_of(b, b->starts[i]);
+		uint64_t end = i + 1 < n0 && b->starts[i + 1] < r->hi ? b->starts[i + 1] : r->hi;
+		for (uint64_t a = b->starts[i] + MAX_FN_BYTES; a < end; a += MAX_FN_BYTES)
+			add_start(b, a);
+	}
+	if (b->nstarts != n0)
+		b->nstarts = dg_sort_uniq_u64(b->starts, b->nstarts);
+	b->nplt = dg_sort_uniq_u64(b->plt, b->nplt);
+	b->nresolvers = dg_sort_uniq_u64(b->resolvers, b->nresolvers);
+}
+
+static void make_functions(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	s->fns = dg_xcalloc(b->nstarts ? b->nstarts : 1, sizeof *s->fns);
+	for (size_t i = 0; i < b->nstarts; i++) {
+		const struct region *r = region_of(b, b->starts[i]);
+		if (!r)
+			continue;
+		uint64_t end = r->hi;
+		if (i + 1 < b->nstarts && b->starts[i + 1] < end)
+			end = b->starts[i + 1];
+		struct dg_fn *f = &s->fns[s->nfns++];
+		f->addr = b->starts[i];
+		f->size = end - f->addr;
+		f->name = NULL;
+		if (has_u64(b->plt, b->nplt, f->addr))
+			f->flags |= DG_FN_PLT;
+		if (has_u64(b->resolvers, b->nresolvers, f->addr))
+			f->flags |= DG_FN_RESOLVER;
+	}
+	/* names: .symtab first (it has the local ones), then .dynsym; offsets into b->names */
+	const struct dg_elf_sym *tabs[2] = {b->e->syms, b->e->dynsyms};
+	size_t ns[2] = {b->e->nsyms, b->e->ndynsyms};
+	uint32_t *off = dg_xcalloc(s->nfns ? s->nfns : 1, sizeof *off);
+	dg_buf_putc(&b->names, '\0');
+	for (int t = 0; t < 2; t++)
+		for (size_t i = 0; i < ns[t]; i++) {
+			const struct dg_elf_sym *y = &tabs[t][i];
+			if (!is_fn_sym(y) || !y->name || !*y->name)
+				continue;
+			uint32_t k = dg_fsum_fn_start(s, y->value);
+			if (k == DG_FSUM_NONE || off[k])
+				continue;
+			off[k] = (uint32_t)b->names.len;
+			dg_buf_append(&b->names, y->name, strlen(y->name) + 1);
+		}
+	s->strings_len = b->names.len;
+	s->strings = dg_buf_steal(&b->names);
+	for (size_t i = 0; i < s->nfns; i++)
+		s->fns[i].name = off[i] ? s->strings + off[i] : NULL;
+	free(off);
+}
+
+/* Jump-table targets of the indirect jump at index K: a table of 32-bit offsets from an
+ * address the function materialises shortly before (PIC), or of absolute pointers at
+ * the jump's own memory operand. Tables lie back to back in .rodata and carry no
+ * length, so reading stops at the first entry outside the function [LO, HI). */
+static size_t jump_table(struct b *b, size_t k, uint64_t lo, uint64_t hi, uint64_t *out, size_t max)
+{
+	const struct dg_insn *j = &b->ins[k];
+	size_t n = 0;
+	uint64_t w;
+	if (j->has_mem && j->mem_indexed) {
+		int ps = b->isa->ptr_size;
+		for (size_t i = 0; i < max; i++) {
+			if (read_word(b->e, j->mem + i * (uint64_t)ps, ps, &w) < 0 || w < lo || w >= hi)
+				break;
+			out[n++] = w;
+		}
+		return n;
+	}
+	if (j->has_mem)
+		return 0;
+	for (size_t back = 1; back <= 16 && back <= k; back++) {
+		const struct dg_insn *l = &b->ins[k - back];
+		if (l->df != DG_DF_SET || !l->has_konst || in_code(b, l->konst))
+			continue;
+		uint64_t t = l->konst;
+		for (size_t i = 0; i < max; i++) {
+			if (read_word(b->e, t + i * 4, 4, &w) < 0)
+				break;
+			uint64_t a = t + (uint64_t)(int64_t)(int32_t)(uint32_t)w;
+			if (a < lo || a >= hi)
+				break;
+			out[n++] = a;
+		}
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+struct fnctx {
+	size_t *blk_of;   /* insn index -> block */
+	size_t *bstart;   /* block -> first insn */
+	size_t nblk;
+	size_t *succ;     /* flattened successors */
+	size_t *succ_off; /* block -> first succ (nblk + 1 entries) */
+	struct state *in;
+};
+
+static size_t insn_at(const struct b *b, uint64_t a)
+{
+	size_t lo = 0, hi = b->nins;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (b->ins[mid].addr < a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < b->nins && b->ins[lo].addr == a ? lo : SIZE_MAX;
+}
+
+static uint8_t small_val(const struct val *v, struct dg_fsum *s, struct b *b, struct dg_fval *out)
+{
+	memset(out, 0, sizeof *out);
+	if (v->k == V_ARG) {
+		out->kind = DG_FV_ARG;
+		out->reg = v->reg;
+		return 1;
+	}
+	if (v->k != V_CONST)
+		return 0;
+	for (int i = 0; i < v->n; i++)
+		if (v->c[i] >= DG_FSUM_SMALL)
+			return 0;
+	out->kind = DG_FV_CONST;
+	out->n = v->n;
+	out->first = (uint32_t)s->nnums;
+	for (int i = 0; i < v->n; i++)
+		PUSH(s->nums, s->nnums, b->cnums, (uint32_t)v->c[i]);
+	return 1;
+}
+
+static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, int tail, const struct state *st)
+{
+	struct dg_fsum *s = b->s;
+	struct dg_fcall c = {.addr = addr, .kind = kind, .target = target, .tail = (uint8_t)tail};
+	c.first_arg = (uint32_t)s->nargs;
+	if (st && kind != DG_CALL_INDIRECT)
+		for (uint8_t r = 0; r < DG_ISA_NREGS; r++) {
+			if (!(b->isa->arg_regs & (1u << r)))
+				continue;
+			struct dg_fcallarg a = {.reg = r};
+			if (small_val(&st->r[r], s, b, &a.v)) {
+				PUSH(s->args, s->nargs, b->cargs, a);
+				c.nargs++;
+			} else if (st->r[r].k == V_CONST) {
+				struct bigarg g = {(uint32_t)s->ncalls, r, st->r[r]};
+				PUSH(b->big, b->nbig, b->cbig, g);
+			}
+		}
+	PUSH(s->calls, s->ncalls, b->ccalls, c);
+}
+
+/* The call a control transfer to ADDR from outside the function makes. */
+static void call_to(struct b *b, uint64_t from, uint64_t target, int tail, const struct state *st)
+{
+	uint32_t f = dg_fsum_fn_at(b->s, target);
+	if (f != DG_FSUM_NONE && b->s->fns[f].addr != target && !b->reanalysing) {
+		struct addr_ix x = {target, f};
+		PUSH(b->ext, b->next, b->cext, x);
+	}
+	if (f == DG_FSUM_NONE)
+		add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+	else
+		add_call(b, from, DG_CALL_LOCAL, f, tail, st);
+}
+
+/* A call or jump through the pointer-sized memory at SLOT. */
+static void call_through(struct b *b, uint64_t from, uint64_t slot, int tail, const struct state *st)
+{
+	const struct dg_elf_reloc *r = reloc_at(b, slot);
+	if (r) {
+		if (r->sym && (r->kind == DG_REL_JUMP_SLOT || r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
+			add_call(b, from, DG_CALL_IMPORT, r->sym, tail, st);
+			return;
+		}
+		uint64_t a = rel_addend(b, r);
+		uint32_t f = dg_fsum_fn_start(b->s, a);
+		if (r->kind == DG_REL_RELATIVE && f != DG_FSUM_NONE) {
+			add_call(b, from, DG_CALL_LOCAL, f, tail, st);
+			return;
+		}
+		if (r->kind == DG_REL_IRELATIVE && f != DG_FSUM_NONE) {
+			add_call(b, from, DG_CALL_IFUNC, f, tail, st);
+			return;
+		}
+		add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+		return;
+	}
+	uint64_t w;
+	if (b->e->type == ET_EXEC && read_word(b->e, slot, b->isa->ptr_size, &w) == 0 &&
+	    dg_fsum_fn_start(b->s, w) != DG_FSUM_NONE) {
+		add_call(b, from, DG_CALL_LOCAL, dg_fsum_fn_start(b->s, w), tail, st);
+		return;
+	}
+	add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
+}
+
+static int terminates(const struct dg_insn *d)
+{
+	return d->kind == DG_IK_JMP || d->kind == DG_IK_RET || d->kind == DG_IK_STOP || d->kind == DG_IK_BAD;
+}
+
+static void analyse_fn(struct b *b, uint32_t fi)
+{
+	struct dg_fsum *s = b->s;
+	struct dg_fn *f = &s->fns[fi];
+	const struct region *rg = region_of(b, f->addr);
+	uint64_t end = f->addr + f->size;
+	b->nins = 0;
+	f->first_site = (uint32_t)s->nsites;
+	f->first_call = (uint32_t)s->ncalls;
+	f->first_take = (uint32_t)s->ntakes;
+	if (!rg)
+		return;
+	for (uint64_t a = f->addr; a < end;) {
+		struct dg_insn d;
+		b->isa->decode(b->cx, rg->p + (a - rg->lo), (size_t)(end - a), a, &d);
+		PUSH(b->ins, b->nins, b->cins, d);
+		if (!b->reanalysing) {
+			s->ninsns++;
+			s->nbad += d.kind == DG_IK_BAD;
+		}
+		a += d.len;
+	}
+	f->first_site = (uint32_t)s->nsites;
+	f->first_call = (uint32_t)s->ncalls;
+	f->first_take = (uint32_t)s->ntakes;
+	size_t m = b->nins;
+	if (!m)
+		return;
+
+	/* blocks */
+	uint8_t *lead = dg_xcalloc(m, 1);
+	lead[0] = 1;
+	for (size_t i = 0; i < m; i++) {
+		const struct dg_insn *d = &b->ins[i];
+		if ((d->kind == DG_IK_JCC || (d->kind == DG_IK_JMP && !d->indirect)) && d->target >= f->addr &&
+		    d->target < end) {
+			size_t t = insn_at(b, d->target);
+			if (t != SIZE_MAX)
+				lead[t] = 1;
+		}
+		if ((d->kind == DG_IK_JCC || terminates(d)) && i + 1 < m)
+			lead[i + 1] = 1;
+	}
+	for (size_t k = 0; k < b->nentries; k++) {
+		size_t t = insn_at(b, b->entries[k]);
+		if (t != SIZE_MAX)
+			lead[t] = 1;
+	}
+	/* jump tables */
+	uint64_t *tbl = NULL;
+	size_t ntbl = 0, ctbl = 0;
+	size_t *tbl_off = dg_xcalloc(m + 1, sizeof *tbl_off);
+	uint64_t tmp[MAX_TABLE];
+	for (size_t i = 0; i < m; i++) {
+		tbl_off[i] = ntbl;
+		const struct dg_insn *d = &b->ins[i];
+		if (d->kind != DG_IK_JMP || !d->indirect || (d->has_mem && !d->mem_indexed))
+			continue;
+		size_t n = jump_table(b, i, f->addr, end, tmp, MAX_TABLE);
+		for (size_t k = 0; k < n; k++) {
+			PUSH(tbl, ntbl, ctbl, tmp[k]);
+			if (tmp[k] >= f->addr && tmp[k] < end) {
+				size_t t = insn_at(b, tmp[k]);
+				if (t != SIZE_MAX)
+					lead[t] = 1;
+			}
+		}
+	}
+	tbl_off[m] = ntbl;
+	struct fnctx c = {0};
+	c.blk_of = dg_xcalloc(m, sizeof *c.blk_of);
+	c.bstart = dg_xcalloc(m + 1, sizeof *c.bstart);
+	for (size_t i = 0; i < m; i++) {
+		if (lead[i])
+			c.bstart[c.nblk++] = i;
+		c.blk_of[i] = c.nblk - 1;
+	}
+	c.bstart[c.nblk] = m;
+	c.succ_off = dg_xcalloc(c.nblk + 1, sizeof *c.succ_off);
+	size_t csucc = 0, nsucc = 0;
+	size_t *npred = dg_xcalloc(c.nblk, sizeof *npred);
+	for (size_t bl = 0; bl < c.nblk; bl++) {
+		c.succ_off[bl] = nsucc;
+		size_t li = c.bstart[bl + 1] - 1;
+		const struct dg_insn *d = &b->ins[li];
+		if (d->kind == DG_IK_JCC || (d->kind == DG_IK_JMP && !d->indirect)) {
+			if (d->target >= f->addr && d->target < end) {
+				size_t t = insn_at(b, d->target);
+				if (t != SIZE_MAX) {
+					PUSH(c.succ, nsucc, csucc, c.blk_of[t]);
+					npred[c.blk_of[t]]++;
+				}
+			}
+		}
+		if (d->kind == DG_IK_JMP && d->indirect)
+			for (size_t k = tbl_off[li]; k < tbl_off[li + 1]; k++)
+				if (tbl[k] >= f->addr && tbl[k] < end) {
+					size_t t = insn_at(b, tbl[k]);
+					if (t != SIZE_MAX) {
+						PUSH(c.succ, nsucc, csucc, c.blk_of[t]);
+						npred[c.blk_of[t]]++;
+					}
+				}
+		if (!terminates(d) && bl + 1 < c.nblk) {
+			PUSH(c.succ, nsucc, csucc, bl + 1);
+			npred[bl + 1]++;
+		}
+	}
+	c.succ_off[c.nblk] = nsucc;
+
+	/* Data flow: entry registers are the function's arguments. Too large a function to keep a state per block: no data flow, every value
+	 * unknown (always sound). */
+	int too_big = c.nblk > MAX_DF_BLOCKS;
+	size_t *work = NULL;
+	uint8_t *queued = NULL;
+	struct state cur;
+	if (!too_big) {
+		c.in = dg_xcalloc(c.nblk, sizeof *c.in);
+		st_top(&c.in[0]);
+		for (uint8_t r = 0; r < DG_ISA_NREGS; r++)
+			if (b->isa->arg_regs & (1u << r)) {
+				c.in[0].r[r].k = V_ARG;
+				c.in[0].r[r].reg = r;
+			}
+		/* A block no known branch reaches starts with nothing known: exception landing pads
+		 * (entered by the unwinder), targets of indirect jumps nothing resolved. Blocks of
+		 * padding only (nop) are dead and stay unreached. Entries from other functions
+		 * start with nothing known too. */
+		for (size_t bl = 1; bl < c.nblk; bl++) {
+			if (npred[bl])
+				continue;
+			int pad = 1;
+			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1] && pad; i++)
+				pad = b->ins[i].pad;
+			if (!pad)
+				st_top(&c.in[bl]);
+		}
+		for (size_t k = 0; k < b->nentries; k++) {
+			size_t t = insn_at(b, b->entries[k]);
+			if (t != SIZE_MAX) {
+				struct state top;
+				st_top(&top);
+				st_join(&c.in[c.blk_of[t]], &top);
+			}
+		}
+		work = dg_xcalloc(c.nblk, sizeof *work);
+		queued = dg_xcalloc(c.nblk, 1);
+		size_t nw = 0;
+		for (size_t bl = c.nblk; bl-- > 0;)
+			if (c.in[bl].reached) {
+				work[nw++] = bl;
+				queued[bl] = 1;
+			}
+		size_t guard = 0;
+		while (nw && guard++ < c.nblk * 64 + 1024) {
+			size_t bl = work[--nw];
+			queued[bl] = 0;
+			cur = c.in[bl];
+			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++)
+				transfer(b->isa, &cur, &b->ins[i]);
+			for (size_t k = c.succ_off[bl]; k < c.succ_off[bl + 1]; k++) {
+				size_t t = c.succ[k];
+				if (st_join(&c.in[t], &cur) && !queued[t]) {
+					work[nw++] = t;
+					queued[t] = 1;
+				}
+			}
+		}
+		/* Did not settle (it always does: values only grow, to at most VMAX constants,
+		 * then unknown): nothing known anywhere, which is always sound. */
+		if (nw)
+			for (size_t bl = 0; bl < c.nblk; bl++)
+				st_top(&c.in[bl]);
+	}
+
+	/* record sites, calls and takes from the settled states */
+	uint32_t *tk = NULL;
+	size_t ntk = 0, ctk = 0;
+	for (size_t bl = 0; bl < c.nblk; bl++) {
+		/* dead padding is still read (sites there count as unknown), but does not
+		 * run into the next function */
+		int live = 1;
+		if (c.in) {
+			live = c.in[bl].reached;
+			if (!live)
+				st_top(&c.in[bl]);
+			cur = c.in[bl];
+		} else {
+			st_top(&cur);
+		}
+		for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++) {
+			const struct dg_insn *d = &b->ins[i];
+			uint64_t next = d->addr + d->len;
+			if (d->has_konst) {
+				/* a code address inside a function takes that function (glibc's FDE for
+				 * __restore_rt starts one byte before the symbol) */
+				uint32_t t = dg_fsum_fn_at(s, d->konst);
+				if (t != DG_FSUM_NONE)
+					PUSH(tk, ntk, ctk, t);
+			}
+			if (d->has_mem && d->mem_load) {
+				if (d->kind == DG_IK_CALL || d->kind == DG_IK_JMP)
+					PUSH(b->branch_slots, b->nbranch, b->cbranch, d->mem);
+				else
+					PUSH(b->load_slots, b->nload, b->cload, d->mem);
+			}
+			switch (d->kind) {
+			case DG_IK_SYSCALL:
+			case DG_IK_SYSCALL32: {
+				struct dg_fsite st = {.addr = d->addr,
+						      .table = d->kind == DG_IK_SYSCALL && b->isa->bits == 64 ? DG_TAB_NATIVE
+														: DG_TAB_I386};
+				if (b->isa->bits == 32)
+					st.table = DG_TAB_I386;
+				const struct val *v = &cur.r[d->kind == DG_IK_SYSCALL ? b->isa->sysno_reg : b->isa->sysno_reg32];
+				if (v->k == V_CONST) {
+					st.v.kind = DG_FV_CONST;
+					st.v.n = v->n;
+					st.v.first = (uint32_t)s->nnums;
+					for (int q = 0; q < v->n; q++)
+						PUSH(s->nums, s->nnums, b->cnums, (uint32_t)v->c[q]);
+				} else if (v->k == V_ARG) {
+					st.v.kind = DG_FV_ARG;
+					st.v.reg = v->reg;
+				}
+				PUSH(s->sites, s->nsites, b->csites, st);
+				break;
+			}
+			case DG_IK_CALL:
+				if (!d->indirect)
+					call_to(b, d->addr, d->target, 0, &cur);
+				else if (d->has_mem && d->mem_load && !d->mem_indexed)
+					call_through(b, d->addr, d->mem, 0, &cur);
+				else {
+					add_call(b, d->addr, DG_CALL_INDIRECT, 0, 0, NULL);
+					f->flags |= DG_FN_INDIRECT;
+				}
+				break;
+			case DG_IK_JMP:
+			case DG_IK_JCC:
+				if (!d->indirect) {
+					if (d->target < f->addr || d->target >= end)
+						call_to(b, d->addr, d->target, 1, &cur);
+				} else if (d->has_mem && d->mem_load && !d->mem_indexed) {
+					call_through(b, d->addr, d->mem, 1, &cur);
+				} else if (tbl_off[i + 1] > tbl_off[i]) {
+					for (size_t k = tbl_off[i]; k < tbl_off[i + 1]; k++)
+						if (tbl[k] < f->addr || tbl[k] >= end)
+							call_to(b, d->addr, tbl[k], 1, &cur);
+				} else {
+					add_call(b, d->addr, DG_CALL_INDIRECT, 0, 1, NULL);
+					f->flags |= DG_FN_INDIRECT;
+				}
+				break;
+			default:
+				break;
+			}
+			transfer(b->isa, &cur, d);
+			/* falling off the end runs into the next function, unless what ends the
+			 * function is a call followed by padding (or nothing): a call that does not
+			 * return (__stack_chk_fail, abort); compilers never fall into the next function */
+			if (live && i + 1 == m && !terminates(d) && next == end && in_code(b, end)) {
+				size_t k = i;
+				while (k > c.bstart[bl] && b->ins[k].pad)
+					k--;
+				if (b->ins[k].kind != DG_IK_CALL || (b->ins[k].pad && k == i))
+					call_to(b, d->addr, end, 1, &cur);
+			}
+		}
+	}
+	ntk = dg_sort_uniq_u32(tk, ntk);
+	for (size_t i = 0; i < ntk; i++)
+		PUSH(s->takes, s->ntakes, b->ctakes, tk[i]);
+	f->nsites = (uint32_t)(s->nsites - f->first_site);
+	f->ncalls = (uint32_t)(s->ncalls - f->first_call);
+	f->ntakes = (uint32_t)(s->ntakes - f->first_take);
+	free(tk);
+	free(lead);
+	free(tbl);
+	free(tbl_off);
+	free(c.blk_of);
+	free(c.bstart);
+	free(c.succ);
+	free(c.succ_off);
+	free(c.in);
+	free(npred);
+	free(work);
+	free(queued);
+}
+
+static void data_takes(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	const struct dg_elf *e = b->e;
+	uint32_t *dt = NULL;
+	size_t n = 0, cap = 0;
+	uint32_t *it = NULL;
+	size_t ni = 0, ci = 0;
+	uint32_t *roots = NULL;
+	size_t nr = 0, cr = 0;
+	b->nbranch = dg_sort_uniq_u64(b->branch_slots, b->nbranch);
+	b->nload = dg_sort_uniq_u64(b->load_slots, b->nload);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		const struct dg_elf_reloc *r = &e->relocs[i];
+		if (r->sym && (r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
+			/* a GOT slot only ever called through is a call, not a taken address */
+			if (!(has_u64(b->branch_slots, b->nbranch, r->offset) &&
+			      !has_u64(b->load_slots, b->nload, r->offset)))
+				PUSH(it, ni, ci, r->sym);
+			continue;
+		}
+		if (r->kind != DG_REL_RELATIVE)
+			continue;
+		uint32_t f = dg_fsum_fn_start(s, rel_addend(b, r));
+		if (f == DG_FSUM_NONE)
+			continue;
+		PUSH(dt, n, cap, f);
+		for (size_t k = 0; k < e->nsecs; k++) {
+			const struct dg_elf_sec *sc = &e->secs[k];
+			if ((sc->type == SHT_INIT_ARRAY || sc->type == SHT_FINI_ARRAY || sc->type == SHT_PREINIT_ARRAY) &&
+			    r->offset >= sc->addr && r->offset - sc->addr < sc->size)
+				PUSH(roots, nr, cr, f);
+		}
+	}
+	/* pointers the linker wrote into data (non-PIC executables have no relocations for them) */
+	int ps = b->isa->ptr_size;
+	for (size_t i = 0; e->type == ET_EXEC && i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || (sg->flags & PF_X) || sg->offset > e->size ||
+		    sg->filesz > e->size - sg->offset)
+			continue;
+		const unsigned char *p = e->data + sg->offset;
+		for (uint64_t o = (uint64_t)(-(int64_t)sg->vaddr) & (uint64_t)(ps - 1); o + (uint64_t)ps <= sg->filesz;
+		     o += (uint64_t)ps) {
+			uint64_t w = 0;
+			for (int q = 0; q < ps; q++)
+				w |= (uint64_t)p[o + (uint64_t)q] << (e->big_endian ? (ps - 1 - q) * 8 : q * 8);
+			if (w < b->rg[0].lo && w < b->starts[0])
+				continue;
+			uint32_t f = dg_fsum_fn_start(s, w);
+			if (f != DG_FSUM_NONE)
+				PUSH(dt, n, cap, f);
+		}
+	}
+	uint64_t rs[3] = {e->init, e->fini, 0};
+	for (int k = 0; k < 2; k++) {
+		uint32_t f = rs[k] ? dg_fsum_fn_start(s, rs[k]) : DG_FSUM_NONE;
+		if (f != DG_FSUM_NONE)
+			PUSH(roots, nr, cr, f);
+	}
+	const uint64_t *arrs[3] = {e->init_array, e->fini_array, e->preinit_array};
+	size_t narr[3] = {e->ninit_array, e->nfini_array, e->npreinit_array};
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < narr[k]; i++) {
+			uint32_t f = dg_fsum_fn_start(s, arrs[k][i]);
+			if (f != DG_FSUM_NONE)
+				PUSH(roots, nr, cr, f);
+		}
+	for (size_t i = 0; i < s->nfns; i++)
+		if (s->fns[i].flags & DG_FN_RESOLVER)
+			PUSH(roots, nr, cr, (uint32_t)i);
+	s->data_takes = dt;
+	s->ndata_takes = dg_sort_uniq_u32(dt, n);
+	s->import_takes = it;
+	s->nimport_takes = dg_sort_uniq_u32(it, ni);
+	s->roots = roots;
+	s->nroots = dg_sort_uniq_u32(roots, nr);
+}
+
+/* Entry registers that reach a syscall number, inside this file. */
+static void wrappers(struct dg_fsum *s)
+{
+	for (size_t i = 0; i < s->nfns; i++) {
+		struct dg_fn *f = &s->fns[i];
+		for (uint32_t k = 0; k < f->nsites; k++) {
+			const struct dg_fsite *st = &s->sites[f->first_site + k];
+			if (st->v.kind == DG_FV_ARG)
+				f->wmask |= (uint16_t)(1u << st->v.reg);
+		}
+	}
+	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
+		changed = 0;
+		for (size_t i = 0; i < s->nfns; i++) {
+			struct dg_fn *f = &s->fns[i];
+			for (uint32_t k = 0; k < f->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[f->first_call + k];
+				if (c->kind != DG_CALL_LOCAL || c->target >= s->nfns)
+					continue;
+				uint16_t w = s->fns[c->target].wmask;
+				for (uint16_t a = 0; w && a < c->nargs; a++) {
+					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
+					if ((w & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+					    !(f->wmask & (1u << ca->v.reg))) {
+						f->wmask |= (uint16_t)(1u << ca->v.reg);
+						changed = 1;
+					}
+				}
+			}
+		}
+	}
+}
+
+static void index_argcalls(struct dg_fsum *s)
+{
+	size_t cap = 0;
+	for (size_t f = 0; f < s->nfns; f++) {
+		const struct dg_fn *fn = &s->fns[f];
+		for (uint32_t k = 0; k < fn->ncalls; k++) {
+			const struct dg_fcall *c = &s->calls[fn->first_call + k];
+			int has = 0;
+			for (uint16_t a = 0; a < c->nargs && !has; a++)
+				has = s->args[c->first_arg + a].v.kind == DG_FV_ARG;
+			if (!has)
+				continue;
+			if (s->nargcalls == cap) {
+				cap = cap ? cap * 2 : 64;
+				s->argcalls = dg_xreallocarray(s->argcalls, cap, sizeof *s->argcalls);
+				s->argcall_fn = dg_xreallocarray(s->argcall_fn, cap, sizeof *s->argcall_fn);
+			}
+			s->argcalls[s->nargcalls] = fn->first_call + k;
+			s->argcall_fn[s->nargcalls++] = (uint32_t)f;
+		}
+	}
+}
+
+/* ---- exec and dlopen names (fnsum.h dg_exec_kind) ---- */
+static const struct {
+	const char *name;
+	uint8_t kind;
+	int8_t argno;
+} exec_imports[] = {
+	{"execve", DG_EXK_PATH, 0},	  {"execv", DG_EXK_PATH, 0},	      {"execl", DG_EXK_PATH, 0},
+	{"execle", DG_EXK_PATH, 0},	  {"execveat", DG_EXK_PATH, 1},	      {"posix_spawn", DG_EXK_PATH, 1},
+	{"__posix_spawn", DG_EXK_PATH, 1}, {"pidfd_spawn", DG_EXK_PATH, 1},   {"execvp", DG_EXK_FILE, 0},
+	{"execlp", DG_EXK_FILE, 0},	  {"execvpe", DG_EXK_FILE, 0},	      {"posix_spawnp", DG_EXK_FILE, 1},
+	{"pidfd_spawnp", DG_EXK_FILE, 1}, {"system", DG_EXK_SHELL, 0},	      {"popen", DG_EXK_SHELL, 0},
+	{"fexecve", DG_EXK_PATH, -1},	  {"wordexp", DG_EXK_SHELL, -1},      {"dlopen", DG_EXK_LIB, 0},
+	{"dlmopen", DG_EXK_LIB, 1},
+};
+
+int dg_exec_import(const char *name, uint8_t *kind, int *argno)
+{
+	for (size_t i = 0; name && i < sizeof exec_imports / sizeof *exec_imports; i++)
+		if (!strcmp(name, exec_imports[i].name)) {
+			*kind = exec_imports[i].kind;
+			*argno = exec_imports[i].argno;
+			return 1;
+		}
+	return 0;
+}
+
+#define PF_W 2
+#define MAX_NAME_ARG 4096
+
+/* The NUL-terminated text at A when it lies in a read-only PT_LOAD segment (code can't
+ * change it) and is plain text; its length, or -1. */
+static long ro_string(const struct dg_elf *e, uint64_t a, const char **out)
+{
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *g = &e->segs[i];
+		if (g->type != 1 /* PT_LOAD */ || a < g->vaddr || a - g->vaddr >= g->filesz)
+			continue;
+		if (g->flags & PF_W)
+			return -1;
+		uint64_t off = g->offset + (a - g->vaddr);
+		uint64_t max = g->filesz - (a - g->vaddr);
+		if (off >= e->size || g->offset > e->size)
+			return -1;
+		if (max > e->size - off)
+			max = e->size - off;
+		if (max > MAX_NAME_ARG)
+			max = MAX_NAME_ARG;
+		const unsigned char *p = e->data + off;
+		for (uint64_t k = 0; k < max; k++) {
+			if (!p[k]) {
+				*out = (const char *)p;
+				return (long)k;
+			}
+			if (p[k] < 0x20 && p[k] != '\t' && p[k] != '\n')
+				return -1;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+static const struct dg_fcallarg *call_arg(const struct dg_fsum *s, const struct dg_fcall *c, uint8_t reg)
+{
+	for (uint16_t a = 0; a < c->nargs; a++)
+		if (s->args[c->first_arg + a].reg == reg)
+			return &s->args[c->first_arg + a];
+	return NULL;
+}
+
+/* the name-passing registers at call C: per kind, a register mask */
+static void call_needs(const struct b *b, const struct dg_fcall *c, uint16_t need[DG_EXK_N])
+{
+	memset(need, 0, DG_EXK_N * sizeof *need);
+	const struct dg_fsum *s = b->s;
+	if (c->kind == DG_CALL_LOCAL && c->target < s->nfns) {
+		memcpy(need, s->fns[c->target].pmask, DG_EXK_N * sizeof *need);
+	} else if (c->kind == DG_CALL_IMPORT && c->target < b->e->ndynsyms) {
+		uint8_t k;
+		int an;
+		if (dg_exec_import(b->e->dynsyms[c->target].name, &k, &an) && an >= 0 && b->isa->c_arg[an] >= 0)
+			need[k] |= (uint16_t)(1u << b->isa->c_arg[an]);
+	}
+}
+
+struct strarg {
+	uint32_t call;
+	uint8_t reg;
+	uint16_t n;
+	uint32_t off[VMAX];
+};
+
+static int cmp_strarg(const void *x, const void *y)
+{
+	const struct strarg *a = x, *c = y;
+	return a->call != c->call ? (a->call < c->call ? -1 : 1) : (a->reg > c->reg) - (a->reg < c->reg);
+}
+
+/* Which entry registers each function passes on as a program, command or library name
+ * (to an exec-family, system/popen or dlopen import, or to a function of this file that
+ * does), and the constant strings passed as such names at calls (DG_FV_STR arguments). */
+static void exec_args(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	if (b->isa->c_arg[0] < 0)
+		return; /* arguments on the stack: reach.c counts such calls as naming nothing known */
+	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
+		changed = 0;
+		for (size_t i = 0; i < s->nfns; i++) {
+			struct dg_fn *f = &s->fns[i];
+			for (uint32_t k = 0; k < f->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[f->first_call + k];
+				uint16_t need[DG_EXK_N];
+				call_needs(b, c, need);
+				for (int kd = 0; kd < DG_EXK_N; kd++)
+					for (uint8_t r = 0; need[kd] >> r; r++) {
+						const struct dg_fcallarg *a = (need[kd] >> r) & 1 ? call_arg(s, c, r) : NULL;
+						if (a && a->v.kind == DG_FV_ARG && !(f->pmask[kd] & (1u << a->v.reg))) {
+							f->pmask[kd] |= (uint16_t)(1u << a->v.reg);
+							changed = 1;
+						}
+					}
+			}
+		}
+	}
+	/* the strings at calls that need them */
+	struct strarg *sa = NULL;
+	size_t nsa = 0, csa = 0;
+	struct dg_buf str = {0};
+	dg_buf_append(&str, s->strings, s->strings_len);
+	struct dg_map seen = {0};
+	for (size_t i = 0; i < s->nfns; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		for (uint32_t k = 0; k < f->ncalls; k++) {
+			uint32_t ci = f->first_call + k;
+			uint16_t need[DG_EXK_N], any = 0;
+			call_needs(b, &s->calls[ci], need);
+			for (int kd = 0; kd < DG_EXK_N; kd++)
+				any |= need[kd];
+			if (!any)
+				continue;
+			/* the large constants at this call (b->big is in call order) */
+			size_t lo = 0, hi = b->nbig;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (b->big[mid].call < ci)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			for (size_t g = lo; g < b->nbig && b->big[g].call == ci; g++) {
+				const struct bigarg *ba = &b->big[g];
+				if (!((any >> ba->reg) & 1))
+					continue;
+				struct strarg x = {.call = ci, .reg = ba->reg};
+				for (int q = 0; q < ba->v.n; q++) {
+					const char *t;
+					long len = ro_string(b->e, ba->v.c[q], &t);
+					if (len < 0) {
+						x.n = 0;
+						break;
+					}
+					size_t o = dg_map_get(&seen, t, (size_t)len);
+					if (o == SIZE_MAX) {
+						o = str.len;
+						dg_buf_append(&str, t, (size_t)len);
+						dg_buf_putc(&str, 0);
+						dg_map_put(&seen, t, (size_t)len, o);
+					}
+					x.off[x.n++] = (uint32_t)o;
+				}
+				if (x.n)
+					PUSH(sa, nsa, csa, x);
+			}
+		}
+	}
+	dg_map_free(&seen);
+	if (!nsa) {
+		dg_buf_free(&str);
+		free(sa);
+		return;
+	}
+	/* the strings table grew: names move with it */
+	char *old = s->strings;
+	s->strings_len = str.len;
+	s->strings = dg_buf_steal(&str);
+	for (size_t i = 0; i < s->nfns; i++)
+		if (s->fns[i].name)
+			s->fns[i].name = s->strings + (s->fns[i].name - old);
+	free(old);
+	/* the arguments again, each call's new ones after its own */
+	sort(sa, nsa, sizeof *sa, cmp_strarg);
+	struct dg_fcallarg *args = NULL;
+	size_t nargs = 0, cargs = 0, j = 0;
+	for (size_t ci = 0; ci < s->ncalls; ci++) {
+		struct dg_fcall *c = &s->calls[ci];
+		uint32_t first = (uint32_t)nargs;
+		for (uint16_t a = 0; a < c->nargs; a++)
+			PUSH(args, nargs, cargs, s->args[c->first_arg + a]);
+		for (; j < nsa && sa[j].call == ci; j++) {
+			struct dg_fcallarg ca = {.reg = sa[j].reg};
+			ca.v.kind = DG_FV_STR;
+			ca.v.n = sa[j].n;
+			ca.v.first = (uint32_t)s->nnums;
+			for (uint16_t q = 0; q < sa[j].n; q++)
+				PUSH(s->nums, s->nnums, b->cnums, sa[j].off[q]);
+			PUSH(args, nargs, cargs, ca);
+		}
+		c->first_arg = first;
+		c->nargs = (uint16_t)(nargs - first);
+	}
+	free(s->args);
+	s->args = args;
+	s->nargs = nargs;
+	b->cargs = cargs;
+	free(sa);
+}
+
+struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
+{
+	struct dg_fsum *s = dg_xcalloc(1, sizeof *s);
+	s->machine = e->machine;
+	s->bits = e->bits;
+	s->entry_fn = DG_FSUM_NONE;
+	const struct dg_isa *isa = dg_isa_for(e->machine, e->bits);
+	if (!isa) {
+		s->error = dg_xstrdup("no disassembler for this machine");
+		return s;
+	}
+	s->isa = isa->name;
+	struct b b = {.e = e, .isa = isa, .s = s};
+	if (isa->open(&b.cx) < 0) {
+		s->error = dg_xstrdup("the disassembler could not be started");
+		return s;
+	}
+	collect_regions(&b);
+	if (!b.nrg) {
+		s->strings = dg_xstrdup("");
+		b.isa->close(b.cx);
+		return s;
+	}
+	b.rel = dg_xcalloc(e->nrelocs ? e->nrelocs : 1, sizeof *b.rel);
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		b.rel[b.nrel].addr = e->relocs[i].offset;
+		b.rel[b.nrel++].ix = (uint32_t)i;
+	}
+	sort(b.rel, b.nrel, sizeof *b.rel, cmp_addr_ix);
+	collect_starts(&b);
+	make_functions(&b);
+	for (size_t i = 0; i < s->nfns; i++)
+		analyse_fn(&b, (uint32_t)i);
+	/* again, for functions other functions jump into: those entries know nothing */
+	sort(b.ext, b.next, sizeof *b.ext, cmp_ext);
+	b.reanalysing = 1;
+	uint64_t *ent = dg_xcalloc(b.next ? b.next : 1, sizeof *ent);
+	for (size_t i = 0; i < b.next;) {
+		size_t j = i, n = 0;
+		for (; j < b.next && b.ext[j].ix == b.ext[i].ix; j++)
+			if (!n || ent[n - 1] != b.ext[j].addr)
+				ent[n++] = b.ext[j].addr;
+		b.entries = ent;
+		b.nentries = n;
+		analyse_fn(&b, b.ext[i].ix);
+		i = j;
+	}
+	b.entries = NULL;
+	b.nentries = 0;
+	free(ent);
+	free(b.ext);
+	data_takes(&b);
+	wrappers(s);
+	exec_args(&b);
+	s->entry_fn = e->entry ? dg_fsum_fn_start(s, e->entry) : DG_FSUM_NONE;
+	index_argcalls(s);
+	b.isa->close(b.cx);
+	free(b.rg);
+	free(b.starts);
+	free(b.plt);
+	free(b.resolvers);
+	free(b.rel);
+	free(b.ins);
+	free(b.branch_slots);
+	free(b.load_slots);
+	free(b.big);
+	dg_buf_free(&b.names);
+	return s;
+}
+
+void dg_fsum_free(struct dg_fsum *s)
+{
+	if (!s)
+		return;
+	free(s->fns);
+	free(s->sites);
+	free(s->calls);
+	free(s->args);
+	free(s->nums);
+	free(s->takes);
+	free(s->data_takes);
+	free(s->import_takes);
+	free(s->roots);
+	free(s->strings);
+	free(s->error);
+	free(s->argcalls);
+	free(s->argcall_fn);
+	if (s->closure) {
+		free(s->closure->fns);
+		free(s->closure->unknown);
+		free(s->closure->imports);
+		free(s->closure);
+	}
+	free(s);
+}
+
+/* ---- cache encoding ----
+ * Varints (LEB128) throughout; each function carries its own sites, calls (with
+ * their arguments inline) and takes, addresses as offsets from the function's start,
+ * so nothing points across the record and the decoder rebuilds the index fields. */
+static void enc_val(struct dg_buf *o, const struct dg_fsum *s, const struct dg_fval *v)
+{
+	dg_ser_u8(o, v->kind);
+	if (v->kind == DG_FV_ARG)
+		dg_ser_u8(o, v->reg);
+	if (v->kind != DG_FV_CONST && v->kind != DG_FV_STR)
+		return;
+	dg_ser_uv(o, v->n);
+	for (uint16_t i = 0; i < v->n; i++)
+		dg_ser_uv(o, s->nums[v->first + i]);
+}
+
+static void enc_list(struct dg_buf *o, const uint32_t *v, size_t n)
+{
+	dg_ser_uv(o, n);
+	for (size_t i = 0; i < n; i++)
+		dg_ser_uv(o, v[i]);
+}
+
+void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
+{
+	struct dg_buf o = {0};
+	dg_ser_uv(&o, s->machine);
+	dg_ser_u8(&o, (uint8_t)s->bits);
+	dg_ser_str(&o, s->isa);
+	dg_ser_str(&o, s->error);
+	dg_ser_uv(&o, s->ninsns);
+	dg_ser_uv(&o, s->nbad);
+	dg_ser_uv(&o, s->entry_fn == DG_FSUM_NONE ? 0 : (uint64_t)s->entry_fn + 1);
+	dg_ser_uv(&o, s->strings_len);
+	if (s->strings_len)
+		dg_buf_append(&o, s->strings, s->strings_len);
+	dg_ser_uv(&o, s->nfns);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < s->nfns; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		dg_ser_uv(&o, f->addr - prev);
+		prev = f->addr;
+		dg_ser_uv(&o, f->size);
+		dg_ser_uv(&o, f->name ? (uint64_t)(f->name - s->strings) + 1 : 0);
+		dg_ser_uv(&o, f->wmask);
+		uint8_t pk = 0;
+		for (int k = 0; k < DG_EXK_N; k++)
+			pk |= (uint8_t)((f->pmask[k] != 0) << k);
+		dg_ser_u8(&o, pk);
+		for (int k = 0; k < DG_EXK_N; k++)
+			if (f->pmask[k])
+				dg_ser_uv(&o, f->pmask[k]);
+		dg_ser_u8(&o, f->flags);
+		dg_ser_uv(&o, f->nsites);
+		for (uint32_t k = 0; k < f->nsites; k++) {
+			const struct dg_fsite *st = &s->sites[f->first_site + k];
+			dg_ser_uv(&o, st->addr - f->addr);
+			dg_ser_u8(&o, st->table);
+			enc_val(&o, s, &st->v);
+		}
+		dg_ser_uv(&o, f->ncalls);
+		for (uint32_t k = 0; k < f->ncalls; k++) {
+			const struct dg_fcall *c = &s->calls[f->first_call + k];
+			dg_ser_uv(&o, c->addr - f->addr);
+			dg_ser_u8(&o, (uint8_t)(c->kind | c->tail << 4));
+			dg_ser_uv(&o, c->target);
+			dg_ser_uv(&o, c->nargs);
+			for (uint16_t a = 0; a < c->nargs; a++) {
+				dg_ser_u8(&o, s->args[c->first_arg + a].reg);
+				enc_val(&o, s, &s->args[c->first_arg + a].v);
+			}
+		}
+		enc_list(&o, s->takes + f->first_take, f->ntakes);
+	}
+	enc_list(&o, s->data_takes, s->ndata_takes);
+	enc_list(&o, s->import_takes, s->nimport_takes);
+	enc_list(&o, s->roots, s->nroots);
+	*len = o.len;
+	*out = (unsigned char *)dg_buf_steal(&o);
+}
+
+struct dec {
+	struct dg_de d;
+	struct dg_fsum *s;
+	size_t cnums, csites, ccalls, cargs, ctakes;
+};
+
+/* a count that must fit: each item takes at least one byte */
+static size_t de_count(struct dg_de *d)
+{
+	uint64_t c = dg_de_uv(d);
+	if (!d->bad && c > d->n - d->pos)
+		d->bad = 1;
+	return d->bad ? 0 : (size_t)c;
+}
+
+static void dec_val(struct dec *x, struct dg_fval *v)
+{
+	memset(v, 0, sizeof *v);
+	v->kind = dg_de_u8(&x->d);
+	if (v->kind == DG_FV_ARG) {
+		v->reg = dg_de_u8(&x->d);
+		if (v->reg >= DG_ISA_NREGS)
+			x->d.bad = 1;
+	} else if (v->kind == DG_FV_CONST || v->kind == DG_FV_STR) {
+		size_t n = de_count(&x->d);
+		if (!n || n > VMAX)
+			x->d.bad = 1;
+		v->n = (uint16_t)n;
+		v->first = (uint32_t)x->s->nnums;
+		for (size_t i = 0; i < n && !x->d.bad; i++) {
+			uint64_t c = dg_de_uv(&x->d);
+			/* a string starts inside the table (the decoder ends it with a NUL) */
+			if (c > UINT32_MAX || (v->kind == DG_FV_STR && c >= x->s->strings_len))
+				x->d.bad = 1;
+			PUSH(x->s->nums, x->s->nnums, x->cnums, (uint32_t)c);
+		}
+	} else if (v->kind != DG_FV_UNKNOWN) {
+		x->d.bad = 1;
+	}
+}
+
+static uint32_t *dec_list(struct dec *x, size_t *n, size_t bound)
+{
+	size_t c = de_count(&x->d);
+	uint32_t *v = dg_xcalloc(c ? c : 1, sizeof *v);
+	for (size_t i = 0; i < c && !x->d.bad; i++) {
+		uint64_t t = dg_de_uv(&x->d);
+		if (t >= bound)
+			x->d.bad = 1;
+		v[i] = (uint32_t)t;
+	}
+	*n = x->d.bad ? 0 : c;
+	return v;
+}
+
+int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struct dg_error *err)
+{
+	struct dec x = {.d = {.p = p, .n = n}};
+	struct dg_fsum *s = x.s = dg_xcalloc(1, sizeof *s);
+	struct dg_de *d = &x.d;
+	uint64_t mach = dg_de_uv(d);
+	s->machine = (uint16_t)mach;
+	s->bits = dg_de_u8(d);
+	char *isa = dg_de_str(d, 64);
+	s->error = dg_de_str(d, 4096);
+	s->ninsns = dg_de_uv(d);
+	s->nbad = dg_de_uv(d);
+	uint64_t ef = dg_de_uv(d);
+	size_t sl = de_count(d);
+	if (!d->bad) {
+		s->strings = dg_xmalloc(sl + 1);
+		memcpy(s->strings, d->p + d->pos, sl);
+		s->strings[sl] = '\0';
+		s->strings_len = sl;
+		d->pos += sl;
+	}
+	/* the summary names its ISA by the backend's own string */
+	const struct dg_isa *bk = dg_isa_for(s->machine, s->bits);
+	if (mach > UINT16_MAX || (isa && (!bk || strcmp(isa, bk->name))))
+		d->bad = 1;
+	s->isa = bk && isa ? bk->name : NULL;
+	free(isa);
+	size_t nf = de_count(d);
+	if (!d->bad)
+		s->fns = dg_xcalloc(nf ? nf : 1, sizeof *s->fns);
+	uint64_t prev = 0;
+	for (size_t i = 0; i < nf && !d->bad; i++) {
+		struct dg_fn *f = &s->fns[i];
+		uint64_t delta = dg_de_uv(d);
+		f->addr = prev + delta;
+		if (i && (!delta || f->addr < prev))
+			d->bad = 1;
+		prev = f->addr;
+		f->size = dg_de_uv(d);
+		uint64_t nm = dg_de_uv(d);
+		uint64_t wm = dg_de_uv(d);
+		uint8_t pk = dg_de_u8(d);
+		if (pk >> DG_EXK_N)
+			d->bad = 1;
+		for (int k = 0; k < DG_EXK_N && !d->bad; k++)
+			if ((pk >> k) & 1) {
+				uint64_t pm = dg_de_uv(d);
+				if (!pm || pm > 0xffff)
+					d->bad = 1;
+				f->pmask[k] = (uint16_t)pm;
+			}
+		f->flags = dg_de_u8(d);
+		if (f->addr + f->size < f->addr || wm > 0xffff || nm > sl || (nm && s->strings[sl ? sl - 1 : 0]))
+			d->bad = 1;
+		f->wmask = (uint16_t)wm;
+		f->name = nm && !d->bad ? s->strings + nm - 1 : NULL;
+		s->nfns = i + 1;
+		f->first_site = (uint32_t)s->nsites;
+		size_t ns = de_count(d);
+		for (size_t k = 0; k < ns && !d->bad; k++) {
+			struct dg_fsite st = {0};
+			uint64_t off = dg_de_uv(d);
+			st.addr = f->addr + off;
+			st.table = dg_de_u8(d);
+			if (off >= f->size || st.table > DG_TAB_I386)
+				d->bad = 1;
+			dec_val(&x, &st.v);
+			PUSH(s->sites, s->nsites, x.csites, st);
+		}
+		f->nsites = (uint32_t)(s->nsites - f->first_site);
+		f->first_call = (uint32_t)s->ncalls;
+		size_t nc = de_count(d);
+		for (size_t k = 0; k < nc && !d->bad; k++) {
+			struct dg_fcall c = {0};
+			uint64_t off = dg_de_uv(d);
+			uint8_t kt = dg_de_u8(d);
+			uint64_t tg = dg_de_uv(d);
+			size_t na = de_count(d);
+			c.addr = f->addr + off;
+			c.kind = kt & 0xf;
+			c.tail = kt >> 4;
+			c.target = (uint32_t)tg;
+			c.nargs = (uint16_t)na;
+			c.first_arg = (uint32_t)s->nargs;
+			if (off >= f->size || c.kind < DG_CALL_LOCAL || c.kind > DG_CALL_INDIRECT || c.tail > 1 ||
+			    tg > UINT32_MAX || na > DG_ISA_NREGS)
+				d->bad = 1;
+			for (size_t a = 0; a < na && !d->bad; a++) {
+				struct dg_fcallarg ca = {.reg = dg_de_u8(d)};
+				if (ca.reg >= DG_ISA_NREGS)
+					d->bad = 1;
+				dec_val(&x, &ca.v);
+				PUSH(s->args, s->nargs, x.cargs, ca);
+			}
+			PUSH(s->calls, s->ncalls, x.ccalls, c);
+		}
+		f->ncalls = (uint32_t)(s->ncalls - f->first_call);
+		f->first_take = (uint32_t)s->ntakes;
+		size_t nt = de_count(d);
+		for (size_t k = 0; k < nt && !d->bad; k++) {
+			uint64_t t = dg_de_uv(d);
+			if (t >= nf)
+				d->bad = 1;
+			PUSH(s->takes, s->ntakes, x.ctakes, (uint32_t)t);
+		}
+		f->ntakes = (uint32_t)(s->ntakes - f->first_take);
+	}
+	if (!d->bad) {
+		s->data_takes = dec_list(&x, &s->ndata_takes, s->nfns);
+		s->import_takes = dec_list(&x, &s->nimport_takes, UINT32_MAX);
+		s->roots = dec_list(&x, &s->nroots, s->nfns);
+	}
+	/* calls name functions that exist */
+	for (size_t i = 0; i < s->ncalls && !d->bad; i++) {
+		const struct dg_fcall *c = &s->calls[i];
+		if ((c->kind == DG_CALL_LOCAL || c->kind == DG_CALL_IFUNC) && c->target >= s->nfns)
+			d->bad = 1;
+	}
+	if (!d->bad && ef && ef - 1 >= s->nfns)
+		d->bad = 1;
+	s->entry_fn = ef ? (uint32_t)(ef - 1) : DG_FSUM_NONE;
+	if (d->bad || d->pos != d->n) {
+		dg_fsum_free(s);
+		return dg_err(err, DG_E_INTERNAL, "malformed syscall summary record");
+	}
+	index_argcalls(s);
+	*out = s;
+	return 0;
+}

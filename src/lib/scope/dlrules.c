@@ -1,0 +1,1119 @@
+/* dlopen rules: the shared objects a program can dlopen, read from the image's
+ * configuration and directory layout (src/lib/scope/dlrules.h,
+ * docs/design.md "dlopen rules"). Everything is resolved inside the image
+ * root; hostile content ends in problem lines, never in a failure. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "scope/dlrules.h"
+#include "dockergate/dyninfo.h"
+#include "dockergate/loader.h"
+#include "dockergate/objdb.h"
+#include "dockergate/map.h"
+#include "dockergate/util.h"
+
+#define MACHINE 62 /* x86-64 */
+#define BITS 64
+
+struct rc {
+	struct dg_fs *fs;
+	struct dg_objdb *db;
+	struct dg_dlmods *out;
+	size_t files;      /* configuration files read (DG_DL_MAX_FILES) */
+	int files_capped;  /* the cap's problem line was given */
+	size_t work;       /* directory entries listed and paths produced by globs (WORK_MAX) */
+	int work_capped;
+	struct dg_map idx; /* out's paths -> index, so a whole image's objects add in linear time */
+	struct dg_map pidx; /* out's problem lines */
+};
+
+/* What one rule call may spend on globs and directory includes: a hostile
+ * configuration repeating a wide Include glob on every line stops here. */
+#define WORK_MAX (1u << 20)
+
+static void problem(struct rc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Charges N units; 0 once the budget is spent (one problem line). */
+static int spend(struct rc *c, size_t n, const char *what)
+{
+	if (c->work + n > WORK_MAX) {
+		if (!c->work_capped)
+			problem(c, "%s: more than %u directory entries and glob results in one rule: the rest are ignored",
+				what, WORK_MAX);
+		c->work_capped = 1;
+		return 0;
+	}
+	c->work += n;
+	return 1;
+}
+
+static void rc_init(struct rc *c, struct dg_fs *fs, struct dg_dlmods *out)
+{
+	memset(c, 0, sizeof *c);
+	c->fs = fs;
+	c->out = out;
+	c->db = dg_objdb_new(fs, NULL);
+	for (size_t i = 0; i < out->n; i++)
+		dg_map_add(&c->idx, out->v[i].path, strlen(out->v[i].path), i);
+	for (size_t i = 0; i < out->problems.n; i++)
+		dg_map_add(&c->pidx, out->problems.v[i], strlen(out->problems.v[i]), i);
+}
+
+static void rc_done(struct rc *c)
+{
+	dg_objdb_free(c->db);
+	dg_map_free(&c->idx);
+	dg_map_free(&c->pidx);
+}
+
+void dg_dlmods_free(struct dg_dlmods *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].path);
+		free(m->v[i].why);
+	}
+	free(m->v);
+	dg_strv_free(&m->problems);
+	memset(m, 0, sizeof *m);
+}
+
+const struct dg_dlmod *dg_dlmods_find(const struct dg_dlmods *m, const char *path)
+{
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->v[i].path, path))
+			return &m->v[i];
+	return NULL;
+}
+
+static void problem(struct rc *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	/* one line each, printable: image-controlled text is escaped */
+	struct dg_buf b = {0};
+	dg_buf_put_escaped(&b, s);
+	free(s);
+	char *line = dg_buf_steal(&b);
+	size_t n = c->out->problems.n;
+	if (dg_map_add(&c->pidx, line, strlen(line), n) == n)
+		dg_strv_push(&c->out->problems, line);
+	free(line);
+}
+
+/* An ELF shared object (any machine: the caller's filter is the loader's). */
+static int is_shared_object(struct rc *c, const struct dg_node *n)
+{
+	const struct dg_dyninfo *d = dg_objdb_dyn(c->db, n);
+	return d && !d->error && d->role == DG_ROLE_LIBRARY;
+}
+
+static void push(struct rc *c, const char *path, const char *why)
+{
+	struct dg_dlmods *m = c->out;
+	if (dg_map_add(&c->idx, path, strlen(path), m->n) != m->n)
+		return; /* already there */
+	m->v = dg_xreallocarray(m->v, m->n + 1, sizeof *m->v);
+	struct dg_buf b = {0};
+	dg_buf_put_escaped(&b, why);
+	m->v[m->n].path = dg_xstrdup(path);
+	m->v[m->n].why = dg_buf_steal(&b);
+	m->n++;
+}
+
+static void add_node(struct rc *c, const struct dg_node *n, const char *why)
+{
+	dg_autofree char *p = dg_node_path(n);
+	push(c, p, why);
+}
+
+/* PATH (absolute, in the image) named by WHY: added when it is an ELF shared
+ * object; a problem when REQUIRED and it is missing or something else.
+ * Returns 1 when added (or already there). */
+static int add_path(struct rc *c, const char *path, const char *why, int required)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	struct dg_node *n;
+	if (dg_fs_resolve(c->fs, path, NULL, 0, &n, &e) < 0) {
+		if (required)
+			problem(c, "%s: %s: %s", why, path, e.sys_errno == ENOENT ? "not in the image" : e.msg);
+		return 0;
+	}
+	if (n->type != DG_F_REG || !is_shared_object(c, n)) {
+		if (required)
+			problem(c, "%s: %s: not an ELF shared object", why, path);
+		return 0;
+	}
+	add_node(c, n, why);
+	return 1;
+}
+
+/* Reads a kept configuration file. Returns 1 with *TEXT (NUL-terminated,
+ * caller frees), 0 when the file does not exist, -1 after a problem line. */
+static int read_cfg(struct rc *c, const char *path, char **text)
+{
+	*text = NULL;
+	struct dg_error e = DG_ERROR_INIT;
+	struct dg_node *n;
+	if (dg_fs_resolve(c->fs, path, NULL, 0, &n, &e) < 0) {
+		if (e.sys_errno == ENOENT)
+			return 0;
+		problem(c, "%s: %s", path, e.msg);
+		return -1;
+	}
+	if (n->type != DG_F_REG) {
+		problem(c, "%s: not a regular file", path);
+		return -1;
+	}
+	if (c->files >= DG_DL_MAX_FILES) {
+		if (!c->files_capped)
+			problem(c, "%s: more than %u configuration files: the rest are not read", path,
+				DG_DL_MAX_FILES);
+		c->files_capped = 1;
+		return -1;
+	}
+	c->files++;
+	if (n->inode->size > DG_DL_MAX_CONFIG) {
+		problem(c, "%s: larger than %u bytes: not read", path, DG_DL_MAX_CONFIG);
+		return -1;
+	}
+	if (n->inode->size == 0) {
+		*text = dg_xstrdup("");
+		return 1;
+	}
+	if (n->inode->kind == DG_CONTENT_NONE || n->inode->kind == DG_CONTENT_ELF ||
+	    n->inode->kind == DG_CONTENT_LDCACHE) {
+		problem(c, "%s: content not kept for analysis (not a known configuration path)", path);
+		return -1;
+	}
+	const unsigned char *data;
+	size_t len;
+	if (dg_fs_content(c->fs, n, &data, &len, &e) < 0) {
+		problem(c, "%s: %s", path, e.msg);
+		return -1;
+	}
+	char *t = dg_xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		t[i] = data[i] ? (char)data[i] : ' ';
+	t[len] = 0;
+	*text = t;
+	return 1;
+}
+
+/* ---- directory listing and globs ---- */
+
+struct names {
+	struct dg_strv v;
+	int dirs_only;
+};
+
+static int name_cb(struct dg_node *n, void *ud)
+{
+	struct names *l = ud;
+	if (l->v.n >= DG_DL_MAX_GLOB)
+		return 1;
+	dg_strv_push(&l->v, n->name);
+	return 0;
+}
+
+/* Names in directory DIR (an absolute path in the image), sorted. */
+static void list_dir(struct rc *c, const char *dir, struct dg_strv *out)
+{
+	struct dg_error e = DG_ERROR_INIT;
+	struct dg_node *d;
+	struct names l = {{0}, 0};
+	if (dg_fs_resolve(c->fs, dir, NULL, 0, &d, &e) == 0 && d->type == DG_F_DIR && spend(c, d->nkids, dir))
+		dg_fs_walk_from(d, 0, name_cb, &l);
+	*out = l.v;
+}
+
+static int has_magic(const char *s) { return strpbrk(s, "*?[") != NULL; }
+
+static void glob_rec(struct rc *c, const char *base, const char *rest, struct dg_strv *res, int *capped)
+{
+	if (res->n >= DG_DL_MAX_GLOB) {
+		*capped = 1;
+		return;
+	}
+	while (*rest == '/')
+		rest++;
+	if (!*rest) {
+		if (spend(c, 1, base))
+			dg_strv_push(res, *base ? base : "/");
+		return;
+	}
+	const char *sl = strchr(rest, '/');
+	size_t cl = sl ? (size_t)(sl - rest) : strlen(rest);
+	dg_autofree char *comp = dg_xstrndup(rest, cl);
+	const char *next = rest + cl;
+	if (!has_magic(comp)) {
+		dg_autofree char *p = dg_xasprintf("%s/%s", base, comp);
+		glob_rec(c, p, next, res, capped);
+		return;
+	}
+	struct dg_strv names = {0};
+	list_dir(c, *base ? base : "/", &names);
+	for (size_t i = 0; i < names.n && !*capped && !c->work_capped; i++) {
+		if (fnmatch(comp, names.v[i], FNM_PERIOD) != 0)
+			continue;
+		dg_autofree char *p = dg_xasprintf("%s/%s", base, names.v[i]);
+		if (*next) {
+			struct dg_error e = DG_ERROR_INIT;
+			struct dg_node *n;
+			if (dg_fs_resolve(c->fs, p, NULL, 0, &n, &e) < 0 || n->type != DG_F_DIR)
+				continue;
+		}
+		glob_rec(c, p, next, res, capped);
+	}
+	dg_strv_free(&names);
+}
+
+/* Expands PATTERN (absolute) like glob(3) with sorted results, inside the
+ * image; a pattern without wildcards gives itself (existing or not). */
+static void glob_paths(struct rc *c, const char *pattern, struct dg_strv *res)
+{
+	memset(res, 0, sizeof *res);
+	if (!has_magic(pattern)) {
+		dg_strv_push(res, pattern);
+		return;
+	}
+	int capped = 0;
+	glob_rec(c, "", pattern, res, &capped);
+	if (capped)
+		problem(c, "%s: matches more than %u paths: the rest are ignored", pattern, DG_DL_MAX_GLOB);
+}
+
+/* ---- 1. NSS ---- */
+
+static int nss_name_ok(const char *s, size_t n)
+{
+	if (!n || n > 64)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		      strchr("_-.+", s[i])))
+			return 0;
+	return 1;
+}
+
+static void nss_service(struct rc *c, const char *svc, const char *where, int implied)
+{
+	dg_autofree char *lib = dg_xasprintf("libnss_%s.so.2", svc);
+	/* glibc >= 2.34 has "files" and "dns" inside libc and never dlopens them;
+	 * older glibc does: included when the image has them (sound either way) */
+	int builtin = !strcmp(svc, "files") || !strcmp(svc, "dns");
+	char *path = NULL;
+	const char *via = NULL;
+	if (dg_ld_find(c->fs, c->db, lib, MACHINE, BITS, &path, &via)) {
+		dg_autofree char *why = dg_xasprintf("nss: %s: service %s -> %s (%s)%s", where, svc, lib, via,
+						    builtin ? "; built into glibc >= 2.34, loaded by older glibc" : "");
+		add_path(c, path, why, 1); /* dlopen refuses a PIE: a problem line */
+		free(path);
+	} else if (!builtin && !implied) {
+		problem(c, "nss: %s: service %s: %s not in the image", where, svc, lib);
+	}
+}
+
+static void nss_every_module(struct rc *c)
+{
+	static const char *const dirs[] = {"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib", "/usr/lib"};
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		dg_autofree char *pat = dg_xasprintf("%s/libnss_*.so.2", dirs[i]);
+		struct dg_strv found;
+		glob_paths(c, pat, &found);
+		for (size_t k = 0; k < found.n; k++)
+			add_path(c, found.v[k], "nss: /etc/nsswitch.conf unreadable: any NSS module may be named", 0);
+		dg_strv_free(&found);
+	}
+}
+
+int dg_dl_nss(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	const char *conf = "/etc/nsswitch.conf";
+	char *text;
+	int r = read_cfg(&c, conf, &text);
+	int compat = 0;
+	if (r <= 0) {
+		/* glibc's built-in defaults (nss_database.c, per_database_defaults): files, dns for
+		 * hosts and networks, nis for the *_compat databases, "nis nisplus" for publickey;
+		 * built with LINK_OBSOLETE_NSL (older glibc) "compat [NOTFOUND=return] files" for
+		 * passwd/group/shadow and "nis [NOTFOUND=return] files" elsewhere: the union */
+		const char *where = r == 0 ? "no /etc/nsswitch.conf, glibc's default" : "unreadable /etc/nsswitch.conf, glibc's default";
+		static const char *const defs[] = {"files", "dns", "compat", "nis", "nisplus"};
+		for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
+			nss_service(&c, defs[i], where, 1);
+		/* a file that exists but cannot be read here (oversized, a symlink to content not
+		 * kept) may name any service: every NSS module of the loader's directories */
+		if (r < 0)
+			nss_every_module(&c);
+		rc_done(&c);
+		return 0;
+	}
+	/* glibc's nss_parse_line: "database: service [STATUS=action ...] service ...";
+	 * '#' starts a comment. Any other line is read for service names too (a
+	 * continuation, as older parsers accepted): sound rather than tight. */
+	size_t lineno = 0;
+	struct dg_strv seen = {0};
+	for (char *line = text, *nl; line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		lineno++;
+		char *h = strchr(line, '#');
+		if (h)
+			*h = 0;
+		char *p = line;
+		char *colon = strchr(line, ':');
+		dg_autofree char *db = NULL;
+		if (colon) {
+			char *s = line;
+			while (*s == ' ' || *s == '\t')
+				s++;
+			size_t l = (size_t)(colon - s);
+			while (l && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+				l--;
+			db = dg_xstrndup(s, l);
+			p = colon + 1;
+		}
+		for (;;) {
+			while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f' || *p == '\v')
+				p++;
+			if (!*p)
+				break;
+			if (*p == '[') {
+				char *e = strchr(p, ']');
+				if (!e) {
+					problem(&c, "nss: %s:%zu: unterminated '['", conf, lineno);
+					break;
+				}
+				p = e + 1;
+				continue;
+			}
+			char *s = p;
+			while (*p && !strchr(" \t\r\f\v[", *p))
+				p++;
+			size_t l = (size_t)(p - s);
+			if (!nss_name_ok(s, l)) {
+				dg_autofree char *bad = dg_xstrndup(s, l > 64 ? 64 : l);
+				problem(&c, "nss: %s:%zu: service name '%s' ignored", conf, lineno, bad);
+				continue;
+			}
+			dg_autofree char *svc = dg_xstrndup(s, l);
+			int dup = 0;
+			for (size_t i = 0; i < seen.n && !dup; i++)
+				dup = !strcmp(seen.v[i], svc);
+			if (dup)
+				continue;
+			dg_strv_push(&seen, svc);
+			if (!strcmp(svc, "compat"))
+				compat = 1;
+			dg_autofree char *where = dg_xasprintf("%s:%zu %s", conf, lineno, db ? db : "(continuation)");
+			nss_service(&c, svc, where, 0);
+		}
+	}
+	/* libnss_compat looks up passwd_compat/group_compat/shadow_compat, default nis */
+	if (compat)
+		nss_service(&c, "nis", "compat's default for the *_compat databases", 1);
+	dg_strv_free(&seen);
+	free(text);
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+/* ---- 2. gconv ---- */
+
+static const char *const gconv_dirs[] = {"/usr/lib/x86_64-linux-gnu/gconv", "/usr/lib64/gconv", "/usr/lib/gconv",
+					 "/lib/x86_64-linux-gnu/gconv"};
+
+static void gconv_file(struct rc *c, const char *dir, const char *conf)
+{
+	char *text;
+	if (read_cfg(c, conf, &text) <= 0)
+		return;
+	size_t lineno = 0;
+	for (char *line = text, *nl; line; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl++ = 0;
+		lineno++;
+		char *h = strchr(line, '#');
+		if (h)
+			*h = 0;
+		/* gconv_conf.c: "module FROM TO FILE [COST]"; FILE relative to the
+		 * directory of the configuration file, ".so" appended unless present */
+		char *save = NULL;
+		char *w = strtok_r(line, " \t\r\f\v", &save);
+		if (!w || strcasecmp(w, "module"))
+			continue;
+		char *from = strtok_r(NULL, " \t\r\f\v", &save);
+		char *to = from ? strtok_r(NULL, " \t\r\f\v", &save) : NULL;
+		char *file = to ? strtok_r(NULL, " \t\r\f\v", &save) : NULL;
+		if (!file) {
+			problem(c, "gconv: %s:%zu: module line without a file", conf, lineno);
+			continue;
+		}
+		size_t fl = strlen(file);
+		const char *ext = fl >= 3 && !strcmp(file + fl - 3, ".so") ? "" : ".so";
+		dg_autofree char *p = file[0] == '/' ? dg_xasprintf("%s%s", file, ext)
+						     : dg_xasprintf("%s/%s%s", dir, file, ext);
+		if (strlen(p) > 4096)
+			continue;
+		dg_autofree char *why = dg_xasprintf("gconv: %s:%zu module %.64s -> %.64s", conf, lineno, from, to);
+		add_path(c, p, why, 1);
+	}
+	free(text);
+}
+
+struct gconv_all {
+	struct rc *c;
+	const char *why;
+};
+
+static int gconv_all_cb(struct dg_node *n, void *ud)
+{
+	struct gconv_all *g = ud;
+	size_t l = n->namelen;
+	if (n->type == DG_F_REG && l > 3 && !strcmp(n->name + l - 3, ".so") && is_shared_object(g->c, n))
+		add_node(g->c, n, g->why);
+	return 0;
+}
+
+int dg_dl_gconv(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	struct dg_node *seen[sizeof gconv_dirs / sizeof *gconv_dirs] = {0};
+	for (size_t i = 0; i < sizeof gconv_dirs / sizeof *gconv_dirs; i++) {
+		const char *dir = gconv_dirs[i];
+		struct dg_error e = DG_ERROR_INIT;
+		struct dg_node *d;
+		if (dg_fs_resolve(fs, dir, NULL, 0, &d, &e) < 0 || d->type != DG_F_DIR)
+			continue;
+		int dup = 0;
+		for (size_t k = 0; k < i; k++)
+			dup |= seen[k] == d; /* /lib -> usr/lib: one directory */
+		seen[i] = d;
+		if (dup)
+			continue;
+		dg_autofree char *conf = dg_xasprintf("%s/gconv-modules", dir);
+		gconv_file(&c, dir, conf);
+		dg_autofree char *dpat = dg_xasprintf("%s/gconv-modules.d/*.conf", dir);
+		struct dg_strv confs;
+		glob_paths(&c, dpat, &confs);
+		for (size_t k = 0; k < confs.n; k++)
+			gconv_file(&c, dir, confs.v[k]);
+		dg_strv_free(&confs);
+		/* glibc reads gconv-modules.cache first when it exists; it is binary
+		 * and not parsed here, so every module of the directory may be named */
+		dg_autofree char *cache = dg_xasprintf("%s/gconv-modules.cache", dir);
+		struct dg_node *cn;
+		if (dg_fs_resolve(fs, cache, NULL, 0, &cn, &e) == 0) {
+			dg_autofree char *why = dg_xasprintf("gconv: %s exists (binary, not parsed): any module of %s", cache, dir);
+			struct gconv_all g = {&c, why};
+			dg_fs_walk_from(d, 0, gconv_all_cb, &g);
+		}
+	}
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+/* ---- 3. libgcc_s ---- */
+
+int dg_dl_libgcc(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	char *path = NULL;
+	const char *via = NULL;
+	if (dg_ld_find(fs, c.db, "libgcc_s.so.1", MACHINE, BITS, &path, &via)) {
+		dg_autofree char *why = dg_xasprintf("libgcc: glibc dlopens libgcc_s.so.1 for unwinding "
+						    "(pthread_cancel, pthread_exit, backtrace) (%s)", via);
+		add_path(&c, path, why, 1);
+		free(path);
+	}
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+/* ---- every shared object ---- */
+
+struct all_ctx {
+	struct rc *c;
+};
+
+static int all_cb(struct dg_node *n, void *ud)
+{
+	struct all_ctx *a = ud;
+	if (n->type == DG_F_REG && n->inode && n->inode->kind == DG_CONTENT_ELF && is_shared_object(a->c, n))
+		add_node(a->c, n, "all: an ELF shared object of the image (unknown dlopen name)");
+	return 0;
+}
+
+int dg_dl_all(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	struct all_ctx a = {&c};
+	dg_fs_walk(fs, all_cb, &a);
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+
+/* ---- 4. server configuration ---- */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* An include pattern relative to DIR when not absolute. */
+static char *rel_to(const char *dir, const char *p)
+{
+	return p[0] == '/' ? dg_xstrdup(p) : dg_xasprintf("%s/%s", dir, p);
+}
+
+#define MAX_WORDS 8
+
+struct words {
+	char *v[MAX_WORDS];
+	size_t n;
+};
+
+static void words_clear(struct words *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i]);
+	w->n = 0;
+}
+
+static void words_add(struct words *w, struct dg_buf *b)
+{
+	char *s = b->data ? dg_buf_steal(b) : dg_xstrdup("");
+	if (w->n < MAX_WORDS)
+		w->v[w->n++] = s;
+	else
+		free(s);
+}
+
+/* nginx: "/etc/nginx/nginx.conf" (Debian, the official image) or /usr/local/nginx. */
+static const char *const nginx_prefixes[] = {"/usr/share/nginx", "/etc/nginx", "/usr/local/nginx",
+					     "/usr/lib/nginx"};
+
+static void nginx_file(struct rc *c, const char *path, const char *confdir, int depth);
+
+static void nginx_directive(struct rc *c, struct words *w, const char *path, size_t line, const char *confdir,
+			    int depth)
+{
+	if (w->n == 2 && !strcmp(w->v[0], "include")) {
+		if (depth + 1 >= DG_DL_MAX_DEPTH) {
+			problem(c, "nginx: %s:%zu: includes nested deeper than %u", path, line, DG_DL_MAX_DEPTH);
+			return;
+		}
+		dg_autofree char *pat = rel_to(confdir, w->v[1]);
+		struct dg_strv files;
+		glob_paths(c, pat, &files);
+		for (size_t i = 0; i < files.n; i++) {
+			struct dg_error e = DG_ERROR_INIT;
+			struct dg_node *n;
+			if (!has_magic(pat) && dg_fs_resolve(c->fs, files.v[i], NULL, 0, &n, &e) < 0) {
+				problem(c, "nginx: %s:%zu: include %s: not in the image", path, line, files.v[i]);
+				continue;
+			}
+			nginx_file(c, files.v[i], confdir, depth + 1);
+		}
+		dg_strv_free(&files);
+	} else if (w->n == 2 && !strcmp(w->v[0], "load_module")) {
+		dg_autofree char *why = dg_xasprintf("nginx: %s:%zu load_module %s", path, line, w->v[1]);
+		if (w->v[1][0] == '/') {
+			add_path(c, w->v[1], why, 1);
+			return;
+		}
+		/* relative to nginx's prefix, which depends on the build: every
+		 * usual prefix that has the file */
+		int found = 0;
+		for (size_t i = 0; i < sizeof nginx_prefixes / sizeof *nginx_prefixes; i++) {
+			dg_autofree char *p = dg_xasprintf("%s/%s", nginx_prefixes[i], w->v[1]);
+			found |= add_path(c, p, why, 0);
+		}
+		if (!found)
+			problem(c, "%s: not in the image under any nginx prefix", why);
+	}
+}
+
+static void nginx_file(struct rc *c, const char *path, const char *confdir, int depth)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	struct words w = {{0}, 0};
+	struct dg_buf b = {0};
+	size_t line = 1, dline = 0;
+	const char *p = text;
+	while (*p) {
+		char ch = *p;
+		if (ch == '\n' || ch == ' ' || ch == '\t' || ch == '\r') {
+			if (ch == '\n')
+				line++;
+			p++;
+		} else if (ch == '#') {
+			while (*p && *p != '\n')
+				p++;
+		} else if (ch == ';' || ch == '{' || ch == '}') {
+			if (ch == ';' && w.n)
+				nginx_directive(c, &w, path, dline, confdir, depth);
+			words_clear(&w);
+			p++;
+		} else {
+			if (!w.n)
+				dline = line;
+			if (ch == '"' || ch == '\'') {
+				char q = ch;
+				p++;
+				while (*p && *p != q) {
+					if (*p == '\\' && p[1]) {
+						p++;
+						char e = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'r' ? '\r' : *p;
+						dg_buf_putc(&b, e);
+					} else {
+						if (*p == '\n')
+							line++;
+						dg_buf_putc(&b, *p);
+					}
+					p++;
+				}
+				if (*p)
+					p++;
+				else
+					problem(c, "nginx: %s:%zu: unterminated quote", path, dline);
+			} else {
+				while (*p && !strchr(" \t\r\n;{}", *p)) {
+					if (*p == '\\' && p[1] && p[1] != '\n')
+						p++;
+					dg_buf_putc(&b, *p++);
+				}
+			}
+			words_add(&w, &b);
+		}
+	}
+	words_clear(&w);
+	dg_buf_free(&b);
+	free(text);
+}
+
+static void rule_nginx(struct rc *c)
+{
+	static const char *const confs[][2] = {{"/etc/nginx/nginx.conf", "/etc/nginx"},
+					       {"/usr/local/nginx/conf/nginx.conf", "/usr/local/nginx/conf"}};
+	for (size_t i = 0; i < 2; i++)
+		nginx_file(c, confs[i][0], confs[i][1], 0);
+}
+
+/* Apache httpd: line directives, '\' continues a line, case-insensitive names. */
+struct apache {
+	char *root; /* ServerRoot */
+	int php;    /* a PHP module was loaded: its extensions are dlopened too */
+};
+
+static void apache_file(struct rc *c, struct apache *a, const char *path, int depth);
+
+struct files_ctx {
+	struct dg_strv *v;
+	size_t visited;
+};
+
+static int files_cb(struct dg_node *n, void *ud)
+{
+	struct files_ctx *f = ud;
+	if (f->v->n >= DG_DL_MAX_GLOB || ++f->visited > 4 * DG_DL_MAX_GLOB)
+		return 1;
+	if (n->type == DG_F_REG || n->type == DG_F_LNK) {
+		dg_autofree char *p = dg_node_path(n);
+		dg_strv_push(f->v, p);
+	}
+	return 0;
+}
+
+static void apache_include(struct rc *c, struct apache *a, const char *arg, int optional, const char *path,
+			   size_t line, int depth)
+{
+	if (strstr(arg, "${")) {
+		problem(c, "apache: %s:%zu: include %s: variables are not expanded", path, line, arg);
+		return;
+	}
+	if (depth + 1 >= DG_DL_MAX_DEPTH) {
+		problem(c, "apache: %s:%zu: includes nested deeper than %u", path, line, DG_DL_MAX_DEPTH);
+		return;
+	}
+	dg_autofree char *pat = rel_to(a->root, arg);
+	struct dg_strv found;
+	glob_paths(c, pat, &found);
+	for (size_t i = 0; i < found.n; i++) {
+		struct dg_error e = DG_ERROR_INIT;
+		struct dg_node *n;
+		if (dg_fs_resolve(c->fs, found.v[i], NULL, 0, &n, &e) < 0) {
+			if (!optional && !has_magic(pat))
+				problem(c, "apache: %s:%zu: Include %s: not in the image", path, line, found.v[i]);
+			continue;
+		}
+		if (n->type == DG_F_DIR) {
+			/* every file in the directory and its subdirectories */
+			struct dg_strv sub = {0};
+			struct files_ctx f = {&sub, 0};
+			dg_fs_walk_from(n, 1, files_cb, &f);
+			if (f.visited > 4 * DG_DL_MAX_GLOB)
+				problem(c, "apache: %s:%zu: Include %s: more than %u entries below it: the rest are ignored",
+					path, line, found.v[i], 4 * DG_DL_MAX_GLOB);
+			if (!spend(c, f.visited, found.v[i]))
+				dg_strv_free(&sub); /* nothing read */
+			for (size_t k = 0; k < sub.n; k++)
+				apache_file(c, a, sub.v[k], depth + 1);
+			dg_strv_free(&sub);
+		} else {
+			apache_file(c, a, found.v[i], depth + 1);
+		}
+	}
+	dg_strv_free(&found);
+}
+
+static void apache_words(const char *s, struct words *w)
+{
+	struct dg_buf b = {0};
+	while (*s) {
+		while (*s == ' ' || *s == '\t' || *s == '\r')
+			s++;
+		if (!*s)
+			break;
+		if (*s == '"' || *s == '\'') {
+			char q = *s++;
+			while (*s && *s != q) {
+				if (*s == '\\' && (s[1] == q || s[1] == '\\'))
+					s++;
+				dg_buf_putc(&b, *s++);
+			}
+			if (*s)
+				s++;
+		} else {
+			while (*s && *s != ' ' && *s != '\t' && *s != '\r')
+				dg_buf_putc(&b, *s++);
+		}
+		words_add(w, &b);
+	}
+	dg_buf_free(&b);
+}
+
+static void apache_file(struct rc *c, struct apache *a, const char *path, int depth)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	size_t line = 0;
+	struct dg_buf logical = {0};
+	size_t start = 0;
+	for (char *l = text, *nl; l; l = nl) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		if (!logical.len)
+			start = line;
+		size_t ll = strlen(l);
+		if (ll && l[ll - 1] == '\\' && nl) {
+			dg_buf_append(&logical, l, ll - 1);
+			continue;
+		}
+		dg_buf_append(&logical, l, ll);
+		dg_autofree char *s = logical.data ? dg_buf_steal(&logical) : dg_xstrdup("");
+		const char *q = s;
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (*q == '#' || *q == '<' || !*q)
+			continue;
+		struct words w = {{0}, 0};
+		apache_words(q, &w);
+		if (w.n == 2 && !strcasecmp(w.v[0], "ServerRoot")) {
+			free(a->root);
+			a->root = dg_xstrdup(w.v[1]);
+		} else if (w.n == 2 && (!strcasecmp(w.v[0], "Include") || !strcasecmp(w.v[0], "IncludeOptional"))) {
+			apache_include(c, a, w.v[1], !strcasecmp(w.v[0], "IncludeOptional"), path, start, depth);
+		} else if ((w.n == 3 && !strcasecmp(w.v[0], "LoadModule")) ||
+			   (w.n == 2 && !strcasecmp(w.v[0], "LoadFile"))) {
+			const char *file = w.v[w.n - 1];
+			dg_autofree char *why = dg_xasprintf("apache: %s:%zu %s %s", path, start, w.v[0], file);
+			dg_autofree char *p = rel_to(a->root, file);
+			if (strstr(file, "${"))
+				problem(c, "%s: variables are not expanded", why);
+			else
+				add_path(c, p, why, 1);
+			if (strstr(file, "php"))
+				a->php = 1;
+		}
+		words_clear(&w);
+	}
+	dg_buf_free(&logical);
+	free(text);
+}
+
+static void rule_php(struct rc *c, const char *who);
+
+static void rule_apache(struct rc *c)
+{
+	static const char *const confs[][2] = {{"/etc/apache2/apache2.conf", "/etc/apache2"},
+					       {"/etc/httpd/conf/httpd.conf", "/etc/httpd"},
+					       {"/usr/local/apache2/conf/httpd.conf", "/usr/local/apache2"}};
+	for (size_t i = 0; i < 3; i++) {
+		struct apache a = {dg_xstrdup(confs[i][1]), 0};
+		apache_file(c, &a, confs[i][0], 0);
+		if (a.php)
+			rule_php(c, "apache's PHP module");
+		free(a.root);
+	}
+}
+
+/* PHP: extension= and zend_extension= of php.ini and the scanned conf.d. */
+struct php_ext {
+	char *name, *where;
+};
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t l = strlen(s);
+	while (l && strchr(" \t\r", s[l - 1]))
+		s[--l] = 0;
+	return s;
+}
+
+static void php_file(struct rc *c, const char *path, struct php_ext **ext, size_t *next, struct dg_strv *dirs)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	size_t line = 0;
+	for (char *l = text, *nl; l; l = nl) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		char *s = trim(l);
+		if (*s == ';' || *s == '#' || *s == '[' || !*s)
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		char *key = trim(s), *val = trim(eq + 1);
+		if (*val == '"' || *val == '\'') {
+			char q = *val++;
+			char *e = strchr(val, q);
+			if (e)
+				*e = 0;
+		} else {
+			char *sc = strchr(val, ';');
+			if (sc)
+				*sc = 0;
+			val = trim(val);
+		}
+		if (!*val || strlen(val) > 1024)
+			continue;
+		if (!strcmp(key, "extension_dir")) {
+			dg_strv_push(dirs, val);
+		} else if (!strcmp(key, "extension") || !strcmp(key, "zend_extension")) {
+			if (*next >= DG_DL_MAX_GLOB)
+				continue;
+			*ext = dg_xreallocarray(*ext, *next + 1, sizeof **ext);
+			(*ext)[*next].name = dg_xstrdup(val);
+			(*ext)[*next].where = dg_xasprintf("%s:%zu %s", path, line, key);
+			(*next)++;
+		}
+	}
+	free(text);
+}
+
+static void rule_php(struct rc *c, const char *who)
+{
+	static const char *const inis[] = {"/etc/php/*/*/php.ini", "/etc/php/*/*/conf.d/*.ini",
+					   "/usr/local/etc/php/php.ini", "/usr/local/etc/php/conf.d/*.ini",
+					   "/etc/php.ini", "/etc/php.d/*.ini"};
+	struct php_ext *ext = NULL;
+	size_t next = 0;
+	struct dg_strv dirs = {0};
+	for (size_t i = 0; i < sizeof inis / sizeof *inis; i++) {
+		struct dg_strv files;
+		glob_paths(c, inis[i], &files);
+		for (size_t k = 0; k < files.n; k++)
+			php_file(c, files.v[k], &ext, &next, &dirs);
+		dg_strv_free(&files);
+	}
+	if (!dirs.n) {
+		/* the built-in extension_dir: Debian's /usr/lib/php/API, the official image's
+		 * /usr/local/lib/php/extensions/no-debug-non-zts-API */
+		static const char *const defs[] = {"/usr/lib/php/[0-9]*", "/usr/local/lib/php/extensions/*"};
+		for (size_t i = 0; i < 2; i++) {
+			struct dg_strv g;
+			glob_paths(c, defs[i], &g);
+			for (size_t k = 0; k < g.n; k++)
+				dg_strv_push(&dirs, g.v[k]);
+			dg_strv_free(&g);
+		}
+	}
+	for (size_t i = 0; i < next; i++) {
+		dg_autofree char *why = dg_xasprintf("php (%s): %s=%s", who, ext[i].where, ext[i].name);
+		int found = 0;
+		if (strchr(ext[i].name, '/')) {
+			found = add_path(c, ext[i].name, why, 0);
+		} else {
+			/* php_load_extension: DIR/NAME, then DIR/NAME.so */
+			for (size_t k = 0; k < dirs.n; k++) {
+				dg_autofree char *p1 = dg_xasprintf("%s/%s", dirs.v[k], ext[i].name);
+				dg_autofree char *p2 = dg_xasprintf("%s/%s.so", dirs.v[k], ext[i].name);
+				found |= add_path(c, p1, why, 0);
+				found |= add_path(c, p2, why, 0);
+			}
+		}
+		if (!found)
+			problem(c, "%s: not in the image", why);
+		free(ext[i].name);
+		free(ext[i].where);
+	}
+	free(ext);
+	dg_strv_free(&dirs);
+}
+
+static int starts(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
+
+int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	const char *b = base_name(prog);
+	if (!strcmp(b, "nginx"))
+		rule_nginx(&c);
+	else if (!strcmp(b, "apache2") || !strcmp(b, "httpd"))
+		rule_apache(&c);
+	else if (starts(b, "php"))
+		rule_php(&c, b);
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+/* ---- 5. interpreters ---- */
+
+struct interp_walk {
+	struct rc *c;
+	const char *suffix; /* required file name suffix, or NULL */
+	const char *why;
+	size_t n;
+};
+
+static int interp_cb(struct dg_node *n, void *ud)
+{
+	struct interp_walk *w = ud;
+	if (n->type != DG_F_REG || !n->inode || n->inode->kind != DG_CONTENT_ELF)
+		return 0;
+	if (w->suffix) {
+		size_t sl = strlen(w->suffix);
+		if (n->namelen < sl || strcmp(n->name + n->namelen - sl, w->suffix))
+			return 0;
+	}
+	if (is_shared_object(w->c, n)) {
+		add_node(w->c, n, w->why);
+		w->n++;
+	}
+	return 0;
+}
+
+static void interp_dirs(struct rc *c, const char *lang, const char *const *pats, size_t np, const char *suffix)
+{
+	for (size_t i = 0; i < np; i++) {
+		struct dg_strv dirs;
+		glob_paths(c, pats[i], &dirs);
+		for (size_t k = 0; k < dirs.n; k++) {
+			struct dg_error e = DG_ERROR_INIT;
+			struct dg_node *d;
+			if (dg_fs_resolve(c->fs, dirs.v[k], NULL, 0, &d, &e) < 0 || d->type != DG_F_DIR)
+				continue;
+			dg_autofree char *why = dg_xasprintf("interp: %s module under %s", lang, dirs.v[k]);
+			struct interp_walk w = {c, suffix, why, 0};
+			dg_fs_walk_from(d, 1, interp_cb, &w);
+		}
+		dg_strv_free(&dirs);
+	}
+}
+
+#define N(a) (sizeof a / sizeof *a)
+
+int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	const char *b = base_name(prog);
+	if (starts(b, "python3") || !strcmp(b, "python")) {
+		/* python3.X names its version; otherwise every python3.* */
+		const char *ver = starts(b, "python3.") && strlen(b) <= 16 && !strchr(b, '[') ? b : "python3.*";
+		char v[32];
+		snprintf(v, sizeof v, "%s", ver);
+		char *pats[7];
+		pats[0] = dg_xasprintf("/usr/lib/%s/lib-dynload", v);
+		pats[1] = dg_xstrdup("/usr/lib/python3/dist-packages");
+		pats[2] = dg_xasprintf("/usr/local/lib/%s/site-packages", v);
+		pats[3] = dg_xasprintf("/usr/local/lib/%s/dist-packages", v);
+		pats[4] = dg_xasprintf("/usr/lib/%s/site-packages", v);
+		pats[5] = dg_xasprintf("/usr/local/lib/%s/lib-dynload", v);
+		pats[6] = dg_xasprintf("/usr/lib/%s/dist-packages", v);
+		interp_dirs(&c, "python", (const char *const *)pats, 7, NULL);
+		for (size_t i = 0; i < 7; i++)
+			free(pats[i]);
+	} else if (starts(b, "perl")) {
+		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/perl*", "/usr/local/lib/x86_64-linux-gnu/perl",
+						"/usr/local/lib/perl5", "/usr/lib64/perl5"};
+		interp_dirs(&c, "perl", p, N(p), NULL);
+	} else if (starts(b, "ruby")) {
+		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/ruby", "/usr/lib/ruby", "/usr/local/lib/ruby",
+						"/var/lib/gems"};
+		interp_dirs(&c, "ruby", p, N(p), NULL);
+	} else if (!strcmp(b, "node") || !strcmp(b, "nodejs")) {
+		static const char *const p[] = {"/usr/lib/node_modules", "/usr/local/lib/node_modules", "/usr/share/nodejs",
+						"/usr/lib/x86_64-linux-gnu/nodejs"};
+		interp_dirs(&c, "node", p, N(p), ".node");
+	} else if (starts(b, "php")) {
+		static const char *const p[] = {"/usr/lib/php", "/usr/local/lib/php/extensions"};
+		interp_dirs(&c, "php", p, N(p), NULL);
+	} else if (starts(b, "lua")) {
+		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/lua", "/usr/local/lib/lua"};
+		interp_dirs(&c, "lua", p, N(p), NULL);
+	} else if (starts(b, "tclsh") || starts(b, "wish")) {
+		static const char *const p[] = {"/usr/lib/tcltk", "/usr/lib/x86_64-linux-gnu/tcl*"};
+		interp_dirs(&c, "tcl", p, N(p), NULL);
+	}
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
+{
+	if (dg_dl_nss(fs, out, err) < 0 || dg_dl_gconv(fs, out, err) < 0 || dg_dl_libgcc(fs, out, err) < 0 ||
+	    dg_dl_config(fs, prog, out, err) < 0 || dg_dl_interp(fs, prog, out, err) < 0)
+		return -1;
+	return 0;
+}
