@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 
 #include "cli.h"
 #include "dockergate/trace.h"
+#include "dockergate/proc.h"
 #include "engine_run.h"
 #include "dockergate/util.h"
 
@@ -30,7 +30,6 @@
 #define RECORDER_WAIT 30.0  /* seconds to wait for podman's detached recorder after the run */
 #define PROBE_GRACE 2.0     /* seconds between SIGTERM and SIGKILL to a probe still running */
 
-extern char **environ;
 
 struct trace_cmd {
 	struct engine_run r;
@@ -108,7 +107,8 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 static pid_t start_podman(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
 {
 	struct trace_cmd *t = ud;
-	return er_spawn(argv, container_stdout(t), -1, err);
+	struct dg_spawn s = {NULL, container_stdout(t), -1, false};
+	return dg_spawn(argv, &s, err);
 }
 
 static void probe_reap(struct trace_cmd *t, bool wait)
@@ -118,7 +118,7 @@ static void probe_reap(struct trace_cmd *t, bool wait)
 	int ws;
 	pid_t r = waitpid(t->probe_pid, &ws, wait ? 0 : WNOHANG);
 	if (r == t->probe_pid) {
-		t->probe_status = er_exit_code(ws);
+		t->probe_status = dg_exit_code(ws);
 		t->probe_ok = t->probe_status == 0;
 		t->probe_pid = 0;
 	}
@@ -129,25 +129,8 @@ static void probe_reap(struct trace_cmd *t, bool wait)
 static pid_t probe_spawn(const char *cmd, struct dg_error *err)
 {
 	char *av[] = {(char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL};
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, 2, 1);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&at, 0);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid;
-	int r = posix_spawn(&pid, av[0], &fa, &at, av, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (r) {
-		dg_err_sys(err, DG_E_ENV, r, "cannot run %s", av[0]);
-		return -1;
-	}
-	return pid;
+	struct dg_spawn s = {NULL, 2, -1, true};
+	return dg_spawn(av, &s, err);
 }
 
 /* Stops a probe still running: its process group gets SIGTERM, then SIGKILL

@@ -6,7 +6,6 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +19,10 @@
 #include <unistd.h>
 
 #include "engine_run.h"
+#include "dockergate/proc.h"
 #include "dockergate/profile.h"
 #include "dockergate/util.h"
 
-extern char **environ;
 
 const char *const engine_names[3] = {"podman", "docker", "runc"};
 
@@ -58,104 +57,13 @@ static void say(const struct engine_run *e, const char *fmt, ...)
 
 /* ---- processes ---- */
 
-/* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr
- * (-1: inherit); CWD: its working directory (NULL: ours). */
-pid_t er_spawn_in(const char *cwd, char *const argv[], int out, int errfd, struct dg_error *err)
-{
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	if (cwd)
-		posix_spawn_file_actions_addchdir_np(&fa, cwd);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (out >= 0)
-		posix_spawn_file_actions_adddup2(&fa, out, 1);
-	if (errfd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-	fflush(stdout);
-	fflush(stderr);
-	pid_t pid;
-	int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (r) {
-		dg_err_sys(err, DG_E_ENV, r, "cannot run %s", argv[0]);
-		return -1;
-	}
-	return pid;
-}
-
-pid_t er_spawn(char *const argv[], int out, int errfd, struct dg_error *err)
-{
-	return er_spawn_in(NULL, argv, out, errfd, err);
-}
-
-int er_exit_code(int ws)
-{
-	if (WIFEXITED(ws))
-		return WEXITSTATUS(ws);
-	if (WIFSIGNALED(ws))
-		return 128 + WTERMSIG(ws);
-	return 255;
-}
-
-int er_wait(pid_t pid)
-{
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return 255;
-	return er_exit_code(ws);
-}
-
-char *er_read_all_fd(int fd)
-{
-	struct dg_buf b = {0};
-	char chunk[4096];
-	ssize_t n;
-	lseek(fd, 0, SEEK_SET);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0)
-		dg_buf_append(&b, chunk, (size_t)n);
-	dg_buf_putc(&b, 0);
-	return dg_buf_steal(&b);
-}
-
-/* The last non-empty line of S (a tool's error output), trimmed, for messages. */
-char *er_last_line(const char *s)
-{
-	const char *end = s + strlen(s);
-	while (end > s && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\r'))
-		end--;
-	const char *start = end;
-	while (start > s && start[-1] != '\n')
-		start--;
-	struct dg_buf b = {0};
-	dg_autofree char *line = dg_xstrndup(start, (size_t)(end - start));
-	dg_buf_put_escaped(&b, line);
-	dg_buf_putc(&b, 0);
-	return dg_buf_steal(&b);
-}
-
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
  * NULL), its stderr kept for the message. Returns its exit status, or -1 with
  * ERR set when it cannot be started. */
 int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
-		       char **errtext, struct dg_error *err)
+		   char **errtext, struct dg_error *err)
 {
-	int ofd = -1, efd = -1;
-	if (dg_tmpfile(e->ia.opts.tmpdir, &ofd, err) < 0)
-		return -1;
-	if (dg_tmpfile(e->ia.opts.tmpdir, &efd, err) < 0) {
-		close(ofd);
-		return -1;
-	}
-	pid_t pid = er_spawn_in(cwd, argv, ofd, efd, err);
-	int st = pid < 0 ? -1 : er_wait(pid);
-	if (st >= 0 && out)
-		*out = er_read_all_fd(ofd);
-	if (st >= 0 && errtext)
-		*errtext = er_read_all_fd(efd);
-	close(ofd);
-	close(efd);
-	return st;
+	return dg_run(e->ia.opts.tmpdir, cwd, argv, out, errtext, err);
 }
 
 int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
@@ -173,7 +81,7 @@ int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what
 	if (st < 0)
 		return -1;
 	if (st != 0) {
-		dg_autofree char *line = er_last_line(etext ? etext : "");
+		dg_autofree char *line = dg_last_line(etext ? etext : "");
 		if (out) {
 			free(*out);
 			*out = NULL;
@@ -324,7 +232,7 @@ static int engine_prepare(struct engine_run *e, struct dg_error *err)
 	if (id) {
 		e->ref = dg_xstrdup(id);
 	} else {
-		dg_autofree char *line = er_last_line(out ? out : "");
+		dg_autofree char *line = dg_last_line(out ? out : "");
 		if (!*line)
 			return dg_err(err, DG_E_ENV, "%s: %s did not name the image it loaded", e->image, e->cli);
 		e->ref = dg_xstrdup(line);
@@ -369,7 +277,7 @@ static int make_netns(struct engine_run *e, struct dg_error *err)
 			_exit(13);
 		_exit(0);
 	}
-	int st = er_wait(pid);
+	int st = dg_wait(pid);
 	if (st != 0) {
 		unlink(e->netns);
 		free(e->netns);
@@ -592,7 +500,7 @@ int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccom
 		for (int i = 0; i < e->nargs; i++)
 			full[n++] = e->args[i];
 	full[n] = NULL;
-	pid_t pid = h && h->start ? h->start(e, full, h->ud, err) : er_spawn(full, -1, -1, err);
+	pid_t pid = h && h->start ? h->start(e, full, h->ud, err) : dg_spawn(full, NULL, err);
 	free(full);
 	if (pid < 0) {
 		if (bundle)
@@ -605,7 +513,7 @@ int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccom
 		int ws;
 		pid_t r = waitpid(pid, &ws, WNOHANG);
 		if (r == pid) {
-			*status = er_exit_code(ws);
+			*status = dg_exit_code(ws);
 			break;
 		}
 		if (r < 0 && errno != EINTR) {

@@ -76,15 +76,6 @@ int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccom
 void er_stop(struct engine_run *e, int force);
 
 /* ---- helpers ---- */
-/* Starts ARGV with stdin from /dev/null; OUT/ERR: descriptors for stdout/stderr
- * (-1: inherit); CWD: its working directory (NULL: ours). */
-pid_t er_spawn_in(const char *cwd, char *const argv[], int out, int errfd, struct dg_error *err);
-pid_t er_spawn(char *const argv[], int out, int errfd, struct dg_error *err);
-int er_exit_code(int ws);
-int er_wait(pid_t pid);
-char *er_read_all_fd(int fd);
-/* The last non-empty line of S (a tool's error output), trimmed, for messages. */
-char *er_last_line(const char *s);
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
  * NULL), its stderr kept for the message. Returns its exit status, or -1 with
  * ERR set when it cannot be started. */
