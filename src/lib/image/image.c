@@ -199,7 +199,71 @@ fail:
 	return dg_err_prefix(err, "%s", label);
 }
 
-static int open_archive(struct dg_image *img, int fd, const char *label, const char *want,
+/* ---- the formats ---- */
+
+enum fmt_input { IN_FILE, IN_DIR, IN_ENGINE };
+
+struct fmt {
+	const char *name;        /* dg_image_info.format */
+	const char *prefix[2];   /* a spec starting with one forces the format */
+	enum fmt_input input;    /* a tar file (maybe compressed), a directory, an engine's store */
+	const char *marker;      /* the file whose presence says it is this format (NULL: any) */
+	const char *noun;        /* for messages */
+	int (*read)(struct dg_image *img, struct dg_error *err); /* index/manifest/config */
+	int (*load)(struct dg_image *img, struct dg_error *err); /* the files, into img->fs */
+};
+
+static int read_nothing(struct dg_image *img, struct dg_error *err) { return 0; }
+static int load_layers(struct dg_image *img, struct dg_error *err);
+
+/* Tried in this order when no prefix names one: manifest.json before index.json
+ * (an archive `docker save` wrote may carry both). */
+static const struct fmt formats[] = {
+	{"docker-archive", {"docker-archive:"}, IN_FILE, "manifest.json", "a docker-archive", dg_fmt_docker, load_layers},
+	{"oci-archive", {"oci-archive:"}, IN_FILE, "index.json", "an oci-archive", dg_fmt_oci, load_layers},
+	{"docker-dir", {NULL}, IN_DIR, "manifest.json", "a docker-save directory", dg_fmt_docker, load_layers},
+	{"oci", {"oci:"}, IN_DIR, "index.json", "an OCI image layout", dg_fmt_oci, load_layers},
+	{"rootfs", {"dir:", "rootfs:"}, IN_DIR, NULL, "a root filesystem directory", read_nothing, dg_rootfs_load},
+	{"docker", {"docker:"}, IN_ENGINE, NULL, "an image in docker's store", NULL, NULL},
+	{"podman", {"podman:"}, IN_ENGINE, NULL, "an image in podman's store", NULL, NULL},
+};
+#define NFORMATS (sizeof formats / sizeof *formats)
+
+static const struct fmt *fmt_named(const char *name)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (!strcmp(formats[i].name, name))
+			return &formats[i];
+	return NULL;
+}
+
+static int has_marker(struct dg_image *img, const struct fmt *f, const char *path)
+{
+	if (!f->marker)
+		return 1;
+	if (f->input == IN_FILE)
+		return img->src->ops->exists(img->src, f->marker);
+	dg_autofree char *p = dg_xasprintf("%s/%s", path, f->marker);
+	struct stat st;
+	return stat(p, &st) == 0;
+}
+
+/* Reads the chosen format's metadata (a directory format gets its source first). */
+static int use_format(struct dg_image *img, const struct fmt *f, const char *path, struct dg_error *err)
+{
+	img->fmt = f;
+	img->info.format = f->name;
+	if (f->input == IN_DIR) {
+		if (f->marker && dg_source_dir(path, &img->opts.limits, &img->src, err) < 0)
+			return -1;
+		if (!f->marker)
+			img->rootfs_path = dg_xstrdup(path);
+	}
+	return f->read(img, err);
+}
+
+/* WANT: the format a prefix asked for, or NULL to recognise it. */
+static int open_archive(struct dg_image *img, int fd, const char *label, const struct fmt *want,
 			struct dg_error *err)
 {
 	int tfd = -1;
@@ -213,57 +277,47 @@ static int open_archive(struct dg_image *img, int fd, const char *label, const c
 	}
 	if (dg_source_tar(fd, label, &img->opts.limits, &img->src, err) < 0)
 		return -1;
-	int docker = img->src->ops->exists(img->src, "manifest.json");
-	int oci = img->src->ops->exists(img->src, "index.json");
-	if (want && !strcmp(want, "docker-archive") && !docker)
-		return dg_err(err, DG_E_INPUT, "%s: no manifest.json: not a docker-archive", label);
-	if (want && !strcmp(want, "oci-archive") && !oci)
-		return dg_err(err, DG_E_INPUT, "%s: no index.json: not an oci-archive", label);
-	if (docker && (!want || !strcmp(want, "docker-archive"))) {
-		img->info.format = "docker-archive";
-		return dg_fmt_docker(img, err);
+	if (want) {
+		if (!has_marker(img, want, label))
+			return dg_err(err, DG_E_INPUT, "%s: no %s: not %s", label, want->marker, want->noun);
+		return use_format(img, want, label, err);
 	}
-	if (oci) {
-		img->info.format = "oci-archive";
-		return dg_fmt_oci(img, err);
-	}
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i].input == IN_FILE && has_marker(img, &formats[i], label))
+			return use_format(img, &formats[i], label, err);
 	return dg_err(err, DG_E_INPUT,
 		      "%s: a tar archive without manifest.json or index.json: not a docker-archive or "
 		      "oci-archive (for a plain root filesystem, unpack it and pass the directory)",
 		      label);
 }
 
-static int open_dir(struct dg_image *img, const char *path, const char *want, struct dg_error *err)
+static int open_dir(struct dg_image *img, const char *path, const struct fmt *want, struct dg_error *err)
 {
-	dg_autofree char *idx = dg_xasprintf("%s/index.json", path);
-	dg_autofree char *man = dg_xasprintf("%s/manifest.json", path);
-	struct stat st;
-	int has_idx = stat(idx, &st) == 0, has_man = stat(man, &st) == 0;
-	if (want && !strcmp(want, "rootfs"))
-		has_idx = has_man = 0;
-	if (want && !strcmp(want, "oci") && !has_idx)
-		return dg_err(err, DG_E_INPUT, "%s: no index.json: not an OCI image layout", path);
-	if (has_idx || has_man) {
-		if (dg_source_dir(path, &img->opts.limits, &img->src, err) < 0)
-			return -1;
-		if (has_idx && (!has_man || (want && !strcmp(want, "oci")))) {
-			img->info.format = "oci";
-			return dg_fmt_oci(img, err);
-		}
-		img->info.format = "docker-dir";
-		return dg_fmt_docker(img, err);
+	if (want) {
+		if (!has_marker(img, want, path))
+			return dg_err(err, DG_E_INPUT, "%s: no %s: not %s", path, want->marker, want->noun);
+		return use_format(img, want, path, err);
 	}
-	img->info.format = "rootfs";
-	img->rootfs_path = dg_xstrdup(path);
-	return 0;
+	for (size_t i = 0; i < NFORMATS; i++) /* the last directory format takes any directory */
+		if (formats[i].input == IN_DIR && has_marker(img, &formats[i], path))
+			return use_format(img, &formats[i], path, err);
+	return dg_err(err, DG_E_INTERNAL, "%s: no directory format", path);
 }
 
-static const struct {
-	const char *prefix, *format;
-} prefixes[] = {
-	{"docker-archive:", "docker-archive"}, {"oci-archive:", "oci-archive"}, {"oci:", "oci"},
-	{"dir:", "rootfs"},		       {"rootfs:", "rootfs"},
-};
+/* docker:REF, podman:REF: that CLI's `save` into a private temp file, read as a docker-archive. */
+static int open_engine(struct dg_image *img, const struct fmt *f, const char *spec, const char *ref,
+		       struct dg_error *err)
+{
+	if (!*ref)
+		return dg_err(err, DG_E_USAGE, "%s: an image reference is needed after '%s'", spec, f->prefix[0]);
+	int fd;
+	if (dg_engine_save(f->name, ref, img->opts.tmpdir, &fd, err) < 0)
+		return -1;
+	if (open_archive(img, fd, spec, fmt_named("docker-archive"), err) < 0)
+		return -1;
+	img->info.format = f->name;
+	return 0;
+}
 
 int dg_image_open(const char *spec, const struct dg_image_opts *opts, struct dg_image **out,
 		  struct dg_error *err)
@@ -271,30 +325,19 @@ int dg_image_open(const char *spec, const struct dg_image_opts *opts, struct dg_
 	struct dg_image *img = dg_xcalloc(1, sizeof *img);
 	img->opts = *opts;
 	img->info.source = dg_xstrdup(spec);
-	const char *path = spec, *want = NULL;
+	const char *path = spec;
+	const struct fmt *want = NULL;
 	int rc = -1;
-	if (!strncmp(spec, "docker:", 7) || !strncmp(spec, "podman:", 7)) {
-		char cli[8];
-		snprintf(cli, sizeof cli, "%.6s", spec);
-		int fd;
-		if (!spec[7]) {
-			dg_err(err, DG_E_USAGE, "%s: an image reference is needed after '%s:'", spec, cli);
-			goto out;
-		}
-		if (dg_engine_save(cli, spec + 7, opts->tmpdir, &fd, err) < 0)
-			goto out;
-		rc = open_archive(img, fd, spec, "docker-archive", err);
-		if (rc == 0)
-			img->info.format = !strcmp(cli, "docker") ? "docker" : "podman";
+	for (size_t i = 0; i < NFORMATS && !want; i++)
+		for (size_t k = 0; k < 2 && formats[i].prefix[k]; k++)
+			if (!strncmp(spec, formats[i].prefix[k], strlen(formats[i].prefix[k]))) {
+				want = &formats[i];
+				path = spec + strlen(formats[i].prefix[k]);
+				break;
+			}
+	if (want && want->input == IN_ENGINE) {
+		rc = open_engine(img, want, spec, path, err);
 		goto out;
-	}
-	for (size_t i = 0; i < sizeof prefixes / sizeof *prefixes; i++) {
-		size_t n = strlen(prefixes[i].prefix);
-		if (!strncmp(spec, prefixes[i].prefix, n)) {
-			path = spec + n;
-			want = prefixes[i].format;
-			break;
-		}
 	}
 	struct stat st;
 	if (stat(path, &st) < 0) {
@@ -302,13 +345,13 @@ int dg_image_open(const char *spec, const struct dg_image_opts *opts, struct dg_
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		if (want && (!strcmp(want, "docker-archive") || !strcmp(want, "oci-archive"))) {
-			dg_err(err, DG_E_INPUT, "%s: is a directory, not a %s file", path, want);
+		if (want && want->input != IN_DIR) {
+			dg_err(err, DG_E_INPUT, "%s: is a directory, not a %s file", path, want->name);
 			goto out;
 		}
 		rc = open_dir(img, path, want, err);
 	} else if (S_ISREG(st.st_mode)) {
-		if (want && (!strcmp(want, "oci") || !strcmp(want, "rootfs"))) {
+		if (want && want->input != IN_FILE) {
 			dg_err(err, DG_E_INPUT, "%s: is a file, not a directory", path);
 			goto out;
 		}
@@ -361,19 +404,8 @@ static int load_layer(struct dg_image *img, size_t i, uint64_t *budget, uint64_t
 	return rc;
 }
 
-int dg_image_load(struct dg_image *img, struct dg_error *err)
+static int load_layers(struct dg_image *img, struct dg_error *err)
 {
-	if (img->loaded)
-		return 0;
-	img->fs = dg_fs_new(&img->opts.limits);
-	dg_fs_set_blobs(img->fs, dg_blobstore_new(img->opts.tmpdir, img->opts.limits.max_stored_file,
-						  img->opts.limits.max_stored_total));
-	if (img->rootfs_path) {
-		if (dg_rootfs_load(img, err) < 0)
-			return -1;
-		img->loaded = 1;
-		return 0;
-	}
 	uint64_t budget = 0, entries = 0;
 	for (size_t i = 0; i < img->info.nlayers; i++) {
 		if (load_layer(img, i, &budget, &entries, err) < 0) {
@@ -382,6 +414,18 @@ int dg_image_load(struct dg_image *img, struct dg_error *err)
 			return dg_err_prefix(err, "layer %zu (%.19s…)", i + 1, d ? d : "?");
 		}
 	}
+	return 0;
+}
+
+int dg_image_load(struct dg_image *img, struct dg_error *err)
+{
+	if (img->loaded)
+		return 0;
+	img->fs = dg_fs_new(&img->opts.limits);
+	dg_fs_set_blobs(img->fs, dg_blobstore_new(img->opts.tmpdir, img->opts.limits.max_stored_file,
+						  img->opts.limits.max_stored_total));
+	if (img->fmt->load(img, err) < 0)
+		return -1;
 	img->loaded = 1;
 	return 0;
 }

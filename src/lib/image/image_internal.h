@@ -15,7 +15,10 @@ struct dg_layer_src {
 	unsigned char diff_id[32];
 };
 
+struct fmt;
+
 struct dg_image {
+	const struct fmt *fmt;      /* the format (image.c's table) */
 	struct dg_image_opts opts;
 	struct dg_image_info info;
 	struct dg_source *src;    /* NULL for a rootfs directory */
