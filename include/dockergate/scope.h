@@ -32,11 +32,21 @@ enum dg_exec_fallback {
 
 enum dg_scope_item_kind { DG_SI_PROGRAM = 1, DG_SI_SCRIPT, DG_SI_LIBRARY };
 
+/* How an item is reached from its parent. */
+enum dg_scope_edge {
+	DG_SE_RUNS = 0, /* runs it as a command (a script's line, a wrapper, a shell's script) */
+	DG_SE_SHEBANG,  /* it is the "#!" interpreter of the parent script */
+	DG_SE_SOURCES,  /* the parent script sources it (`. FILE`) */
+	DG_SE_DLOPEN,   /* the parent loads it with dlopen (a rule, a constant name) */
+	DG_SE_EXEC,     /* the parent's machine code runs it (exec family, system, popen, posix_spawn) */
+};
+
 struct dg_scope_item {
 	char *path;    /* in the image */
 	int kind;      /* enum dg_scope_item_kind */
 	char *why;     /* how it is reached ("the entrypoint", "run by /start.sh line 12", ...) */
 	size_t parent; /* the item that leads here, SIZE_MAX for the entrypoint and fallbacks */
+	int edge;      /* enum dg_scope_edge: how PARENT leads here */
 };
 
 struct dg_scope {

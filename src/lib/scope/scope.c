@@ -64,8 +64,8 @@ static void all_programs(struct cl *c, const char *why)
 }
 
 /* KEY: the file's canonical path (one item per file), PATH: as it was named */
-static size_t add_item_key(struct cl *c, const char *key, const char *path, int kind, const char *why, size_t parent,
-			   int *fresh)
+static size_t add_item_key(struct cl *c, const char *key, const char *path, int kind, int edge, const char *why,
+			   size_t parent, int *fresh)
 {
 	size_t i = dg_map_get(&c->seen, key, strlen(key));
 	*fresh = i == SIZE_MAX;
@@ -80,7 +80,7 @@ static size_t add_item_key(struct cl *c, const char *key, const char *path, int 
 		c->known = dg_xrealloc(c->known, c->cap);
 	}
 	i = s->n++;
-	s->v[i] = (struct dg_scope_item){dg_xstrdup(path), kind, dg_xstrdup(why), parent};
+	s->v[i] = (struct dg_scope_item){dg_xstrdup(path), kind, dg_xstrdup(why), parent, edge};
 	c->known[i] = 0;
 	dg_map_put(&c->seen, key, strlen(key), i);
 	dg_map_put(&c->named, path, strlen(path), i);
@@ -89,14 +89,15 @@ static size_t add_item_key(struct cl *c, const char *key, const char *path, int 
 	return i;
 }
 
-static size_t add_item(struct cl *c, const char *path, int kind, const char *why, size_t parent, int *fresh)
+/* EDGE: how it is reached from PARENT (enum dg_scope_edge) */
+static size_t add_item(struct cl *c, const char *path, int kind, int edge, const char *why, size_t parent, int *fresh)
 {
 	struct dg_node *nd;
 	struct dg_error e = DG_ERROR_INIT;
 	if (dg_fs_resolve(c->fs, path, NULL, 0, &nd, &e) < 0)
-		return add_item_key(c, path, path, kind, why, parent, fresh);
+		return add_item_key(c, path, path, kind, edge, why, parent, fresh);
 	dg_autofree char *canon = dg_node_path(nd);
-	return add_item_key(c, canon, path, kind, why, parent, fresh);
+	return add_item_key(c, canon, path, kind, edge, why, parent, fresh);
 }
 
 static const char *base(const char *p)
@@ -141,8 +142,8 @@ static int positional(const char *raw)
 	return -1;
 }
 
-static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, const char *why,
-		    size_t parent, const struct pos *pos, int depth);
+static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, int edge,
+		    const char *why, size_t parent, const struct pos *pos, int depth);
 
 static struct dg_sh_word *words_of(char *const *v, size_t n)
 {
@@ -154,7 +155,7 @@ static struct dg_sh_word *words_of(char *const *v, size_t n)
 
 /* Runs W[0..N) where W[0] is a positional parameter of the script being followed. */
 static void run_positional(struct cl *c, int which, const struct dg_sh_word *w, size_t n, const char *path_env,
-			   const char *why, size_t parent, const struct pos *pos, int depth)
+			   int edge, const char *why, size_t parent, const struct pos *pos, int depth)
 {
 	if (!pos->modified) {
 		/* exactly the script's arguments: "$@" expands to all of them, "$K" to one */
@@ -166,7 +167,7 @@ static void run_positional(struct cl *c, int which, const struct dg_sh_word *w, 
 		struct dg_sh_word *x = dg_xcalloc(cnt + n, sizeof *x);
 		memcpy(x, pos->args + from, cnt * sizeof *x);
 		memcpy(x + cnt, w + 1, (n - 1) * sizeof *x);
-		run_cmd(c, x, cnt + n - 1, path_env, why, parent, NULL, depth + 1);
+		run_cmd(c, x, cnt + n - 1, path_env, edge, why, parent, NULL, depth + 1);
 		free(x);
 		return;
 	}
@@ -177,12 +178,12 @@ static void run_positional(struct cl *c, int which, const struct dg_sh_word *w, 
 		struct dg_error e = DG_ERROR_INIT;
 		if (!pos->args[i].dynamic && dg_entry_lookup(c->fs, pos->args[i].text, path_env, c->workdir, &p, &e) == 0) {
 			free(p);
-			run_cmd(c, &pos->args[i], 1, path_env, why, parent, NULL, depth + 1);
+			run_cmd(c, &pos->args[i], 1, path_env, edge, why, parent, NULL, depth + 1);
 		}
 	}
 	for (size_t i = 0; i < pos->set_words.n; i++) {
 		struct dg_sh_word x = {pos->set_words.v[i], 0};
-		run_cmd(c, &x, 1, path_env, why, parent, NULL, depth + 1);
+		run_cmd(c, &x, 1, path_env, edge, why, parent, NULL, depth + 1);
 	}
 	for (size_t i = 0; i < pos->nargs; i++)
 		if (pos->args[i].dynamic) {
@@ -230,11 +231,11 @@ static void follow_script(struct cl *c, const char *text, size_t len, enum dg_sh
 			  const char *path_env, size_t parent, const struct dg_sh_word *args, size_t nargs,
 			  int depth);
 
-static void follow_file(struct cl *c, const char *path, enum dg_sh_dialect d, const char *why, const char *path_env,
+static void follow_file(struct cl *c, const char *path, enum dg_sh_dialect d, int edge, const char *why, const char *path_env,
 			size_t parent, const struct dg_sh_word *args, size_t nargs, int depth)
 {
 	int fresh;
-	size_t idx = add_item(c, path, DG_SI_SCRIPT, why, parent, &fresh);
+	size_t idx = add_item(c, path, DG_SI_SCRIPT, edge, why, parent, &fresh);
 	(void)fresh;
 	if (dg_map_get(&c->parsed, path, strlen(path)) != SIZE_MAX)
 		return; /* followed already (its commands do not depend on who runs it, but for "$@") */
@@ -318,7 +319,7 @@ static void follow_script(struct cl *c, const char *text, size_t len, enum dg_sh
 			}
 			char swhy[600];
 			snprintf(swhy, sizeof swhy, "sourced by %s line %u", where, k->line);
-			follow_file(c, f, d, swhy, path_env, parent, args, nargs, depth + 1);
+			follow_file(c, f, d, DG_SE_SOURCES, swhy, path_env, parent, args, nargs, depth + 1);
 			continue;
 		}
 		if (!dg_sh_cmd_runs_program(k)) {
@@ -356,7 +357,7 @@ static void follow_script(struct cl *c, const char *text, size_t len, enum dg_sh
 		if (!k->argv[0].dynamic && !(k->flags & (DG_SH_COMMAND | DG_SH_EXEC)) &&
 		    dg_map_get(&c->functions, k->argv[0].text, strlen(k->argv[0].text)) != SIZE_MAX)
 			continue;
-		run_cmd(c, k->argv, k->argc, pv ? pv : path_env, why, parent, &pos, depth + 1);
+		run_cmd(c, k->argv, k->argc, pv ? pv : path_env, DG_SE_RUNS, why, parent, &pos, depth + 1);
 	}
 	dg_strv_free(&pos.set_words);
 	dg_sh_script_free(&sc);
@@ -434,8 +435,8 @@ static long wrapper_command(const struct wrapper *wr, const struct dg_sh_word *w
 	return (long)(i > n ? n : i);
 }
 
-static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, const char *why,
-		    size_t parent, const struct pos *pos, int depth)
+static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, int edge,
+		    const char *why, size_t parent, const struct pos *pos, int depth)
 {
 	if (!n)
 		return;
@@ -447,7 +448,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 	if (w[0].dynamic) {
 		int which = positional(w[0].text);
 		if (which >= 0 && pos) {
-			run_positional(c, which, w, n, path_env, why, parent, pos, depth);
+			run_positional(c, which, w, n, path_env, edge, why, parent, pos, depth);
 			return;
 		}
 		problem(c, "%s: the command %s is not static", why, w[0].text);
@@ -465,7 +466,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 	if (dg_entry_shebang(c->fs, path, &interp, &arg)) {
 		/* the kernel runs INTERP [ARG] SCRIPT ARGS... */
 		int fresh;
-		size_t idx = add_item(c, path, DG_SI_SCRIPT, why, parent, &fresh);
+		size_t idx = add_item(c, path, DG_SI_SCRIPT, edge, why, parent, &fresh);
 		struct dg_sh_word *x = dg_xcalloc(n + 2, sizeof *x);
 		size_t k = 0;
 		x[k++] = (struct dg_sh_word){interp, 0};
@@ -476,7 +477,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 		char iwhy[600];
 		snprintf(iwhy, sizeof iwhy, "the \"#!\" interpreter of %s", path);
 		c->known[idx] = 1;
-		run_cmd(c, x, k + n - 1, path_env, iwhy, idx, NULL, depth + 1);
+		run_cmd(c, x, k + n - 1, path_env, DG_SE_SHEBANG, iwhy, idx, NULL, depth + 1);
 		free(x);
 		free(interp);
 		free(arg);
@@ -489,7 +490,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 	}
 	/* one item per file (add_item): /bin/sh and /bin/busybox are the same program */
 	int fresh;
-	size_t idx = add_item(c, path, DG_SI_PROGRAM, why, parent, &fresh);
+	size_t idx = add_item(c, path, DG_SI_PROGRAM, edge, why, parent, &fresh);
 	if (in(base(path), self_exec) || in(base(w[0].text), self_exec))
 		c->known[idx] = 1;
 	const char *b = base(w[0].text), *fb = base(path);
@@ -555,7 +556,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 			return;
 		}
 		snprintf(swhy, sizeof swhy, "the script %s runs", path);
-		follow_file(c, script, d, swhy, path_env, idx, w + i + 1, n - i - 1, depth + 1);
+		follow_file(c, script, d, DG_SE_RUNS, swhy, path_env, idx, w + i + 1, n - i - 1, depth + 1);
 		return;
 	}
 	for (size_t k = 0; k < sizeof wrappers / sizeof *wrappers; k++) {
@@ -571,7 +572,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 			char wwhy[600];
 			snprintf(wwhy, sizeof wwhy, "run by %s (%s)", path, why);
 			dg_autofree char *pe = pv ? path_subst(pv, path_env) : NULL;
-			run_cmd(c, w + at, n - (size_t)at, pe ? pe : path_env, wwhy, idx, pos, depth + 1);
+			run_cmd(c, w + at, n - (size_t)at, pe ? pe : path_env, DG_SE_RUNS, wwhy, idx, pos, depth + 1);
 		}
 		free(pv);
 		return;
@@ -595,7 +596,7 @@ static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent)
 	for (size_t k = 0; k < m->n; k++) {
 		int fresh;
 		char *why = dg_xasprintf("dlopen: %s", m->v[k].why);
-		add_item(c, m->v[k].path, DG_SI_LIBRARY, why, parent, &fresh);
+		add_item(c, m->v[k].path, DG_SI_LIBRARY, DG_SE_DLOPEN, why, parent, &fresh);
 		free(why);
 		if (fresh)
 			dg_strv_push(&c->pending, m->v[k].path);
@@ -631,11 +632,11 @@ static void follow_execs(struct cl *c, const struct dg_sc_target *t, size_t idx,
 		snprintf(why, sizeof why, "exec: %s(\"%.300s\") in %s", x->callee, x->arg, obj);
 		if (x->kind == DG_EXK_SHELL) {
 			struct dg_sh_word w[3] = {{(char *)"/bin/sh", 0}, {(char *)"-c", 0}, {x->arg, 0}};
-			run_cmd(c, w, 3, c->path_env, why, idx, NULL, depth + 1);
+			run_cmd(c, w, 3, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
 		} else {
 			/* the arguments are not known: a shell or wrapper run so falls back */
 			struct dg_sh_word w[2] = {{x->arg, 0}, {(char *)"(its arguments)", 1}};
-			run_cmd(c, w, 2, c->path_env, why, idx, NULL, depth + 1);
+			run_cmd(c, w, 2, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
 		}
 	}
 }
@@ -673,7 +674,7 @@ static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx
 		char *why = dg_xasprintf("%s(\"%s\") in %s", x->callee, x->arg, lo->path ? lo->path : t->path);
 		int fresh;
 		char *w2 = dg_xasprintf("dlopen: %s", why);
-		add_item(c, p, DG_SI_LIBRARY, w2, idx, &fresh);
+		add_item(c, p, DG_SI_LIBRARY, DG_SE_DLOPEN, w2, idx, &fresh);
 		if (fresh)
 			dg_strv_push(&c->pending, p);
 		free(w2);
@@ -780,7 +781,7 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	}
 	free(p);
 	struct dg_sh_word *w = words_of(v, n);
-	run_cmd(&c, w, n, path_env, "the entrypoint", SIZE_MAX, NULL, 0);
+	run_cmd(&c, w, n, path_env, DG_SE_RUNS, "the entrypoint", SIZE_MAX, NULL, 0);
 	free(w);
 	free(v);
 	struct dg_sc_result *total = dg_xcalloc(1, sizeof *total);
@@ -798,14 +799,14 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 			for (size_t i = 0; i < g->n; i++) {
 				int fresh;
 				if (g->nodes[i].kind == DG_GN_EXECUTABLE)
-					add_item(&c, g->nodes[i].path, DG_SI_PROGRAM, c.s->all_programs_why, SIZE_MAX, &fresh);
+					add_item(&c, g->nodes[i].path, DG_SI_PROGRAM, DG_SE_RUNS, c.s->all_programs_why, SIZE_MAX, &fresh);
 			}
 		} else {
 			libraries_added = 1;
 			for (size_t i = 0; i < g->n; i++) {
 				int fresh;
 				if (g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in) {
-					size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, c.s->all_libraries_why, SIZE_MAX,
+					size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, DG_SE_DLOPEN, c.s->all_libraries_why, SIZE_MAX,
 							     &fresh);
 					if (fresh) {
 						c.known[li] = 2;
@@ -843,15 +844,9 @@ const char *dg_scope_item_kind_name(int kind)
 /* from the reasons this file gives (add_item's WHY) */
 const char *dg_scope_edge_kind(const struct dg_scope_item *it)
 {
-	if (!strncmp(it->why, "the \"#!\" interpreter", 20))
-		return "#!";
-	if (!strncmp(it->why, "sourced by", 10))
-		return "sources";
-	if (!strncmp(it->why, "dlopen:", 7))
-		return "dlopen";
-	if (!strncmp(it->why, "exec:", 5))
-		return "exec";
-	return "runs";
+	static const char *const names[] = {[DG_SE_RUNS] = "runs", [DG_SE_SHEBANG] = "#!", [DG_SE_SOURCES] = "sources",
+					    [DG_SE_DLOPEN] = "dlopen", [DG_SE_EXEC] = "exec"};
+	return it->edge >= 0 && (size_t)it->edge < sizeof names / sizeof *names ? names[it->edge] : "runs";
 }
 
 void dg_scope_free(struct dg_scope *s)
