@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "dockergate/error.h"
@@ -86,5 +87,35 @@ int dg_write_full(int fd, const void *buf, size_t len, struct dg_error *err);
 void dg_buf_put_escaped(struct dg_buf *b, const char *s);
 
 bool dg_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *out);
+
+/* Binary searches over an array of N elements of STRIDE bytes sorted by the
+ * key at byte OFFSET of each: the first index whose key is >= KEY (lower bound),
+ * or > KEY (upper bound); N when there is none. */
+#define DG_DEFINE_BOUNDS(suffix, T)                                                                \
+	static inline size_t dg_bound_##suffix(const void *base, size_t n, size_t stride, size_t off, \
+					       T key, bool upper)                                   \
+	{                                                                                          \
+		size_t lo = 0, hi = n;                                                             \
+		while (lo < hi) {                                                                  \
+			size_t mid = lo + (hi - lo) / 2;                                           \
+			T v;                                                                       \
+			memcpy(&v, (const char *)base + mid * stride + off, sizeof v);             \
+			if (v < key || (upper && v == key))                                        \
+				lo = mid + 1;                                                      \
+			else                                                                       \
+				hi = mid;                                                          \
+		}                                                                                  \
+		return lo;                                                                         \
+	}
+DG_DEFINE_BOUNDS(u64, uint64_t)
+DG_DEFINE_BOUNDS(u32, uint32_t)
+DG_DEFINE_BOUNDS(size, size_t)
+/* ... for an array A of structs sorted by the member F (which must have the key's width) */
+#define DG_BOUND_(suffix, a, n, f, key, up)                                                        \
+	(sizeof(char[sizeof((a)->f) == sizeof(key) ? 1 : -1]) *                                    \
+	 dg_bound_##suffix((a), (n), sizeof *(a), offsetof(__typeof__(*(a)), f), (key), (up)))
+#define DG_LOWER_BOUND(suffix, a, n, f, key) DG_BOUND_(suffix, a, n, f, key, false)
+#define DG_UPPER_BOUND(suffix, a, n, f, key) DG_BOUND_(suffix, a, n, f, key, true)
+
 
 #endif

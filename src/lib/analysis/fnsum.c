@@ -382,14 +382,7 @@ static int cmp_ext(const void *x, const void *y)
 
 static const struct dg_elf_reloc *reloc_at(const struct b *b, uint64_t a)
 {
-	size_t lo = 0, hi = b->nrel;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (b->rel[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = DG_LOWER_BOUND(u64, b->rel, b->nrel, addr, a);
 	return lo < b->nrel && b->rel[lo].addr == a ? &b->e->relocs[b->rel[lo].ix] : NULL;
 }
 
@@ -404,27 +397,13 @@ static uint64_t rel_addend(const struct b *b, const struct dg_elf_reloc *r)
 
 static int has_u64(const uint64_t *v, size_t n, uint64_t a)
 {
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (v[mid] < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = dg_bound_u64(v, n, sizeof *v, 0, a, false);
 	return lo < n && v[lo] == a;
 }
 
 uint32_t dg_fsum_fn_at(const struct dg_fsum *s, uint64_t addr)
 {
-	size_t lo = 0, hi = s->nfns;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (s->fns[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = DG_UPPER_BOUND(u64, s->fns, s->nfns, addr, addr); /* past the last start <= ADDR */
 	if (!lo)
 		return DG_FSUM_NONE;
 	const struct dg_fn *f = &s->fns[lo - 1];
@@ -664,14 +643,7 @@ struct fnctx {
 
 static size_t insn_at(const struct b *b, uint64_t a)
 {
-	size_t lo = 0, hi = b->nins;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (b->ins[mid].addr < a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = DG_LOWER_BOUND(u64, b->ins, b->nins, addr, a);
 	return lo < b->nins && b->ins[lo].addr == a ? lo : SIZE_MAX;
 }
 
@@ -1333,14 +1305,7 @@ static void exec_args(struct b *b)
 			if (!any)
 				continue;
 			/* the large constants at this call (b->big is in call order) */
-			size_t lo = 0, hi = b->nbig;
-			while (lo < hi) {
-				size_t mid = (lo + hi) / 2;
-				if (b->big[mid].call < ci)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = DG_LOWER_BOUND(u32, b->big, b->nbig, call, ci);
 			for (size_t g = lo; g < b->nbig && b->big[g].call == ci; g++) {
 				const struct bigarg *ba = &b->big[g];
 				if (!((any >> ba->reg) & 1))

@@ -606,15 +606,7 @@ static void collect(struct r *r)
 
 static size_t obj_of(const struct r *r, size_t node)
 {
-	size_t lo = 0, hi = r->nobj;
-	while (lo < hi) { /* the last base <= node */
-		size_t mid = (lo + hi) / 2;
-		if (r->base[mid] <= node)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo - 1;
+	return dg_bound_size(r->base, r->nobj, sizeof *r->base, 0, node, true) - 1; /* the last base <= node */
 }
 
 static size_t depth(const struct r *r, size_t node)
@@ -815,16 +807,8 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	/* the walk */
 	for (size_t qi = 0; qi < r.nq; qi++) {
 		size_t node = r.queue[qi];
-		size_t ob = 0;
-		size_t lo = 0, hi = set->n;
-		while (lo < hi) { /* the object holding NODE: the last base <= node */
-			size_t mid = (lo + hi) / 2;
-			if (r.base[mid] <= node)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		ob = lo - 1;
+		/* the object holding NODE: the last base <= node */
+		size_t ob = dg_bound_size(r.base, set->n, sizeof *r.base, 0, node, true) - 1;
 		const struct dg_fsum *s = sums[ob];
 		const struct dg_fn *fn = &s->fns[node - r.base[ob]];
 		for (uint32_t k = 0; k < fn->ncalls; k++) {
