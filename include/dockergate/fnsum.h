@@ -20,7 +20,7 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 6u
+#define DG_FNSUM_VERSION 7u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 
@@ -29,6 +29,10 @@ enum dg_fv_kind { DG_FV_UNKNOWN = 0, DG_FV_CONST, DG_FV_ARG, DG_FV_STR };
 /* A value at a site or call: CONST -> nums[first .. first+n); ARG -> reg; STR (only at
  * calls that pass a program or library name on, see dg_exec_kind) -> the addresses of
  * constant strings in read-only data, their text at strings + nums[first .. first+n). */
+/* A set of argument numbers: registers 0..15, then stack words (analysis/isa.h
+ * DG_ARG_NREGS); wmask and pmask below are such sets. */
+typedef uint32_t dg_argmask;
+
 struct dg_fval {
 	uint8_t kind, reg;
 	uint16_t n;
@@ -85,8 +89,8 @@ struct dg_fn {
 	uint32_t first_site, nsites;
 	uint32_t first_call, ncalls;
 	uint32_t first_take, ntakes; /* into takes: functions whose address this code takes */
-	uint16_t wmask;       /* entry registers that reach a syscall number (this file alone) */
-	uint16_t pmask[DG_EXK_N]; /* entry registers passed on as a name of that kind (this file alone) */
+	dg_argmask wmask;     /* arguments (registers, stack words) that reach a syscall number (this file alone) */
+	dg_argmask pmask[DG_EXK_N]; /* arguments passed on as a name of that kind (this file alone) */
 	uint8_t flags;
 };
 

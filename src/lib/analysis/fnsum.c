@@ -2,10 +2,12 @@
  * disassembly of each function, a forward data flow on each function's
  * control-flow graph for the syscall number and call arguments, and the
  * address-taken sets. docs/design.md, "System call discovery", gives the rules. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dockergate/fnsum.h"
+#include "dockergate/golang.h"
 #include "analysis/isa.h"
 #include "dockergate/map.h"
 #include "base/ser.h"
@@ -19,12 +21,15 @@
 #define SHT_PREINIT_ARRAY 16
 #define PT_LOAD 1
 #define PF_X 1
+#define PF_W 2
 #define ET_EXEC 2
 #define STT_FUNC 2
 #define STT_GNU_IFUNC 10
 
 #define VMAX 6       /* constants a value may hold before it becomes unknown */
-#define NSLOT 8      /* stack slots tracked */
+#define NSLOT 12     /* stack slots tracked */
+#define OBJ_WINDOW 256 /* a variable is taken to be a field of an object whose address is taken this far below it */
+#define SLOT_ENTRY 0xfe /* the base of slots addressed from the stack pointer at entry */
 #define MAX_TABLE 4096 /* jump table entries read */
 #define MAX_FN_BYTES (4u << 20) /* longer runs of code are cut into functions of this size */
 #define MAX_DF_BLOCKS 40000 /* larger functions get no data flow (every value unknown) */
@@ -60,9 +65,17 @@ struct slot {
 	struct val v;
 };
 
+/* Slots addressed through sp while sp's distance from its value at entry (spd) is
+ * known are kept by that entry-relative offset (base SLOT_ENTRY), so they survive
+ * pushes, pops and frame adjustments; a load from the words above the return
+ * address that nothing stored is a stack argument (ABI0 Go, i386 cdecl), unless
+ * a path may have written it (awritten). */
 struct state {
 	uint8_t reached;
 	uint8_t nslots;
+	uint8_t spk;      /* spd is known */
+	uint8_t awritten; /* stack arguments K (bit K) a path may have overwritten */
+	int64_t spd;
 	struct val r[DG_ISA_NREGS];
 	struct slot s[NSLOT];
 };
@@ -129,6 +142,14 @@ static int st_join(struct state *in, const struct state *out)
 	int ch = 0;
 	for (int i = 0; i < DG_ISA_NREGS; i++)
 		ch |= v_join(&in->r[i], &out->r[i]);
+	if (in->spk && (!out->spk || out->spd != in->spd)) {
+		in->spk = 0;
+		ch = 1;
+	}
+	if ((in->awritten | out->awritten) != in->awritten) {
+		in->awritten |= out->awritten;
+		ch = 1;
+	}
 	/* a slot survives only where both sides know it */
 	uint8_t k = 0;
 	for (uint8_t i = 0; i < in->nslots; i++) {
@@ -156,6 +177,7 @@ static void st_top(struct state *s)
 {
 	memset(s, 0, sizeof *s);
 	s->reached = 1;
+	s->awritten = 0xff; /* nothing known of the stack either */
 	for (int i = 0; i < DG_ISA_NREGS; i++)
 		v_top(&s->r[i]);
 }
@@ -192,6 +214,120 @@ static void slot_drop_base(struct state *s, uint8_t base)
 	s->nslots = k;
 }
 
+/* drops the entry-relative slots in [lo, hi) */
+static void slot_drop_range(struct state *s, int64_t lo, int64_t hi)
+{
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base != SLOT_ENTRY || s->s[i].disp < lo || s->s[i].disp >= hi)
+			s->s[k++] = s->s[i];
+	s->nslots = k;
+}
+
+/* The stack argument (0..DG_ISA_NSTACK-1) at entry-relative offset OFF, or -1. */
+static int stack_arg(const struct dg_isa *isa, int64_t off)
+{
+	int64_t ps = isa->ptr_size;
+	if (off < ps || (off - ps) % ps)
+		return -1;
+	int64_t k = (off - ps) / ps;
+	return k < DG_ISA_NSTACK ? (int)k : -1;
+}
+
+/* What transfer needs besides the state: how much of the caller's frame the callee
+ * of a call writes (in words above its return address; -1: unknown), and what it
+ * reports: the words above this function's own return address it may write. */
+struct b;
+struct drops;
+struct tctx {
+	int callee_words;
+	int argw; /* ARGW_ANY: unbounded (a store where sp is not known) */
+	const struct b *b;
+	struct drops *dr;  /* the first analysis's record of dropped slots, or NULL */
+	int local_callee;  /* the call is to a function of this file (its argw can be known) */
+};
+static int global_value(const struct b *b, uint64_t a, int width, uint64_t *v);
+#define ARGW_ANY 0x7fff
+
+/* A store of V to slot (BASE, DISP). */
+static void store(const struct dg_isa *isa, struct state *s, uint8_t base, int64_t disp, const struct val *v,
+		  struct tctx *t)
+{
+	if (base == isa->sp && s->spk) {
+		int64_t off = s->spd + disp;
+		int k = stack_arg(isa, off);
+		if (k >= 0)
+			s->awritten |= (uint8_t)(1u << k);
+		if (off >= isa->ptr_size && t->argw != ARGW_ANY) {
+			int64_t w = (off - isa->ptr_size) / isa->ptr_size + 1 + (off % isa->ptr_size != 0);
+			t->argw = w >= ARGW_ANY ? ARGW_ANY : w > t->argw ? (int)w : t->argw;
+		}
+		slot_set(s, SLOT_ENTRY, off, v);
+		return;
+	}
+	if (base == isa->sp) { /* where sp points is not known: any entry-relative slot may be hit */
+		slot_drop_base(s, SLOT_ENTRY);
+		s->awritten = 0xff;
+		t->argw = ARGW_ANY;
+	}
+	slot_set(s, base, disp, v);
+}
+
+/* The first analysis of a function notes the slots calls of local functions dropped
+ * (not knowing yet what the callee writes) and whether one of them was read again: only
+ * then can the second analysis (refine) know more. */
+#define MAX_DROPS 32
+struct drops {
+	int64_t off[MAX_DROPS];
+	size_t n;
+	int hit;
+};
+
+/* The value of the word at entry-relative offset OFF into *OUT. */
+static void load_entry(const struct dg_isa *isa, const struct state *s, int64_t off, struct val *out,
+		       struct drops *dr)
+{
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base == SLOT_ENTRY && s->s[i].disp == off) {
+			*out = s->s[i].v;
+			return;
+		}
+	for (size_t i = 0; dr && i < dr->n && !dr->hit; i++)
+		dr->hit = dr->off[i] == off;
+	int k = stack_arg(isa, off);
+	if (k >= 0 && !(s->awritten & (1u << k))) {
+		out->k = V_ARG;
+		out->n = 0;
+		out->reg = (uint8_t)(DG_ISA_NREGS + k);
+		return;
+	}
+	v_top(out);
+}
+
+/* The value of slot (BASE, DISP) into *OUT. */
+static void load(const struct dg_isa *isa, struct state *s, uint8_t base, int64_t disp, struct val *out,
+		 struct drops *dr)
+{
+	if (base == isa->sp && s->spk) {
+		load_entry(isa, s, s->spd + disp, out, dr);
+		return;
+	}
+	struct val *p = slot_get(s, base, disp);
+	if (p)
+		*out = *p;
+	else
+		v_top(out);
+}
+
+/* Where the callee of a call (TAIL: a jump) finds its stack argument K: the
+ * entry-relative offset in the caller, or INT64_MIN when sp is not known. */
+static int64_t callee_arg_off(const struct dg_isa *isa, const struct state *s, int k, int tail)
+{
+	if (!s->spk)
+		return INT64_MIN;
+	return s->spd + (tail ? isa->ptr_size : 0) + (int64_t)k * isa->ptr_size;
+}
+
 static void arith(struct val *v, int op, int64_t imm, uint64_t m)
 {
 	if (v->k != V_CONST) {
@@ -210,7 +346,7 @@ static void arith(struct val *v, int op, int64_t imm, uint64_t m)
 	*v = t;
 }
 
-static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_insn *d)
+static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_insn *d, struct tctx *t)
 {
 	struct val nv;
 	int have = 0;
@@ -238,34 +374,81 @@ static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_
 		arith(&nv, DG_DF_ADD, d->imm, m);
 		have = 1;
 		break;
-	case DG_DF_LOAD: {
-		struct val *p = slot_get(s, d->base, d->imm);
-		if (p) {
-			nv = *p;
-			if (nv.k == V_CONST)
-				arith(&nv, DG_DF_AND, (int64_t)m, m);
-		} else
+	case DG_DF_LOADABS: {
+		uint64_t gv;
+		if (global_value(t->b, d->mem, d->width, &gv) == 0)
+			v_const(&nv, gv & m);
+		else
 			v_top(&nv);
 		have = 1;
 		break;
 	}
-	case DG_DF_STORE:
-		if (!(d->writes & (1u << d->base))) {
-			struct val sv = s->r[d->src];
-			if (sv.k == V_CONST)
-				arith(&sv, DG_DF_AND, (int64_t)m, m);
-			slot_set(s, d->base, d->imm, &sv);
-		}
+	case DG_DF_LOAD:
+		load(isa, s, d->base, d->imm, &nv, t->dr);
+		if (nv.k == V_CONST)
+			arith(&nv, DG_DF_AND, (int64_t)m, m);
+		have = 1;
 		break;
+	case DG_DF_STORE:
 	case DG_DF_STORE_IMM:
+		if (d->sp_op == DG_SP_PUSH)
+			break; /* below, once sp has moved */
 		if (!(d->writes & (1u << d->base))) {
 			struct val sv;
-			v_const(&sv, (uint64_t)d->imm2 & m);
-			slot_set(s, d->base, d->imm, &sv);
+			if (d->df == DG_DF_STORE)
+				sv = s->r[d->src];
+			else
+				v_const(&sv, (uint64_t)d->imm2 & m);
+			if (sv.k == V_CONST)
+				arith(&sv, DG_DF_AND, (int64_t)m, m);
+			store(isa, s, d->base, d->imm, &sv, t);
 		}
 		break;
 	default:
 		break;
+	}
+	/* the stack pointer: a push's value and a pop's, then where sp now is */
+	struct val pv;
+	if (d->sp_op == DG_SP_PUSH) {
+		if (d->df == DG_DF_STORE)
+			pv = s->r[d->src];
+		else if (d->df == DG_DF_STORE_IMM)
+			v_const(&pv, (uint64_t)d->imm2 & m);
+		else
+			v_top(&pv);
+	} else if (d->sp_op == DG_SP_POP) {
+		load(isa, s, isa->sp, 0, &pv, t->dr);
+	}
+	int sp_known_after = 0;
+	int64_t spd_after = 0;
+	if (s->spk) {
+		if (d->sp_op != DG_SP_NONE) {
+			sp_known_after = 1;
+			spd_after = s->spd + d->sp_adj;
+		} else if (have && d->dst == isa->sp && d->width == isa->ptr_size &&
+			   (d->df == DG_DF_ADD || (d->df == DG_DF_ADDTO && d->src == isa->sp))) {
+			sp_known_after = 1;
+			spd_after = s->spd + d->imm;
+		} else if (!(d->writes & (1u << isa->sp))) {
+			sp_known_after = 1;
+			spd_after = s->spd;
+		}
+	}
+	/* A callee writes the caller's frame only above its return address (its stack
+	 * arguments and results, a register ABI's spill area): as many words as its own
+	 * analysis found when it is known, else anything up to the caller's entry. */
+	if (d->kind == DG_IK_CALL && s->spk) {
+		int64_t hi = t->callee_words >= 0 && t->callee_words != ARGW_ANY
+				     ? s->spd + (int64_t)t->callee_words * isa->ptr_size
+				     : 0;
+		for (uint8_t i = 0; t->dr && t->local_callee && i < s->nslots; i++)
+			if (s->s[i].base == SLOT_ENTRY && s->s[i].disp >= s->spd && s->s[i].disp < hi) {
+				if (t->dr->n == MAX_DROPS)
+					t->dr->hit = 1;
+				else
+					t->dr->off[t->dr->n++] = s->s[i].disp;
+			}
+		slot_drop_range(s, s->spd, hi);
 	}
 	for (int r = 0; r < DG_ISA_NREGS; r++)
 		if (d->writes & (1u << r))
@@ -274,11 +457,31 @@ static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_
 		slot_drop_base(s, isa->sp);
 	if (d->writes & (1u << isa->fp))
 		slot_drop_base(s, isa->fp);
-	if (have && d->dst < DG_ISA_NREGS)
+	s->spk = (uint8_t)sp_known_after;
+	s->spd = spd_after;
+	if (d->sp_op == DG_SP_PUSH) {
+		if (s->spk) {
+			store(isa, s, isa->sp, 0, &pv, t);
+		} else {
+			s->awritten = 0xff;
+			t->argw = ARGW_ANY;
+		}
+	}
+	if (d->sp_op == DG_SP_POP && d->dst < DG_ISA_NREGS) {
+		if (pv.k == V_CONST)
+			arith(&pv, DG_DF_AND, (int64_t)m, m);
+		s->r[d->dst] = pv;
+	}
+	if (have && d->dst < DG_ISA_NREGS && d->dst != isa->sp)
 		s->r[d->dst] = nv;
 }
 
 /* ---- the builder ---- */
+struct gload {
+	uint32_t fn;
+	uint8_t width;
+	uint64_t addr;
+};
 struct region {
 	uint64_t lo, hi;
 	const unsigned char *p;
@@ -329,6 +532,25 @@ struct b {
 	struct dg_insn *ins;
 	size_t nins, cins;
 	struct dg_buf names;
+	struct dg_go *go; /* a Go binary's function table, or NULL */
+	/* per function: the words above its return address it may write (tctx.argw; -1 not
+	 * yet known), and whether a call of it dropped slots a known callee might not write */
+	int *argw;
+	uint8_t *redo;
+	uint8_t *nret;  /* per function: its ret instructions (saturating), from the first analysis */
+	/* data the code may write (first analysis): addresses stored to, or that relocations
+	 * and data words point at (wdata), and addresses the code takes (tdata) */
+	uint64_t *wdata, *tdata;
+	size_t nwdata, cwdata, ntdata, ctdata;
+	uint8_t *noret; /* per function: it never returns (refine) */
+	struct drops *dr; /* while recording a function in the first analysis */
+	struct gload *gloads; /* loads of small initial values from data (first analysis) */
+	size_t ngloads, cgloads;
+	/* calls of local functions whose fall-through joins other paths: (function, callee) */
+	uint32_t (*nrcalls)[2];
+	size_t nnrcalls, cnrcalls;
+	int refine; /* calls to local functions drop only what the callee's argw covers, and calls
+		     * to functions that never return end their block */
 };
 
 static const struct region *region_of(const struct b *b, uint64_t a)
@@ -478,6 +700,9 @@ static void collect_starts(struct b *b)
 		}
 	for (size_t i = 0; i < e->nfde_starts; i++)
 		add_start(b, e->fde_starts[i]);
+	/* Go: the runtime's own table of every function (it survives stripping) */
+	for (size_t i = 0; b->go && i < b->go->nfuncs; i++)
+		add_start(b, b->go->funcs[i].entry);
 	for (size_t i = 0; i < e->nrelocs; i++) {
 		const struct dg_elf_reloc *r = &e->relocs[i];
 		if (r->kind == DG_REL_RELATIVE || r->kind == DG_REL_IRELATIVE) {
@@ -586,6 +811,14 @@ static void make_functions(struct b *b)
 			off[k] = (uint32_t)b->names.len;
 			dg_buf_append(&b->names, y->name, strlen(y->name) + 1);
 		}
+	for (size_t i = 0; b->go && i < b->go->nfuncs; i++) {
+		uint32_t k = dg_fsum_fn_start(s, b->go->funcs[i].entry);
+		if (k == DG_FSUM_NONE || off[k])
+			continue;
+		off[k] = (uint32_t)b->names.len;
+		const char *nm = dg_go_func_name(b->go, i);
+		dg_buf_append(&b->names, nm, strlen(nm) + 1);
+	}
 	s->strings_len = b->names.len;
 	s->strings = dg_buf_steal(&b->names);
 	for (size_t i = 0; i < s->nfns; i++)
@@ -674,15 +907,24 @@ static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, 
 	struct dg_fcall c = {.addr = addr, .kind = kind, .target = target, .tail = (uint8_t)tail};
 	c.first_arg = (uint32_t)s->nargs;
 	if (st && kind != DG_CALL_INDIRECT)
-		for (uint8_t r = 0; r < DG_ISA_NREGS; r++) {
-			if (!(b->isa->arg_regs & (1u << r)))
-				continue;
+		for (uint8_t r = 0; r < DG_ARG_NREGS; r++) {
+			struct val sv;
+			if (r < DG_ISA_NREGS) {
+				if (!(b->isa->arg_regs & (1u << r)))
+					continue;
+				sv = st->r[r];
+			} else { /* the callee's stack argument K, as the words at sp are now */
+				int64_t off = callee_arg_off(b->isa, st, r - DG_ISA_NREGS, tail);
+				if (off == INT64_MIN)
+					continue;
+				load_entry(b->isa, st, off, &sv, b->dr);
+			}
 			struct dg_fcallarg a = {.reg = r};
-			if (small_val(&st->r[r], s, b, &a.v)) {
+			if (small_val(&sv, s, b, &a.v)) {
 				PUSH(s->args, s->nargs, b->cargs, a);
 				c.nargs++;
-			} else if (st->r[r].k == V_CONST) {
-				struct bigarg g = {(uint32_t)s->ncalls, r, st->r[r]};
+			} else if (sv.k == V_CONST) {
+				struct bigarg g = {(uint32_t)s->ncalls, r, sv};
 				PUSH(b->big, b->nbig, b->cbig, g);
 			}
 		}
@@ -734,6 +976,92 @@ static void call_through(struct b *b, uint64_t from, uint64_t slot, int tail, co
 	add_call(b, from, DG_CALL_INDIRECT, 0, tail, st);
 }
 
+/* Whether D calls a function of this file that never returns (known once refining). */
+static int noret_call(const struct b *b, const struct dg_insn *d)
+{
+	if (d->kind != DG_IK_CALL || d->indirect || !b->refine)
+		return 0;
+	uint32_t t = dg_fsum_fn_start(b->s, d->target);
+	return t != DG_FSUM_NONE && b->noret[t];
+}
+
+/* How many words above its return address the callee of D writes (-1: not known). */
+static int callee_words(const struct b *b, const struct dg_insn *d)
+{
+	if (d->kind != DG_IK_CALL || d->indirect || !b->refine)
+		return -1;
+	uint32_t t = dg_fsum_fn_start(b->s, d->target);
+	return t == DG_FSUM_NONE ? -1 : b->argw[t];
+}
+
+/* Whether A lies in a writable segment (data the code could change). */
+static int in_data(const struct b *b, uint64_t a)
+{
+	const struct dg_elf *e = b->e;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type == PT_LOAD && (sg->flags & PF_W) && a >= sg->vaddr && a - sg->vaddr < sg->memsz)
+			return 1;
+	}
+	return 0;
+}
+
+/* The word of WIDTH bytes at A as the file and the loader leave it: a RELATIVE
+ * relocation's addend, zero past the file's bytes (.bss), else the file's bytes;
+ * -1 where a relocation to a symbol (or a segment the file does not back) decides. */
+static int initial_value(const struct b *b, uint64_t a, int width, uint64_t *v)
+{
+	const struct dg_elf *e = b->e;
+	const struct dg_elf_reloc *r = reloc_at(b, a);
+	if (r) {
+		if (r->kind != DG_REL_RELATIVE || width != b->isa->ptr_size)
+			return -1;
+		*v = rel_addend(b, r);
+		return 0;
+	}
+	/* a relocation patching part of the word */
+	for (uint64_t k = 1; k < (uint64_t)width; k++)
+		if (reloc_at(b, a + k))
+			return -1;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || a < sg->vaddr || a - sg->vaddr >= sg->memsz ||
+		    (uint64_t)width > sg->memsz - (a - sg->vaddr))
+			continue;
+		if (a - sg->vaddr >= sg->filesz) {
+			*v = 0;
+			return 0;
+		}
+		return read_word(e, a, width, v);
+	}
+	return -1;
+}
+
+/* The value a load of WIDTH bytes from A always gives, when known: read-only data, or
+ * data no instruction of the file writes or takes the address of and no relocation
+ * or pointer in the file points at (the first analysis collects wdata). */
+static int global_value(const struct b *b, uint64_t a, int width, uint64_t *v)
+{
+	if (!b->refine || width < 4)
+		return -1;
+	if (in_data(b, a)) {
+		/* a store to one of its bytes, a relocation or data word pointing at one, or an
+		 * address the code takes at most OBJ_WINDOW bytes below it (the start of an object
+		 * it may be a field of, written through a pointer) */
+		size_t i = dg_bound_u64(b->wdata, b->nwdata, sizeof *b->wdata, 0, a, false);
+		if (i < b->nwdata && b->wdata[i] < a + (uint64_t)width)
+			return -1;
+		/* Go: the compiler takes a package variable's own address (or a field's, exactly);
+		 * its linker packs small variables densely, so a window would hit a neighbour */
+		uint64_t win = b->go ? 0 : OBJ_WINDOW;
+		uint64_t lo = a > win ? a - win : 0;
+		i = dg_bound_u64(b->tdata, b->ntdata, sizeof *b->tdata, 0, lo, false);
+		if (i < b->ntdata && b->tdata[i] < a + (uint64_t)width)
+			return -1;
+	}
+	return initial_value(b, a, width, v);
+}
+
 static int terminates(const struct dg_insn *d)
 {
 	return d->kind == DG_IK_JMP || d->kind == DG_IK_RET || d->kind == DG_IK_STOP || d->kind == DG_IK_BAD;
@@ -779,8 +1107,10 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			if (t != SIZE_MAX)
 				lead[t] = 1;
 		}
-		if ((d->kind == DG_IK_JCC || terminates(d)) && i + 1 < m)
+		if ((d->kind == DG_IK_JCC || terminates(d) || noret_call(b, d)) && i + 1 < m)
 			lead[i + 1] = 1;
+		if (d->kind == DG_IK_RET && b->nret[fi] < UINT8_MAX)
+			b->nret[fi]++;
 	}
 	for (size_t k = 0; k < b->nentries; k++) {
 		size_t t = insn_at(b, b->entries[k]);
@@ -820,6 +1150,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	c.succ_off = dg_xcalloc(c.nblk + 1, sizeof *c.succ_off);
 	size_t csucc = 0, nsucc = 0;
 	size_t *npred = dg_xcalloc(c.nblk, sizeof *npred);
+	uint8_t *after_noret = dg_xcalloc(c.nblk, 1); /* follows a call that never returns */
 	for (size_t bl = 0; bl < c.nblk; bl++) {
 		c.succ_off[bl] = nsucc;
 		size_t li = c.bstart[bl + 1] - 1;
@@ -842,7 +1173,9 @@ static void analyse_fn(struct b *b, uint32_t fi)
 						npred[c.blk_of[t]]++;
 					}
 				}
-		if (!terminates(d) && bl + 1 < c.nblk) {
+		if (!terminates(d) && noret_call(b, d) && bl + 1 < c.nblk)
+			after_noret[bl + 1] = 1;
+		else if (!terminates(d) && bl + 1 < c.nblk) {
 			PUSH(c.succ, nsucc, csucc, bl + 1);
 			npred[bl + 1]++;
 		}
@@ -858,6 +1191,9 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	if (!too_big) {
 		c.in = dg_xcalloc(c.nblk, sizeof *c.in);
 		st_top(&c.in[0]);
+		c.in[0].spk = 1; /* the entry: sp where the call left it, nothing written above it */
+		c.in[0].spd = 0;
+		c.in[0].awritten = 0;
 		for (uint8_t r = 0; r < DG_ISA_NREGS; r++)
 			if (b->isa->arg_regs & (1u << r)) {
 				c.in[0].r[r].k = V_ARG;
@@ -868,7 +1204,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 		 * padding only (nop) are dead and stay unreached. Entries from other functions
 		 * start with nothing known too. */
 		for (size_t bl = 1; bl < c.nblk; bl++) {
-			if (npred[bl])
+			if (npred[bl] || after_noret[bl]) /* after a call that never returns: dead when nothing else leads there */
 				continue;
 			int pad = 1;
 			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1] && pad; i++)
@@ -897,8 +1233,10 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			size_t bl = work[--nw];
 			queued[bl] = 0;
 			cur = c.in[bl];
-			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++)
-				transfer(b->isa, &cur, &b->ins[i]);
+			for (size_t i = c.bstart[bl]; i < c.bstart[bl + 1]; i++) {
+				struct tctx t = {callee_words(b, &b->ins[i]), 0, b, NULL, 0};
+				transfer(b->isa, &cur, &b->ins[i], &t);
+			}
 			for (size_t k = c.succ_off[bl]; k < c.succ_off[bl + 1]; k++) {
 				size_t t = c.succ[k];
 				if (st_join(&c.in[t], &cur) && !queued[t]) {
@@ -915,6 +1253,9 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	}
 
 	/* record sites, calls and takes from the settled states */
+	int argw = 0;
+	struct drops dr = {.n = 0};
+	b->dr = !b->refine && !b->reanalysing ? &dr : NULL;
 	uint32_t *tk = NULL;
 	size_t ntk = 0, ctk = 0;
 	for (size_t bl = 0; bl < c.nblk; bl++) {
@@ -996,11 +1337,41 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			default:
 				break;
 			}
-			transfer(b->isa, &cur, d);
+			int local = d->kind == DG_IK_CALL && !d->indirect && dg_fsum_fn_start(s, d->target) != DG_FSUM_NONE;
+			struct tctx t = {callee_words(b, d), argw, b, b->dr, local};
+			/* a call whose fall-through matters should the callee never return: code follows
+			 * in its block, or another path joins where it falls through */
+			size_t nx = i + 1; /* the next instruction that is not padding */
+			while (nx < m && b->ins[nx].pad)
+				nx++;
+			if (!b->refine && local && nx < m && b->ins[nx].kind != DG_IK_STOP &&
+			    (c.bstart[c.blk_of[nx]] != nx || npred[c.blk_of[nx]] >= 2)) {
+				uint32_t pair[2] = {fi, dg_fsum_fn_start(s, d->target)};
+				if (b->nnrcalls == b->cnrcalls) {
+					b->cnrcalls = b->cnrcalls ? b->cnrcalls * 2 : 64;
+					b->nrcalls = dg_xreallocarray(b->nrcalls, b->cnrcalls, sizeof *b->nrcalls);
+				}
+				memcpy(b->nrcalls[b->nnrcalls++], pair, sizeof pair);
+			}
+			if (!b->refine && !b->reanalysing) {
+				if (d->has_mem && d->mem_write) /* every byte it may write (an unknown width: 64) */
+					for (uint64_t k = 0; k < (d->mem_size ? d->mem_size : 64); k++)
+						PUSH(b->wdata, b->nwdata, b->cwdata, d->mem + k);
+				if (d->has_konst && in_data(b, d->konst))
+					PUSH(b->tdata, b->ntdata, b->ctdata, d->konst);
+				uint64_t gv;
+				if (d->df == DG_DF_LOADABS && initial_value(b, d->mem, d->width, &gv) == 0 && gv < DG_FSUM_SMALL) {
+					/* maybe a constant (a variable nothing writes): known once wdata is */
+					struct gload g = {fi, (uint8_t)d->width, d->mem};
+					PUSH(b->gloads, b->ngloads, b->cgloads, g);
+				}
+			}
+			transfer(b->isa, &cur, d, &t);
+			argw = t.argw;
 			/* falling off the end runs into the next function, unless what ends the
 			 * function is a call followed by padding (or nothing): a call that does not
 			 * return (__stack_chk_fail, abort); compilers never fall into the next function */
-			if (live && i + 1 == m && !terminates(d) && next == end && in_code(b, end)) {
+			if (live && i + 1 == m && !terminates(d) && !noret_call(b, d) && next == end && in_code(b, end)) {
 				size_t k = i;
 				while (k > c.bstart[bl] && b->ins[k].pad)
 					k--;
@@ -1009,6 +1380,10 @@ static void analyse_fn(struct b *b, uint32_t fi)
 			}
 		}
 	}
+	b->argw[fi] = argw;
+	if (b->dr && dr.hit)
+		b->redo[fi] = 1;
+	b->dr = NULL;
 	ntk = dg_sort_uniq_u32(tk, ntk);
 	for (size_t i = 0; i < ntk; i++)
 		PUSH(s->takes, s->ntakes, b->ctakes, tk[i]);
@@ -1025,8 +1400,226 @@ static void analyse_fn(struct b *b, uint32_t fi)
 	free(c.succ_off);
 	free(c.in);
 	free(npred);
+	free(after_noret);
 	free(work);
 	free(queued);
+}
+
+/* Functions that never return (panics, exit paths): no ret instruction, and every
+ * jump out of them lands in such a function (a greatest fixpoint over the first
+ * analysis, where every call was taken to return). A function that calls one gets
+ * analysed again (redo) with that call ending its block. */
+static void wrappers(struct dg_fsum *s);
+
+static void noreturn_fns(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	for (size_t i = 0; i < s->nfns; i++) {
+		const struct dg_fn *f = &s->fns[i];
+		b->noret[i] = !b->nret[i] && !(f->flags & (DG_FN_PLT | DG_FN_RESOLVER)) && f->size > 0;
+	}
+	for (int changed = 1; changed;) {
+		changed = 0;
+		for (size_t i = 0; i < s->nfns; i++) {
+			if (!b->noret[i])
+				continue;
+			const struct dg_fn *f = &s->fns[i];
+			for (uint32_t k = 0; k < f->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[f->first_call + k];
+				if (c->tail && (c->kind != DG_CALL_LOCAL || c->target >= s->nfns || !b->noret[c->target])) {
+					b->noret[i] = 0;
+					changed = 1;
+					break;
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < b->nnrcalls; i++)
+		if (b->noret[b->nrcalls[i][1]])
+			b->redo[b->nrcalls[i][0]] = 1;
+}
+
+/* What data the file itself points at besides its code's stores and taken addresses:
+ * relocations and pointer-sized words in writable data (the target may be written
+ * through them). */
+static void written_data(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	for (size_t i = 0; i < e->nrelocs; i++) {
+		const struct dg_elf_reloc *r = &e->relocs[i];
+		if (r->kind == DG_REL_RELATIVE && in_data(b, rel_addend(b, r)))
+			PUSH(b->wdata, b->nwdata, b->cwdata, rel_addend(b, r));
+	}
+	b->nwdata = dg_sort_uniq_u64(b->wdata, b->nwdata);
+	b->ntdata = dg_sort_uniq_u64(b->tdata, b->ntdata);
+	size_t n0 = b->nwdata;
+	int ps = b->isa->ptr_size;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || (sg->flags & PF_X) || sg->offset > e->size || sg->filesz > e->size - sg->offset)
+			continue;
+		const unsigned char *p = e->data + sg->offset;
+		for (uint64_t o = (uint64_t)(-(int64_t)sg->vaddr) & (uint64_t)(ps - 1); o + (uint64_t)ps <= sg->filesz;
+		     o += (uint64_t)ps) {
+			uint64_t w = 0;
+			for (int q = 0; q < ps; q++)
+				w |= (uint64_t)p[o + (uint64_t)q] << (e->big_endian ? (ps - 1 - q) * 8 : q * 8);
+			if (in_data(b, w))
+				PUSH(b->wdata, b->nwdata, b->cwdata, w);
+		}
+	}
+	if (b->nwdata != n0)
+		b->nwdata = dg_sort_uniq_u64(b->wdata, b->nwdata);
+}
+
+/* Analyses function FI again, with its entries from other functions (b->ext, sorted). */
+static void reanalyse(struct b *b, uint32_t fi, uint64_t *ent)
+{
+	size_t i = DG_LOWER_BOUND(u32, b->ext, b->next, ix, fi), n = 0;
+	for (; i < b->next && b->ext[i].ix == fi; i++)
+		if (!n || ent[n - 1] != b->ext[i].addr)
+			ent[n++] = b->ext[i].addr;
+	b->entries = ent;
+	b->nentries = n;
+	analyse_fn(b, fi);
+	b->entries = NULL;
+	b->nentries = 0;
+}
+
+/* The second analysis. Functions other functions jump into are analysed again with
+ * those entries knowing nothing. Functions the first analysis could have known more of
+ * (a call dropped slots it read again, a call of a function that never returns falls
+ * through into a join, a load of a variable nothing writes) are analysed again with
+ * what is now known, when that can matter: they have syscall sites, call a wrapper
+ * (wmask) or an exec function, rounds until no more become such. */
+static void refine(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	sort(b->ext, b->next, sizeof *b->ext, cmp_ext);
+	noreturn_fns(b);
+	written_data(b);
+	b->refine = 1;
+	b->reanalysing = 1;
+	for (size_t i = 0; i < b->ngloads; i++) {
+		uint64_t v;
+		if (global_value(b, b->gloads[i].addr, b->gloads[i].width, &v) == 0)
+			b->redo[b->gloads[i].fn] = 1;
+	}
+	uint8_t *ext = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
+	for (size_t i = 0; i < b->next; i++)
+		ext[b->ext[i].ix] = 1;
+	uint64_t *ent = dg_xcalloc(b->next ? b->next : 1, sizeof *ent);
+	for (int round = 0, more = 1; more && round < 16; round++) {
+		more = 0;
+		wrappers(s);
+		for (size_t i = 0; i < s->nfns; i++) {
+			const struct dg_fn *f = &s->fns[i];
+			int matters = ext[i];
+			if (b->redo[i] && !matters) {
+				matters = f->nsites > 0;
+				for (uint32_t k = 0; k < f->ncalls && !matters; k++) {
+					const struct dg_fcall *c = &s->calls[f->first_call + k];
+					uint8_t kind;
+					int an;
+					matters = (c->kind == DG_CALL_LOCAL && c->target < s->nfns && s->fns[c->target].wmask) ||
+						  (c->kind == DG_CALL_IMPORT && c->target < b->e->ndynsyms &&
+						   dg_exec_import(b->e->dynsyms[c->target].name, &kind, &an));
+				}
+			}
+			if (!matters)
+				continue;
+			reanalyse(b, (uint32_t)i, ent);
+			b->redo[i] = ext[i] = 0;
+			more = 1;
+		}
+	}
+	/* what is left was analysed soundly the first time; only the entries must be right */
+	for (size_t i = 0; i < s->nfns; i++)
+		if (ext[i])
+			reanalyse(b, (uint32_t)i, ent);
+	free(ext);
+	free(ent);
+}
+
+/* Analysing a function again leaves its earlier sites, calls, arguments and numbers
+ * behind in the arrays: keep only what the functions refer to. */
+static void compact_val(struct dg_fval *v, const uint32_t *nums, uint32_t **out, size_t *n, size_t *cap)
+{
+	if (v->kind != DG_FV_CONST && v->kind != DG_FV_STR)
+		return;
+	uint32_t first = (uint32_t)*n;
+	for (uint16_t i = 0; i < v->n; i++)
+		PUSH(*out, *n, *cap, nums[v->first + i]);
+	v->first = first;
+}
+
+static int cmp_bigarg(const void *x, const void *y)
+{
+	const struct bigarg *a = x, *c = y;
+	return a->call != c->call ? (a->call < c->call ? -1 : 1) : (a->reg > c->reg) - (a->reg < c->reg);
+}
+
+static void compact(struct b *b)
+{
+	struct dg_fsum *s = b->s;
+	size_t oldn = s->ncalls;
+	uint32_t *newcall = dg_xcalloc(oldn ? oldn : 1, sizeof *newcall); /* old index -> new, or NONE */
+	for (size_t i = 0; i < s->ncalls; i++)
+		newcall[i] = DG_FSUM_NONE;
+	struct dg_fsite *sites = NULL;
+	struct dg_fcall *calls = NULL;
+	struct dg_fcallarg *args = NULL;
+	uint32_t *nums = NULL, *takes = NULL;
+	size_t ns = 0, cs = 0, nc = 0, cc = 0, na = 0, ca = 0, nn = 0, cn = 0, nt = 0, ct = 0;
+	for (size_t i = 0; i < s->nfns; i++) {
+		struct dg_fn *f = &s->fns[i];
+		uint32_t fs = (uint32_t)ns, fc = (uint32_t)nc, ft = (uint32_t)nt;
+		for (uint32_t k = 0; k < f->nsites; k++) {
+			struct dg_fsite st = s->sites[f->first_site + k];
+			compact_val(&st.v, s->nums, &nums, &nn, &cn);
+			PUSH(sites, ns, cs, st);
+		}
+		for (uint32_t k = 0; k < f->ncalls; k++) {
+			struct dg_fcall c = s->calls[f->first_call + k];
+			newcall[f->first_call + k] = (uint32_t)nc;
+			uint32_t fa = (uint32_t)na;
+			for (uint16_t a = 0; a < c.nargs; a++) {
+				struct dg_fcallarg x = s->args[c.first_arg + a];
+				compact_val(&x.v, s->nums, &nums, &nn, &cn);
+				PUSH(args, na, ca, x);
+			}
+			c.first_arg = fa;
+			PUSH(calls, nc, cc, c);
+		}
+		for (uint32_t k = 0; k < f->ntakes; k++)
+			PUSH(takes, nt, ct, s->takes[f->first_take + k]);
+		f->first_site = fs;
+		f->first_call = fc;
+		f->first_take = ft;
+	}
+	free(s->sites);
+	free(s->calls);
+	free(s->args);
+	free(s->nums);
+	free(s->takes);
+	s->sites = sites, s->nsites = ns;
+	s->calls = calls, s->ncalls = nc;
+	s->args = args, s->nargs = na;
+	s->nums = nums, s->nnums = nn;
+	s->takes = takes, s->ntakes = nt;
+	b->csites = cs, b->ccalls = cc, b->cargs = ca, b->cnums = cn, b->ctakes = ct;
+	/* the large constants at calls (exec_args) follow their calls */
+	size_t k = 0;
+	for (size_t i = 0; i < b->nbig; i++) {
+		uint32_t nw = b->big[i].call < oldn ? newcall[b->big[i].call] : DG_FSUM_NONE;
+		if (nw == DG_FSUM_NONE)
+			continue;
+		b->big[k] = b->big[i];
+		b->big[k++].call = nw;
+	}
+	b->nbig = k;
+	sort(b->big, b->nbig, sizeof *b->big, cmp_bigarg);
+	free(newcall);
 }
 
 static void data_takes(struct b *b)
@@ -1113,10 +1706,11 @@ static void wrappers(struct dg_fsum *s)
 {
 	for (size_t i = 0; i < s->nfns; i++) {
 		struct dg_fn *f = &s->fns[i];
+		f->wmask = 0;
 		for (uint32_t k = 0; k < f->nsites; k++) {
 			const struct dg_fsite *st = &s->sites[f->first_site + k];
 			if (st->v.kind == DG_FV_ARG)
-				f->wmask |= (uint16_t)(1u << st->v.reg);
+				f->wmask |= (dg_argmask)1u << st->v.reg;
 		}
 	}
 	for (int changed = 1, rounds = 0; changed && rounds < 64; rounds++) {
@@ -1127,12 +1721,12 @@ static void wrappers(struct dg_fsum *s)
 				const struct dg_fcall *c = &s->calls[f->first_call + k];
 				if (c->kind != DG_CALL_LOCAL || c->target >= s->nfns)
 					continue;
-				uint16_t w = s->fns[c->target].wmask;
+				dg_argmask w = s->fns[c->target].wmask;
 				for (uint16_t a = 0; w && a < c->nargs; a++) {
 					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
 					if ((w & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
 					    !(f->wmask & (1u << ca->v.reg))) {
-						f->wmask |= (uint16_t)(1u << ca->v.reg);
+						f->wmask |= (dg_argmask)1u << ca->v.reg;
 						changed = 1;
 					}
 				}
@@ -1234,7 +1828,7 @@ static const struct dg_fcallarg *call_arg(const struct dg_fsum *s, const struct 
 }
 
 /* the name-passing registers at call C: per kind, a register mask */
-static void call_needs(const struct b *b, const struct dg_fcall *c, uint16_t need[DG_EXK_N])
+static void call_needs(const struct b *b, const struct dg_fcall *c, dg_argmask need[DG_EXK_N])
 {
 	memset(need, 0, DG_EXK_N * sizeof *need);
 	const struct dg_fsum *s = b->s;
@@ -1244,7 +1838,7 @@ static void call_needs(const struct b *b, const struct dg_fcall *c, uint16_t nee
 		uint8_t k;
 		int an;
 		if (dg_exec_import(b->e->dynsyms[c->target].name, &k, &an) && an >= 0 && b->isa->c_arg[an] >= 0)
-			need[k] |= (uint16_t)(1u << b->isa->c_arg[an]);
+			need[k] |= (dg_argmask)1u << b->isa->c_arg[an];
 	}
 }
 
@@ -1275,13 +1869,13 @@ static void exec_args(struct b *b)
 			struct dg_fn *f = &s->fns[i];
 			for (uint32_t k = 0; k < f->ncalls; k++) {
 				const struct dg_fcall *c = &s->calls[f->first_call + k];
-				uint16_t need[DG_EXK_N];
+				dg_argmask need[DG_EXK_N];
 				call_needs(b, c, need);
 				for (int kd = 0; kd < DG_EXK_N; kd++)
 					for (uint8_t r = 0; need[kd] >> r; r++) {
 						const struct dg_fcallarg *a = (need[kd] >> r) & 1 ? call_arg(s, c, r) : NULL;
 						if (a && a->v.kind == DG_FV_ARG && !(f->pmask[kd] & (1u << a->v.reg))) {
-							f->pmask[kd] |= (uint16_t)(1u << a->v.reg);
+							f->pmask[kd] |= (dg_argmask)1u << a->v.reg;
 							changed = 1;
 						}
 					}
@@ -1298,7 +1892,7 @@ static void exec_args(struct b *b)
 		const struct dg_fn *f = &s->fns[i];
 		for (uint32_t k = 0; k < f->ncalls; k++) {
 			uint32_t ci = f->first_call + k;
-			uint16_t need[DG_EXK_N], any = 0;
+			dg_argmask need[DG_EXK_N], any = 0;
 			call_needs(b, &s->calls[ci], need);
 			for (int kd = 0; kd < DG_EXK_N; kd++)
 				any |= need[kd];
@@ -1403,27 +1997,20 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 		b.rel[b.nrel++].ix = (uint32_t)i;
 	}
 	sort(b.rel, b.nrel, sizeof *b.rel, cmp_addr_ix);
+	if (e->is_go && !dg_go_read(e, &b.go))
+		b.go = NULL;
 	collect_starts(&b);
 	make_functions(&b);
+	b.argw = dg_xcalloc(s->nfns ? s->nfns : 1, sizeof *b.argw);
+	b.redo = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
+	b.nret = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
+	b.noret = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
+	for (size_t i = 0; i < s->nfns; i++)
+		b.argw[i] = -1;
 	for (size_t i = 0; i < s->nfns; i++)
 		analyse_fn(&b, (uint32_t)i);
-	/* again, for functions other functions jump into: those entries know nothing */
-	sort(b.ext, b.next, sizeof *b.ext, cmp_ext);
-	b.reanalysing = 1;
-	uint64_t *ent = dg_xcalloc(b.next ? b.next : 1, sizeof *ent);
-	for (size_t i = 0; i < b.next;) {
-		size_t j = i, n = 0;
-		for (; j < b.next && b.ext[j].ix == b.ext[i].ix; j++)
-			if (!n || ent[n - 1] != b.ext[j].addr)
-				ent[n++] = b.ext[j].addr;
-		b.entries = ent;
-		b.nentries = n;
-		analyse_fn(&b, b.ext[i].ix);
-		i = j;
-	}
-	b.entries = NULL;
-	b.nentries = 0;
-	free(ent);
+	refine(&b);
+	compact(&b);
 	free(b.ext);
 	data_takes(&b);
 	wrappers(s);
@@ -1440,6 +2027,15 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	free(b.branch_slots);
 	free(b.load_slots);
 	free(b.big);
+	dg_go_free(b.go);
+	free(b.argw);
+	free(b.redo);
+	free(b.nret);
+	free(b.noret);
+	free(b.wdata);
+	free(b.tdata);
+	free(b.nrcalls);
+	free(b.gloads);
 	dg_buf_free(&b.names);
 	return s;
 }
@@ -1572,7 +2168,7 @@ static void dec_val(struct dec *x, struct dg_fval *v)
 	v->kind = dg_de_u8(&x->d);
 	if (v->kind == DG_FV_ARG) {
 		v->reg = dg_de_u8(&x->d);
-		if (v->reg >= DG_ISA_NREGS)
+		if (v->reg >= DG_ARG_NREGS)
 			x->d.bad = 1;
 	} else if (v->kind == DG_FV_CONST || v->kind == DG_FV_STR) {
 		size_t n = de_count(&x->d);
@@ -1653,14 +2249,14 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 		for (int k = 0; k < DG_EXK_N && !d->bad; k++)
 			if ((pk >> k) & 1) {
 				uint64_t pm = dg_de_uv(d);
-				if (!pm || pm > 0xffff)
+				if (!pm || pm >= (UINT64_C(1) << DG_ARG_NREGS))
 					d->bad = 1;
-				f->pmask[k] = (uint16_t)pm;
+				f->pmask[k] = (dg_argmask)pm;
 			}
 		f->flags = dg_de_u8(d);
-		if (f->addr + f->size < f->addr || wm > 0xffff || nm > sl || (nm && s->strings[sl ? sl - 1 : 0]))
+		if (f->addr + f->size < f->addr || wm >= (UINT64_C(1) << DG_ARG_NREGS) || nm > sl || (nm && s->strings[sl ? sl - 1 : 0]))
 			d->bad = 1;
-		f->wmask = (uint16_t)wm;
+		f->wmask = (dg_argmask)wm;
 		f->name = nm && !d->bad ? s->strings + nm - 1 : NULL;
 		s->nfns = i + 1;
 		f->first_site = (uint32_t)s->nsites;
@@ -1691,11 +2287,11 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 			c.nargs = (uint16_t)na;
 			c.first_arg = (uint32_t)s->nargs;
 			if (off >= f->size || c.kind < DG_CALL_LOCAL || c.kind > DG_CALL_INDIRECT || c.tail > 1 ||
-			    tg > UINT32_MAX || na > DG_ISA_NREGS)
+			    tg > UINT32_MAX || na > DG_ARG_NREGS)
 				d->bad = 1;
 			for (size_t a = 0; a < na && !d->bad; a++) {
 				struct dg_fcallarg ca = {.reg = dg_de_u8(d)};
-				if (ca.reg >= DG_ISA_NREGS)
+				if (ca.reg >= DG_ARG_NREGS)
 					d->bad = 1;
 				dec_val(&x, &ca.v);
 				PUSH(s->args, s->nargs, x.cargs, ca);

@@ -12,6 +12,19 @@
 
 #define DG_ISA_NREGS 16
 #define DG_ISA_NOREG 0xff
+/* Arguments on the stack: "registers" DG_ISA_NREGS + K are the K-th pointer-sized
+ * word above the return address at a function's entry (ABI0 Go assembly, i386
+ * cdecl); DG_ARG_NREGS bounds every argument number. */
+#define DG_ISA_NSTACK 8
+#define DG_ARG_NREGS (DG_ISA_NREGS + DG_ISA_NSTACK)
+
+/* How an instruction moves the stack pointer besides a data-flow effect on it. */
+enum dg_isp {
+	DG_SP_NONE = 0, /* it does not write sp, or writes it in a way not modelled (unknown after) */
+	DG_SP_ADJ,      /* sp += sp_adj (a call: 0, the callee returns) */
+	DG_SP_PUSH,     /* sp += sp_adj (negative), then slot(sp, 0) = src (or imm2 when src is NOREG) */
+	DG_SP_POP,      /* dst = slot(sp, 0), then sp += sp_adj */
+};
 
 enum dg_ikind {
 	DG_IK_OTHER = 0,
@@ -37,6 +50,7 @@ enum dg_idf {
 	DG_DF_STORE,     /* slot(base, imm) = src */
 	DG_DF_STORE_IMM, /* slot(base, imm2) = imm */
 	DG_DF_LOAD,      /* dst = slot(base, imm) */
+	DG_DF_LOADABS,   /* dst = the word of WIDTH bytes at the absolute or pc-relative address mem */
 };
 
 struct dg_insn {
@@ -54,8 +68,12 @@ struct dg_insn {
 	uint8_t indirect;  /* call/jmp through a register or memory */
 	uint8_t has_mem, mem_indexed; /* mem_indexed: the memory operand also has an index register */
 	uint8_t mem_load;  /* the memory operand is read as a pointer-sized value (mov reg, [mem]; call/jmp [mem]) */
+	uint8_t mem_write; /* the memory operand (has_mem) is written */
+	uint8_t mem_size;  /* bytes of the memory operand (0: not known) */
 	uint8_t has_konst;
 	uint8_t pad;       /* a no-op (nop, xchg of a register with itself): alignment padding */
+	uint8_t sp_op;     /* enum dg_isp */
+	int8_t sp_adj;
 };
 
 struct dg_isa_ctx;

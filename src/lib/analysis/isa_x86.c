@@ -243,6 +243,9 @@ static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n
 		}
 		if (d->has_mem && mem->size == (c->bits / 8) && in->id != X86_INS_LEA)
 			d->mem_load = 1;
+		if (d->has_mem && (mem->access & CS_AC_WRITE))
+			d->mem_write = 1;
+		d->mem_size = mem->size;
 	}
 
 	if (in->id == X86_INS_NOP || (in->id == X86_INS_XCHG && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
@@ -305,10 +308,37 @@ static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n
 				d->writes |= 1u << AX;
 			}
 		}
-		if (d->kind == DG_IK_CALL)
+		if (d->kind == DG_IK_CALL) {
 			d->writes |= c->bits == 64 ? 0x0fc7 : 0x0007;
+			d->sp_op = DG_SP_ADJ; /* the return address is popped again by the callee's ret */
+			d->sp_adj = 0;
+		}
 		return;
 	}
+	case X86_INS_PUSH:
+	case X86_INS_POP:
+		/* a pointer-sized push or pop moves sp by a known amount (a 16-bit one, or one
+		 * that writes sp itself, leaves it unknown) */
+		if (x->op_count == 1 && x->operands[0].size == c->bits / 8 &&
+		    !(x->operands[0].type == X86_OP_REG && gpr(x->operands[0].reg, &w) == SP) &&
+		    !(x->operands[0].type == X86_OP_MEM && gpr(x->operands[0].mem.base, &w) == SP)) {
+			const cs_x86_op *o = &x->operands[0];
+			int push = in->id == X86_INS_PUSH;
+			d->sp_op = push ? DG_SP_PUSH : DG_SP_POP;
+			d->sp_adj = (int8_t)(push ? -(c->bits / 8) : c->bits / 8);
+			int g = o->type == X86_OP_REG ? gpr(o->reg, &w) : -1;
+			d->width = (uint8_t)(c->bits / 8);
+			if (push && g >= 0) {
+				d->df = DG_DF_STORE;
+				d->src = (uint8_t)g;
+			} else if (push && o->type == X86_OP_IMM) {
+				d->df = DG_DF_STORE_IMM;
+				d->imm2 = o->imm; /* has_konst stays: a pushed code address is taken (i386) */
+			} else if (!push && g >= 0) {
+				d->dst = (uint8_t)g;
+			}
+		}
+		return;
 	default:
 		break;
 	}
@@ -347,6 +377,8 @@ static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n
 				d->src = (uint8_t)g1;
 			} else if (o1->type == X86_OP_MEM && slot_of(o1, &d->base, &d->imm)) {
 				d->df = DG_DF_LOAD;
+			} else if (o1->type == X86_OP_MEM && d->has_mem && !d->mem_indexed && o1->size == w0) {
+				d->df = DG_DF_LOADABS;
 			}
 		} else if (o0->type == X86_OP_MEM && slot_of(o0, &d->base, &d->imm)) {
 			if (g1 >= 0 && w1 >= 4) {
@@ -458,7 +490,7 @@ static const struct dg_isa i386 = {
 	.fp = BP,
 	.call_clobbers = (1u << AX) | (1u << CX) | (1u << DX),
 	.arg_regs = (1u << AX) | (1u << CX) | (1u << DX) | (1u << BX),
-	.c_arg = {-1, -1}, /* cdecl: on the stack */
+	.c_arg = {DG_ISA_NREGS, DG_ISA_NREGS + 1}, /* cdecl: the first two words on the stack */
 	.ptr_size = 4,
 	.open = open32,
 	.decode = x86_decode,

@@ -18,8 +18,8 @@ struct r {
 	size_t *base; /* first global node of each object */
 	size_t n;     /* nodes */
 	uint8_t *reach, *unknown_entry, *at;
-	uint16_t *wm;
-	uint16_t (*pm)[DG_EXK_N]; /* per node: entry registers passed on as names (fnsum.h pmask) */
+	dg_argmask *wm;
+	dg_argmask (*pm)[DG_EXK_N]; /* per node: entry registers passed on as names (fnsum.h pmask) */
 	size_t *queue;
 	size_t nq;
 	int any_indirect;
@@ -292,20 +292,20 @@ static size_t resolve(struct r *r, size_t o, size_t k)
 	return g;
 }
 
-static uint16_t call_wm(struct r *r, size_t o, size_t k)
+static dg_argmask call_wm(struct r *r, size_t o, size_t k)
 {
 	const struct dg_fcall *c = &r->sums[o]->calls[k];
 	if (c->kind == DG_CALL_LOCAL) /* the common case, without the memo */
 		return r->wm[r->base[o] + c->target];
 	size_t g = resolve(r, o, k);
-	uint16_t m = 0;
+	dg_argmask m = 0;
 	for (size_t t = r->ct_off[g]; t < r->ct_off[g] + r->ct_cnt[g]; t++)
 		m |= r->wm[r->ct[t]];
 	return m;
 }
 
 /* the name masks (per kind) of call K of object O's targets */
-static void call_pm(struct r *r, size_t o, size_t k, uint16_t out[DG_EXK_N])
+static void call_pm(struct r *r, size_t o, size_t k, dg_argmask out[DG_EXK_N])
 {
 	const struct dg_fcall *c = &r->sums[o]->calls[k];
 	if (c->kind == DG_CALL_LOCAL) {
@@ -342,24 +342,24 @@ static void wrappers(struct r *r)
 			const struct dg_fsum *s = r->sums[o];
 			for (size_t i = 0; s && i < s->nargcalls; i++) {
 				const struct dg_fcall *c = &s->calls[s->argcalls[i]];
-				uint16_t m = call_wm(r, o, s->argcalls[i]);
+				dg_argmask m = call_wm(r, o, s->argcalls[i]);
 				size_t me = r->base[o] + s->argcall_fn[i];
-				uint16_t pm[DG_EXK_N];
+				dg_argmask pm[DG_EXK_N];
 				call_pm(r, o, s->argcalls[i], pm);
 				for (int kd = 0; kd < DG_EXK_N; kd++)
 					for (uint16_t a = 0; pm[kd] && a < c->nargs; a++) {
 						const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
-						if ((pm[kd] & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+						if ((pm[kd] & ((dg_argmask)1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
 						    !(r->pm[me][kd] & (1u << ca->v.reg))) {
-							r->pm[me][kd] |= (uint16_t)(1u << ca->v.reg);
+							r->pm[me][kd] |= (dg_argmask)1u << ca->v.reg;
 							changed = 1;
 						}
 					}
 				for (uint16_t a = 0; m && a < c->nargs; a++) {
 					const struct dg_fcallarg *ca = &s->args[c->first_arg + a];
-					if ((m & (1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
+					if ((m & ((dg_argmask)1u << ca->reg)) && ca->v.kind == DG_FV_ARG &&
 					    !(r->wm[me] & (1u << ca->v.reg))) {
-						r->wm[me] |= (uint16_t)(1u << ca->v.reg);
+						r->wm[me] |= (dg_argmask)1u << ca->v.reg;
 						changed = 1;
 					}
 				}
@@ -518,7 +518,7 @@ static void exec_call(struct r *r, size_t o, uint32_t f, uint32_t k)
 			return;
 		}
 	}
-	uint16_t pm[DG_EXK_N];
+	dg_argmask pm[DG_EXK_N];
 	call_pm(r, o, k, pm);
 	for (int kd = 0; kd < DG_EXK_N; kd++)
 		for (uint8_t reg = 0; pm[kd] >> reg; reg++)
@@ -557,9 +557,9 @@ static void collect(struct r *r)
 			for (uint32_t k = 0; k < fn->ncalls; k++) {
 				const struct dg_fcall *c = &s->calls[fn->first_call + k];
 				exec_call(r, o, f, fn->first_call + k);
-				uint16_t m = call_wm(r, o, fn->first_call + k);
-				for (uint8_t reg = 0; m && reg < 16; reg++) {
-					if (!(m & (1u << reg)))
+				dg_argmask m = call_wm(r, o, fn->first_call + k);
+				for (uint8_t reg = 0; m && reg < DG_ARG_NREGS; reg++) {
+					if (!(m & ((dg_argmask)1u << reg)))
 						continue;
 					st->sites++;
 					const struct dg_fcallarg *a = arg_of(s, c, reg);
@@ -651,10 +651,10 @@ static void explain(struct r *r, const struct dg_reach_opts *o)
 		}
 		for (uint32_t k = 0; k < fn->ncalls && !how; k++) {
 			const struct dg_fcall *c = &s->calls[fn->first_call + k];
-			uint16_t m = call_wm(r, ob, fn->first_call + k);
-			for (uint8_t reg = 0; m && reg < 16 && !how; reg++) {
-				const struct dg_fcallarg *a = (m & (1u << reg)) ? arg_of(s, c, reg) : NULL;
-				if (a && !o->explain_i386 && has_nr(s, &a->v, o->explain_nr))
+			dg_argmask m = call_wm(r, ob, fn->first_call + k);
+			for (uint8_t reg = 0; m && reg < DG_ARG_NREGS && !how; reg++) {
+				const struct dg_fcallarg *a = (m & ((dg_argmask)1u << reg)) ? arg_of(s, c, reg) : NULL;
+				if (a && (s->bits == 32) == !!o->explain_i386 && has_nr(s, &a->v, o->explain_nr))
 					at = c->addr, how = DG_STEP_WRAPPER;
 			}
 		}
