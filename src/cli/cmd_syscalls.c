@@ -500,7 +500,7 @@ int cmd_syscalls(int argc, char **argv)
 	if (s.strict && res->nunknown) {
 		fprintf(stderr, "%s syscalls: error: %zu reachable syscall sites with unknown numbers (--strict)\n",
 			cli_prog, res->ndistinct_unknown);
-		rc = 7;
+		rc = DG_E_INCOMPLETE;
 	}
 	dg_strv_free(&s.so.paths);
 	dg_strv_free(&s.args);
@@ -991,7 +991,7 @@ int cmd_generate(int argc, char **argv)
 	if (s.strict && res && res->nunknown) {
 		fprintf(stderr, "%s generate: error: %zu reachable syscall sites with unknown numbers (--strict); nothing written\n",
 			cli_prog, res->ndistinct_unknown);
-		rc = 7;
+		rc = DG_E_INCOMPLETE;
 	} else if (dg_profile_write(&p, format, kname, &out, &err) < 0 ||
 		   dg_write_atomic(output, out.data, out.len, &err) < 0) {
 		rc = cli_fail(&err);

@@ -24,7 +24,6 @@
 #include "engine_run.h"
 #include "dockergate/util.h"
 
-#define TRACE_INTERRUPTED 130
 #define PROBE_FIRST 1.0     /* seconds before the first probe (the container starts) */
 #define PROBE_AGAIN 0.5     /* seconds between a failed probe and the next */
 #define RECORDER_WAIT 30.0  /* seconds to wait for podman's detached recorder after the run */
@@ -376,11 +375,11 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	if (rc < 0)
 		return -1;
 	if (er_interrupted)
-		return TRACE_INTERRUPTED;
+		return DG_E_INTERRUPTED;
 	/* podman's own failure (125) usually means no container and no recorder */
 	if (e->engine == ENG_PODMAN && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
 		if (er_interrupted)
-			return TRACE_INTERRUPTED;
+			return DG_E_INTERRUPTED;
 		if (status == 125)
 			return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its "
 				      "message above)");

@@ -21,8 +21,6 @@
 #include "dockergate/syscalls.h"
 #include "dockergate/util.h"
 
-#define VERIFY_FAIL 8       /* the workload failed under the profile */
-#define VERIFY_INTERRUPTED 130
 #define DIAG_MAX_RUNS 6     /* diagnosis runs: each allows what the previous one logged */
 
 enum diagnose { DIAG_ON_FAILURE, DIAG_ALWAYS, DIAG_NEVER };
@@ -588,7 +586,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 	if (run_once(v, RUN_ENFORCE, NULL, &status, &timed_out, err) < 0)
 		return -1;
 	if (er_interrupted)
-		return VERIFY_INTERRUPTED;
+		return DG_E_INTERRUPTED;
 	bool pass = timed_out || status == v->expect;
 	if (timed_out)
 		say("still running after %g s: stopped (a container that stays up passes)", v->r.timeout);
@@ -600,7 +598,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		if (diagnose(v, err) < 0)
 			return -1;
 		if (er_interrupted)
-			return VERIFY_INTERRUPTED;
+			return DG_E_INTERRUPTED;
 		if (v->diag_note)
 			say("no diagnosis: %s", v->diag_note);
 		print_denials(v);
@@ -647,7 +645,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		    status);
 	else
 		say("FAIL: exit status %d%s", status, v->diag_note ? "; the denied syscalls are unknown" : "");
-	return VERIFY_FAIL;
+	return DG_E_WORKLOAD;
 }
 
 int cmd_verify(int argc, char **argv)

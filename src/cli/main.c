@@ -45,11 +45,12 @@ static void usage(FILE *f)
 		"\nIMAGE is a docker-archive or oci-archive tar (optionally compressed), an OCI layout\n"
 		"directory, a root filesystem directory, or docker:REF / podman:REF. A prefix\n"
 		"(docker-archive:, oci-archive:, oci:, dir:) forces the format.\n\n"
-		"Run 'dockergate COMMAND --help' for a command's options.\n"
-		"Exit status: 0 ok, 1 internal error, 2 usage, 3 input not found/unreadable/unknown\n"
-		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool, unwritable output),\n"
-		"7 incomplete (--strict: a reachable syscall site with an unknown number),\n"
-		"8 verify: the workload failed under the profile.\n");
+		"Run 'dockergate COMMAND --help' for a command's options.\n\n"
+		"Exit status (docs/errors.md):\n");
+	size_t n;
+	const struct dg_status_info *st = dg_status_table(&n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %3d  %-12s %s\n", st[i].status, st[i].name, st[i].description);
 }
 
 static int cmd_version(int argc, char **argv)
