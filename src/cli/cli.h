@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "dockergate/error.h"
@@ -59,8 +60,18 @@ void cli_image_args_init(struct cli_image_args *a);
  * the usage status after printing the error for CMD (an unknown option, or a
  * bad value naming the option). */
 int cli_common_opt(const char *cmd, struct cli_image_args *a, int opt, const char *arg);
+/* ---- messages on stderr (output.c): one line each, control bytes as \xHH ---- */
+/* "dockergate: error: MESSAGE"; returns ERR's status (DG_E_INTERNAL when it has none). */
 int cli_fail(const struct dg_error *err);
+/* "dockergate[ CMD]: MESSAGE (see 'dockergate ...--help')"; returns DG_E_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "dockergate[ CMD]: [KIND: ]MESSAGE": every warning, note and progress line of a command
+ * (CMD NULL: "dockergate: ..."). stdout is flushed first. */
+void cli_say(const char *cmd, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cli_vsay(const char *cmd, const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+/* cli_say(CMD, "warning", ...) and cli_say(CMD, "note", ...). */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens IMAGE and loads its layers. */
 int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image **out);
 struct dg_cache;

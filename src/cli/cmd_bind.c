@@ -174,7 +174,7 @@ int cmd_bind(int argc, char **argv)
 		}
 		for (size_t k = 0; k < s->n; k++)
 			if (!s->objs[k].node && !rc) {
-				fprintf(stderr, "dockergate: %s: %s: not found\n", argv[i], s->objs[k].name);
+				cli_say(NULL, NULL, "%s: %s: not found", argv[i], s->objs[k].name);
 				rc = DG_E_INPUT;
 			}
 		if (b->unresolved && !rc)

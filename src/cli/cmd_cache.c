@@ -139,7 +139,7 @@ static int selftest_verify(struct dg_cache *c, const struct opts *o)
 		size_t n = st_value(sha, buf);
 		int r = dg_cache_get(c, sha, o->kind, o->version, &d, &len, &err);
 		if (r < 0) {
-			fprintf(stderr, "dockergate: entry %llu: %s\n", (unsigned long long)i, err.msg);
+			cli_say(NULL, NULL, "entry %llu: %s", (unsigned long long)i, err.msg);
 			errors++;
 		} else if (r == 0) {
 			misses++;
@@ -393,8 +393,7 @@ int cmd_cache(int argc, char **argv)
 		return cli_fail(&err);
 	}
 	if (rebuilt)
-		fprintf(stderr, "dockergate: note: the analysis cache was damaged or not ours and has been rebuilt (%s)\n",
-			err.msg);
+		cli_note(NULL, "the analysis cache was damaged or not ours and has been rebuilt (%s)", err.msg);
 	const char *abs = dg_cache_path(cache);
 	int rc = 0;
 	switch (what) {

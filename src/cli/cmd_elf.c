@@ -161,7 +161,7 @@ int cmd_elf(int argc, char **argv)
 			break;
 		}
 		if (n->type != DG_F_REG || n->inode->kind != DG_CONTENT_ELF) {
-			fprintf(stderr, "dockergate: error: %s: not an ELF file\n", argv[i]);
+			cli_say(NULL, "error", "%s: not an ELF file", argv[i]);
 			rc = DG_E_INPUT;
 			break;
 		}

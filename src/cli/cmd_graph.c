@@ -455,10 +455,9 @@ int cmd_graph(int argc, char **argv)
 		free_view(&w);
 		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
 		for (size_t i = 0; i < shown; i++)
-			fprintf(stderr, "dockergate graph: warning: %s\n", g->problems.v[i]);
+			cli_warn("graph", "%s", g->problems.v[i]);
 		if (g->problems.n > shown)
-			fprintf(stderr, "dockergate graph: warning: ... and %zu more (see --format json)\n",
-				g->problems.n - shown);
+			cli_warn("graph", "... and %zu more (see --format json)", g->problems.n - shown);
 		dg_graph_free(g);
 	}
 done:

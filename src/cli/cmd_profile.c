@@ -14,7 +14,7 @@ enum { OPT_OUTPUT = OPT_FIRST_CMD_OPT, OPT_FORMAT };
 static void warn_all(const char *cmd, const struct dg_strv *w)
 {
 	for (size_t i = 0; i < w->n; i++)
-		fprintf(stderr, "%s %s: warning: %s\n", cli_prog, cmd, w->v[i]);
+		cli_warn(cmd, "%s", w->v[i]);
 }
 
 static const char diff_help[] =
@@ -251,7 +251,7 @@ int cmd_merge(int argc, char **argv)
 	if (dg_profile_write(&m, format, "merged", &out, &err) < 0 || dg_write_atomic(output, out.data, out.len, &err) < 0)
 		rc = cli_fail(&err);
 	else
-		fprintf(stderr, "%s merge: %zu allowed (%zu x86-64 syscalls) from %d profiles%s%s\n", cli_prog, m.allow.n,
+		cli_say("merge", NULL, "%zu allowed (%zu x86-64 syscalls) from %d profiles%s%s", m.allow.n,
 			cli_count_x86_64(&m), n, strcmp(output, "-") ? ", written to " : "",
 			strcmp(output, "-") ? output : "");
 	dg_buf_free(&out);

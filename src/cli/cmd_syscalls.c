@@ -498,8 +498,8 @@ int cmd_syscalls(int argc, char **argv)
 		       res->ndistinct_unknown, prec_name(s.so.precision));
 	}
 	if (s.strict && res->nunknown) {
-		fprintf(stderr, "%s syscalls: error: %zu reachable syscall sites with unknown numbers (--strict)\n",
-			cli_prog, res->ndistinct_unknown);
+		cli_say("syscalls", "error", "%zu reachable syscall sites with unknown numbers (--strict)",
+			res->ndistinct_unknown);
 		rc = DG_E_INCOMPLETE;
 	}
 	dg_strv_free(&s.so.paths);
@@ -620,37 +620,37 @@ static json_t *hybrid_json(const struct dg_hybrid *h, const struct dg_strv *trac
 static void hybrid_print(const struct dg_hybrid *h, size_t ntraces)
 {
 	size_t nseen = count_bits(h->seen[0]) + count_bits(h->seen[1]);
-	fprintf(stderr, "%s: hybrid: %zu trace%s, %zu syscalls seen; %zu seen but not found by the analysis%s\n",
-		cli_prog, ntraces, ntraces == 1 ? "" : "s", nseen, h->nmissing,
+	cli_say(NULL, "hybrid", "%zu trace%s, %zu syscalls seen; %zu seen but not found by the analysis%s",
+		ntraces, ntraces == 1 ? "" : "s", nseen, h->nmissing,
 		h->nmissing ? " (soundness bugs of the analysis; the profile allows them from the traces):" : "");
 	for (size_t i = 0; i < h->nmissing; i++) {
 		const struct dg_hybrid_missing *m = &h->missing[i];
 		const char *nm = dg_syscall_name(m->nr, m->i386);
 		struct dg_buf b = {0};
 		join(&b, &m->exes);
-		fprintf(stderr, "%s: hybrid:   %s%s (%u) by %.*s, %llu time%s\n", cli_prog, m->i386 ? "i386:" : "",
+		cli_say(NULL, "hybrid", "  %s%s (%u) by %.*s, %llu time%s", m->i386 ? "i386:" : "",
 			nm ? nm : "?", m->nr, (int)b.len, b.data, (unsigned long long)m->count, m->count == 1 ? "" : "s");
 		dg_buf_free(&b);
 	}
 	for (size_t i = 0; i < h->nexes; i++) {
 		const struct dg_hybrid_exe *x = &h->exes[i];
 		if (!x->program) {
-			fprintf(stderr, "%s: hybrid: traced %s: %s\n", cli_prog, x->path, x->why);
+			cli_say(NULL, "hybrid", "traced %s: %s", x->path, x->why);
 			continue;
 		}
 		if (!x->beyond.n)
 			continue;
 		struct dg_buf b = {0};
 		join(&b, &x->beyond);
-		fprintf(stderr, "%s: hybrid: traced %s made %zu beyond %s's own analysis (a dlopen'd module's, or a gap): %.*s\n",
-			cli_prog, x->path, x->beyond.n, x->program, (int)b.len, b.data);
+		cli_say(NULL, "hybrid", "traced %s made %zu beyond %s's own analysis (a dlopen'd module's, or a gap): %.*s",
+			x->path, x->beyond.n, x->program, (int)b.len, b.data);
 		dg_buf_free(&b);
 	}
 	struct dg_buf b = {0};
 	bits_names(h->unseen[0], 0, &b, 400);
 	bits_names(h->unseen[1], 1, &b, 400);
-	fprintf(stderr, "%s: hybrid: %zu allowed by the analysis, seen in no trace (candidates for tightening): %.*s\n",
-		cli_prog, count_bits(h->unseen[0]) + count_bits(h->unseen[1]), (int)b.len, b.data);
+	cli_say(NULL, "hybrid", "%zu allowed by the analysis, seen in no trace (candidates for tightening): %.*s",
+		count_bits(h->unseen[0]) + count_bits(h->unseen[1]), (int)b.len, b.data);
 	dg_buf_free(&b);
 }
 
@@ -989,8 +989,8 @@ int cmd_generate(int argc, char **argv)
 			goto done;
 	}
 	if (s.strict && res && res->nunknown) {
-		fprintf(stderr, "%s generate: error: %zu reachable syscall sites with unknown numbers (--strict); nothing written\n",
-			cli_prog, res->ndistinct_unknown);
+		cli_say("generate", "error", "%zu reachable syscall sites with unknown numbers (--strict); nothing written",
+			res->ndistinct_unknown);
 		rc = DG_E_INCOMPLETE;
 	} else if (dg_profile_write(&p, format, kname, &out, &err) < 0 ||
 		   dg_write_atomic(output, out.data, out.len, &err) < 0) {
@@ -1033,29 +1033,33 @@ int cmd_generate(int argc, char **argv)
 			if (hy)
 				hybrid_print(hy, ntraces);
 			for (size_t i = 0; i < warnings.n; i++)
-				fprintf(stderr, "%s: warning: %s\n", cli_prog, warnings.v[i]);
-			fprintf(stderr, "%s: %zu allowed, %zd %s than Docker's default (%zu)", cli_prog, nx,
+				cli_warn(NULL, "%s", warnings.v[i]);
+			struct dg_buf line = {0};
+			dg_buf_printf(&line, "%zu allowed, %zd %s than Docker's default (%zu)", nx,
 				(ssize_t)(nd > nx ? nd - nx : nx - nd), nd >= nx ? "fewer" : "more", nd);
 			if (extra)
-				fprintf(stderr, ", %zu not in it", extra);
+				dg_buf_printf(&line, ", %zu not in it", extra);
 			if (p.arches & DG_ARCH_X86)
-				fprintf(stderr, "; x86 (i386) code too: %zu names in all", p.allow.n);
+				dg_buf_printf(&line, "; x86 (i386) code too: %zu names in all", p.allow.n);
 			if (strcmp(runtime_spec, "none"))
-				fprintf(stderr, "; %zu added for the container runtime (%s)", runtime_added, runtime_spec);
+				dg_buf_printf(&line, "; %zu added for the container runtime (%s)", runtime_added, runtime_spec);
 			if (enosys.n) {
 				struct dg_buf b = {0};
 				join(&b, &enosys);
-				fprintf(stderr, "; ENOSYS for %.*s", (int)b.len, b.data);
+				dg_buf_printf(&line, "; ENOSYS for %.*s", (int)b.len, b.data);
 				dg_buf_free(&b);
 			}
 			if (res)
-				fprintf(stderr, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries%s)",
+				dg_buf_printf(&line, "; %zu unknown sites, %zu warning%s (%s precision, %zu programs and libraries%s)",
 					res->ndistinct_unknown, warnings.n, warnings.n == 1 ? "" : "s",
 					prec_name(s.so.precision), res->n, hy ? ", hybrid with the traces" : "");
 			else
-				fprintf(stderr, "; %zu warning%s (from %zu trace%s)", warnings.n, warnings.n == 1 ? "" : "s",
+				dg_buf_printf(&line, "; %zu warning%s (from %zu trace%s)", warnings.n, warnings.n == 1 ? "" : "s",
 					ntraces, ntraces == 1 ? "" : "s");
-			fprintf(stderr, "%s%s\n", strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
+			dg_buf_printf(&line, "%s%s", strcmp(output, "-") ? ", written to " : "", strcmp(output, "-") ? output : "");
+			dg_buf_putc(&line, 0);
+			cli_say(NULL, NULL, "%s", line.data);
+			dg_buf_free(&line);
 		}
 	}
 done:

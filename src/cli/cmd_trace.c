@@ -50,12 +50,9 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s trace: ", cli_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("trace", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* The container's stdout: ours, unless the trace itself goes to stdout. */
@@ -90,12 +87,12 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 	struct dg_trace *tr = NULL;
 	int status = 255;
 	if (dg_trace_run(argv, container_stdout(t), -1, DG_TRACE_EXITKILL, &tr, &status, &e2) < 0) {
-		fprintf(stderr, "%s trace: error: %s\n", cli_prog, e2.msg);
+		cli_say("trace", "error", "%s", e2.msg);
 		_exit(255);
 	}
 	tr->exit_status = status;
 	if (dg_trace_write(tr, t->raw, &e2) < 0) {
-		fprintf(stderr, "%s trace: error: %s\n", cli_prog, e2.msg);
+		cli_say("trace", "error", "%s", e2.msg);
 		_exit(255);
 	}
 	dg_trace_free(tr);
@@ -433,14 +430,14 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	say("the container exited with status %d; %zu executable%s, %zu (executable, syscall) pairs%s%s", status,
 	    tr->nexe, tr->nexe == 1 ? "" : "s", n64, n32 ? ", i386 too: " : "", n32 ? "yes" : "");
 	if (!tr->nexe)
-		say("warning: the container never exec'd its entrypoint (see the messages above)");
+		cli_warn("trace", "the container never exec'd its entrypoint (see the messages above)");
 	if (t->probe && !t->probe_ok && t->probe_status >= 0)
-		say("warning: the probe never succeeded (%d attempt%s, last status %d)", t->probes, t->probes == 1 ? "" : "s",
+		cli_warn("trace", "the probe never succeeded (%d attempt%s, last status %d)", t->probes, t->probes == 1 ? "" : "s",
 		    t->probe_status);
 	else if (t->probe && !t->probe_ok)
-		say("warning: the probe never succeeded (%d attempt%s, none finished)", t->probes, t->probes == 1 ? "" : "s");
+		cli_warn("trace", "the probe never succeeded (%d attempt%s, none finished)", t->probes, t->probes == 1 ? "" : "s");
 	if (tr->lost)
-		say("warning: %llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
+		cli_warn("trace", "%llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
 		    (unsigned long long)tr->lost);
 	int r = dg_trace_write(tr, t->out, err);
 	dg_trace_free(tr);
@@ -477,13 +474,13 @@ int cmd_trace(int argc, char **argv)
 int cmd_trace_runtime(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "%s: __trace-runtime FILE RUNC ARGS... is dockergate trace's runtime wrapper\n", cli_prog);
+		cli_say(NULL, NULL, "__trace-runtime FILE RUNC ARGS... is dockergate trace's runtime wrapper");
 		return DG_E_USAGE;
 	}
 	struct dg_error err = DG_ERROR_INIT;
 	if (dg_trace_detach(argv[1], &err) < 0)
 		return cli_fail(&err);
 	execv(argv[2], argv + 2);
-	fprintf(stderr, "%s: %s: %s\n", cli_prog, argv[2], strerror(errno));
+	cli_say(NULL, NULL, "%s: %s", argv[2], strerror(errno));
 	return 127;
 }

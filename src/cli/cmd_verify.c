@@ -57,14 +57,10 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s verify: ", cli_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("verify", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
-
 
 static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *extra, int *status, bool *timed_out,
 		    struct dg_error *err);
@@ -530,7 +526,7 @@ static int load_profile(struct verify *v, struct dg_error *err)
 	/* argument conditions matter only where the model stands in for the file (runc) */
 	if (r == 0 && v->r.engine == ENG_RUNC)
 		for (size_t i = 0; i < warn.n; i++)
-			fprintf(stderr, "%s verify: warning: %s\n", cli_prog, warn.v[i]);
+			cli_warn("verify", "%s", warn.v[i]);
 	dg_strv_free(&warn);
 	return r;
 }
@@ -593,7 +589,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 	else
 		say("the container exited with status %d%s", status, pass ? "" : " (expected another)");
 	if (v->r.engine != ENG_RUNC && status == 125 && !pass)
-		say("note: status 125 is the engine's own error (see its message above)");
+		cli_note("verify", "status 125 is the engine's own error (see its message above)");
 	if ((!pass && v->diagnose != DIAG_NEVER) || v->diagnose == DIAG_ALWAYS) {
 		if (diagnose(v, err) < 0)
 			return -1;
@@ -626,7 +622,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		return 0;
 	}
 	if (nd && v->diag_status >= 0 && v->diag_status != v->expect)
-		say("note: with nothing denied the workload still exited with status %d: it may fail for another "
+		cli_note("verify", "with nothing denied the workload still exited with status %d: it may fail for another "
 		    "reason too", v->diag_status);
 	if (nd)
 		say("FAIL: exit status %d; the profile denies %zu syscall%s the workload makes: %s", status, nd,

@@ -120,13 +120,12 @@ struct dg_cache *cli_open_cache(struct cli_image_args *a)
 		return NULL;
 	if ((!a->cache_path && dg_cache_default_path(&def, &err) < 0) ||
 	    dg_cache_open(a->cache_path ? a->cache_path : def, &c, &rebuilt, &err) < 0) {
-		fprintf(stderr, "dockergate: warning: continuing without the analysis cache: %s\n", err.msg);
+		cli_warn(NULL, "continuing without the analysis cache: %s", err.msg);
 		free(def);
 		return NULL;
 	}
 	if (rebuilt)
-		fprintf(stderr, "dockergate: note: the analysis cache was damaged or not ours and has been rebuilt (%s)\n",
-			err.msg);
+		cli_note(NULL, "the analysis cache was damaged or not ours and has been rebuilt (%s)", err.msg);
 	free(def);
 	return c;
 }
@@ -135,10 +134,9 @@ void cli_close_cache(struct dg_cache *c, struct dg_objdb *db)
 {
 	struct dg_error err = DG_ERROR_INIT;
 	if (c && dg_cache_flush(c, &err) < 0)
-		fprintf(stderr, "dockergate: warning: the analysis cache was not updated: %s\n", err.msg);
+		cli_warn(NULL, "the analysis cache was not updated: %s", err.msg);
 	else if (db && dg_objdb_cache_error(db))
-		fprintf(stderr, "dockergate: warning: the analysis cache failed and was bypassed: %s\n",
-			dg_objdb_cache_error(db));
+		cli_warn(NULL, "the analysis cache failed and was bypassed: %s", dg_objdb_cache_error(db));
 	dg_cache_close(c);
 }
 

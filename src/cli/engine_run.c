@@ -43,18 +43,6 @@ void er_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static void say(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct engine_run *e, const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s %s: ", cli_prog, e->cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* ---- processes ---- */
 
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
@@ -247,7 +235,7 @@ static void engine_cleanup(struct engine_run *e)
 	struct dg_error err = DG_ERROR_INIT;
 	char *av[] = {e->cli, (char *)"rmi", (char *)"-f", e->ref, NULL};
 	if (er_run_tool(e, av, NULL, NULL, &err) != 0)
-		say(e, "note: could not remove the image %s from %s's store", e->ref, e->cli);
+		cli_note(e->cmd, "could not remove the image %s from %s's store", e->ref, e->cli);
 }
 
 /* runc: a network namespace with only lo, up (what `--network none` gives). */
