@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #include "dockergate/error.h"
-#include "dockergate/image.h"
+#include "dockergate/image.h" /* struct dg_strv */
 
 struct cli_cmd {
 	const char *name;
@@ -108,8 +108,22 @@ int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *o
 const char *cli_format_name(enum dg_profile_format f);
 size_t cli_count_x86_64(const struct dg_profile *p);
 
-/* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
+/* ---- JSON (json.c): every string and key of the CLI's JSON goes through these ---- */
+/* A JSON string of S (NULL: null); bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);
+/* Arrays of such strings. */
+json_t *cli_json_strs(char *const *v, size_t n);
+json_t *cli_json_strv(const struct dg_strv *v);
+/* Whether S is a string JSON can carry as it is (UTF-8). */
+bool cli_json_utf8(const char *s);
+/* O[KEY] = V (V is stolen): a KEY that is not UTF-8 is escaped as cli_json_str does.
+ * A value that could not be made (V NULL) or added ends the program with an internal
+ * error: never a document silently missing a part. */
+void cli_json_set(json_t *o, const char *key, json_t *v);
+/* Appends V (stolen) to A, with the same checks. */
+void cli_json_push(json_t *a, json_t *v);
+/* json_dumps that cannot return NULL (the same internal error). */
+char *cli_json_dump(const json_t *j, size_t flags);
 struct dg_scope;
 /* The entrypoint scope's closure: items (path, kind, why, parent), edges (from, to, kind),
  * the fallbacks and the problems (syscalls --json "scope", graph --json "closure"). */

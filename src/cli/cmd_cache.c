@@ -177,26 +177,26 @@ static int do_stats(struct dg_cache *c, const char *path, const struct opts *o)
 		return cli_fail(&err);
 	if (o->json) {
 		json_t *j = json_object();
-		json_object_set_new(j, "path", json_string(path));
-		json_object_set_new(j, "exists", json_true());
-		json_object_set_new(j, "file_bytes", json_integer((json_int_t)st.file_bytes));
-		json_object_set_new(j, "entries", json_integer((json_int_t)st.entries));
-		json_object_set_new(j, "bytes", json_integer((json_int_t)st.bytes));
-		json_object_set_new(j, "hits", json_integer((json_int_t)st.total_hits));
-		json_object_set_new(j, "misses", json_integer((json_int_t)st.total_misses));
-		json_object_set_new(j, "created", json_integer((json_int_t)st.created));
-		json_object_set_new(j, "checked", json_integer((json_int_t)st.checked));
+		cli_json_set(j, "path", cli_json_str(path));
+		cli_json_set(j, "exists", json_true());
+		cli_json_set(j, "file_bytes", json_integer((json_int_t)st.file_bytes));
+		cli_json_set(j, "entries", json_integer((json_int_t)st.entries));
+		cli_json_set(j, "bytes", json_integer((json_int_t)st.bytes));
+		cli_json_set(j, "hits", json_integer((json_int_t)st.total_hits));
+		cli_json_set(j, "misses", json_integer((json_int_t)st.total_misses));
+		cli_json_set(j, "created", json_integer((json_int_t)st.created));
+		cli_json_set(j, "checked", json_integer((json_int_t)st.checked));
 		json_t *k = json_array();
 		for (size_t i = 0; i < st.nkinds; i++) {
 			json_t *r = json_object();
-			json_object_set_new(r, "kind", json_string(st.kinds[i].kind));
-			json_object_set_new(r, "version", json_integer(st.kinds[i].version));
-			json_object_set_new(r, "current", json_boolean(st.kinds[i].current));
-			json_object_set_new(r, "entries", json_integer((json_int_t)st.kinds[i].entries));
-			json_object_set_new(r, "bytes", json_integer((json_int_t)st.kinds[i].bytes));
-			json_array_append_new(k, r);
+			cli_json_set(r, "kind", cli_json_str(st.kinds[i].kind));
+			cli_json_set(r, "version", json_integer(st.kinds[i].version));
+			cli_json_set(r, "current", json_boolean(st.kinds[i].current));
+			cli_json_set(r, "entries", json_integer((json_int_t)st.kinds[i].entries));
+			cli_json_set(r, "bytes", json_integer((json_int_t)st.kinds[i].bytes));
+			cli_json_push(k, r);
 		}
-		json_object_set_new(j, "kinds", k);
+		cli_json_set(j, "kinds", k);
 		cli_print_json(j);
 	} else {
 		struct dg_buf b = {0};
@@ -228,7 +228,9 @@ static int do_stats(struct dg_cache *c, const char *path, const struct opts *o)
 static void report_removed(const char *path, const struct opts *o, const char *verb, uint64_t n)
 {
 	if (o->json) {
-		json_t *j = json_pack("{s:s, s:I}", "path", path, "removed", (json_int_t)n);
+		json_t *j = json_object();
+		cli_json_set(j, "path", cli_json_str(path));
+		cli_json_set(j, "removed", json_integer((json_int_t)n));
 		cli_print_json(j);
 	} else {
 		printf("%s %llu entr%s\n", verb, (unsigned long long)n, n == 1 ? "y" : "ies");
@@ -375,7 +377,9 @@ int cmd_cache(int argc, char **argv)
 	if (what <= CLEAR && stat(o.path, &sb) < 0 && errno == ENOENT) {
 		/* Looking must not create a cache. */
 		if (o.json) {
-			json_t *j = json_pack("{s:s, s:b}", "path", o.path, "exists", 0);
+			json_t *j = json_object();
+			cli_json_set(j, "path", cli_json_str(o.path));
+			cli_json_set(j, "exists", json_false());
 			cli_print_json(j);
 		} else {
 			struct dg_buf b = {0};

@@ -271,47 +271,47 @@ static json_t *node_json(const struct view *w, size_t i)
 	const struct vnode *v = &w->v[i];
 	const struct dg_gnode *gn = &w->g->nodes[v->first];
 	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer((json_int_t)i));
+	cli_json_set(o, "id", json_integer((json_int_t)i));
 	if (v->label) {
-		json_object_set_new(o, "kind", json_string("group"));
-		json_object_set_new(o, "path", cli_json_str(v->label));
+		cli_json_set(o, "kind", cli_json_str("group"));
+		cli_json_set(o, "path", cli_json_str(v->label));
 		json_t *m = json_array();
 		for (size_t k = 0; k < w->g->n; k++)
 			if (w->vid[k] == i)
-				json_array_append_new(m, cli_json_str(w->g->nodes[k].path));
-		json_object_set_new(o, "members", m);
+				cli_json_push(m, cli_json_str(w->g->nodes[k].path));
+		cli_json_set(o, "members", m);
 		return o;
 	}
-	json_object_set_new(o, "kind", json_string(dg_gnode_kind_name(gn->kind)));
-	json_object_set_new(o, "path", cli_json_str(gn->path));
+	cli_json_set(o, "kind", cli_json_str(dg_gnode_kind_name(gn->kind)));
+	cli_json_set(o, "path", cli_json_str(gn->path));
 	if (gn->aliases.n) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < gn->aliases.n; k++)
-			json_array_append_new(a, cli_json_str(gn->aliases.v[k]));
-		json_object_set_new(o, "aliases", a);
+			cli_json_push(a, cli_json_str(gn->aliases.v[k]));
+		cli_json_set(o, "aliases", a);
 	}
 	const struct dg_dyninfo *d = gn->dyn;
 	if (gn->node && gn->node->inode) {
 		char *dg = dg_digest_str(gn->node->inode->sha256);
-		json_object_set_new(o, "sha256", json_string(dg));
+		cli_json_set(o, "sha256", cli_json_str(dg));
 		free(dg);
 	}
 	if (d && d->error)
-		json_object_set_new(o, "error", cli_json_str(d->error));
+		cli_json_set(o, "error", cli_json_str(d->error));
 	else if (d) {
 		char mb[32];
-		json_object_set_new(o, "type", json_string(dg_elf_type_name(d->cls.type)));
-		json_object_set_new(o, "machine", json_string(dg_elf_machine_name(d->machine, mb, sizeof mb)));
-		json_object_set_new(o, "bits", json_integer(d->bits));
+		cli_json_set(o, "type", cli_json_str(dg_elf_type_name(d->cls.type)));
+		cli_json_set(o, "machine", cli_json_str(dg_elf_machine_name(d->machine, mb, sizeof mb)));
+		cli_json_set(o, "bits", json_integer(d->bits));
 		if (d->soname)
-			json_object_set_new(o, "soname", cli_json_str(d->soname));
+			cli_json_set(o, "soname", cli_json_str(d->soname));
 		if (d->interp)
-			json_object_set_new(o, "interp", cli_json_str(d->interp));
+			cli_json_set(o, "interp", cli_json_str(d->interp));
 		if (d->is_go || d->is_rust)
-			json_object_set_new(o, "language", json_string(d->is_go ? "go" : "rust"));
+			cli_json_set(o, "language", cli_json_str(d->is_go ? "go" : "rust"));
 	}
 	if (gn->root)
-		json_object_set_new(o, "root", json_true());
+		cli_json_set(o, "root", json_true());
 	return o;
 }
 
@@ -320,42 +320,42 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 {
 	json_t *top = json_object();
 	json_t *img = json_object();
-	json_object_set_new(img, "source", cli_json_str(info->source));
+	cli_json_set(img, "source", cli_json_str(info->source));
 	if (info->config_digest)
-		json_object_set_new(img, "id", json_string(info->config_digest));
-	json_object_set_new(top, "image", img);
+		cli_json_set(img, "id", cli_json_str(info->config_digest));
+	cli_json_set(top, "image", img);
 	json_t *nodes = json_array(), *edges = json_array(), *probs = json_array();
 	for (size_t i = 0; i < w->n; i++)
-		json_array_append_new(nodes, node_json(w, i));
+		cli_json_push(nodes, node_json(w, i));
 	for (size_t i = 0; i < w->ne; i++) {
 		const struct dg_gedge *e = w->ewhich[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "from", json_integer((json_int_t)w->efrom[i]));
-		json_object_set_new(o, "to", json_integer((json_int_t)w->eto[i]));
-		json_object_set_new(o, "kind", json_string(e->kind == DG_GE_INTERP ? "interp" : "needed"));
+		cli_json_set(o, "from", json_integer((json_int_t)w->efrom[i]));
+		cli_json_set(o, "to", json_integer((json_int_t)w->eto[i]));
+		cli_json_set(o, "kind", cli_json_str(e->kind == DG_GE_INTERP ? "interp" : "needed"));
 		if (w->ecount[i] == 1) {
-			json_object_set_new(o, "name", cli_json_str(e->name));
-			json_object_set_new(o, "via", e->via ? json_string(e->via) : json_null());
+			cli_json_set(o, "name", cli_json_str(e->name));
+			cli_json_set(o, "via", cli_json_str(e->via));
 		} else {
-			json_object_set_new(o, "count", json_integer((json_int_t)w->ecount[i]));
+			cli_json_set(o, "count", json_integer((json_int_t)w->ecount[i]));
 		}
-		json_array_append_new(edges, o);
+		cli_json_push(edges, o);
 	}
 	for (size_t i = 0; i < g->problems.n; i++)
-		json_array_append_new(probs, cli_json_str(g->problems.v[i]));
-	json_object_set_new(top, "nodes", nodes);
-	json_object_set_new(top, "edges", edges);
-	json_object_set_new(top, "problems", probs);
+		cli_json_push(probs, cli_json_str(g->problems.v[i]));
+	cli_json_set(top, "nodes", nodes);
+	cli_json_set(top, "edges", edges);
+	cli_json_set(top, "problems", probs);
 	struct dg_objdb_stats st;
 	dg_objdb_stats(db, &st);
 	json_t *js = json_object();
-	json_object_set_new(js, "elf_files", json_integer((json_int_t)st.files));
-	json_object_set_new(js, "parsed", json_integer((json_int_t)st.parsed));
-	json_object_set_new(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
-	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
-	json_object_set_new(top, "analysis", js);
+	cli_json_set(js, "elf_files", json_integer((json_int_t)st.files));
+	cli_json_set(js, "parsed", json_integer((json_int_t)st.parsed));
+	cli_json_set(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
+	cli_json_set(js, "malformed", json_integer((json_int_t)st.malformed));
+	cli_json_set(top, "analysis", js);
 	if (sc)
-		json_object_set_new(top, "closure", cli_scope_json(sc));
+		cli_json_set(top, "closure", cli_scope_json(sc));
 	cli_print_json(top);
 }
 

@@ -48,7 +48,7 @@ static json_t *names_arr(const struct dg_strv *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, cli_json_str(v->v[i]));
+		cli_json_push(a, cli_json_str(v->v[i]));
 	return a;
 }
 
@@ -105,10 +105,10 @@ int cmd_diff(int argc, char **argv)
 		if (ea == eb)
 			continue;
 		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(n));
-		json_object_set_new(o, "a", ea ? json_integer(ea) : json_null());
-		json_object_set_new(o, "b", eb ? json_integer(eb) : json_null());
-		json_array_append_new(ec, o);
+		cli_json_set(o, "name", cli_json_str(n));
+		cli_json_set(o, "a", ea ? json_integer(ea) : json_null());
+		cli_json_set(o, "b", eb ? json_integer(eb) : json_null());
+		cli_json_push(ec, o);
 		char sa[16], sb[16];
 		snprintf(sa, sizeof sa, "%d", ea);
 		snprintf(sb, sizeof sb, "%d", eb);
@@ -116,17 +116,17 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "a", cli_json_str(argv[optind]));
-		json_object_set_new(o, "b", cli_json_str(argv[optind + 1]));
-		json_object_set_new(o, "added", names_arr(&added));
-		json_object_set_new(o, "removed", names_arr(&removed));
-		json_object_set_new(o, "errno_changed", ec);
-		json_object_set_new(o, "architectures_a", json_string(arch_str(a.arches)));
-		json_object_set_new(o, "architectures_b", json_string(arch_str(b.arches)));
-		json_object_set_new(o, "default_errno_a", json_integer(a.default_errno));
-		json_object_set_new(o, "default_errno_b", json_integer(b.default_errno));
-		json_object_set_new(o, "allowed_a", json_integer((json_int_t)a.allow.n));
-		json_object_set_new(o, "allowed_b", json_integer((json_int_t)b.allow.n));
+		cli_json_set(o, "a", cli_json_str(argv[optind]));
+		cli_json_set(o, "b", cli_json_str(argv[optind + 1]));
+		cli_json_set(o, "added", names_arr(&added));
+		cli_json_set(o, "removed", names_arr(&removed));
+		cli_json_set(o, "errno_changed", ec);
+		cli_json_set(o, "architectures_a", cli_json_str(arch_str(a.arches)));
+		cli_json_set(o, "architectures_b", cli_json_str(arch_str(b.arches)));
+		cli_json_set(o, "default_errno_a", json_integer(a.default_errno));
+		cli_json_set(o, "default_errno_b", json_integer(b.default_errno));
+		cli_json_set(o, "allowed_a", json_integer((json_int_t)a.allow.n));
+		cli_json_set(o, "allowed_b", json_integer((json_int_t)b.allow.n));
 		cli_print_json(o);
 	} else {
 		json_decref(ec);

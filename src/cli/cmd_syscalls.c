@@ -221,7 +221,7 @@ static json_t *names_json(const uint8_t *bits, int i386)
 	if (n > 1)
 		qsort(v, n, sizeof *v, cmp_str);
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
+		cli_json_push(a, cli_json_str(v[i]));
 	return a;
 }
 
@@ -230,7 +230,7 @@ static json_t *nums_json(json_t *names, int i386)
 {
 	json_t *a = json_array(), *v;
 	size_t i;
-	json_array_foreach(names, i, v) json_array_append_new(a, json_integer(dg_syscall_number(json_string_value(v), i386)));
+	json_array_foreach(names, i, v) cli_json_push(a, json_integer(dg_syscall_number(json_string_value(v), i386)));
 	return a;
 }
 
@@ -265,13 +265,13 @@ static json_t *execs_json(const struct dg_sc_target *t)
 		json_t *j = json_object();
 		char addr[32];
 		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)x->addr);
-		json_object_set_new(j, "kind", json_string(exec_kinds[x->kind]));
-		json_object_set_new(j, "name", x->arg ? cli_json_str(x->arg) : json_null());
-		json_object_set_new(j, "callee", cli_json_str(x->callee));
-		json_object_set_new(j, "object", cli_json_str(t->set->objs[x->obj].path));
-		json_object_set_new(j, "function", x->fn_name ? cli_json_str(x->fn_name) : json_null());
-		json_object_set_new(j, "address", x->addr ? json_string(addr) : json_null());
-		json_array_append_new(a, j);
+		cli_json_set(j, "kind", cli_json_str(exec_kinds[x->kind]));
+		cli_json_set(j, "name", cli_json_str(x->arg));
+		cli_json_set(j, "callee", cli_json_str(x->callee));
+		cli_json_set(j, "object", cli_json_str(t->set->objs[x->obj].path));
+		cli_json_set(j, "function", cli_json_str(x->fn_name));
+		cli_json_set(j, "address", x->addr ? cli_json_str(addr) : json_null());
+		cli_json_push(a, j);
 	}
 	return a;
 }
@@ -297,19 +297,19 @@ static void print_execs(const struct dg_sc_target *t)
 static json_t *target_json(const struct dg_sc_target *t)
 {
 	json_t *o = json_object(), *unk = json_array(), *objs = json_array(), *pr = json_array();
-	json_object_set_new(o, "path", cli_json_str(t->path));
-	json_object_set_new(o, "kind", json_string(t->library ? "library" : "program"));
-	json_object_set_new(o, "calls_dlopen", json_boolean(t->calls_dlopen));
-	json_object_set_new(o, "calls_exec", json_boolean(t->calls_exec));
-	json_object_set_new(o, "runs_and_loads", execs_json(t));
+	cli_json_set(o, "path", cli_json_str(t->path));
+	cli_json_set(o, "kind", cli_json_str(t->library ? "library" : "program"));
+	cli_json_set(o, "calls_dlopen", json_boolean(t->calls_dlopen));
+	cli_json_set(o, "calls_exec", json_boolean(t->calls_exec));
+	cli_json_set(o, "runs_and_loads", execs_json(t));
 	const struct dg_reach *r = t->reach;
 	json_t *nm = r ? names_json(r->native, 0) : json_array();
-	json_object_set_new(o, "syscalls", nm);
-	json_object_set_new(o, "numbers", nums_json(nm, 0));
+	cli_json_set(o, "syscalls", nm);
+	cli_json_set(o, "numbers", nums_json(nm, 0));
 	if (r && r->has_i386) {
 		nm = names_json(r->i386, 1);
-		json_object_set_new(o, "i386_syscalls", nm);
-		json_object_set_new(o, "i386_numbers", nums_json(nm, 1));
+		cli_json_set(o, "i386_syscalls", nm);
+		cli_json_set(o, "i386_numbers", nums_json(nm, 1));
 	}
 	for (size_t i = 0; r && i < r->nunknown; i++) {
 		const struct dg_reach_unknown *u = &r->unknown[i];
@@ -317,38 +317,38 @@ static json_t *target_json(const struct dg_sc_target *t)
 		const char *fnm = u->fn_name;
 		char addr[32];
 		snprintf(addr, sizeof addr, "0x%llx", (unsigned long long)u->addr);
-		json_object_set_new(j, "object", cli_json_str(t->set->objs[u->obj].path));
-		json_object_set_new(j, "function", fnm ? cli_json_str(fnm) : json_null());
-		json_object_set_new(j, "address", json_string(addr));
-		json_object_set_new(j, "kind", json_string(u->wrapper_call ? "wrapper call" : "syscall instruction"));
-		json_array_append_new(unk, j);
+		cli_json_set(j, "object", cli_json_str(t->set->objs[u->obj].path));
+		cli_json_set(j, "function", cli_json_str(fnm));
+		cli_json_set(j, "address", cli_json_str(addr));
+		cli_json_set(j, "kind", cli_json_str(u->wrapper_call ? "wrapper call" : "syscall instruction"));
+		cli_json_push(unk, j);
 	}
-	json_object_set_new(o, "unknown_sites", unk);
+	cli_json_set(o, "unknown_sites", unk);
 	for (size_t i = 0; r && i < r->nobjs; i++) {
 		const struct dg_reach_objstat *st = &r->objs[i];
 		if (!t->set->objs[i].path)
 			continue;
 		json_t *j = json_object();
-		json_object_set_new(j, "path", cli_json_str(t->set->objs[i].path));
-		json_object_set_new(j, "functions", json_integer((json_int_t)st->fns));
-		json_object_set_new(j, "reachable_functions", json_integer((json_int_t)st->reachable_fns));
-		json_object_set_new(j, "sites", json_integer((json_int_t)st->sites));
-		json_object_set_new(j, "resolved_sites", json_integer((json_int_t)st->resolved));
-		json_object_set_new(j, "resolved_share",
+		cli_json_set(j, "path", cli_json_str(t->set->objs[i].path));
+		cli_json_set(j, "functions", json_integer((json_int_t)st->fns));
+		cli_json_set(j, "reachable_functions", json_integer((json_int_t)st->reachable_fns));
+		cli_json_set(j, "sites", json_integer((json_int_t)st->sites));
+		cli_json_set(j, "resolved_sites", json_integer((json_int_t)st->resolved));
+		cli_json_set(j, "resolved_share",
 				    st->sites ? json_real((double)st->resolved / (double)st->sites) : json_null());
-		json_array_append_new(objs, j);
+		cli_json_push(objs, j);
 	}
-	json_object_set_new(o, "objects", objs);
+	cli_json_set(o, "objects", objs);
 	for (size_t i = 0; i < t->problems.n; i++)
-		json_array_append_new(pr, cli_json_str(t->problems.v[i]));
+		cli_json_push(pr, cli_json_str(t->problems.v[i]));
 	if (r) {
 		struct dg_strv un = {0};
 		unnamed(r->native, 0, &un);
 		for (size_t i = 0; i < un.n; i++)
-			json_array_append_new(pr, cli_json_str(un.v[i]));
+			cli_json_push(pr, cli_json_str(un.v[i]));
 		dg_strv_free(&un);
 	}
-	json_object_set_new(o, "problems", pr);
+	cli_json_set(o, "problems", pr);
 	return o;
 }
 
@@ -411,7 +411,7 @@ static json_t *strv_to_json(const struct dg_strv *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, cli_json_str(v->v[i]));
+		cli_json_push(a, cli_json_str(v->v[i]));
 	return a;
 }
 
@@ -474,17 +474,17 @@ int cmd_syscalls(int argc, char **argv)
 	struct dg_sc_result *res = ss.res;
 	if (s.a.json) {
 		json_t *top = json_object(), *ts = json_array();
-		json_object_set_new(top, "image", cli_json_str(argv[optind]));
-		json_object_set_new(top, "precision", json_string(prec_name(s.so.precision)));
+		cli_json_set(top, "image", cli_json_str(argv[optind]));
+		cli_json_set(top, "precision", cli_json_str(prec_name(s.so.precision)));
 		for (size_t i = 0; i < res->n; i++)
-			json_array_append_new(ts, target_json(&res->t[i]));
-		json_object_set_new(top, "executables", ts);
-		json_object_set_new(top, "union", names_json(res->native, 0));
+			cli_json_push(ts, target_json(&res->t[i]));
+		cli_json_set(top, "executables", ts);
+		cli_json_set(top, "union", names_json(res->native, 0));
 		if (res->has_i386)
-			json_object_set_new(top, "i386_union", names_json(res->i386, 1));
-		json_object_set_new(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
+			cli_json_set(top, "i386_union", names_json(res->i386, 1));
+		cli_json_set(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
 		if (ss.scope)
-			json_object_set_new(top, "scope", cli_scope_json(ss.scope));
+			cli_json_set(top, "scope", cli_scope_json(ss.scope));
 		cli_print_json(top);
 	} else {
 		if (ss.scope)
@@ -577,7 +577,7 @@ static json_t *bits_json(const uint8_t *bits, int i386)
 	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
 		if (dg_reach_has(bits, k)) {
 			const char *nm = dg_syscall_name(k, i386);
-			json_array_append_new(a, nm ? json_string(nm) : json_integer(k));
+			cli_json_push(a, nm ? cli_json_str(nm) : json_integer(k));
 		}
 	return a;
 }
@@ -586,34 +586,34 @@ static json_t *bits_json(const uint8_t *bits, int i386)
 static json_t *hybrid_json(const struct dg_hybrid *h, const struct dg_strv *traces, const struct dg_strv *rtbase)
 {
 	json_t *o = json_object(), *miss = json_array(), *exes = json_array();
-	json_object_set_new(o, "traces", strv_to_json(traces));
-	json_object_set_new(o, "seen_x86_64", bits_json(h->seen[0], 0));
-	json_object_set_new(o, "seen_i386", bits_json(h->seen[1], 1));
+	cli_json_set(o, "traces", strv_to_json(traces));
+	cli_json_set(o, "seen_x86_64", bits_json(h->seen[0], 0));
+	cli_json_set(o, "seen_i386", bits_json(h->seen[1], 1));
 	for (size_t i = 0; i < h->nmissing; i++) {
 		const struct dg_hybrid_missing *m = &h->missing[i];
 		const char *nm = dg_syscall_name(m->nr, m->i386);
 		json_t *j = json_object();
-		json_object_set_new(j, "syscall", nm ? json_string(nm) : json_null());
-		json_object_set_new(j, "number", json_integer(m->nr));
-		json_object_set_new(j, "arch", json_string(m->i386 ? "i386" : "x86_64"));
-		json_object_set_new(j, "count", json_integer((json_int_t)m->count));
-		json_object_set_new(j, "executables", strv_to_json(&m->exes));
-		json_object_set_new(j, "allowed_by_runtime_base", json_boolean(!m->i386 && dg_strv_has(rtbase, nm)));
-		json_array_append_new(miss, j);
+		cli_json_set(j, "syscall", cli_json_str(nm));
+		cli_json_set(j, "number", json_integer(m->nr));
+		cli_json_set(j, "arch", cli_json_str(m->i386 ? "i386" : "x86_64"));
+		cli_json_set(j, "count", json_integer((json_int_t)m->count));
+		cli_json_set(j, "executables", strv_to_json(&m->exes));
+		cli_json_set(j, "allowed_by_runtime_base", json_boolean(!m->i386 && dg_strv_has(rtbase, nm)));
+		cli_json_push(miss, j);
 	}
-	json_object_set_new(o, "seen_not_static", miss);
+	cli_json_set(o, "seen_not_static", miss);
 	for (size_t i = 0; i < h->nexes; i++) {
 		const struct dg_hybrid_exe *x = &h->exes[i];
 		json_t *j = json_object();
-		json_object_set_new(j, "path", cli_json_str(x->path));
-		json_object_set_new(j, "program", x->program ? cli_json_str(x->program) : json_null());
-		json_object_set_new(j, "unmapped", x->why ? json_string(x->why) : json_null());
-		json_object_set_new(j, "beyond_its_analysis", strv_to_json(&x->beyond));
-		json_array_append_new(exes, j);
+		cli_json_set(j, "path", cli_json_str(x->path));
+		cli_json_set(j, "program", cli_json_str(x->program));
+		cli_json_set(j, "unmapped", cli_json_str(x->why));
+		cli_json_set(j, "beyond_its_analysis", strv_to_json(&x->beyond));
+		cli_json_push(exes, j);
 	}
-	json_object_set_new(o, "executables", exes);
-	json_object_set_new(o, "static_not_seen_x86_64", bits_json(h->unseen[0], 0));
-	json_object_set_new(o, "static_not_seen_i386", bits_json(h->unseen[1], 1));
+	cli_json_set(o, "executables", exes);
+	cli_json_set(o, "static_not_seen_x86_64", bits_json(h->unseen[0], 0));
+	cli_json_set(o, "static_not_seen_i386", bits_json(h->unseen[1], 1));
 	return o;
 }
 
@@ -977,7 +977,7 @@ int cmd_generate(int argc, char **argv)
 					  : k8s_name_from(argv[optind]);
 	if (hy && report) {
 		json_t *j = hybrid_json(hy, trace_files, &runtime);
-		char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		char *t = cli_json_dump(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		json_decref(j);
 		size_t tl = strlen(t);
 		t = dg_xrealloc(t, tl + 2);
@@ -1001,31 +1001,31 @@ int cmd_generate(int argc, char **argv)
 			extra += dg_syscall_number(p.allow.v[i], 0) >= 0 && !dg_profile_allows(&dflt, p.allow.v[i]);
 		if (s.a.json) {
 			json_t *j = json_object();
-			json_object_set_new(j, "output", cli_json_str(output));
-			json_object_set_new(j, "format", json_string(cli_format_name(format)));
+			cli_json_set(j, "output", cli_json_str(output));
+			cli_json_set(j, "format", cli_json_str(cli_format_name(format)));
 			json_t *ar = json_array();
-			json_array_append_new(ar, json_string("x86_64"));
+			cli_json_push(ar, cli_json_str("x86_64"));
 			if (p.arches & DG_ARCH_X86)
-				json_array_append_new(ar, json_string("x86"));
-			json_object_set_new(j, "architectures", ar);
-			json_object_set_new(j, "allowed", json_integer((json_int_t)p.allow.n));
-			json_object_set_new(j, "allowed_x86_64", json_integer((json_int_t)nx));
-			json_object_set_new(j, "docker_default_x86_64", json_integer((json_int_t)nd));
-			json_object_set_new(j, "fewer_than_docker_default", json_integer((json_int_t)nd - (json_int_t)nx));
-			json_object_set_new(j, "not_in_docker_default", json_integer((json_int_t)extra));
-			json_object_set_new(j, "enosys", strv_to_json(&enosys));
-			json_object_set_new(j, "runtime_base", json_string(runtime_spec));
-			json_object_set_new(j, "added_for_runtime", json_integer((json_int_t)runtime_added));
-			json_object_set_new(j, "removed_by_base", strv_to_json(&removed));
-			json_object_set_new(j, "unknown_sites", json_integer(res ? (json_int_t)res->ndistinct_unknown : 0));
-			json_object_set_new(j, "precision", res ? json_string(prec_name(s.so.precision)) : json_null());
-			json_object_set_new(j, "scope", json_string(p.scope));
-			json_object_set_new(j, "method", json_string(p.method));
-			json_object_set_new(j, "programs_and_libraries", json_integer(res ? (json_int_t)res->n : 0));
+				cli_json_push(ar, cli_json_str("x86"));
+			cli_json_set(j, "architectures", ar);
+			cli_json_set(j, "allowed", json_integer((json_int_t)p.allow.n));
+			cli_json_set(j, "allowed_x86_64", json_integer((json_int_t)nx));
+			cli_json_set(j, "docker_default_x86_64", json_integer((json_int_t)nd));
+			cli_json_set(j, "fewer_than_docker_default", json_integer((json_int_t)nd - (json_int_t)nx));
+			cli_json_set(j, "not_in_docker_default", json_integer((json_int_t)extra));
+			cli_json_set(j, "enosys", strv_to_json(&enosys));
+			cli_json_set(j, "runtime_base", cli_json_str(runtime_spec));
+			cli_json_set(j, "added_for_runtime", json_integer((json_int_t)runtime_added));
+			cli_json_set(j, "removed_by_base", strv_to_json(&removed));
+			cli_json_set(j, "unknown_sites", json_integer(res ? (json_int_t)res->ndistinct_unknown : 0));
+			cli_json_set(j, "precision", res ? cli_json_str(prec_name(s.so.precision)) : json_null());
+			cli_json_set(j, "scope", cli_json_str(p.scope));
+			cli_json_set(j, "method", cli_json_str(p.method));
+			cli_json_set(j, "programs_and_libraries", json_integer(res ? (json_int_t)res->n : 0));
 			if (hy)
-				json_object_set_new(j, "hybrid", hybrid_json(hy, trace_files, &runtime));
-			json_object_set_new(j, "warnings", strv_to_json(&warnings));
-			char *t = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+				cli_json_set(j, "hybrid", hybrid_json(hy, trace_files, &runtime));
+			cli_json_set(j, "warnings", strv_to_json(&warnings));
+			char *t = cli_json_dump(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 			fprintf(stderr, "%s\n", t);
 			free(t);
 			json_decref(j);
@@ -1122,25 +1122,25 @@ static json_t *steps_json(const struct dg_sc_target *t, const struct dg_reach *r
 		json_t *j = json_object();
 		char at[32];
 		snprintf(at, sizeof at, "0x%llx", (unsigned long long)st->at);
-		json_object_set_new(j, "object", cli_json_str(t->set->objs[st->obj].path));
+		cli_json_set(j, "object", cli_json_str(t->set->objs[st->obj].path));
 		char fa[32];
 		snprintf(fa, sizeof fa, "0x%llx", (unsigned long long)st->fn_addr);
-		json_object_set_new(j, "function", st->fn_name ? cli_json_str(st->fn_name) : json_null());
-		json_object_set_new(j, "function_address", json_string(fa));
-		json_object_set_new(j, "how", json_string(how_text(st->how)));
-		json_object_set_new(j, "address", st->how >= DG_STEP_CALL ? json_string(at) : json_null());
+		cli_json_set(j, "function", cli_json_str(st->fn_name));
+		cli_json_set(j, "function_address", cli_json_str(fa));
+		cli_json_set(j, "how", cli_json_str(how_text(st->how)));
+		cli_json_set(j, "address", st->how >= DG_STEP_CALL ? cli_json_str(at) : json_null());
 		if (st->how == DG_STEP_INDIRECT) {
 			json_t *tk = json_object();
-			json_object_set_new(tk, "object", cli_json_str(t->set->objs[st->taken_obj].path));
-			json_object_set_new(tk, "in", json_string(st->taken_in_code ? "code" : "data or relocations"));
+			cli_json_set(tk, "object", cli_json_str(t->set->objs[st->taken_obj].path));
+			cli_json_set(tk, "in", cli_json_str(st->taken_in_code ? "code" : "data or relocations"));
 			if (st->taken_in_code) {
 				snprintf(fa, sizeof fa, "0x%llx", (unsigned long long)st->taken_addr);
-				json_object_set_new(tk, "function", st->taken_name ? cli_json_str(st->taken_name) : json_null());
-				json_object_set_new(tk, "function_address", json_string(fa));
+				cli_json_set(tk, "function", cli_json_str(st->taken_name));
+				cli_json_set(tk, "function_address", cli_json_str(fa));
 			}
-			json_object_set_new(j, "address_taken_by", tk);
+			cli_json_set(j, "address_taken_by", tk);
 		}
-		json_array_append_new(a, j);
+		cli_json_push(a, j);
 	}
 	return a;
 }
@@ -1208,17 +1208,17 @@ int cmd_explain(int argc, char **argv)
 		if (dg_runtime_base(rtn[k], &rb, &e2) == 0 && canon && strcmp(canon, "restart_syscall"))
 			for (size_t i = 0; i < rb.n; i++)
 				if (!strcmp(rb.v[i], canon))
-					json_array_append_new(rts, json_string(rtn[k]));
+					cli_json_push(rts, cli_json_str(rtn[k]));
 		dg_strv_free(&rb);
 	}
 	json_t *top = json_object(), *chains = json_array();
-	json_object_set_new(top, "syscall", json_string(canon ? canon : name));
-	json_object_set_new(top, "number", json_integer(nr));
-	json_object_set_new(top, "allowed", json_boolean(nreach > 0 || json_array_size(rts) > 0 ||
+	cli_json_set(top, "syscall", cli_json_str(canon ? canon : name));
+	cli_json_set(top, "number", json_integer(nr));
+	cli_json_set(top, "allowed", json_boolean(nreach > 0 || json_array_size(rts) > 0 ||
 							 (canon && !strcmp(canon, "restart_syscall"))));
-	json_object_set_new(top, "reachable", json_boolean(nreach > 0));
-	json_object_set_new(top, "analysed", json_integer((json_int_t)res->n));
-	json_object_set_new(top, "runtime_base", rts);
+	cli_json_set(top, "reachable", json_boolean(nreach > 0));
+	cli_json_set(top, "analysed", json_integer((json_int_t)res->n));
+	cli_json_set(top, "runtime_base", rts);
 	if (!s.a.json) {
 		int kernel = canon && !strcmp(canon, "restart_syscall");
 		if (!nreach && !json_array_size(rts) && !kernel)
@@ -1252,10 +1252,10 @@ int cmd_explain(int argc, char **argv)
 			break;
 		}
 		json_t *ch = json_object();
-		json_object_set_new(ch, "path", cli_json_str(t->path));
-		json_object_set_new(ch, "kind", json_string(t->library ? "library" : "program"));
-		json_object_set_new(ch, "steps", steps_json(t, why));
-		json_array_append_new(chains, ch);
+		cli_json_set(ch, "path", cli_json_str(t->path));
+		cli_json_set(ch, "kind", cli_json_str(t->library ? "library" : "program"));
+		cli_json_set(ch, "steps", steps_json(t, why));
+		cli_json_push(chains, ch);
 		if (!s.a.json) {
 			printf("%s%s:\n", t->path, t->library ? " (library)" : "");
 			if (why->nsteps)
@@ -1267,7 +1267,7 @@ int cmd_explain(int argc, char **argv)
 		if (!all)
 			break;
 	}
-	json_object_set_new(top, "chains", chains);
+	cli_json_set(top, "chains", chains);
 	if (s.a.json)
 		cli_print_json(top);
 	else

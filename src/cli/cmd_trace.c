@@ -407,11 +407,12 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	tr->image = dg_xstrdup(e->image);
 	tr->engine = dg_xstrdup(engine_names[e->engine]);
 	tr->arch = dg_xstrdup("x86_64");
-	json_t *args = er_process_args(e);
-	tr->args = dg_xcalloc(json_array_size(args) + 1, sizeof *tr->args);
-	for (size_t i = 0; i < json_array_size(args); i++)
-		tr->args[tr->nargs++] = dg_xstrdup(json_string_value(json_array_get(args, i)));
-	json_decref(args);
+	struct dg_strv args = {0};
+	er_process_args(e, &args);
+	tr->args = dg_xcalloc(args.n + 1, sizeof *tr->args);
+	for (size_t i = 0; i < args.n; i++)
+		tr->args[tr->nargs++] = dg_xstrdup(args.v[i]);
+	dg_strv_free(&args);
 	tr->exit_status = status;
 	tr->timed_out = timed_out;
 	free(tr->probe);

@@ -76,21 +76,21 @@ static void add_allow_rule(json_t *prof, const struct dg_strv *names)
 	json_t *rules = json_object_get(prof, "syscalls");
 	if (!json_is_array(rules)) {
 		rules = json_array();
-		json_object_set_new(prof, "syscalls", rules);
+		cli_json_set(prof, "syscalls", rules);
 	}
 	json_t *r = json_object(), *a = json_array();
 	for (size_t i = 0; i < names->n; i++)
-		json_array_append_new(a, json_string(names->v[i]));
-	json_object_set_new(r, "names", a);
-	json_object_set_new(r, "action", json_string("SCMP_ACT_ALLOW"));
-	json_array_append_new(rules, r);
+		cli_json_push(a, cli_json_str(names->v[i]));
+	cli_json_set(r, "names", a);
+	cli_json_set(r, "action", cli_json_str("SCMP_ACT_ALLOW"));
+	cli_json_push(rules, r);
 }
 
 /* The same profile with SCMP_ACT_LOG as its default action: what it would deny
  * now succeeds and is logged. Rules (allow and errno) stay as they are. */
 static void to_log(json_t *prof, const struct dg_strv *extra)
 {
-	json_object_set_new(prof, "defaultAction", json_string("SCMP_ACT_LOG"));
+	cli_json_set(prof, "defaultAction", cli_json_str("SCMP_ACT_LOG"));
 	json_object_del(prof, "defaultErrnoRet");
 	add_allow_rule(prof, extra);
 }
@@ -343,34 +343,34 @@ static size_t distinct_denied(const struct verify *v)
 static int write_report(const struct verify *v, bool pass, int status, bool timed_out, struct dg_error *err)
 {
 	json_t *j = json_object(), *den = json_array();
-	json_object_set_new(j, "result", json_string(pass ? "pass" : "fail"));
-	json_object_set_new(j, "image", cli_json_str(v->r.image));
-	json_object_set_new(j, "profile", cli_json_str(v->profile));
-	json_object_set_new(j, "engine", json_string(engine_names[v->r.engine]));
-	json_object_set_new(j, "runtime", v->r.runtime ? cli_json_str(v->r.runtime) : json_string(v->r.engine == ENG_RUNC ? "runc" : "default"));
-	json_object_set_new(j, "no_new_privileges", json_boolean(v->r.nnp));
-	json_object_set_new(j, "exit_status", json_integer(status));
-	json_object_set_new(j, "expected_status", json_integer(v->expect));
-	json_object_set_new(j, "timed_out", json_boolean(timed_out));
+	cli_json_set(j, "result", cli_json_str(pass ? "pass" : "fail"));
+	cli_json_set(j, "image", cli_json_str(v->r.image));
+	cli_json_set(j, "profile", cli_json_str(v->profile));
+	cli_json_set(j, "engine", cli_json_str(engine_names[v->r.engine]));
+	cli_json_set(j, "runtime", v->r.runtime ? cli_json_str(v->r.runtime) : cli_json_str(v->r.engine == ENG_RUNC ? "runc" : "default"));
+	cli_json_set(j, "no_new_privileges", json_boolean(v->r.nnp));
+	cli_json_set(j, "exit_status", json_integer(status));
+	cli_json_set(j, "expected_status", json_integer(v->expect));
+	cli_json_set(j, "timed_out", json_boolean(timed_out));
 	for (size_t i = 0; i < v->nden; i++) {
 		const struct denial *d = &v->den[i];
 		json_t *o = json_object();
 		const char *name = denial_name(d);
-		json_object_set_new(o, "syscall", name ? json_string(name) : json_null());
-		json_object_set_new(o, "number", json_integer(d->nr));
-		json_object_set_new(o, "arch", json_string(arch_name(d->arch)));
-		json_object_set_new(o, "exe", cli_json_str(d->exe));
-		json_object_set_new(o, "comm", cli_json_str(d->comm));
-		json_object_set_new(o, "count", json_integer((json_int_t)d->count));
-		json_object_set_new(o, "runtime", json_boolean(runtime_record(d)));
-		json_array_append_new(den, o);
+		cli_json_set(o, "syscall", cli_json_str(name));
+		cli_json_set(o, "number", json_integer(d->nr));
+		cli_json_set(o, "arch", cli_json_str(arch_name(d->arch)));
+		cli_json_set(o, "exe", cli_json_str(d->exe));
+		cli_json_set(o, "comm", cli_json_str(d->comm));
+		cli_json_set(o, "count", json_integer((json_int_t)d->count));
+		cli_json_set(o, "runtime", json_boolean(runtime_record(d)));
+		cli_json_push(den, o);
 	}
-	json_object_set_new(j, "denied", den);
-	json_object_set_new(j, "diagnosis", json_string(v->diag_note ? v->diag_note : v->diag_runs ? "done" : "none"));
-	json_object_set_new(j, "diagnosis_runs", json_integer(v->diag_runs));
-	json_object_set_new(j, "diagnosis_status", v->diag_status >= 0 ? json_integer(v->diag_status) : json_null());
-	json_object_set_new(j, "records_rate_limited", json_boolean(v->diag_lost));
-	json_object_set_new(j, "unconfined_status", v->unconfined_status >= 0 ? json_integer(v->unconfined_status) : json_null());
+	cli_json_set(j, "denied", den);
+	cli_json_set(j, "diagnosis", cli_json_str(v->diag_note ? v->diag_note : v->diag_runs ? "done" : "none"));
+	cli_json_set(j, "diagnosis_runs", json_integer(v->diag_runs));
+	cli_json_set(j, "diagnosis_status", v->diag_status >= 0 ? json_integer(v->diag_status) : json_null());
+	cli_json_set(j, "records_rate_limited", json_boolean(v->diag_lost));
+	cli_json_set(j, "unconfined_status", v->unconfined_status >= 0 ? json_integer(v->unconfined_status) : json_null());
 	int r = er_write_json_file(v->report, j, err);
 	json_decref(j);
 	return r;

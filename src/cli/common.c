@@ -97,19 +97,6 @@ int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image *
 	return 0;
 }
 
-json_t *cli_json_str(const char *s)
-{
-	json_t *j = json_stringn(s, strlen(s));
-	if (j)
-		return j;
-	struct dg_buf b = {0}; /* not UTF-8: shown escaped, as in the text output */
-	dg_buf_put_escaped(&b, s);
-	char *e = dg_buf_steal(&b);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 struct dg_cache *cli_open_cache(struct cli_image_args *a)
 {
 	struct dg_error err = DG_ERROR_INIT;
@@ -140,39 +127,32 @@ void cli_close_cache(struct dg_cache *c, struct dg_objdb *db)
 	dg_cache_close(c);
 }
 
-void cli_print_json(json_t *j)
-{
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
-		fputc('\n', stdout);
-	json_decref(j);
-}
-
 json_t *cli_scope_json(const struct dg_scope *sc)
 {
 	json_t *o = json_object(), *items = json_array(), *edges = json_array(), *pr = json_array();
-	json_object_set_new(o, "scope", json_string("entrypoint"));
+	cli_json_set(o, "scope", cli_json_str("entrypoint"));
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct dg_scope_item *it = &sc->v[i];
 		json_t *x = json_object();
-		json_object_set_new(x, "path", cli_json_str(it->path));
-		json_object_set_new(x, "kind", json_string(dg_scope_item_kind_name(it->kind)));
-		json_object_set_new(x, "why", cli_json_str(it->why));
-		json_object_set_new(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
-		json_array_append_new(items, x);
+		cli_json_set(x, "path", cli_json_str(it->path));
+		cli_json_set(x, "kind", cli_json_str(dg_scope_item_kind_name(it->kind)));
+		cli_json_set(x, "why", cli_json_str(it->why));
+		cli_json_set(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
+		cli_json_push(items, x);
 		if (it->parent != SIZE_MAX) {
 			json_t *e = json_object();
-			json_object_set_new(e, "from", cli_json_str(sc->v[it->parent].path));
-			json_object_set_new(e, "to", cli_json_str(it->path));
-			json_object_set_new(e, "kind", json_string(dg_scope_edge_kind(it)));
-			json_array_append_new(edges, e);
+			cli_json_set(e, "from", cli_json_str(sc->v[it->parent].path));
+			cli_json_set(e, "to", cli_json_str(it->path));
+			cli_json_set(e, "kind", cli_json_str(dg_scope_edge_kind(it)));
+			cli_json_push(edges, e);
 		}
 	}
-	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "edges", edges);
-	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
-	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
+	cli_json_set(o, "items", items);
+	cli_json_set(o, "edges", edges);
+	cli_json_set(o, "all_programs", cli_json_str(sc->all_programs_why));
+	cli_json_set(o, "all_libraries", cli_json_str(sc->all_libraries_why));
 	for (size_t i = 0; i < sc->problems.n; i++)
-		json_array_append_new(pr, cli_json_str(sc->problems.v[i]));
-	json_object_set_new(o, "problems", pr);
+		cli_json_push(pr, cli_json_str(sc->problems.v[i]));
+	cli_json_set(o, "problems", pr);
 	return o;
 }

@@ -276,29 +276,24 @@ static int make_netns(struct engine_run *e, struct dg_error *err)
 	return 0;
 }
 
-json_t *er_strv_json(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
  * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
-json_t *er_process_args(const struct engine_run *e)
+void er_process_args(const struct engine_run *e, struct dg_strv *out)
 {
 	const struct dg_image_config *c = &e->info->config;
-	json_t *a;
-	if (e->has_entrypoint)
-		a = *e->entrypoint ? er_strv_json((char *const *)&e->entrypoint, 1) : json_array();
-	else
-		a = er_strv_json(c->entrypoint.v, c->entrypoint.n);
-	json_t *rest = e->nargs ? er_strv_json(e->args, (size_t)e->nargs)
-				: e->has_entrypoint ? json_array() : er_strv_json(c->cmd.v, c->cmd.n);
-	json_array_extend(a, rest);
-	json_decref(rest);
-	return a;
+	if (e->has_entrypoint) {
+		if (*e->entrypoint)
+			dg_strv_push(out, e->entrypoint);
+	} else {
+		for (size_t i = 0; i < c->entrypoint.n; i++)
+			dg_strv_push(out, c->entrypoint.v[i]);
+	}
+	if (e->nargs)
+		for (int i = 0; i < e->nargs; i++)
+			dg_strv_push(out, e->args[i]);
+	else if (!e->has_entrypoint)
+		for (size_t i = 0; i < c->cmd.n; i++)
+			dg_strv_push(out, c->cmd.v[i]);
 }
 
 /* runc: a fresh bundle (the image unpacked by umoci) with the run's process and filter. */
@@ -346,34 +341,48 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 		json_decref(cfg);
 		return dg_err(err, DG_E_ENV, "%s: no process or linux object", cfgpath);
 	}
-	json_t *args = er_process_args(e);
-	if (!json_array_size(args)) {
-		json_decref(args);
+	struct dg_strv args = {0};
+	er_process_args(e, &args);
+	if (!args.n) {
 		json_decref(cfg);
 		return dg_err(err, DG_E_INPUT, "%s: the image has neither Entrypoint nor Cmd: give the command after --",
 			      e->image);
 	}
-	json_object_set_new(proc, "args", args);
-	json_object_set_new(proc, "terminal", json_false());
-	json_object_set_new(proc, "noNewPrivileges", json_boolean(e->nnp));
+	/* the bundle's JSON must carry the arguments byte for byte: escaping would run another command */
+	for (size_t i = 0; i < args.n; i++)
+		if (!cli_json_utf8(args.v[i])) {
+			struct dg_buf b = {0};
+			dg_buf_put_escaped(&b, args.v[i]);
+			dg_buf_putc(&b, 0);
+			dg_err(err, DG_E_INPUT, "%s: argument %zu of the command ('%s') is not UTF-8: an OCI runtime "
+			       "config cannot carry it", e->image, i, b.data);
+			dg_buf_free(&b);
+			dg_strv_free(&args);
+			json_decref(cfg);
+			return -1;
+		}
+	cli_json_set(proc, "args", cli_json_strv(&args));
+	dg_strv_free(&args);
+	cli_json_set(proc, "terminal", json_false());
+	cli_json_set(proc, "noNewPrivileges", json_boolean(e->nnp));
 	/* Docker's default capabilities, as the profile's rules were evaluated against */
 	size_t ncaps;
 	const char *const *caps = dg_docker_caps(&ncaps);
 	json_t *cap = json_object();
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	for (size_t i = 0; i < 3; i++)
-		json_object_set_new(cap, sets[i], er_strv_json((char *const *)caps, ncaps));
-	json_object_set_new(proc, "capabilities", cap);
+		cli_json_set(cap, sets[i], cli_json_strs((char *const *)caps, ncaps));
+	cli_json_set(proc, "capabilities", cap);
 	struct rlimit rl;
 	rlim_t nofile = 1048576;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < nofile)
 		nofile = rl.rlim_max;
 	json_t *rls = json_array(), *r = json_object();
-	json_object_set_new(r, "type", json_string("RLIMIT_NOFILE"));
-	json_object_set_new(r, "hard", json_integer((json_int_t)nofile));
-	json_object_set_new(r, "soft", json_integer((json_int_t)nofile));
-	json_array_append_new(rls, r);
-	json_object_set_new(proc, "rlimits", rls);
+	cli_json_set(r, "type", cli_json_str("RLIMIT_NOFILE"));
+	cli_json_set(r, "hard", json_integer((json_int_t)nofile));
+	cli_json_set(r, "soft", json_integer((json_int_t)nofile));
+	cli_json_push(rls, r);
+	cli_json_set(proc, "rlimits", rls);
 	/* network: host (none of ours) or the namespace with only lo */
 	json_t *nss = json_object_get(linux_, "namespaces");
 	if (json_is_array(nss)) {
@@ -383,7 +392,7 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 			const char *t = json_string_value(json_object_get(ns, "type"));
 			if (t && !strcmp(t, "network")) {
 				if (e->netns)
-					json_object_set_new(ns, "path", json_string(e->netns));
+					cli_json_set(ns, "path", cli_json_str(e->netns));
 				else
 					json_array_remove(nss, i);
 				break;
@@ -391,7 +400,7 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 		}
 	}
 	if (seccomp)
-		json_object_set(linux_, "seccomp", seccomp);
+		cli_json_set(linux_, "seccomp", json_incref(seccomp));
 	else
 		json_object_del(linux_, "seccomp");
 	int rc = er_write_json_file(cfgpath, cfg, err);

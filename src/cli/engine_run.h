@@ -89,10 +89,9 @@ int er_must_run(const struct engine_run *e, const char *what, char *const argv[]
 void er_rm_tree(const char *path);
 char *er_tmp_path(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int er_write_json_file(const char *path, json_t *j, struct dg_error *err);
-json_t *er_strv_json(char *const *v, size_t n);
 /* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
  * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
-json_t *er_process_args(const struct engine_run *e);
+void er_process_args(const struct engine_run *e, struct dg_strv *out);
 double er_now(void);
 
 #endif
