@@ -9,6 +9,8 @@
 #include "dockergate/util.h"
 #include "dockergate/cache.h"
 #include "dockergate/objdb.h"
+#include "dockergate/profile.h"
+#include "dockergate/syscalls.h"
 #include "dockergate/scope.h"
 
 void cli_image_args_init(struct cli_image_args *a)
@@ -155,4 +157,13 @@ json_t *cli_scope_json(const struct dg_scope *sc)
 		cli_json_push(pr, cli_json_str(sc->problems.v[i]));
 	cli_json_set(o, "problems", pr);
 	return o;
+}
+
+/* How many names resolve to an x86-64 syscall (what "N allowed" counts). */
+size_t cli_count_x86_64(const struct dg_profile *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->allow.n; i++)
+		n += dg_syscall_number(p->allow.v[i], 0) >= 0;
+	return n;
 }
