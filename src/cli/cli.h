@@ -101,12 +101,17 @@ int cmd_verify(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_trace_runtime(int argc, char **argv);
 
-/* Profile commands (generate, merge): --format NAME, the name of a format, and how
- * many allowed names are x86-64 syscalls (what the summaries count). */
+/* Profile commands (generate, merge): --format NAME (the library's table of formats), its
+ * help lines (each format with its description when DESCRIPTIONS, DEFLT marked as the
+ * default, then TAIL), and how many allowed names are x86-64 syscalls (what the summaries
+ * count). */
+#include <stdio.h>
 #include "dockergate/profile.h"
 int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out);
-const char *cli_format_name(enum dg_profile_format f);
+void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail);
 size_t cli_count_x86_64(const struct dg_profile *p);
+/* An option's help: "  OPTION" padded to the description column, TEXT wrapped under it. */
+void cli_help_option(FILE *f, const char *option, const char *text);
 
 /* ---- JSON (json.c): every string and key of the CLI's JSON goes through these ---- */
 /* A JSON string of S (NULL: null); bytes that are not UTF-8 are escaped as \xHH. */

@@ -30,11 +30,9 @@ static const char generate_help[] =
 	"stderr (--json: as one JSON object). SOURCE_DATE_EPOCH, when set, is the date\n"
 	"of the provenance block.\n\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write the profile ('-' for stdout)\n"
-	"  --format FORMAT     docker (default; also a kubelet localhost/ profile), oci (the\n"
-	"                      runtime-spec linux.seccomp object), k8s (a security-profiles-\n"
-	"                      operator SeccompProfile in YAML), k8s-json (the same in JSON),\n"
-	"                      bpf (libseccomp's compiled filter), pfc (its readable form)\n"
+	"  -o, --output FILE   where to write the profile ('-' for stdout)\n";
+/* --format FORMAT: from the library's table of formats (cli_format_help); then */
+static const char generate_help_tail[] =
 	"  --name NAME         metadata.name of the k8s resource (default: from the image)\n"
 	"  --deny-errno ERRNO  what denied syscalls return: a number or a name such as EPERM\n"
 	"                      (default), EACCES, ENOSYS\n"
@@ -118,6 +116,8 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 		switch (c) {
 		case OPT_HELP:
 			fputs(generate_help, stdout);
+			cli_format_help(stdout, DG_PF_DOCKER, true, NULL);
+			fputs(generate_help_tail, stdout);
 			return 0;
 		case 'o':
 		case OPT_OUTPUT:
@@ -483,7 +483,7 @@ static json_t *gen_summary_json(const struct gen_opts *o, const struct gen_input
 	struct gen_counts c = gen_count(in, r);
 	json_t *j = json_object();
 	cli_json_set(j, "output", cli_json_str(o->output));
-	cli_json_set(j, "format", cli_json_str(cli_format_name(o->format)));
+	cli_json_set(j, "format", cli_json_str(dg_profile_format_name(o->format)));
 	json_t *ar = json_array();
 	cli_json_push(ar, cli_json_str("x86_64"));
 	if (r->p.arches & DG_ARCH_X86)
@@ -581,25 +581,6 @@ static void gen_print_text(const struct gen_opts *o, const struct gen_inputs *in
 	dg_buf_putc(&line, 0);
 	cli_say(NULL, NULL, "%s", line.data);
 	dg_buf_free(&line);
-}
-
-static const char *const format_names[] = {"docker", "oci", "k8s", "k8s-json", "bpf", "pfc"};
-
-int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out)
-{
-	static const enum dg_profile_format fm[] = {DG_PF_DOCKER, DG_PF_OCI, DG_PF_K8S,
-						    DG_PF_K8S_JSON, DG_PF_BPF, DG_PF_PFC};
-	for (size_t i = 0; i < sizeof fm / sizeof *fm; i++)
-		if (!strcmp(arg, format_names[i])) {
-			*out = fm[i];
-			return 0;
-		}
-	return cli_usage_error(cmd, "--format: expected docker, oci, k8s, k8s-json, bpf or pfc, got '%s'", arg);
-}
-
-const char *cli_format_name(enum dg_profile_format f)
-{
-	return format_names[f];
 }
 
 int cmd_generate(int argc, char **argv)

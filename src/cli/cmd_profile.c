@@ -161,9 +161,7 @@ static const char merge_help[] =
 	"for `diff` (Docker-format files or docker-default). The result is compiled with\n"
 	"libseccomp and written atomically; SOURCE_DATE_EPOCH, when set, is its date.\n\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write it (default '-': stdout)\n"
-	"  --format FORMAT     docker (default), oci, k8s, k8s-json, bpf, pfc (as for generate;\n"
-	"                      the k8s resource is named 'merged')\n";
+	"  -o, --output FILE   where to write it (default '-': stdout)\n";
 
 int cmd_merge(int argc, char **argv)
 {
@@ -177,6 +175,7 @@ int cmd_merge(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(merge_help, stdout);
+			cli_format_help(stdout, DG_PF_DOCKER, false, "(as for generate; the k8s resource is named 'merged')");
 			return 0;
 		}
 		if (c == 'o' || c == OPT_OUTPUT) {

@@ -167,3 +167,61 @@ size_t cli_count_x86_64(const struct dg_profile *p)
 		n += dg_syscall_number(p->allow.v[i], 0) >= 0;
 	return n;
 }
+
+int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out)
+{
+	if (dg_profile_format_parse(arg, out) == 0)
+		return 0;
+	size_t n;
+	const struct dg_profile_format_info *fm = dg_profile_formats(&n);
+	struct dg_buf b = {0};
+	for (size_t i = 0; i < n; i++)
+		dg_buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", fm[i].name);
+	dg_buf_putc(&b, 0);
+	int r = cli_usage_error(cmd, "--format: expected %s, got '%s'", b.data, arg);
+	dg_buf_free(&b);
+	return r;
+}
+
+#define HELP_COLUMN 22 /* where option descriptions start */
+#define HELP_WIDTH 90  /* and where they end */
+
+void cli_help_option(FILE *f, const char *option, const char *text)
+{
+	int col = fprintf(f, "  %s", option);
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t w = strcspn(p, " ");
+		if (col > HELP_COLUMN && col + 1 + (int)w > HELP_WIDTH) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (col < HELP_COLUMN)
+			col += fprintf(f, "%*s", HELP_COLUMN - col, "");
+		else
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", (int)w, p);
+		p += w;
+	}
+	fputc('\n', f);
+}
+
+void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail)
+{
+	size_t n;
+	const struct dg_profile_format_info *fm = dg_profile_formats(&n);
+	struct dg_buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		bool d = fm[i].format == deflt;
+		dg_buf_printf(&b, "%s%s", i ? ", " : "", fm[i].name);
+		if (d || descriptions)
+			dg_buf_printf(&b, " (%s%s%s)", d ? "default" : "", d && descriptions ? "; " : "",
+				      descriptions ? fm[i].description : "");
+	}
+	if (tail)
+		dg_buf_printf(&b, " %s", tail);
+	dg_buf_putc(&b, 0);
+	cli_help_option(f, "--format FORMAT", b.data);
+	dg_buf_free(&b);
+}

@@ -76,6 +76,19 @@ rc=$?
 [[ ! -s "$T/out" ]]
 ok $? "diff's warnings about a profile whose name has a newline: one line each" "$T/err"
 
+# ---- help texts built from the library's tables ----
+"$DG" generate "dir:$R" -o "$T/p.json" --format nosuch >/dev/null 2>"$T/err"
+rc=$?
+{ [[ $rc -eq 2 ]] || echo "exit $rc"
+grep -q "expected docker, oci, k8s, k8s-json, bpf or pfc, got 'nosuch'" "$T/err" || echo "message: $(cat "$T/err")"
+for f in docker oci k8s k8s-json bpf pfc; do
+	"$DG" generate --help | sed -n '/--format FORMAT/,/--name/p' | grep -q "[ (]$f[ ,)]" || echo "generate --help lacks $f"
+	"$DG" merge --help | sed -n '/--format FORMAT/,$p' | grep -q "[ (]$f[ ,)]" || echo "merge --help lacks $f"
+	"$DG" merge docker-default --format "$f" -o "$T/m.$f" 2>>"$T/out.m" || echo "merge --format $f failed"
+done; } >"$T/out"
+[[ ! -s "$T/out" ]]
+ok $? "--format: every format of the library's table in generate/merge --help, the usage error and merge" "$T/out"
+
 # ---- the one writer ----
 grep -n 'json_object_set_new\|json_array_append_new\|json_string(\|json_stringn\|json_pack\|json_object_set(\|json_array_extend' \
 	"$repo"/src/cli/*.c | grep -v '^[^:]*/json\.c:' >"$T/out"
