@@ -24,6 +24,7 @@
 #include "engine_run.h"
 #include "dockergate/util.h"
 
+#define TRACE_ENGINE "runc" /* the default --engine */
 #define PROBE_FIRST 1.0     /* seconds before the first probe (the container starts) */
 #define PROBE_AGAIN 0.5     /* seconds between a failed probe and the next */
 #define RECORDER_WAIT 30.0  /* seconds to wait for podman's detached recorder after the run */
@@ -61,9 +62,9 @@ static int container_stdout(const struct trace_cmd *t)
 	return !strcmp(t->out, "-") ? 2 : -1;
 }
 
-/* runc: a recorder process (our child) runs the runtime under ptrace and writes
- * the raw trace; its exit status is the runtime's. */
-static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
+/* ER_TRACE_DIRECT (runc): a recorder process (our child) runs the runtime under
+ * ptrace and writes the raw trace; its exit status is the runtime's. */
+static pid_t start_recorded(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
 {
 	struct trace_cmd *t = ud;
 	fflush(stdout);
@@ -99,8 +100,9 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 	_exit(status);
 }
 
-/* podman: the CLI runs as it is, its stdout moved when the trace goes to stdout. */
-static pid_t start_podman(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
+/* ER_TRACE_WRAPPER (podman): the CLI runs as it is (its runtime wrapper records),
+ * its stdout moved when the trace goes to stdout. */
+static pid_t start_plain(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
 {
 	struct trace_cmd *t = ud;
 	struct dg_spawn s = {NULL, container_stdout(t), -1, false};
@@ -246,9 +248,11 @@ static int trace_parse(struct trace_cmd *t, int argc, char **argv)
 			fputs(trace_help, stdout);
 			return -1;
 		case OPT_ENGINE:
-			if (er_parse_engine(optarg, &e->engine) < 0 || e->engine == ENG_DOCKER)
-				return cli_usage_error("trace", "--engine: expected runc or podman, got '%s'%s", optarg,
-						       !strcmp(optarg, "docker") ? " (docker's daemon starts the runtime: it cannot be traced from here)" : "");
+			if (!(e->ops = er_engine(optarg)) || e->ops->trace == ER_TRACE_NONE) {
+				dg_autofree char *names = er_engine_names(er_engine(TRACE_ENGINE), true);
+				return cli_usage_error("trace", "--engine: expected %s, got '%s'%s%s%s", names, optarg,
+						       e->ops ? " (" : "", e->ops ? e->ops->untraceable : "", e->ops ? ")" : "");
+			}
 			break;
 		case OPT_RUNTIME:
 			e->runtime = optarg;
@@ -359,12 +363,12 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	if (er_setup(e, err) < 0)
 		return -1;
 	t->raw = er_tmp_path(e, "recorded.json");
-	if (e->engine == ENG_PODMAN && make_wrapper(t, err) < 0)
+	if (e->ops->trace == ER_TRACE_WRAPPER && make_wrapper(t, err) < 0)
 		return -1;
-	say("tracing %s with %s%s%s", e->image, engine_names[e->engine], t->probe ? ", probe: " : "",
+	say("tracing %s with %s%s%s", e->image, e->ops->name, t->probe ? ", probe: " : "",
 	    t->probe ? t->probe : "");
 	t->probe_next = PROBE_FIRST;
-	struct er_hooks h = {e->engine == ENG_RUNC ? start_runc : start_podman, tick, t};
+	struct er_hooks h = {e->ops->trace == ER_TRACE_DIRECT ? start_recorded : start_plain, tick, t};
 	int status;
 	bool timed_out;
 	int rc = er_run(e, NULL, "unconfined", &h, &status, &timed_out, err);
@@ -374,7 +378,7 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	if (er_interrupted)
 		return DG_E_INTERRUPTED;
 	/* podman's own failure (125) usually means no container and no recorder */
-	if (e->engine == ENG_PODMAN && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
+	if (e->ops->trace == ER_TRACE_WRAPPER && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
 		if (er_interrupted)
 			return DG_E_INTERRUPTED;
 		if (status == 125)
@@ -393,7 +397,7 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 			err->status = DG_E_INTERNAL;
 		return -1;
 	}
-	if (e->engine == ENG_PODMAN && status == 125) {
+	if (e->ops->trace == ER_TRACE_WRAPPER && status == 125) {
 		dg_trace_free(tr);
 		return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its message above)");
 	}
@@ -405,7 +409,7 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	free(tr->args);
 	tr->nargs = 0;
 	tr->image = dg_xstrdup(e->image);
-	tr->engine = dg_xstrdup(engine_names[e->engine]);
+	tr->engine = dg_xstrdup(e->ops->name);
 	tr->arch = dg_xstrdup("x86_64");
 	struct dg_strv args = {0};
 	er_process_args(e, &args);
@@ -451,7 +455,7 @@ int cmd_trace(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	cli_image_args_init(&t.r.ia);
 	t.r.cmd = "trace";
-	t.r.engine = ENG_RUNC;
+	t.r.ops = er_engine(TRACE_ENGINE);
 	t.out = "-";
 	t.probe_status = -1;
 	int r = trace_parse(&t, argc, argv);

@@ -346,8 +346,8 @@ static int write_report(const struct verify *v, bool pass, int status, bool time
 	cli_json_set(j, "result", cli_json_str(pass ? "pass" : "fail"));
 	cli_json_set(j, "image", cli_json_str(v->r.image));
 	cli_json_set(j, "profile", cli_json_str(v->profile));
-	cli_json_set(j, "engine", cli_json_str(engine_names[v->r.engine]));
-	cli_json_set(j, "runtime", v->r.runtime ? cli_json_str(v->r.runtime) : cli_json_str(v->r.engine == ENG_RUNC ? "runc" : "default"));
+	cli_json_set(j, "engine", cli_json_str(v->r.ops->name));
+	cli_json_set(j, "runtime", cli_json_str(v->r.runtime ? v->r.runtime : v->r.ops->default_runtime));
 	cli_json_set(j, "no_new_privileges", json_boolean(v->r.nnp));
 	cli_json_set(j, "exit_status", json_integer(status));
 	cli_json_set(j, "expected_status", json_integer(v->expect));
@@ -449,8 +449,10 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 			v->profile = optarg;
 			break;
 		case OPT_ENGINE:
-			if (er_parse_engine(optarg, &v->r.engine) < 0)
-				return cli_usage_error("verify", "--engine: expected podman, docker or runc, got '%s'", optarg);
+			if (!(v->r.ops = er_engine(optarg))) {
+				dg_autofree char *names = er_engine_names(NULL, false);
+				return cli_usage_error("verify", "--engine: expected %s, got '%s'", names, optarg);
+			}
 			engine_set = true;
 			break;
 		case OPT_RUNTIME:
@@ -511,7 +513,7 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 	if (!v->profile)
 		return cli_usage_error("verify", "--profile FILE is needed");
 	if (!engine_set)
-		v->r.engine = er_default_engine();
+		v->r.ops = er_default_engine();
 	return 0;
 }
 
@@ -524,7 +526,7 @@ static int load_profile(struct verify *v, struct dg_error *err)
 	if (r == 0 && dg_profile_compile(&v->model, NULL, err) < 0)
 		r = -1;
 	/* argument conditions matter only where the model stands in for the file (runc) */
-	if (r == 0 && v->r.engine == ENG_RUNC)
+	if (r == 0 && v->r.ops->oci_bundle)
 		for (size_t i = 0; i < warn.n; i++)
 			cli_warn("verify", "%s", warn.v[i]);
 	dg_strv_free(&warn);
@@ -558,7 +560,7 @@ static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *ext
 {
 	json_t *sc = NULL;
 	char *prof = NULL;
-	if (v->r.engine == ENG_RUNC) {
+	if (v->r.ops->oci_bundle) {
 		if (m != RUN_UNCONFINED && !(sc = oci_seccomp(v, m, extra, err)))
 			return -1;
 	} else if (!(prof = engine_profile(v, m, extra, err))) {
@@ -575,7 +577,7 @@ static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *ext
 
 static int verify_run(struct verify *v, struct dg_error *err)
 {
-	say("running %s under %s with %s%s%s (no_new_privileges %s)", v->r.image, v->profile, engine_names[v->r.engine],
+	say("running %s under %s with %s%s%s (no_new_privileges %s)", v->r.image, v->profile, v->r.ops->name,
 	    v->r.runtime ? ", runtime " : "", v->r.runtime ? v->r.runtime : "", v->r.nnp ? "true" : "false");
 	int status;
 	bool timed_out;
@@ -588,7 +590,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		say("still running after %g s: stopped (a container that stays up passes)", v->r.timeout);
 	else
 		say("the container exited with status %d%s", status, pass ? "" : " (expected another)");
-	if (v->r.engine != ENG_RUNC && status == 125 && !pass)
+	if (v->r.ops->run_statuses && status == 125 && !pass)
 		cli_note("verify", "status 125 is the engine's own error (see its message above)");
 	if ((!pass && v->diagnose != DIAG_NEVER) || v->diagnose == DIAG_ALWAYS) {
 		if (diagnose(v, err) < 0)
@@ -618,7 +620,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 			    timed_out ? "stayed up" : "exited as expected", v->profile, nd, nd == 1 ? "" : "s", list);
 		else
 			say("pass: %s under %s (%s)", timed_out ? "stayed up" : "exited as expected", v->profile,
-			    engine_names[v->r.engine]);
+			    v->r.ops->name);
 		return 0;
 	}
 	if (nd && v->diag_status >= 0 && v->diag_status != v->expect)
@@ -627,10 +629,10 @@ static int verify_run(struct verify *v, struct dg_error *err)
 	if (nd)
 		say("FAIL: exit status %d; the profile denies %zu syscall%s the workload makes: %s", status, nd,
 		    nd == 1 ? "" : "s", list);
-	else if (v->r.engine != ENG_RUNC && v->unconfined_status >= 125 && v->unconfined_status <= 127 &&
+	else if (v->r.ops->run_statuses && v->unconfined_status >= 125 && v->unconfined_status <= 127 &&
 		 status == v->unconfined_status)
 		return dg_err(err, DG_E_ENV, "%s could not start the container even without a seccomp profile (exit "
-			      "status %d; see its message above)", engine_names[v->r.engine], status);
+			      "status %d; see its message above)", v->r.ops->name, status);
 	else if (v->unconfined_status >= 0 && v->unconfined_status != v->expect)
 		say("FAIL: exit status %d; without any seccomp profile it fails too (status %d): the workload, not the "
 		    "profile",
