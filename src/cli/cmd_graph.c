@@ -359,7 +359,27 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 	cli_print_json(top);
 }
 
-int cmd_graph(int argc, char **argv)
+struct graph_opts {
+	struct cli_image_args a;
+	const char *image;
+	struct dg_graph_opts go; /* --from PATH roots */
+	struct dg_strv exclude;
+	int json, entry, group, full, scope;
+};
+
+/* What one graph holds on to until graph_done. */
+struct graph_session {
+	struct dg_image *img;
+	struct dg_cache *cache;
+	struct dg_objdb *db;
+	struct dg_scope *sc;        /* --scope entrypoint: the closure */
+	struct dg_sc_result *scres;
+	struct dg_graph *g;
+};
+
+/* ---- parse: argv -> struct graph_opts (-1: go on, else the exit status) ---- */
+
+static int graph_parse(int argc, char **argv, struct graph_opts *o)
 {
 	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE, OPT_FULL, OPT_SCOPE };
 	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
@@ -371,103 +391,110 @@ int cmd_graph(int argc, char **argv)
 					   {"full-paths", no_argument, NULL, OPT_FULL},
 					   {"scope", required_argument, NULL, OPT_SCOPE},
 					   {0, 0, 0, 0}};
-	struct cli_image_args a;
-	cli_image_args_init(&a);
-	struct dg_graph_opts go = {0};
-	struct dg_strv exclude = {0};
-	int c, json = 0, entry = 0, group = 0, full = 0, rc = 0, scope = 0;
-	struct dg_scope *sc = NULL;
-	struct dg_sc_result *scres = NULL;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case OPT_HELP: fputs(help, stdout); goto out;
+		case OPT_HELP: fputs(help, stdout); return 0;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "dot") && strcmp(optarg, "json")) {
-				rc = cli_usage_error("graph", "--format must be dot or json, not '%s'", optarg);
-				goto out;
-			}
-			json = !strcmp(optarg, "json");
+			if (strcmp(optarg, "dot") && strcmp(optarg, "json"))
+				return cli_usage_error("graph", "--format must be dot or json, not '%s'", optarg);
+			o->json = !strcmp(optarg, "json");
 			continue;
-		case OPT_FROM: dg_strv_push(&go.roots, optarg); continue;
-		case OPT_ENTRY: entry = 1; continue;
+		case OPT_FROM: dg_strv_push(&o->go.roots, optarg); continue;
+		case OPT_ENTRY: o->entry = 1; continue;
 		case OPT_GROUP:
-			if (strcmp(optarg, "dir")) {
-				rc = cli_usage_error("graph", "--group takes 'dir', not '%s'", optarg);
-				goto out;
-			}
-			group = 1;
+			if (strcmp(optarg, "dir"))
+				return cli_usage_error("graph", "--group takes 'dir', not '%s'", optarg);
+			o->group = 1;
 			continue;
-		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
-		case OPT_FULL: full = 1; continue;
+		case OPT_EXCLUDE: dg_strv_push(&o->exclude, optarg); continue;
+		case OPT_FULL: o->full = 1; continue;
 		case OPT_SCOPE:
-			if (strcmp(optarg, "image") && strcmp(optarg, "entrypoint")) {
-				rc = cli_usage_error("graph", "--scope: expected 'image' or 'entrypoint', got '%s'", optarg);
-				goto out;
-			}
-			scope = !strcmp(optarg, "entrypoint");
+			if (strcmp(optarg, "image") && strcmp(optarg, "entrypoint"))
+				return cli_usage_error("graph", "--scope: expected 'image' or 'entrypoint', got '%s'", optarg);
+			o->scope = !strcmp(optarg, "entrypoint");
 			continue;
 		}
-		if ((rc = cli_common_opt("graph", &a, c, optarg)))
-			goto out;
+		if ((rc = cli_common_opt("graph", &o->a, c, optarg)))
+			return rc;
 	}
-	if (a.json)
-		json = 1;
-	if (argc - optind != 1) {
-		rc = cli_usage_error("graph", "expected exactly one IMAGE");
-		goto out;
-	}
-	struct dg_image *img;
-	if ((rc = cli_load_image(argv[optind], &a, &img)))
-		goto out;
+	if (o->a.json)
+		o->json = 1;
+	if (argc - optind != 1)
+		return cli_usage_error("graph", "expected exactly one IMAGE");
+	o->image = argv[optind];
+	return -1;
+}
+
+/* ---- run: the image, its roots (--entrypoint, --scope entrypoint), the graph ---- */
+
+static int graph_run(struct graph_opts *o, struct graph_session *gs)
+{
+	int rc;
+	if ((rc = cli_load_image(o->image, &o->a, &gs->img)))
+		return rc;
 	struct dg_error err = DG_ERROR_INIT;
-	const struct dg_image_info *info = dg_image_info(img);
-	go.ld_library_path = dg_ld_library_path(&info->config.env);
-	if (entry && dg_entry_roots(dg_image_fs(img), &info->config, &go.roots, &err) < 0) {
-		rc = cli_fail(&err);
-		dg_image_free(img);
-		goto out;
-	}
-	struct dg_cache *cache = cli_open_cache(&a);
-	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), cache);
-	struct dg_graph *g;
-	if (scope) {
+	const struct dg_image_info *info = dg_image_info(gs->img);
+	o->go.ld_library_path = dg_ld_library_path(&info->config.env);
+	if (o->entry && dg_entry_roots(dg_image_fs(gs->img), &info->config, &o->go.roots, &err) < 0)
+		return cli_fail(&err);
+	gs->cache = cli_open_cache(&o->a);
+	gs->db = dg_objdb_new(dg_image_fs(gs->img), gs->cache);
+	if (o->scope) {
 		/* the closure's programs and modules are the roots; scripts and closure edges are added */
-		struct dg_sc_opts so = {.ld_library_path = go.ld_library_path};
+		struct dg_sc_opts so = {.ld_library_path = o->go.ld_library_path};
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		dg_objdb_set_threads(db, cpus > 0 ? (int)cpus : 1);
-		if (dg_sc_entrypoint(db, &info->config, &so, DG_EXEC_FALLBACK_IMAGE, &scres, &sc, &err) < 0) {
-			rc = cli_fail(&err);
-			goto done;
-		}
-		for (size_t i = 0; i < sc->n; i++)
-			if (sc->v[i].kind != DG_SI_SCRIPT)
-				dg_strv_push(&go.roots, sc->v[i].path);
+		dg_objdb_set_threads(gs->db, cpus > 0 ? (int)cpus : 1);
+		if (dg_sc_entrypoint(gs->db, &info->config, &so, DG_EXEC_FALLBACK_IMAGE, &gs->scres, &gs->sc, &err) < 0)
+			return cli_fail(&err);
+		for (size_t i = 0; i < gs->sc->n; i++)
+			if (gs->sc->v[i].kind != DG_SI_SCRIPT)
+				dg_strv_push(&o->go.roots, gs->sc->v[i].path);
 	}
-	if (dg_graph_build(db, &go, &g, &err) < 0) {
-		rc = cli_fail(&err);
-	} else {
+	if (dg_graph_build(gs->db, &o->go, &gs->g, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
+
+static void graph_done(struct graph_session *gs)
+{
+	dg_graph_free(gs->g);
+	dg_scope_free(gs->sc);
+	dg_sc_result_free(gs->scres);
+	cli_close_cache(gs->cache, gs->db);
+	dg_objdb_free(gs->db);
+	dg_image_free(gs->img);
+}
+
+/* The graph's problems: at most 20 warnings, then how many more. */
+static void graph_warn(const struct dg_graph *g)
+{
+	size_t shown = g->problems.n < 20 ? g->problems.n : 20;
+	for (size_t i = 0; i < shown; i++)
+		cli_warn("graph", "%s", g->problems.v[i]);
+	if (g->problems.n > shown)
+		cli_warn("graph", "... and %zu more (see --format json)", g->problems.n - shown);
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	struct graph_opts o = {0};
+	cli_image_args_init(&o.a);
+	struct graph_session gs = {0};
+	int rc = graph_parse(argc, argv, &o);
+	if (rc < 0 && !(rc = graph_run(&o, &gs))) {
 		struct view w;
-		build_view(&w, g, &exclude, group);
-		if (json)
-			print_json(&w, g, info, db, sc);
+		build_view(&w, gs.g, &o.exclude, o.group);
+		const struct dg_image_info *info = dg_image_info(gs.img);
+		if (o.json)
+			print_json(&w, gs.g, info, gs.db, gs.sc);
 		else
-			print_dot(&w, info->source, full, sc, dg_image_fs(img));
+			print_dot(&w, info->source, o.full, gs.sc, dg_image_fs(gs.img));
 		free_view(&w);
-		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
-		for (size_t i = 0; i < shown; i++)
-			cli_warn("graph", "%s", g->problems.v[i]);
-		if (g->problems.n > shown)
-			cli_warn("graph", "... and %zu more (see --format json)", g->problems.n - shown);
-		dg_graph_free(g);
+		graph_warn(gs.g);
 	}
-done:
-	dg_scope_free(sc);
-	dg_sc_result_free(scres);
-	cli_close_cache(cache, db);
-	dg_objdb_free(db);
-	dg_image_free(img);
-out:
-	dg_strv_free(&go.roots);
-	dg_strv_free(&exclude);
+	graph_done(&gs);
+	dg_strv_free(&o.go.roots);
+	dg_strv_free(&o.exclude);
 	return rc;
 }

@@ -357,7 +357,11 @@ static bool wait_raw(const struct trace_cmd *t, double limit)
 	return true;
 }
 
-static int trace_run(struct trace_cmd *t, struct dg_error *err)
+/* ---- run: the container under the recorder; *OUT the recorded trace. 0,
+ * DG_E_INTERRUPTED or -1 (ERR). ---- */
+
+static int trace_run(struct trace_cmd *t, struct dg_trace **out, int *status_out, bool *timed_out_out,
+		     struct dg_error *err)
 {
 	struct engine_run *e = &t->r;
 	if (er_setup(e, err) < 0)
@@ -382,10 +386,10 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		if (er_interrupted)
 			return DG_E_INTERRUPTED;
 		if (status == 125)
-			return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its "
-				      "message above)");
-		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (podman exit status %d; see the messages above)",
-			      status);
+			return dg_err(err, DG_E_ENV, "%s could not start the container (exit status 125; see its "
+				      "message above)", e->ops->name);
+		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (%s exit status %d; see the messages above)",
+			      e->ops->name, status);
 	}
 	struct stat st;
 	if (stat(t->raw, &st) < 0)
@@ -399,8 +403,19 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	}
 	if (e->ops->trace == ER_TRACE_WRAPPER && status == 125) {
 		dg_trace_free(tr);
-		return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its message above)");
+		return dg_err(err, DG_E_ENV, "%s could not start the container (exit status 125; see its message above)",
+			      e->ops->name);
 	}
+	*out = tr;
+	*status_out = status;
+	*timed_out_out = timed_out;
+	return 0;
+}
+
+/* The trace's own fields: what ran, where, how it ended, the probe. */
+static void trace_complete(const struct trace_cmd *t, struct dg_trace *tr, int status, bool timed_out)
+{
+	const struct engine_run *e = &t->r;
 	free(tr->image);
 	free(tr->engine);
 	free(tr->arch);
@@ -425,6 +440,13 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		tr->probe = dg_xstrdup(t->probe);
 		tr->probe_status = t->probe_status;
 	}
+}
+
+/* ---- the summary (text, stderr) ---- */
+
+static void trace_print(const struct trace_cmd *t, const struct dg_trace *tr, int status, bool timed_out)
+{
+	const struct engine_run *e = &t->r;
 	size_t n64 = 0, n32 = 0;
 	for (size_t i = 0; i < tr->nexe; i++) {
 		n64 += tr->exe[i].set[DG_TRACE_X86_64].n;
@@ -444,9 +466,6 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	if (tr->lost)
 		cli_warn("trace", "%llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
 		    (unsigned long long)tr->lost);
-	int r = dg_trace_write(tr, t->out, err);
-	dg_trace_free(tr);
-	return r;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -463,7 +482,16 @@ int cmd_trace(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	er_catch_signals();
 	struct dg_error err = DG_ERROR_INIT;
-	int rc = trace_run(&t, &err);
+	struct dg_trace *tr = NULL;
+	int status = 0;
+	bool timed_out = false;
+	int rc = trace_run(&t, &tr, &status, &timed_out, &err);
+	if (rc == 0 && tr) {
+		trace_complete(&t, tr, status, timed_out);
+		trace_print(&t, tr, status, timed_out);
+		rc = dg_trace_write(tr, t.out, &err);
+	}
+	dg_trace_free(tr);
 	if (rc < 0)
 		rc = cli_fail(&err);
 	er_teardown(&t.r);

@@ -44,6 +44,8 @@ struct verify {
 	size_t profile_len;
 	struct dg_profile model;
 	/* results */
+	int status;           /* of the run under the profile */
+	bool timed_out, pass;
 	struct denial *den;
 	size_t nden;
 	int diag_runs;
@@ -340,8 +342,11 @@ static size_t distinct_denied(const struct verify *v)
 	return n;
 }
 
-static int write_report(const struct verify *v, bool pass, int status, bool timed_out, struct dg_error *err)
+/* --report FILE: the result as JSON. */
+static int write_report(const struct verify *v, struct dg_error *err)
 {
+	bool pass = v->pass, timed_out = v->timed_out;
+	int status = v->status;
 	json_t *j = json_object(), *den = json_array();
 	cli_json_set(j, "result", cli_json_str(pass ? "pass" : "fail"));
 	cli_json_set(j, "image", cli_json_str(v->r.image));
@@ -575,17 +580,20 @@ static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *ext
 	return r;
 }
 
+/* ---- run: the workload under the profile, then the diagnosis and the run without any
+ * profile as needed; progress lines as it goes. 0, DG_E_INTERRUPTED or -1 (ERR). ---- */
+
 static int verify_run(struct verify *v, struct dg_error *err)
 {
 	say("running %s under %s with %s%s%s (no_new_privileges %s)", v->r.image, v->profile, v->r.ops->name,
 	    v->r.runtime ? ", runtime " : "", v->r.runtime ? v->r.runtime : "", v->r.nnp ? "true" : "false");
-	int status;
-	bool timed_out;
-	if (run_once(v, RUN_ENFORCE, NULL, &status, &timed_out, err) < 0)
+	if (run_once(v, RUN_ENFORCE, NULL, &v->status, &v->timed_out, err) < 0)
 		return -1;
 	if (er_interrupted)
 		return DG_E_INTERRUPTED;
-	bool pass = timed_out || status == v->expect;
+	int status = v->status;
+	bool timed_out = v->timed_out;
+	bool pass = v->pass = timed_out || status == v->expect;
 	if (timed_out)
 		say("still running after %g s: stopped (a container that stays up passes)", v->r.timeout);
 	else
@@ -609,11 +617,19 @@ static int verify_run(struct verify *v, struct dg_error *err)
 				v->unconfined_status = 0;
 		}
 	}
-	if (v->report && write_report(v, pass, status, timed_out, err) < 0)
-		return -1;
+	return 0;
+}
+
+/* ---- the verdict (text): pass (0), fail (DG_E_WORKLOAD), or the engine's own failure
+ * (-1, ERR) ---- */
+
+static int verify_verdict(const struct verify *v, struct dg_error *err)
+{
+	int status = v->status;
+	bool timed_out = v->timed_out;
 	dg_autofree char *list = denied_list(v);
 	size_t nd = distinct_denied(v);
-	if (pass) {
+	if (v->pass) {
 		if (nd)
 			say("pass: %s under %s, but the workload made %zu syscall%s the profile denies (it coped with "
 			    "the error): %s",
@@ -660,10 +676,14 @@ int cmd_verify(int argc, char **argv)
 	dg_profile_init(&v.model);
 	er_catch_signals();
 	struct dg_error err = DG_ERROR_INIT;
-	int rc;
-	if (setup(&v, &err) < 0)
-		rc = cli_fail(&err);
-	else if ((rc = verify_run(&v, &err)) < 0)
+	int rc = setup(&v, &err); /* then: run, --report, the verdict */
+	if (rc == 0)
+		rc = verify_run(&v, &err);
+	if (rc == 0 && v.report)
+		rc = write_report(&v, &err);
+	if (rc == 0)
+		rc = verify_verdict(&v, &err);
+	if (rc < 0)
 		rc = cli_fail(&err);
 	teardown(&v);
 	return rc;

@@ -107,6 +107,10 @@ ok $? "docker: an OCI layout is refused (exit $R)" "$L"
 run FAKE_STATUS=3 -- "${V[@]}" "$T/img.tar" --engine docker
 [[ $R -eq 8 ]] && grep -q 'FAIL: exit status 3' "$L"
 ok $? "a workload that fails: exit 8" "$L"
+run FAKE_STATUS=3 -- "${V[@]}" "$T/img.tar" --engine runc --network host --expect-status 3 --report "$T/rep.json"
+[[ $R -eq 0 ]] && python3 -c "import json,sys; r=json.load(open(sys.argv[1]))
+assert (r['result'], r['engine'], r['runtime'], r['exit_status'], r['expected_status'], r['timed_out'], r['denied'], r['diagnosis']) == ('pass', 'runc', 'runc', 3, 3, False, [], 'none'), r" "$T/rep.json" >>"$L" 2>&1
+ok $? "--report: the result as JSON (pass with the expected status 3, engine and runtime runc)" "$L"
 run FAKE_STATUS=125 -- "${V[@]}" "$T/img.tar" --engine podman
 [[ $R -eq 8 ]] && grep -q "note: status 125 is the engine's own error" "$L"
 ok $? "podman's own error (125) is named as such" "$L"
