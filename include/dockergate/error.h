@@ -48,7 +48,5 @@ int dg_err_sys(struct dg_error *err, int status, int errno_val, const char *fmt,
 /* Prepends "context: " to the message; keeps the status. Returns -1. */
 int dg_err_prefix(struct dg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dg_err_clear(struct dg_error *err);
-/* The status's name from dg_status_table ("unknown" for others). */
-const char *dg_status_name(int status);
 
 #endif

@@ -110,8 +110,6 @@ int cmd_trace_runtime(int argc, char **argv);
 int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out);
 void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail);
 size_t cli_count_x86_64(const struct dg_profile *p);
-/* An option's help: "  OPTION" padded to the description column, TEXT wrapped under it. */
-void cli_help_option(FILE *f, const char *option, const char *text);
 
 /* ---- JSON (json.c): every string and key of the CLI's JSON goes through these ---- */
 /* A JSON string of S (NULL: null); bytes that are not UTF-8 are escaped as \xHH. */

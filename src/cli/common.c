@@ -186,7 +186,8 @@ int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *o
 #define HELP_COLUMN 22 /* where option descriptions start */
 #define HELP_WIDTH 90  /* and where they end */
 
-void cli_help_option(FILE *f, const char *option, const char *text)
+/* An option's help: "  OPTION" padded to the description column, TEXT wrapped under it. */
+static void cli_help_option(FILE *f, const char *option, const char *text)
 {
 	int col = fprintf(f, "  %s", option);
 	for (const char *p = text; *p;) {

@@ -46,20 +46,20 @@ void er_catch_signals(void)
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
  * NULL), its stderr kept for the message. Returns its exit status, or -1 with
  * ERR set when it cannot be started. */
-int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
+static int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
 		   char **errtext, struct dg_error *err)
 {
 	return dg_run(e->ia.opts.tmpdir, cwd, argv, out, errtext, err);
 }
 
-int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
+static int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
 		    struct dg_error *err)
 {
 	return er_run_tool_in(e, NULL, argv, out, errtext, err);
 }
 
 /* run_tool_in that must succeed: otherwise an environment error naming WHAT. */
-int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[],
+static int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[],
 		       char **out, struct dg_error *err)
 {
 	dg_autofree char *etext = NULL;
@@ -77,7 +77,7 @@ int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what
 	return 0;
 }
 
-int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out,
+static int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out,
 		    struct dg_error *err)
 {
 	return er_must_run_in(e, NULL, what, argv, out, err);
@@ -96,7 +96,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-void er_rm_tree(const char *path)
+static void er_rm_tree(const char *path)
 {
 	/* FTW_PHYS: symlinks in an unpacked image are removed, never followed;
 	 * FTW_MOUNT: nothing mounted below (there should be nothing) is entered */
@@ -626,7 +626,7 @@ char *er_engine_names(const struct engine_ops *first, bool traceable)
 
 /* ---- runs ---- */
 
-void er_stop(struct engine_run *e, int force)
+static void er_stop(struct engine_run *e, int force)
 {
 	e->ops->stop(e, force);
 }

@@ -117,26 +117,16 @@ struct er_hooks {
  * podman/docker's --security-opt seccomp= (NULL: unconfined). H may be NULL. */
 int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp, const struct er_hooks *h,
 	   int *status, bool *timed_out, struct dg_error *err);
-/* Stops the running container: politely first (FORCE 0), then with SIGKILL. */
-void er_stop(struct engine_run *e, int force);
 
 /* ---- helpers ---- */
-/* Runs a helper command to completion: its stdout into *OUT (when OUT is not
- * NULL), its stderr kept for the message. Returns its exit status, or -1 with
- * ERR set when it cannot be started. */
-int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out, char **errtext,
-		   struct dg_error *err);
-int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext, struct dg_error *err);
-/* er_run_tool_in that must succeed: otherwise an environment error naming WHAT. */
-int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[], char **out,
-		   struct dg_error *err);
-int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out, struct dg_error *err);
-void er_rm_tree(const char *path);
+/* A path in the run's private temp directory. */
 char *er_tmp_path(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* J written to PATH atomically (indent 1, keys in insertion order). */
 int er_write_json_file(const char *path, json_t *j, struct dg_error *err);
 /* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
  * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
 void er_process_args(const struct engine_run *e, struct dg_strv *out);
+/* CLOCK_MONOTONIC in seconds. */
 double er_now(void);
 
 #endif

@@ -91,11 +91,3 @@ const struct dg_status_info *dg_status_table(size_t *n)
 	*n = sizeof statuses / sizeof *statuses;
 	return statuses;
 }
-
-const char *dg_status_name(int status)
-{
-	for (size_t i = 0; i < sizeof statuses / sizeof *statuses; i++)
-		if (statuses[i].status == status)
-			return statuses[i].name;
-	return "unknown";
-}
