@@ -131,6 +131,9 @@ run -- "${V[@]}" "$T/zst.tar" --engine runc --network host --no-new-privileges -
 grep -q '^skopeo \[copy\] \[-q\] \[oci-archive:T/zst.tar\] \[--dest-compress\] \[--dest-compress-format\] \[gzip\] \[oci:TMP/oci:img\]$' "$L" &&
 	[[ $R -eq 0 ]] && cfg "assert p['args']==['/bin/hello','x'] and p['noNewPrivileges'] is True, p"
 ok $? "runc: zstd layers recompressed for umoci; --entrypoint '' and ARGS; no_new_privileges" "$T/d"
+run -- "${V[@]}" "$T/img.tar" --engine runc --network host -- /bin/hello "a$(printf '\xff')b"
+[[ $R -eq 3 ]] && grep -q "argument 3 of the command ('a\\\\xffb') is not UTF-8" "$L" && ! grep -q '^runc \[--root\] \[TMP/runc-state\] \[run\]' "$L"
+ok $? "runc: an argument that is not UTF-8 is refused (exit 3), not dropped from the bundle" "$L"
 run -- verify --profile docker-default --diagnose never "$T/img.tar" --engine runc --network host --runtime "$T/bin/runc"
 grep -q '^runc \[--root\] \[TMP/runc-state\] \[run\]' "$L" && [[ $R -eq 0 ]]
 ok $? "runc: --runtime names the runtime binary" "$L"
