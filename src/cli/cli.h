@@ -6,9 +6,11 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "dockergate/error.h"
 #include "dockergate/image.h" /* struct dg_strv */
+#include "dockergate/profile.h"
 
 struct cli_cmd {
 	const char *name;
@@ -105,8 +107,6 @@ int cmd_trace_runtime(int argc, char **argv);
  * help lines (each format with its description when DESCRIPTIONS, DEFLT marked as the
  * default, then TAIL), and how many allowed names are x86-64 syscalls (what the summaries
  * count). */
-#include <stdio.h>
-#include "dockergate/profile.h"
 int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out);
 void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail);
 size_t cli_count_x86_64(const struct dg_profile *p);
@@ -134,6 +134,6 @@ json_t *cli_scope_json(const struct dg_scope *sc);
 /* Prints J on stdout (indented, keys in insertion order) and releases it. */
 void cli_print_json(json_t *j);
 
-extern const char *cli_prog;
+extern const char *cli_prog; /* "dockergate" (output.c) */
 
 #endif
