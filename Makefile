@@ -1,5 +1,6 @@
 # dockergate build. `make` leaves the CLI at build/dockergate; `make asan` builds
-# the ASan+UBSan variant at build-asan/dockergate used by the tests.
+# the ASan+UBSan variant at build-asan/dockergate used by the tests, with the unit
+# tests and the test tools (build-asan/tests-bin/).
 CC      ?= cc
 PKGS    := libarchive jansson libcrypto sqlite3 capstone libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
@@ -24,7 +25,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 VERSION := $(shell cat VERSION)
 
-.PHONY: all asan unit clean demo test check-format
+.PHONY: all asan unit tools clean demo test check-format
 all: $(BUILD)/dockergate
 
 $(BUILD)/libdockergate.a: $(LIB_OBJ)
@@ -53,10 +54,30 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libdockergate.a
 
 unit: $(UNIT_BIN)
 
+# test tools (tests/tools/*.c) built from the library, never part of build/dockergate:
+# dg-cachetest (test_cache.sh) links a copy of the cache compiled with its test-only row
+# hook (-DDG_CACHE_TEST_HOOKS, src/lib/cache/cache_test.h) and the CLI's cache opening
+TOOLS_BIN := $(BUILD)/tests-bin/dg-cachetest
+CACHETEST_OBJ := $(BUILD)/tests-bin/cache-hooks.o $(BUILD)/src/cli/common.o $(BUILD)/src/cli/output.o \
+	$(BUILD)/src/cli/json.o
+
+$(BUILD)/tests-bin/cache-hooks.o: src/lib/cache/cache.c VERSION
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -DDG_CACHE_TEST_HOOKS -DDG_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(BUILD)/tests-bin/dg-cachetest: tests/tools/cachetest.c $(CACHETEST_OBJ) $(BUILD)/libdockergate.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -MF $(BUILD)/tests-bin/dg-cachetest.d -Isrc/cli -o $@ $< $(CACHETEST_OBJ) \
+	  $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+-include $(BUILD)/tests-bin/cache-hooks.d $(BUILD)/tests-bin/dg-cachetest.d
+
+tools: $(TOOLS_BIN)
+
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/dockergate unit
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/dockergate unit tools
 
 demo: all
 	bash tests/tools/realimage.sh sample >/dev/null

@@ -40,7 +40,6 @@ struct dg_dyninfo *dg_dyninfo_from_elf(const struct dg_elf *e);
 /* A record for a file the ELF reader refused (so a cache remembers that too). */
 struct dg_dyninfo *dg_dyninfo_bad(const char *msg);
 void dg_dyninfo_free(struct dg_dyninfo *d);
-const char *dg_elf_role_name(enum dg_elf_role r);
 
 /* Compact binary encoding for the cache; decoding checks every length and
  * field and refuses anything that is not exactly a record of this version. */

@@ -6,6 +6,7 @@
 #define DOCKERGATE_ERROR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum dg_status {
 	DG_OK = 0,
@@ -15,7 +16,18 @@ enum dg_status {
 	DG_E_IMAGE = 4,    /* image malformed, hostile or failing digest checks */
 	DG_E_LIMIT = 5,    /* a configured size/count limit was exceeded */
 	DG_E_ENV = 6,      /* the environment lacks something (engine CLI, temp space) */
+	DG_E_INCOMPLETE = 7,   /* --strict: a reachable syscall site whose number is unknown */
+	DG_E_WORKLOAD = 8,     /* verify: the workload failed under the profile */
+	DG_E_INTERRUPTED = 130, /* verify/trace stopped by SIGINT or SIGTERM (128 + SIGINT, as shells) */
 };
+
+/* Every status with its name and a one-line description, in increasing order:
+ * the CLI's usage text and docs/errors.md are built from / checked against it. */
+struct dg_status_info {
+	int status;
+	const char *name, *description;
+};
+const struct dg_status_info *dg_status_table(size_t *n);
 
 #define DG_ERR_MSG_MAX 2048
 
@@ -36,6 +48,5 @@ int dg_err_sys(struct dg_error *err, int status, int errno_val, const char *fmt,
 /* Prepends "context: " to the message; keeps the status. Returns -1. */
 int dg_err_prefix(struct dg_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void dg_err_clear(struct dg_error *err);
-const char *dg_status_name(int status);
 
 #endif

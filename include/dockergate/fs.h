@@ -58,7 +58,6 @@ struct dg_node {
 
 struct dg_fs *dg_fs_new(const struct dg_limits *limits);
 void dg_fs_free(struct dg_fs *fs);
-struct dg_node *dg_fs_root(struct dg_fs *fs);
 struct dg_blobstore *dg_fs_blobs(struct dg_fs *fs);
 
 /* Resolves PATH inside the image root the way openat2(RESOLVE_IN_ROOT) does:

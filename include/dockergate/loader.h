@@ -15,7 +15,6 @@ struct dg_ldcache;
 int dg_ldcache_parse(const unsigned char *data, size_t n, struct dg_ldcache **out, struct dg_error *err);
 /* The path the cache gives NAME for an object of MACHINE/BITS, or NULL. */
 const char *dg_ldcache_lookup(const struct dg_ldcache *c, const char *name, uint16_t machine, int bits);
-size_t dg_ldcache_count(const struct dg_ldcache *c);
 void dg_ldcache_free(struct dg_ldcache *c);
 
 struct dg_ldobj {

@@ -45,6 +45,17 @@ struct dg_profile {
 
 enum dg_profile_format { DG_PF_DOCKER, DG_PF_OCI, DG_PF_K8S, DG_PF_K8S_JSON, DG_PF_BPF, DG_PF_PFC };
 
+/* The formats by name: one entry each, in the order help texts list them. */
+struct dg_profile_format_info {
+	const char *name;        /* what --format takes */
+	enum dg_profile_format format;
+	const char *description; /* a few words for help texts */
+};
+const struct dg_profile_format_info *dg_profile_formats(size_t *n);
+/* The format called NAME: 0, or -1 when there is none. */
+int dg_profile_format_parse(const char *name, enum dg_profile_format *out);
+const char *dg_profile_format_name(enum dg_profile_format f);
+
 void dg_profile_init(struct dg_profile *p);
 void dg_profile_free(struct dg_profile *p);
 

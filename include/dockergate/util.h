@@ -86,8 +86,6 @@ int dg_write_full(int fd, const void *buf, size_t len, struct dg_error *err);
 /* Escapes bytes < 0x20, 0x7f, >= 0x80 and '\\' as \xHH for display. */
 void dg_buf_put_escaped(struct dg_buf *b, const char *s);
 
-bool dg_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *out);
-
 /* Binary searches over an array of N elements of STRIDE bytes sorted by the
  * key at byte OFFSET of each: the first index whose key is >= KEY (lower bound),
  * or > KEY (upper bound); N when there is none. */

@@ -4,10 +4,13 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "dockergate/error.h"
-#include "dockergate/image.h"
+#include "dockergate/image.h" /* struct dg_strv */
+#include "dockergate/profile.h"
 
 struct cli_cmd {
 	const char *name;
@@ -59,8 +62,18 @@ void cli_image_args_init(struct cli_image_args *a);
  * the usage status after printing the error for CMD (an unknown option, or a
  * bad value naming the option). */
 int cli_common_opt(const char *cmd, struct cli_image_args *a, int opt, const char *arg);
+/* ---- messages on stderr (output.c): one line each, control bytes as \xHH ---- */
+/* "dockergate: error: MESSAGE"; returns ERR's status (DG_E_INTERNAL when it has none). */
 int cli_fail(const struct dg_error *err);
+/* "dockergate[ CMD]: MESSAGE (see 'dockergate ...--help')"; returns DG_E_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "dockergate[ CMD]: [KIND: ]MESSAGE": every warning, note and progress line of a command
+ * (CMD NULL: "dockergate: ..."). stdout is flushed first. */
+void cli_say(const char *cmd, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void cli_vsay(const char *cmd, const char *kind, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+/* cli_say(CMD, "warning", ...) and cli_say(CMD, "note", ...). */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_note(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens IMAGE and loads its layers. */
 int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image **out);
 struct dg_cache;
@@ -90,15 +103,30 @@ int cmd_verify(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_trace_runtime(int argc, char **argv);
 
-/* Profile commands (generate, merge): --format NAME, the name of a format, and how
- * many allowed names are x86-64 syscalls (what the summaries count). */
-#include "dockergate/profile.h"
+/* Profile commands (generate, merge): --format NAME (the library's table of formats), its
+ * help lines (each format with its description when DESCRIPTIONS, DEFLT marked as the
+ * default, then TAIL), and how many allowed names are x86-64 syscalls (what the summaries
+ * count). */
 int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out);
-const char *cli_format_name(enum dg_profile_format f);
+void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail);
 size_t cli_count_x86_64(const struct dg_profile *p);
 
-/* A JSON string of S; bytes that are not UTF-8 are escaped as \xHH. */
+/* ---- JSON (json.c): every string and key of the CLI's JSON goes through these ---- */
+/* A JSON string of S (NULL: null); bytes that are not UTF-8 are escaped as \xHH. */
 json_t *cli_json_str(const char *s);
+/* Arrays of such strings. */
+json_t *cli_json_strs(char *const *v, size_t n);
+json_t *cli_json_strv(const struct dg_strv *v);
+/* Whether S is a string JSON can carry as it is (UTF-8). */
+bool cli_json_utf8(const char *s);
+/* O[KEY] = V (V is stolen): a KEY that is not UTF-8 is escaped as cli_json_str does.
+ * A value that could not be made (V NULL) or added ends the program with an internal
+ * error: never a document silently missing a part. */
+void cli_json_set(json_t *o, const char *key, json_t *v);
+/* Appends V (stolen) to A, with the same checks. */
+void cli_json_push(json_t *a, json_t *v);
+/* json_dumps that cannot return NULL (the same internal error). */
+char *cli_json_dump(const json_t *j, size_t flags);
 struct dg_scope;
 /* The entrypoint scope's closure: items (path, kind, why, parent), edges (from, to, kind),
  * the fallbacks and the problems (syscalls --json "scope", graph --json "closure"). */
@@ -106,6 +134,6 @@ json_t *cli_scope_json(const struct dg_scope *sc);
 /* Prints J on stdout (indented, keys in insertion order) and releases it. */
 void cli_print_json(json_t *j);
 
-extern const char *cli_prog;
+extern const char *cli_prog; /* "dockergate" (output.c) */
 
 #endif

@@ -35,13 +35,13 @@ static json_t *jto(const struct dg_ldset *s, const struct dg_bindings *b, const 
 		return json_null();
 	json_t *o = json_object();
 	const struct dg_elf_sym *d = dg_bind_def_sym(b, t);
-	json_object_set_new(o, "path", json_string(s->objs[t->obj].path));
-	json_object_set_new(o, "object", json_integer((json_int_t)t->obj));
-	json_object_set_new(o, "dynsym", json_integer((json_int_t)t->sym));
-	json_object_set_new(o, "version", d && d->version ? json_string(d->version) : json_null());
-	json_object_set_new(o, "version_hidden", json_boolean(d && d->version && d->ver_hidden));
+	cli_json_set(o, "path", cli_json_str(s->objs[t->obj].path));
+	cli_json_set(o, "object", json_integer((json_int_t)t->obj));
+	cli_json_set(o, "dynsym", json_integer((json_int_t)t->sym));
+	cli_json_set(o, "version", cli_json_str(d ? d->version : NULL));
+	cli_json_set(o, "version_hidden", json_boolean(d && d->version && d->ver_hidden));
 	if (t->prot)
-		json_object_set_new(o, "protected", json_true());
+		cli_json_set(o, "protected", json_true());
 	return o;
 }
 
@@ -49,39 +49,39 @@ static json_t *to_json(const char *exe, const struct dg_ldset *s, const struct d
 		       int all)
 {
 	json_t *top = json_object(), *objs = json_array();
-	json_object_set_new(top, "executable", json_string(exe));
+	cli_json_set(top, "executable", cli_json_str(exe));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct dg_bind_obj *bo = &b->objs[i];
 		json_t *o = json_object(), *refs = json_array();
-		json_object_set_new(o, "name", json_string(s->objs[i].name));
-		json_object_set_new(o, "path", s->objs[i].path ? json_string(s->objs[i].path) : json_null());
-		json_object_set_new(o, "via", s->objs[i].via ? json_string(s->objs[i].via) : json_null());
-		json_object_set_new(o, "symbolic", json_boolean(bo->symbolic));
+		cli_json_set(o, "name", cli_json_str(s->objs[i].name));
+		cli_json_set(o, "path", cli_json_str(s->objs[i].path));
+		cli_json_set(o, "via", cli_json_str(s->objs[i].via));
+		cli_json_set(o, "symbolic", json_boolean(bo->symbolic));
 		for (size_t k = 0; k < bo->nrefs; k++) {
 			const struct dg_bind_ref *r = &bo->refs[k];
 			if ((only_unres && !r->unresolved) || (!all && !r->undef))
 				continue;
 			json_t *j = json_object(), *cl = json_array(), *tg = json_object();
-			json_object_set_new(j, "symbol", json_string(r->name));
-			json_object_set_new(j, "version", r->version ? json_string(r->version) : json_null());
-			json_object_set_new(j, "dynsym", json_integer(r->sym));
-			json_object_set_new(j, "weak", json_boolean(r->weak));
-			json_object_set_new(j, "undefined", json_boolean(r->undef));
-			json_object_set_new(j, "unresolved", json_boolean(r->unresolved));
+			cli_json_set(j, "symbol", cli_json_str(r->name));
+			cli_json_set(j, "version", cli_json_str(r->version));
+			cli_json_set(j, "dynsym", json_integer(r->sym));
+			cli_json_set(j, "weak", json_boolean(r->weak));
+			cli_json_set(j, "undefined", json_boolean(r->undef));
+			cli_json_set(j, "unresolved", json_boolean(r->unresolved));
 			for (int c = 0; c < DG_BIND_NCLASSES; c++)
 				if (r->classes & (1u << c)) {
-					json_array_append_new(cl, json_string(cls_name[c]));
-					json_object_set_new(tg, cls_name[c], jto(s, b, &r->to[c]));
+					cli_json_push(cl, cli_json_str(cls_name[c]));
+					cli_json_set(tg, cls_name[c], jto(s, b, &r->to[c]));
 				}
-			json_object_set_new(j, "relocations", cl);
-			json_object_set_new(j, "definition", jto(s, b, dg_bind_target(r)));
-			json_object_set_new(j, "by_class", tg);
-			json_array_append_new(refs, j);
+			cli_json_set(j, "relocations", cl);
+			cli_json_set(j, "definition", jto(s, b, dg_bind_target(r)));
+			cli_json_set(j, "by_class", tg);
+			cli_json_push(refs, j);
 		}
-		json_object_set_new(o, "references", refs);
-		json_array_append_new(objs, o);
+		cli_json_set(o, "references", refs);
+		cli_json_push(objs, o);
 	}
-	json_object_set_new(top, "objects", objs);
+	cli_json_set(top, "objects", objs);
 	/* glibc's ld.so looks up the malloc family itself, from the executable, once
 	 * libc is loaded (elf/dl-minimal.c), and calls what it finds from then on */
 	json_t *ll = json_array();
@@ -96,14 +96,14 @@ static json_t *to_json(const char *exe, const struct dg_ldset *s, const struct d
 		struct dg_bind_to t;
 		dg_bind_lookup(b, 0, malloc_family[k], ver, DG_BIND_ADDR, &t);
 		json_t *j = json_object();
-		json_object_set_new(j, "symbol", json_string(malloc_family[k]));
-		json_object_set_new(j, "version", json_string(ver));
-		json_object_set_new(j, "definition", jto(s, b, &t));
-		json_array_append_new(ll, j);
+		cli_json_set(j, "symbol", cli_json_str(malloc_family[k]));
+		cli_json_set(j, "version", cli_json_str(ver));
+		cli_json_set(j, "definition", jto(s, b, &t));
+		cli_json_push(ll, j);
 	}
-	json_object_set_new(top, "loader_lookups", ll);
-	json_object_set_new(top, "unresolved", json_integer((json_int_t)b->unresolved));
-	json_object_set_new(top, "unresolved_weak", json_integer((json_int_t)b->unresolved_weak));
+	cli_json_set(top, "loader_lookups", ll);
+	cli_json_set(top, "unresolved", json_integer((json_int_t)b->unresolved));
+	cli_json_set(top, "unresolved_weak", json_integer((json_int_t)b->unresolved_weak));
 	return top;
 }
 
@@ -174,13 +174,13 @@ int cmd_bind(int argc, char **argv)
 		}
 		for (size_t k = 0; k < s->n; k++)
 			if (!s->objs[k].node && !rc) {
-				fprintf(stderr, "dockergate: %s: %s: not found\n", argv[i], s->objs[k].name);
+				cli_say(NULL, NULL, "%s: %s: not found", argv[i], s->objs[k].name);
 				rc = DG_E_INPUT;
 			}
 		if (b->unresolved && !rc)
 			rc = DG_E_INPUT;
 		if (all_json)
-			json_object_set_new(all_json, argv[i], to_json(argv[i], s, b, only_unres, all));
+			cli_json_set(all_json, argv[i], to_json(argv[i], s, b, only_unres, all));
 		else {
 			if (several)
 				printf("%s:\n", argv[i]);

@@ -43,18 +43,18 @@ static int line_cb(struct dg_node *n, void *ud)
 	if (c->arr) {
 		json_t *o = json_object();
 		char t[2] = {tchar(n->type), 0};
-		json_object_set_new(o, "path", cli_json_str(p));
-		json_object_set_new(o, "type", json_string(t));
-		json_object_set_new(o, "mode", json_integer(dg_node_mode(n)));
-		json_object_set_new(o, "size", json_integer((json_int_t)size));
+		cli_json_set(o, "path", cli_json_str(p));
+		cli_json_set(o, "type", cli_json_str(t));
+		cli_json_set(o, "mode", json_integer(dg_node_mode(n)));
+		cli_json_set(o, "size", json_integer((json_int_t)size));
 		if (n->type == DG_F_LNK)
-			json_object_set_new(o, "target", cli_json_str(n->target));
+			cli_json_set(o, "target", cli_json_str(n->target));
 		if (n->type == DG_F_REG && n->inode->kind != DG_CONTENT_NONE)
-			json_object_set_new(o, "kind", json_string(n->inode->kind == DG_CONTENT_ELF      ? "elf"
+			cli_json_set(o, "kind", cli_json_str(n->inode->kind == DG_CONTENT_ELF      ? "elf"
 								   : n->inode->kind == DG_CONTENT_SCRIPT ? "script"
 								   : n->inode->kind == DG_CONTENT_LDCACHE ? "ld.so.cache"
 													  : "config"));
-		json_array_append_new(c->arr, o);
+		cli_json_push(c->arr, o);
 	} else {
 		dg_buf_printf(&c->out, "%c %04o %llu ", tchar(n->type), dg_node_mode(n), (unsigned long long)size);
 		dg_buf_put_escaped(&c->out, p);
@@ -98,7 +98,7 @@ int cmd_files(int argc, char **argv)
 		ctx.arr = json_array();
 	dg_fs_walk(dg_image_fs(img), line_cb, &ctx);
 	if (a.json) {
-		char *s = json_dumps(ctx.arr, JSON_INDENT(1));
+		char *s = cli_json_dump(ctx.arr, JSON_INDENT(1));
 		puts(s);
 		free(s);
 		json_decref(ctx.arr);

@@ -271,47 +271,47 @@ static json_t *node_json(const struct view *w, size_t i)
 	const struct vnode *v = &w->v[i];
 	const struct dg_gnode *gn = &w->g->nodes[v->first];
 	json_t *o = json_object();
-	json_object_set_new(o, "id", json_integer((json_int_t)i));
+	cli_json_set(o, "id", json_integer((json_int_t)i));
 	if (v->label) {
-		json_object_set_new(o, "kind", json_string("group"));
-		json_object_set_new(o, "path", cli_json_str(v->label));
+		cli_json_set(o, "kind", cli_json_str("group"));
+		cli_json_set(o, "path", cli_json_str(v->label));
 		json_t *m = json_array();
 		for (size_t k = 0; k < w->g->n; k++)
 			if (w->vid[k] == i)
-				json_array_append_new(m, cli_json_str(w->g->nodes[k].path));
-		json_object_set_new(o, "members", m);
+				cli_json_push(m, cli_json_str(w->g->nodes[k].path));
+		cli_json_set(o, "members", m);
 		return o;
 	}
-	json_object_set_new(o, "kind", json_string(dg_gnode_kind_name(gn->kind)));
-	json_object_set_new(o, "path", cli_json_str(gn->path));
+	cli_json_set(o, "kind", cli_json_str(dg_gnode_kind_name(gn->kind)));
+	cli_json_set(o, "path", cli_json_str(gn->path));
 	if (gn->aliases.n) {
 		json_t *a = json_array();
 		for (size_t k = 0; k < gn->aliases.n; k++)
-			json_array_append_new(a, cli_json_str(gn->aliases.v[k]));
-		json_object_set_new(o, "aliases", a);
+			cli_json_push(a, cli_json_str(gn->aliases.v[k]));
+		cli_json_set(o, "aliases", a);
 	}
 	const struct dg_dyninfo *d = gn->dyn;
 	if (gn->node && gn->node->inode) {
 		char *dg = dg_digest_str(gn->node->inode->sha256);
-		json_object_set_new(o, "sha256", json_string(dg));
+		cli_json_set(o, "sha256", cli_json_str(dg));
 		free(dg);
 	}
 	if (d && d->error)
-		json_object_set_new(o, "error", cli_json_str(d->error));
+		cli_json_set(o, "error", cli_json_str(d->error));
 	else if (d) {
 		char mb[32];
-		json_object_set_new(o, "type", json_string(dg_elf_type_name(d->cls.type)));
-		json_object_set_new(o, "machine", json_string(dg_elf_machine_name(d->machine, mb, sizeof mb)));
-		json_object_set_new(o, "bits", json_integer(d->bits));
+		cli_json_set(o, "type", cli_json_str(dg_elf_type_name(d->cls.type)));
+		cli_json_set(o, "machine", cli_json_str(dg_elf_machine_name(d->machine, mb, sizeof mb)));
+		cli_json_set(o, "bits", json_integer(d->bits));
 		if (d->soname)
-			json_object_set_new(o, "soname", cli_json_str(d->soname));
+			cli_json_set(o, "soname", cli_json_str(d->soname));
 		if (d->interp)
-			json_object_set_new(o, "interp", cli_json_str(d->interp));
+			cli_json_set(o, "interp", cli_json_str(d->interp));
 		if (d->is_go || d->is_rust)
-			json_object_set_new(o, "language", json_string(d->is_go ? "go" : "rust"));
+			cli_json_set(o, "language", cli_json_str(d->is_go ? "go" : "rust"));
 	}
 	if (gn->root)
-		json_object_set_new(o, "root", json_true());
+		cli_json_set(o, "root", json_true());
 	return o;
 }
 
@@ -320,46 +320,66 @@ static void print_json(const struct view *w, const struct dg_graph *g, const str
 {
 	json_t *top = json_object();
 	json_t *img = json_object();
-	json_object_set_new(img, "source", cli_json_str(info->source));
+	cli_json_set(img, "source", cli_json_str(info->source));
 	if (info->config_digest)
-		json_object_set_new(img, "id", json_string(info->config_digest));
-	json_object_set_new(top, "image", img);
+		cli_json_set(img, "id", cli_json_str(info->config_digest));
+	cli_json_set(top, "image", img);
 	json_t *nodes = json_array(), *edges = json_array(), *probs = json_array();
 	for (size_t i = 0; i < w->n; i++)
-		json_array_append_new(nodes, node_json(w, i));
+		cli_json_push(nodes, node_json(w, i));
 	for (size_t i = 0; i < w->ne; i++) {
 		const struct dg_gedge *e = w->ewhich[i];
 		json_t *o = json_object();
-		json_object_set_new(o, "from", json_integer((json_int_t)w->efrom[i]));
-		json_object_set_new(o, "to", json_integer((json_int_t)w->eto[i]));
-		json_object_set_new(o, "kind", json_string(e->kind == DG_GE_INTERP ? "interp" : "needed"));
+		cli_json_set(o, "from", json_integer((json_int_t)w->efrom[i]));
+		cli_json_set(o, "to", json_integer((json_int_t)w->eto[i]));
+		cli_json_set(o, "kind", cli_json_str(e->kind == DG_GE_INTERP ? "interp" : "needed"));
 		if (w->ecount[i] == 1) {
-			json_object_set_new(o, "name", cli_json_str(e->name));
-			json_object_set_new(o, "via", e->via ? json_string(e->via) : json_null());
+			cli_json_set(o, "name", cli_json_str(e->name));
+			cli_json_set(o, "via", cli_json_str(e->via));
 		} else {
-			json_object_set_new(o, "count", json_integer((json_int_t)w->ecount[i]));
+			cli_json_set(o, "count", json_integer((json_int_t)w->ecount[i]));
 		}
-		json_array_append_new(edges, o);
+		cli_json_push(edges, o);
 	}
 	for (size_t i = 0; i < g->problems.n; i++)
-		json_array_append_new(probs, cli_json_str(g->problems.v[i]));
-	json_object_set_new(top, "nodes", nodes);
-	json_object_set_new(top, "edges", edges);
-	json_object_set_new(top, "problems", probs);
+		cli_json_push(probs, cli_json_str(g->problems.v[i]));
+	cli_json_set(top, "nodes", nodes);
+	cli_json_set(top, "edges", edges);
+	cli_json_set(top, "problems", probs);
 	struct dg_objdb_stats st;
 	dg_objdb_stats(db, &st);
 	json_t *js = json_object();
-	json_object_set_new(js, "elf_files", json_integer((json_int_t)st.files));
-	json_object_set_new(js, "parsed", json_integer((json_int_t)st.parsed));
-	json_object_set_new(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
-	json_object_set_new(js, "malformed", json_integer((json_int_t)st.malformed));
-	json_object_set_new(top, "analysis", js);
+	cli_json_set(js, "elf_files", json_integer((json_int_t)st.files));
+	cli_json_set(js, "parsed", json_integer((json_int_t)st.parsed));
+	cli_json_set(js, "cache_hits", json_integer((json_int_t)st.cache_hits));
+	cli_json_set(js, "malformed", json_integer((json_int_t)st.malformed));
+	cli_json_set(top, "analysis", js);
 	if (sc)
-		json_object_set_new(top, "closure", cli_scope_json(sc));
+		cli_json_set(top, "closure", cli_scope_json(sc));
 	cli_print_json(top);
 }
 
-int cmd_graph(int argc, char **argv)
+struct graph_opts {
+	struct cli_image_args a;
+	const char *image;
+	struct dg_graph_opts go; /* --from PATH roots */
+	struct dg_strv exclude;
+	int json, entry, group, full, scope;
+};
+
+/* What one graph holds on to until graph_done. */
+struct graph_session {
+	struct dg_image *img;
+	struct dg_cache *cache;
+	struct dg_objdb *db;
+	struct dg_scope *sc;        /* --scope entrypoint: the closure */
+	struct dg_sc_result *scres;
+	struct dg_graph *g;
+};
+
+/* ---- parse: argv -> struct graph_opts (-1: go on, else the exit status) ---- */
+
+static int graph_parse(int argc, char **argv, struct graph_opts *o)
 {
 	enum { OPT_FORMAT = OPT_FIRST_CMD_OPT, OPT_FROM, OPT_ENTRY, OPT_GROUP, OPT_EXCLUDE, OPT_FULL, OPT_SCOPE };
 	static const struct option lo[] = {CLI_IMAGE_LONGOPTS,
@@ -371,104 +391,110 @@ int cmd_graph(int argc, char **argv)
 					   {"full-paths", no_argument, NULL, OPT_FULL},
 					   {"scope", required_argument, NULL, OPT_SCOPE},
 					   {0, 0, 0, 0}};
-	struct cli_image_args a;
-	cli_image_args_init(&a);
-	struct dg_graph_opts go = {0};
-	struct dg_strv exclude = {0};
-	int c, json = 0, entry = 0, group = 0, full = 0, rc = 0, scope = 0;
-	struct dg_scope *sc = NULL;
-	struct dg_sc_result *scres = NULL;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case OPT_HELP: fputs(help, stdout); goto out;
+		case OPT_HELP: fputs(help, stdout); return 0;
 		case OPT_FORMAT:
-			if (strcmp(optarg, "dot") && strcmp(optarg, "json")) {
-				rc = cli_usage_error("graph", "--format must be dot or json, not '%s'", optarg);
-				goto out;
-			}
-			json = !strcmp(optarg, "json");
+			if (strcmp(optarg, "dot") && strcmp(optarg, "json"))
+				return cli_usage_error("graph", "--format must be dot or json, not '%s'", optarg);
+			o->json = !strcmp(optarg, "json");
 			continue;
-		case OPT_FROM: dg_strv_push(&go.roots, optarg); continue;
-		case OPT_ENTRY: entry = 1; continue;
+		case OPT_FROM: dg_strv_push(&o->go.roots, optarg); continue;
+		case OPT_ENTRY: o->entry = 1; continue;
 		case OPT_GROUP:
-			if (strcmp(optarg, "dir")) {
-				rc = cli_usage_error("graph", "--group takes 'dir', not '%s'", optarg);
-				goto out;
-			}
-			group = 1;
+			if (strcmp(optarg, "dir"))
+				return cli_usage_error("graph", "--group takes 'dir', not '%s'", optarg);
+			o->group = 1;
 			continue;
-		case OPT_EXCLUDE: dg_strv_push(&exclude, optarg); continue;
-		case OPT_FULL: full = 1; continue;
+		case OPT_EXCLUDE: dg_strv_push(&o->exclude, optarg); continue;
+		case OPT_FULL: o->full = 1; continue;
 		case OPT_SCOPE:
-			if (strcmp(optarg, "image") && strcmp(optarg, "entrypoint")) {
-				rc = cli_usage_error("graph", "--scope: expected 'image' or 'entrypoint', got '%s'", optarg);
-				goto out;
-			}
-			scope = !strcmp(optarg, "entrypoint");
+			if (strcmp(optarg, "image") && strcmp(optarg, "entrypoint"))
+				return cli_usage_error("graph", "--scope: expected 'image' or 'entrypoint', got '%s'", optarg);
+			o->scope = !strcmp(optarg, "entrypoint");
 			continue;
 		}
-		if ((rc = cli_common_opt("graph", &a, c, optarg)))
-			goto out;
+		if ((rc = cli_common_opt("graph", &o->a, c, optarg)))
+			return rc;
 	}
-	if (a.json)
-		json = 1;
-	if (argc - optind != 1) {
-		rc = cli_usage_error("graph", "expected exactly one IMAGE");
-		goto out;
-	}
-	struct dg_image *img;
-	if ((rc = cli_load_image(argv[optind], &a, &img)))
-		goto out;
+	if (o->a.json)
+		o->json = 1;
+	if (argc - optind != 1)
+		return cli_usage_error("graph", "expected exactly one IMAGE");
+	o->image = argv[optind];
+	return -1;
+}
+
+/* ---- run: the image, its roots (--entrypoint, --scope entrypoint), the graph ---- */
+
+static int graph_run(struct graph_opts *o, struct graph_session *gs)
+{
+	int rc;
+	if ((rc = cli_load_image(o->image, &o->a, &gs->img)))
+		return rc;
 	struct dg_error err = DG_ERROR_INIT;
-	const struct dg_image_info *info = dg_image_info(img);
-	go.ld_library_path = dg_ld_library_path(&info->config.env);
-	if (entry && dg_entry_roots(dg_image_fs(img), &info->config, &go.roots, &err) < 0) {
-		rc = cli_fail(&err);
-		dg_image_free(img);
-		goto out;
-	}
-	struct dg_cache *cache = cli_open_cache(&a);
-	struct dg_objdb *db = dg_objdb_new(dg_image_fs(img), cache);
-	struct dg_graph *g;
-	if (scope) {
+	const struct dg_image_info *info = dg_image_info(gs->img);
+	o->go.ld_library_path = dg_ld_library_path(&info->config.env);
+	if (o->entry && dg_entry_roots(dg_image_fs(gs->img), &info->config, &o->go.roots, &err) < 0)
+		return cli_fail(&err);
+	gs->cache = cli_open_cache(&o->a);
+	gs->db = dg_objdb_new(dg_image_fs(gs->img), gs->cache);
+	if (o->scope) {
 		/* the closure's programs and modules are the roots; scripts and closure edges are added */
-		struct dg_sc_opts so = {.ld_library_path = go.ld_library_path};
+		struct dg_sc_opts so = {.ld_library_path = o->go.ld_library_path};
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-		dg_objdb_set_threads(db, cpus > 0 ? (int)cpus : 1);
-		if (dg_sc_entrypoint(db, &info->config, &so, DG_EXEC_FALLBACK_IMAGE, &scres, &sc, &err) < 0) {
-			rc = cli_fail(&err);
-			goto done;
-		}
-		for (size_t i = 0; i < sc->n; i++)
-			if (sc->v[i].kind != DG_SI_SCRIPT)
-				dg_strv_push(&go.roots, sc->v[i].path);
+		dg_objdb_set_threads(gs->db, cpus > 0 ? (int)cpus : 1);
+		if (dg_sc_entrypoint(gs->db, &info->config, &so, DG_EXEC_FALLBACK_IMAGE, &gs->scres, &gs->sc, &err) < 0)
+			return cli_fail(&err);
+		for (size_t i = 0; i < gs->sc->n; i++)
+			if (gs->sc->v[i].kind != DG_SI_SCRIPT)
+				dg_strv_push(&o->go.roots, gs->sc->v[i].path);
 	}
-	if (dg_graph_build(db, &go, &g, &err) < 0) {
-		rc = cli_fail(&err);
-	} else {
+	if (dg_graph_build(gs->db, &o->go, &gs->g, &err) < 0)
+		return cli_fail(&err);
+	return 0;
+}
+
+static void graph_done(struct graph_session *gs)
+{
+	dg_graph_free(gs->g);
+	dg_scope_free(gs->sc);
+	dg_sc_result_free(gs->scres);
+	cli_close_cache(gs->cache, gs->db);
+	dg_objdb_free(gs->db);
+	dg_image_free(gs->img);
+}
+
+/* The graph's problems: at most 20 warnings, then how many more. */
+static void graph_warn(const struct dg_graph *g)
+{
+	size_t shown = g->problems.n < 20 ? g->problems.n : 20;
+	for (size_t i = 0; i < shown; i++)
+		cli_warn("graph", "%s", g->problems.v[i]);
+	if (g->problems.n > shown)
+		cli_warn("graph", "... and %zu more (see --format json)", g->problems.n - shown);
+}
+
+int cmd_graph(int argc, char **argv)
+{
+	struct graph_opts o = {0};
+	cli_image_args_init(&o.a);
+	struct graph_session gs = {0};
+	int rc = graph_parse(argc, argv, &o);
+	if (rc < 0 && !(rc = graph_run(&o, &gs))) {
 		struct view w;
-		build_view(&w, g, &exclude, group);
-		if (json)
-			print_json(&w, g, info, db, sc);
+		build_view(&w, gs.g, &o.exclude, o.group);
+		const struct dg_image_info *info = dg_image_info(gs.img);
+		if (o.json)
+			print_json(&w, gs.g, info, gs.db, gs.sc);
 		else
-			print_dot(&w, info->source, full, sc, dg_image_fs(img));
+			print_dot(&w, info->source, o.full, gs.sc, dg_image_fs(gs.img));
 		free_view(&w);
-		size_t shown = g->problems.n < 20 ? g->problems.n : 20;
-		for (size_t i = 0; i < shown; i++)
-			fprintf(stderr, "dockergate graph: warning: %s\n", g->problems.v[i]);
-		if (g->problems.n > shown)
-			fprintf(stderr, "dockergate graph: warning: ... and %zu more (see --format json)\n",
-				g->problems.n - shown);
-		dg_graph_free(g);
+		graph_warn(gs.g);
 	}
-done:
-	dg_scope_free(sc);
-	dg_sc_result_free(scres);
-	cli_close_cache(cache, db);
-	dg_objdb_free(db);
-	dg_image_free(img);
-out:
-	dg_strv_free(&go.roots);
-	dg_strv_free(&exclude);
+	graph_done(&gs);
+	dg_strv_free(&o.go.roots);
+	dg_strv_free(&o.exclude);
 	return rc;
 }

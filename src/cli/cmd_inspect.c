@@ -66,13 +66,8 @@ static json_t *jstrv(const struct dg_strv *v, int present)
 {
 	if (!present)
 		return json_null();
-	json_t *a = json_array();
-	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, json_string(v->v[i]));
-	return a;
+	return cli_json_strv(v);
 }
-
-static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 static void print_strv(const char *label, const struct dg_strv *v, int present)
 {
@@ -82,7 +77,7 @@ static void print_strv(const char *label, const struct dg_strv *v, int present)
 		return;
 	}
 	json_t *a = jstrv(v, 1);
-	char *s = json_dumps(a, JSON_COMPACT | JSON_ENSURE_ASCII);
+	char *s = cli_json_dump(a, JSON_COMPACT | JSON_ENSURE_ASCII);
 	printf("%s\n", s);
 	free(s);
 	json_decref(a);
@@ -135,69 +130,69 @@ int cmd_inspect(int argc, char **argv)
 			 cf->variant ? cf->variant : "");
 	if (a.json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "source", json_string(in->source));
-		json_object_set_new(o, "format", json_string(in->format));
-		json_object_set_new(o, "ref", jstr_or_null(in->ref));
-		json_object_set_new(o, "id", jstr_or_null(in->config_digest));
-		json_object_set_new(o, "manifest_digest", jstr_or_null(in->manifest_digest));
-		json_object_set_new(o, "platform", in->has_config ? json_string(plat) : json_null());
+		cli_json_set(o, "source", cli_json_str(in->source));
+		cli_json_set(o, "format", cli_json_str(in->format));
+		cli_json_set(o, "ref", cli_json_str(in->ref));
+		cli_json_set(o, "id", cli_json_str(in->config_digest));
+		cli_json_set(o, "manifest_digest", cli_json_str(in->manifest_digest));
+		cli_json_set(o, "platform", in->has_config ? cli_json_str(plat) : json_null());
 		json_t *refs = json_array();
 		for (size_t i = 0; i < in->nrefs; i++)
-			json_array_append_new(refs, json_string(in->refs[i]));
-		json_object_set_new(o, "refs", refs);
+			cli_json_push(refs, cli_json_str(in->refs[i]));
+		cli_json_set(o, "refs", refs);
 		if (in->has_config) {
 			json_t *co = json_object();
-			json_object_set_new(co, "os", jstr_or_null(cf->os));
-			json_object_set_new(co, "architecture", jstr_or_null(cf->architecture));
-			json_object_set_new(co, "variant", jstr_or_null(cf->variant));
-			json_object_set_new(co, "entrypoint", jstrv(&cf->entrypoint, cf->has_entrypoint));
-			json_object_set_new(co, "cmd", jstrv(&cf->cmd, cf->has_cmd));
-			json_object_set_new(co, "env", jstrv(&cf->env, 1));
-			json_object_set_new(co, "working_dir", jstr_or_null(cf->working_dir));
-			json_object_set_new(co, "user", jstr_or_null(cf->user));
-			json_object_set_new(o, "config", co);
+			cli_json_set(co, "os", cli_json_str(cf->os));
+			cli_json_set(co, "architecture", cli_json_str(cf->architecture));
+			cli_json_set(co, "variant", cli_json_str(cf->variant));
+			cli_json_set(co, "entrypoint", jstrv(&cf->entrypoint, cf->has_entrypoint));
+			cli_json_set(co, "cmd", jstrv(&cf->cmd, cf->has_cmd));
+			cli_json_set(co, "env", jstrv(&cf->env, 1));
+			cli_json_set(co, "working_dir", cli_json_str(cf->working_dir));
+			cli_json_set(co, "user", cli_json_str(cf->user));
+			cli_json_set(o, "config", co);
 		} else {
-			json_object_set_new(o, "config", json_null());
+			cli_json_set(o, "config", json_null());
 		}
 		json_t *ls = json_array();
 		for (size_t i = 0; i < in->nlayers; i++) {
 			const struct dg_layer_info *l = &in->layers[i];
 			json_t *lo2 = json_object();
-			json_object_set_new(lo2, "digest", jstr_or_null(l->digest));
-			json_object_set_new(lo2, "diff_id", jstr_or_null(l->diff_id));
-			json_object_set_new(lo2, "media_type", jstr_or_null(l->media_type));
-			json_object_set_new(lo2, "path", jstr_or_null(l->path));
-			json_object_set_new(lo2, "size", json_integer((json_int_t)l->size));
-			json_object_set_new(lo2, "compression", json_string(dg_compression_name(l->compression)));
-			json_object_set_new(lo2, "expanded_size", json_integer((json_int_t)l->expanded));
-			json_object_set_new(lo2, "entries", json_integer((json_int_t)l->entries));
-			json_object_set_new(lo2, "whiteouts", json_integer((json_int_t)l->whiteouts));
-			json_object_set_new(lo2, "opaque_dirs", json_integer((json_int_t)l->opaque));
-			json_array_append_new(ls, lo2);
+			cli_json_set(lo2, "digest", cli_json_str(l->digest));
+			cli_json_set(lo2, "diff_id", cli_json_str(l->diff_id));
+			cli_json_set(lo2, "media_type", cli_json_str(l->media_type));
+			cli_json_set(lo2, "path", cli_json_str(l->path));
+			cli_json_set(lo2, "size", json_integer((json_int_t)l->size));
+			cli_json_set(lo2, "compression", cli_json_str(dg_compression_name(l->compression)));
+			cli_json_set(lo2, "expanded_size", json_integer((json_int_t)l->expanded));
+			cli_json_set(lo2, "entries", json_integer((json_int_t)l->entries));
+			cli_json_set(lo2, "whiteouts", json_integer((json_int_t)l->whiteouts));
+			cli_json_set(lo2, "opaque_dirs", json_integer((json_int_t)l->opaque));
+			cli_json_push(ls, lo2);
 		}
-		json_object_set_new(o, "layers", ls);
+		cli_json_set(o, "layers", ls);
 		json_t *fo = json_object();
-		json_object_set_new(fo, "entries", json_integer((json_int_t)cnt.entries));
-		json_object_set_new(fo, "regular", json_integer((json_int_t)cnt.regular));
-		json_object_set_new(fo, "directories", json_integer((json_int_t)cnt.dirs));
-		json_object_set_new(fo, "symlinks", json_integer((json_int_t)cnt.symlinks));
-		json_object_set_new(fo, "hardlinked", json_integer((json_int_t)cnt.hardlinked));
-		json_object_set_new(fo, "special", json_integer((json_int_t)cnt.special));
-		json_object_set_new(fo, "scripts", json_integer((json_int_t)cnt.scripts));
-		json_object_set_new(fo, "elf", json_integer((json_int_t)cnt.elf));
-		json_object_set_new(fo, "elf_invalid", json_integer((json_int_t)es.invalid));
-		json_object_set_new(fo, "kept_bytes", json_integer((json_int_t)cnt.kept_bytes));
+		cli_json_set(fo, "entries", json_integer((json_int_t)cnt.entries));
+		cli_json_set(fo, "regular", json_integer((json_int_t)cnt.regular));
+		cli_json_set(fo, "directories", json_integer((json_int_t)cnt.dirs));
+		cli_json_set(fo, "symlinks", json_integer((json_int_t)cnt.symlinks));
+		cli_json_set(fo, "hardlinked", json_integer((json_int_t)cnt.hardlinked));
+		cli_json_set(fo, "special", json_integer((json_int_t)cnt.special));
+		cli_json_set(fo, "scripts", json_integer((json_int_t)cnt.scripts));
+		cli_json_set(fo, "elf", json_integer((json_int_t)cnt.elf));
+		cli_json_set(fo, "elf_invalid", json_integer((json_int_t)es.invalid));
+		cli_json_set(fo, "kept_bytes", json_integer((json_int_t)cnt.kept_bytes));
 		json_t *ea = json_object();
 		for (int i = 0; i < es.narch; i++) {
 			json_t *t = json_object();
 			for (int k = 1; k < NTYPES; k++)
 				if (es.arch[i].by_type[k])
-					json_object_set_new(t, dg_elf_type_name((enum dg_elf_type)k),
+					cli_json_set(t, dg_elf_type_name((enum dg_elf_type)k),
 							    json_integer((json_int_t)es.arch[i].by_type[k]));
-			json_object_set_new(ea, es.arch[i].name, t);
+			cli_json_set(ea, es.arch[i].name, t);
 		}
-		json_object_set_new(fo, "elf_by_arch", ea);
-		json_object_set_new(o, "files", fo);
+		cli_json_set(fo, "elf_by_arch", ea);
+		cli_json_set(o, "files", fo);
 		cli_print_json(o);
 	} else {
 		printf("%-12s%s\n", "image", in->source);

@@ -14,7 +14,7 @@ enum { OPT_OUTPUT = OPT_FIRST_CMD_OPT, OPT_FORMAT };
 static void warn_all(const char *cmd, const struct dg_strv *w)
 {
 	for (size_t i = 0; i < w->n; i++)
-		fprintf(stderr, "%s %s: warning: %s\n", cli_prog, cmd, w->v[i]);
+		cli_warn(cmd, "%s", w->v[i]);
 }
 
 static const char diff_help[] =
@@ -48,7 +48,7 @@ static json_t *names_arr(const struct dg_strv *v)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->n; i++)
-		json_array_append_new(a, cli_json_str(v->v[i]));
+		cli_json_push(a, cli_json_str(v->v[i]));
 	return a;
 }
 
@@ -105,10 +105,10 @@ int cmd_diff(int argc, char **argv)
 		if (ea == eb)
 			continue;
 		json_t *o = json_object();
-		json_object_set_new(o, "name", json_string(n));
-		json_object_set_new(o, "a", ea ? json_integer(ea) : json_null());
-		json_object_set_new(o, "b", eb ? json_integer(eb) : json_null());
-		json_array_append_new(ec, o);
+		cli_json_set(o, "name", cli_json_str(n));
+		cli_json_set(o, "a", ea ? json_integer(ea) : json_null());
+		cli_json_set(o, "b", eb ? json_integer(eb) : json_null());
+		cli_json_push(ec, o);
 		char sa[16], sb[16];
 		snprintf(sa, sizeof sa, "%d", ea);
 		snprintf(sb, sizeof sb, "%d", eb);
@@ -116,17 +116,17 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "a", cli_json_str(argv[optind]));
-		json_object_set_new(o, "b", cli_json_str(argv[optind + 1]));
-		json_object_set_new(o, "added", names_arr(&added));
-		json_object_set_new(o, "removed", names_arr(&removed));
-		json_object_set_new(o, "errno_changed", ec);
-		json_object_set_new(o, "architectures_a", json_string(arch_str(a.arches)));
-		json_object_set_new(o, "architectures_b", json_string(arch_str(b.arches)));
-		json_object_set_new(o, "default_errno_a", json_integer(a.default_errno));
-		json_object_set_new(o, "default_errno_b", json_integer(b.default_errno));
-		json_object_set_new(o, "allowed_a", json_integer((json_int_t)a.allow.n));
-		json_object_set_new(o, "allowed_b", json_integer((json_int_t)b.allow.n));
+		cli_json_set(o, "a", cli_json_str(argv[optind]));
+		cli_json_set(o, "b", cli_json_str(argv[optind + 1]));
+		cli_json_set(o, "added", names_arr(&added));
+		cli_json_set(o, "removed", names_arr(&removed));
+		cli_json_set(o, "errno_changed", ec);
+		cli_json_set(o, "architectures_a", cli_json_str(arch_str(a.arches)));
+		cli_json_set(o, "architectures_b", cli_json_str(arch_str(b.arches)));
+		cli_json_set(o, "default_errno_a", json_integer(a.default_errno));
+		cli_json_set(o, "default_errno_b", json_integer(b.default_errno));
+		cli_json_set(o, "allowed_a", json_integer((json_int_t)a.allow.n));
+		cli_json_set(o, "allowed_b", json_integer((json_int_t)b.allow.n));
 		cli_print_json(o);
 	} else {
 		json_decref(ec);
@@ -161,9 +161,7 @@ static const char merge_help[] =
 	"for `diff` (Docker-format files or docker-default). The result is compiled with\n"
 	"libseccomp and written atomically; SOURCE_DATE_EPOCH, when set, is its date.\n\n"
 	"Options:\n"
-	"  -o, --output FILE   where to write it (default '-': stdout)\n"
-	"  --format FORMAT     docker (default), oci, k8s, k8s-json, bpf, pfc (as for generate;\n"
-	"                      the k8s resource is named 'merged')\n";
+	"  -o, --output FILE   where to write it (default '-': stdout)\n";
 
 int cmd_merge(int argc, char **argv)
 {
@@ -177,6 +175,7 @@ int cmd_merge(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
 		if (c == OPT_HELP) {
 			fputs(merge_help, stdout);
+			cli_format_help(stdout, DG_PF_DOCKER, false, "(as for generate; the k8s resource is named 'merged')");
 			return 0;
 		}
 		if (c == 'o' || c == OPT_OUTPUT) {
@@ -251,7 +250,7 @@ int cmd_merge(int argc, char **argv)
 	if (dg_profile_write(&m, format, "merged", &out, &err) < 0 || dg_write_atomic(output, out.data, out.len, &err) < 0)
 		rc = cli_fail(&err);
 	else
-		fprintf(stderr, "%s merge: %zu allowed (%zu x86-64 syscalls) from %d profiles%s%s\n", cli_prog, m.allow.n,
+		cli_say("merge", NULL, "%zu allowed (%zu x86-64 syscalls) from %d profiles%s%s", m.allow.n,
 			cli_count_x86_64(&m), n, strcmp(output, "-") ? ", written to " : "",
 			strcmp(output, "-") ? output : "");
 	dg_buf_free(&out);

@@ -24,7 +24,7 @@
 #include "engine_run.h"
 #include "dockergate/util.h"
 
-#define TRACE_INTERRUPTED 130
+#define TRACE_ENGINE "runc" /* the default --engine */
 #define PROBE_FIRST 1.0     /* seconds before the first probe (the container starts) */
 #define PROBE_AGAIN 0.5     /* seconds between a failed probe and the next */
 #define RECORDER_WAIT 30.0  /* seconds to wait for podman's detached recorder after the run */
@@ -51,12 +51,9 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s trace: ", cli_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("trace", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* The container's stdout: ours, unless the trace itself goes to stdout. */
@@ -65,9 +62,9 @@ static int container_stdout(const struct trace_cmd *t)
 	return !strcmp(t->out, "-") ? 2 : -1;
 }
 
-/* runc: a recorder process (our child) runs the runtime under ptrace and writes
- * the raw trace; its exit status is the runtime's. */
-static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
+/* ER_TRACE_DIRECT (runc): a recorder process (our child) runs the runtime under
+ * ptrace and writes the raw trace; its exit status is the runtime's. */
+static pid_t start_recorded(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
 {
 	struct trace_cmd *t = ud;
 	fflush(stdout);
@@ -91,20 +88,21 @@ static pid_t start_runc(struct engine_run *e, char *const argv[], void *ud, stru
 	struct dg_trace *tr = NULL;
 	int status = 255;
 	if (dg_trace_run(argv, container_stdout(t), -1, DG_TRACE_EXITKILL, &tr, &status, &e2) < 0) {
-		fprintf(stderr, "%s trace: error: %s\n", cli_prog, e2.msg);
+		cli_say("trace", "error", "%s", e2.msg);
 		_exit(255);
 	}
 	tr->exit_status = status;
 	if (dg_trace_write(tr, t->raw, &e2) < 0) {
-		fprintf(stderr, "%s trace: error: %s\n", cli_prog, e2.msg);
+		cli_say("trace", "error", "%s", e2.msg);
 		_exit(255);
 	}
 	dg_trace_free(tr);
 	_exit(status);
 }
 
-/* podman: the CLI runs as it is, its stdout moved when the trace goes to stdout. */
-static pid_t start_podman(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
+/* ER_TRACE_WRAPPER (podman): the CLI runs as it is (its runtime wrapper records),
+ * its stdout moved when the trace goes to stdout. */
+static pid_t start_plain(struct engine_run *e, char *const argv[], void *ud, struct dg_error *err)
 {
 	struct trace_cmd *t = ud;
 	struct dg_spawn s = {NULL, container_stdout(t), -1, false};
@@ -250,9 +248,11 @@ static int trace_parse(struct trace_cmd *t, int argc, char **argv)
 			fputs(trace_help, stdout);
 			return -1;
 		case OPT_ENGINE:
-			if (er_parse_engine(optarg, &e->engine) < 0 || e->engine == ENG_DOCKER)
-				return cli_usage_error("trace", "--engine: expected runc or podman, got '%s'%s", optarg,
-						       !strcmp(optarg, "docker") ? " (docker's daemon starts the runtime: it cannot be traced from here)" : "");
+			if (!(e->ops = er_engine(optarg)) || e->ops->trace == ER_TRACE_NONE) {
+				dg_autofree char *names = er_engine_names(er_engine(TRACE_ENGINE), true);
+				return cli_usage_error("trace", "--engine: expected %s, got '%s'%s%s%s", names, optarg,
+						       e->ops ? " (" : "", e->ops ? e->ops->untraceable : "", e->ops ? ")" : "");
+			}
 			break;
 		case OPT_RUNTIME:
 			e->runtime = optarg;
@@ -357,18 +357,22 @@ static bool wait_raw(const struct trace_cmd *t, double limit)
 	return true;
 }
 
-static int trace_run(struct trace_cmd *t, struct dg_error *err)
+/* ---- run: the container under the recorder; *OUT the recorded trace. 0,
+ * DG_E_INTERRUPTED or -1 (ERR). ---- */
+
+static int trace_run(struct trace_cmd *t, struct dg_trace **out, int *status_out, bool *timed_out_out,
+		     struct dg_error *err)
 {
 	struct engine_run *e = &t->r;
 	if (er_setup(e, err) < 0)
 		return -1;
 	t->raw = er_tmp_path(e, "recorded.json");
-	if (e->engine == ENG_PODMAN && make_wrapper(t, err) < 0)
+	if (e->ops->trace == ER_TRACE_WRAPPER && make_wrapper(t, err) < 0)
 		return -1;
-	say("tracing %s with %s%s%s", e->image, engine_names[e->engine], t->probe ? ", probe: " : "",
+	say("tracing %s with %s%s%s", e->image, e->ops->name, t->probe ? ", probe: " : "",
 	    t->probe ? t->probe : "");
 	t->probe_next = PROBE_FIRST;
-	struct er_hooks h = {e->engine == ENG_RUNC ? start_runc : start_podman, tick, t};
+	struct er_hooks h = {e->ops->trace == ER_TRACE_DIRECT ? start_recorded : start_plain, tick, t};
 	int status;
 	bool timed_out;
 	int rc = er_run(e, NULL, "unconfined", &h, &status, &timed_out, err);
@@ -376,16 +380,16 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	if (rc < 0)
 		return -1;
 	if (er_interrupted)
-		return TRACE_INTERRUPTED;
+		return DG_E_INTERRUPTED;
 	/* podman's own failure (125) usually means no container and no recorder */
-	if (e->engine == ENG_PODMAN && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
+	if (e->ops->trace == ER_TRACE_WRAPPER && !wait_raw(t, status == 125 ? 2.0 : RECORDER_WAIT)) {
 		if (er_interrupted)
-			return TRACE_INTERRUPTED;
+			return DG_E_INTERRUPTED;
 		if (status == 125)
-			return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its "
-				      "message above)");
-		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (podman exit status %d; see the messages above)",
-			      status);
+			return dg_err(err, DG_E_ENV, "%s could not start the container (exit status 125; see its "
+				      "message above)", e->ops->name);
+		return dg_err(err, DG_E_ENV, "the recorder wrote no trace (%s exit status %d; see the messages above)",
+			      e->ops->name, status);
 	}
 	struct stat st;
 	if (stat(t->raw, &st) < 0)
@@ -397,10 +401,21 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 			err->status = DG_E_INTERNAL;
 		return -1;
 	}
-	if (e->engine == ENG_PODMAN && status == 125) {
+	if (e->ops->trace == ER_TRACE_WRAPPER && status == 125) {
 		dg_trace_free(tr);
-		return dg_err(err, DG_E_ENV, "podman could not start the container (exit status 125; see its message above)");
+		return dg_err(err, DG_E_ENV, "%s could not start the container (exit status 125; see its message above)",
+			      e->ops->name);
 	}
+	*out = tr;
+	*status_out = status;
+	*timed_out_out = timed_out;
+	return 0;
+}
+
+/* The trace's own fields: what ran, where, how it ended, the probe. */
+static void trace_complete(const struct trace_cmd *t, struct dg_trace *tr, int status, bool timed_out)
+{
+	const struct engine_run *e = &t->r;
 	free(tr->image);
 	free(tr->engine);
 	free(tr->arch);
@@ -409,13 +424,14 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	free(tr->args);
 	tr->nargs = 0;
 	tr->image = dg_xstrdup(e->image);
-	tr->engine = dg_xstrdup(engine_names[e->engine]);
+	tr->engine = dg_xstrdup(e->ops->name);
 	tr->arch = dg_xstrdup("x86_64");
-	json_t *args = er_process_args(e);
-	tr->args = dg_xcalloc(json_array_size(args) + 1, sizeof *tr->args);
-	for (size_t i = 0; i < json_array_size(args); i++)
-		tr->args[tr->nargs++] = dg_xstrdup(json_string_value(json_array_get(args, i)));
-	json_decref(args);
+	struct dg_strv args = {0};
+	er_process_args(e, &args);
+	tr->args = dg_xcalloc(args.n + 1, sizeof *tr->args);
+	for (size_t i = 0; i < args.n; i++)
+		tr->args[tr->nargs++] = dg_xstrdup(args.v[i]);
+	dg_strv_free(&args);
 	tr->exit_status = status;
 	tr->timed_out = timed_out;
 	free(tr->probe);
@@ -424,6 +440,13 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 		tr->probe = dg_xstrdup(t->probe);
 		tr->probe_status = t->probe_status;
 	}
+}
+
+/* ---- the summary (text, stderr) ---- */
+
+static void trace_print(const struct trace_cmd *t, const struct dg_trace *tr, int status, bool timed_out)
+{
+	const struct engine_run *e = &t->r;
 	size_t n64 = 0, n32 = 0;
 	for (size_t i = 0; i < tr->nexe; i++) {
 		n64 += tr->exe[i].set[DG_TRACE_X86_64].n;
@@ -434,18 +457,15 @@ static int trace_run(struct trace_cmd *t, struct dg_error *err)
 	say("the container exited with status %d; %zu executable%s, %zu (executable, syscall) pairs%s%s", status,
 	    tr->nexe, tr->nexe == 1 ? "" : "s", n64, n32 ? ", i386 too: " : "", n32 ? "yes" : "");
 	if (!tr->nexe)
-		say("warning: the container never exec'd its entrypoint (see the messages above)");
+		cli_warn("trace", "the container never exec'd its entrypoint (see the messages above)");
 	if (t->probe && !t->probe_ok && t->probe_status >= 0)
-		say("warning: the probe never succeeded (%d attempt%s, last status %d)", t->probes, t->probes == 1 ? "" : "s",
+		cli_warn("trace", "the probe never succeeded (%d attempt%s, last status %d)", t->probes, t->probes == 1 ? "" : "s",
 		    t->probe_status);
 	else if (t->probe && !t->probe_ok)
-		say("warning: the probe never succeeded (%d attempt%s, none finished)", t->probes, t->probes == 1 ? "" : "s");
+		cli_warn("trace", "the probe never succeeded (%d attempt%s, none finished)", t->probes, t->probes == 1 ? "" : "s");
 	if (tr->lost)
-		say("warning: %llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
+		cli_warn("trace", "%llu ptrace stops or calls could not be attributed (\"lost\"; see docs/design.md, Tracing)",
 		    (unsigned long long)tr->lost);
-	int r = dg_trace_write(tr, t->out, err);
-	dg_trace_free(tr);
-	return r;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -454,7 +474,7 @@ int cmd_trace(int argc, char **argv)
 	memset(&t, 0, sizeof t);
 	cli_image_args_init(&t.r.ia);
 	t.r.cmd = "trace";
-	t.r.engine = ENG_RUNC;
+	t.r.ops = er_engine(TRACE_ENGINE);
 	t.out = "-";
 	t.probe_status = -1;
 	int r = trace_parse(&t, argc, argv);
@@ -462,7 +482,16 @@ int cmd_trace(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	er_catch_signals();
 	struct dg_error err = DG_ERROR_INIT;
-	int rc = trace_run(&t, &err);
+	struct dg_trace *tr = NULL;
+	int status = 0;
+	bool timed_out = false;
+	int rc = trace_run(&t, &tr, &status, &timed_out, &err);
+	if (rc == 0 && tr) {
+		trace_complete(&t, tr, status, timed_out);
+		trace_print(&t, tr, status, timed_out);
+		rc = dg_trace_write(tr, t.out, &err);
+	}
+	dg_trace_free(tr);
 	if (rc < 0)
 		rc = cli_fail(&err);
 	er_teardown(&t.r);
@@ -478,13 +507,13 @@ int cmd_trace(int argc, char **argv)
 int cmd_trace_runtime(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "%s: __trace-runtime FILE RUNC ARGS... is dockergate trace's runtime wrapper\n", cli_prog);
+		cli_say(NULL, NULL, "__trace-runtime FILE RUNC ARGS... is dockergate trace's runtime wrapper");
 		return DG_E_USAGE;
 	}
 	struct dg_error err = DG_ERROR_INIT;
 	if (dg_trace_detach(argv[1], &err) < 0)
 		return cli_fail(&err);
 	execv(argv[2], argv + 2);
-	fprintf(stderr, "%s: %s: %s\n", cli_prog, argv[2], strerror(errno));
+	cli_say(NULL, NULL, "%s: %s", argv[2], strerror(errno));
 	return 127;
 }

@@ -21,8 +21,6 @@
 #include "dockergate/syscalls.h"
 #include "dockergate/util.h"
 
-#define VERIFY_FAIL 8       /* the workload failed under the profile */
-#define VERIFY_INTERRUPTED 130
 #define DIAG_MAX_RUNS 6     /* diagnosis runs: each allows what the previous one logged */
 
 enum diagnose { DIAG_ON_FAILURE, DIAG_ALWAYS, DIAG_NEVER };
@@ -46,6 +44,8 @@ struct verify {
 	size_t profile_len;
 	struct dg_profile model;
 	/* results */
+	int status;           /* of the run under the profile */
+	bool timed_out, pass;
 	struct denial *den;
 	size_t nden;
 	int diag_runs;
@@ -59,14 +59,10 @@ static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
 {
 	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s verify: ", cli_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vsay("verify", NULL, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
-
 
 static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *extra, int *status, bool *timed_out,
 		    struct dg_error *err);
@@ -82,21 +78,21 @@ static void add_allow_rule(json_t *prof, const struct dg_strv *names)
 	json_t *rules = json_object_get(prof, "syscalls");
 	if (!json_is_array(rules)) {
 		rules = json_array();
-		json_object_set_new(prof, "syscalls", rules);
+		cli_json_set(prof, "syscalls", rules);
 	}
 	json_t *r = json_object(), *a = json_array();
 	for (size_t i = 0; i < names->n; i++)
-		json_array_append_new(a, json_string(names->v[i]));
-	json_object_set_new(r, "names", a);
-	json_object_set_new(r, "action", json_string("SCMP_ACT_ALLOW"));
-	json_array_append_new(rules, r);
+		cli_json_push(a, cli_json_str(names->v[i]));
+	cli_json_set(r, "names", a);
+	cli_json_set(r, "action", cli_json_str("SCMP_ACT_ALLOW"));
+	cli_json_push(rules, r);
 }
 
 /* The same profile with SCMP_ACT_LOG as its default action: what it would deny
  * now succeeds and is logged. Rules (allow and errno) stay as they are. */
 static void to_log(json_t *prof, const struct dg_strv *extra)
 {
-	json_object_set_new(prof, "defaultAction", json_string("SCMP_ACT_LOG"));
+	cli_json_set(prof, "defaultAction", cli_json_str("SCMP_ACT_LOG"));
 	json_object_del(prof, "defaultErrnoRet");
 	add_allow_rule(prof, extra);
 }
@@ -346,37 +342,40 @@ static size_t distinct_denied(const struct verify *v)
 	return n;
 }
 
-static int write_report(const struct verify *v, bool pass, int status, bool timed_out, struct dg_error *err)
+/* --report FILE: the result as JSON. */
+static int write_report(const struct verify *v, struct dg_error *err)
 {
+	bool pass = v->pass, timed_out = v->timed_out;
+	int status = v->status;
 	json_t *j = json_object(), *den = json_array();
-	json_object_set_new(j, "result", json_string(pass ? "pass" : "fail"));
-	json_object_set_new(j, "image", cli_json_str(v->r.image));
-	json_object_set_new(j, "profile", cli_json_str(v->profile));
-	json_object_set_new(j, "engine", json_string(engine_names[v->r.engine]));
-	json_object_set_new(j, "runtime", v->r.runtime ? cli_json_str(v->r.runtime) : json_string(v->r.engine == ENG_RUNC ? "runc" : "default"));
-	json_object_set_new(j, "no_new_privileges", json_boolean(v->r.nnp));
-	json_object_set_new(j, "exit_status", json_integer(status));
-	json_object_set_new(j, "expected_status", json_integer(v->expect));
-	json_object_set_new(j, "timed_out", json_boolean(timed_out));
+	cli_json_set(j, "result", cli_json_str(pass ? "pass" : "fail"));
+	cli_json_set(j, "image", cli_json_str(v->r.image));
+	cli_json_set(j, "profile", cli_json_str(v->profile));
+	cli_json_set(j, "engine", cli_json_str(v->r.ops->name));
+	cli_json_set(j, "runtime", cli_json_str(v->r.runtime ? v->r.runtime : v->r.ops->default_runtime));
+	cli_json_set(j, "no_new_privileges", json_boolean(v->r.nnp));
+	cli_json_set(j, "exit_status", json_integer(status));
+	cli_json_set(j, "expected_status", json_integer(v->expect));
+	cli_json_set(j, "timed_out", json_boolean(timed_out));
 	for (size_t i = 0; i < v->nden; i++) {
 		const struct denial *d = &v->den[i];
 		json_t *o = json_object();
 		const char *name = denial_name(d);
-		json_object_set_new(o, "syscall", name ? json_string(name) : json_null());
-		json_object_set_new(o, "number", json_integer(d->nr));
-		json_object_set_new(o, "arch", json_string(arch_name(d->arch)));
-		json_object_set_new(o, "exe", cli_json_str(d->exe));
-		json_object_set_new(o, "comm", cli_json_str(d->comm));
-		json_object_set_new(o, "count", json_integer((json_int_t)d->count));
-		json_object_set_new(o, "runtime", json_boolean(runtime_record(d)));
-		json_array_append_new(den, o);
+		cli_json_set(o, "syscall", cli_json_str(name));
+		cli_json_set(o, "number", json_integer(d->nr));
+		cli_json_set(o, "arch", cli_json_str(arch_name(d->arch)));
+		cli_json_set(o, "exe", cli_json_str(d->exe));
+		cli_json_set(o, "comm", cli_json_str(d->comm));
+		cli_json_set(o, "count", json_integer((json_int_t)d->count));
+		cli_json_set(o, "runtime", json_boolean(runtime_record(d)));
+		cli_json_push(den, o);
 	}
-	json_object_set_new(j, "denied", den);
-	json_object_set_new(j, "diagnosis", json_string(v->diag_note ? v->diag_note : v->diag_runs ? "done" : "none"));
-	json_object_set_new(j, "diagnosis_runs", json_integer(v->diag_runs));
-	json_object_set_new(j, "diagnosis_status", v->diag_status >= 0 ? json_integer(v->diag_status) : json_null());
-	json_object_set_new(j, "records_rate_limited", json_boolean(v->diag_lost));
-	json_object_set_new(j, "unconfined_status", v->unconfined_status >= 0 ? json_integer(v->unconfined_status) : json_null());
+	cli_json_set(j, "denied", den);
+	cli_json_set(j, "diagnosis", cli_json_str(v->diag_note ? v->diag_note : v->diag_runs ? "done" : "none"));
+	cli_json_set(j, "diagnosis_runs", json_integer(v->diag_runs));
+	cli_json_set(j, "diagnosis_status", v->diag_status >= 0 ? json_integer(v->diag_status) : json_null());
+	cli_json_set(j, "records_rate_limited", json_boolean(v->diag_lost));
+	cli_json_set(j, "unconfined_status", v->unconfined_status >= 0 ? json_integer(v->unconfined_status) : json_null());
 	int r = er_write_json_file(v->report, j, err);
 	json_decref(j);
 	return r;
@@ -455,8 +454,10 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 			v->profile = optarg;
 			break;
 		case OPT_ENGINE:
-			if (er_parse_engine(optarg, &v->r.engine) < 0)
-				return cli_usage_error("verify", "--engine: expected podman, docker or runc, got '%s'", optarg);
+			if (!(v->r.ops = er_engine(optarg))) {
+				dg_autofree char *names = er_engine_names(NULL, false);
+				return cli_usage_error("verify", "--engine: expected %s, got '%s'", names, optarg);
+			}
 			engine_set = true;
 			break;
 		case OPT_RUNTIME:
@@ -517,7 +518,7 @@ static int verify_parse(struct verify *v, int argc, char **argv)
 	if (!v->profile)
 		return cli_usage_error("verify", "--profile FILE is needed");
 	if (!engine_set)
-		v->r.engine = er_default_engine();
+		v->r.ops = er_default_engine();
 	return 0;
 }
 
@@ -530,9 +531,9 @@ static int load_profile(struct verify *v, struct dg_error *err)
 	if (r == 0 && dg_profile_compile(&v->model, NULL, err) < 0)
 		r = -1;
 	/* argument conditions matter only where the model stands in for the file (runc) */
-	if (r == 0 && v->r.engine == ENG_RUNC)
+	if (r == 0 && v->r.ops->oci_bundle)
 		for (size_t i = 0; i < warn.n; i++)
-			fprintf(stderr, "%s verify: warning: %s\n", cli_prog, warn.v[i]);
+			cli_warn("verify", "%s", warn.v[i]);
 	dg_strv_free(&warn);
 	return r;
 }
@@ -564,7 +565,7 @@ static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *ext
 {
 	json_t *sc = NULL;
 	char *prof = NULL;
-	if (v->r.engine == ENG_RUNC) {
+	if (v->r.ops->oci_bundle) {
 		if (m != RUN_UNCONFINED && !(sc = oci_seccomp(v, m, extra, err)))
 			return -1;
 	} else if (!(prof = engine_profile(v, m, extra, err))) {
@@ -579,28 +580,31 @@ static int run_once(struct verify *v, enum run_mode m, const struct dg_strv *ext
 	return r;
 }
 
+/* ---- run: the workload under the profile, then the diagnosis and the run without any
+ * profile as needed; progress lines as it goes. 0, DG_E_INTERRUPTED or -1 (ERR). ---- */
+
 static int verify_run(struct verify *v, struct dg_error *err)
 {
-	say("running %s under %s with %s%s%s (no_new_privileges %s)", v->r.image, v->profile, engine_names[v->r.engine],
+	say("running %s under %s with %s%s%s (no_new_privileges %s)", v->r.image, v->profile, v->r.ops->name,
 	    v->r.runtime ? ", runtime " : "", v->r.runtime ? v->r.runtime : "", v->r.nnp ? "true" : "false");
-	int status;
-	bool timed_out;
-	if (run_once(v, RUN_ENFORCE, NULL, &status, &timed_out, err) < 0)
+	if (run_once(v, RUN_ENFORCE, NULL, &v->status, &v->timed_out, err) < 0)
 		return -1;
 	if (er_interrupted)
-		return VERIFY_INTERRUPTED;
-	bool pass = timed_out || status == v->expect;
+		return DG_E_INTERRUPTED;
+	int status = v->status;
+	bool timed_out = v->timed_out;
+	bool pass = v->pass = timed_out || status == v->expect;
 	if (timed_out)
 		say("still running after %g s: stopped (a container that stays up passes)", v->r.timeout);
 	else
 		say("the container exited with status %d%s", status, pass ? "" : " (expected another)");
-	if (v->r.engine != ENG_RUNC && status == 125 && !pass)
-		say("note: status 125 is the engine's own error (see its message above)");
+	if (v->r.ops->run_statuses && status == 125 && !pass)
+		cli_note("verify", "status 125 is the engine's own error (see its message above)");
 	if ((!pass && v->diagnose != DIAG_NEVER) || v->diagnose == DIAG_ALWAYS) {
 		if (diagnose(v, err) < 0)
 			return -1;
 		if (er_interrupted)
-			return VERIFY_INTERRUPTED;
+			return DG_E_INTERRUPTED;
 		if (v->diag_note)
 			say("no diagnosis: %s", v->diag_note);
 		print_denials(v);
@@ -613,30 +617,38 @@ static int verify_run(struct verify *v, struct dg_error *err)
 				v->unconfined_status = 0;
 		}
 	}
-	if (v->report && write_report(v, pass, status, timed_out, err) < 0)
-		return -1;
+	return 0;
+}
+
+/* ---- the verdict (text): pass (0), fail (DG_E_WORKLOAD), or the engine's own failure
+ * (-1, ERR) ---- */
+
+static int verify_verdict(const struct verify *v, struct dg_error *err)
+{
+	int status = v->status;
+	bool timed_out = v->timed_out;
 	dg_autofree char *list = denied_list(v);
 	size_t nd = distinct_denied(v);
-	if (pass) {
+	if (v->pass) {
 		if (nd)
 			say("pass: %s under %s, but the workload made %zu syscall%s the profile denies (it coped with "
 			    "the error): %s",
 			    timed_out ? "stayed up" : "exited as expected", v->profile, nd, nd == 1 ? "" : "s", list);
 		else
 			say("pass: %s under %s (%s)", timed_out ? "stayed up" : "exited as expected", v->profile,
-			    engine_names[v->r.engine]);
+			    v->r.ops->name);
 		return 0;
 	}
 	if (nd && v->diag_status >= 0 && v->diag_status != v->expect)
-		say("note: with nothing denied the workload still exited with status %d: it may fail for another "
+		cli_note("verify", "with nothing denied the workload still exited with status %d: it may fail for another "
 		    "reason too", v->diag_status);
 	if (nd)
 		say("FAIL: exit status %d; the profile denies %zu syscall%s the workload makes: %s", status, nd,
 		    nd == 1 ? "" : "s", list);
-	else if (v->r.engine != ENG_RUNC && v->unconfined_status >= 125 && v->unconfined_status <= 127 &&
+	else if (v->r.ops->run_statuses && v->unconfined_status >= 125 && v->unconfined_status <= 127 &&
 		 status == v->unconfined_status)
 		return dg_err(err, DG_E_ENV, "%s could not start the container even without a seccomp profile (exit "
-			      "status %d; see its message above)", engine_names[v->r.engine], status);
+			      "status %d; see its message above)", v->r.ops->name, status);
 	else if (v->unconfined_status >= 0 && v->unconfined_status != v->expect)
 		say("FAIL: exit status %d; without any seccomp profile it fails too (status %d): the workload, not the "
 		    "profile",
@@ -647,7 +659,7 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		    status);
 	else
 		say("FAIL: exit status %d%s", status, v->diag_note ? "; the denied syscalls are unknown" : "");
-	return VERIFY_FAIL;
+	return DG_E_WORKLOAD;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -664,10 +676,14 @@ int cmd_verify(int argc, char **argv)
 	dg_profile_init(&v.model);
 	er_catch_signals();
 	struct dg_error err = DG_ERROR_INIT;
-	int rc;
-	if (setup(&v, &err) < 0)
-		rc = cli_fail(&err);
-	else if ((rc = verify_run(&v, &err)) < 0)
+	int rc = setup(&v, &err); /* then: run, --report, the verdict */
+	if (rc == 0)
+		rc = verify_run(&v, &err);
+	if (rc == 0 && v.report)
+		rc = write_report(&v, &err);
+	if (rc == 0)
+		rc = verify_verdict(&v, &err);
+	if (rc < 0)
 		rc = cli_fail(&err);
 	teardown(&v);
 	return rc;

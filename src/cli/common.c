@@ -9,6 +9,8 @@
 #include "dockergate/util.h"
 #include "dockergate/cache.h"
 #include "dockergate/objdb.h"
+#include "dockergate/profile.h"
+#include "dockergate/syscalls.h"
 #include "dockergate/scope.h"
 
 void cli_image_args_init(struct cli_image_args *a)
@@ -97,19 +99,6 @@ int cli_load_image(const char *spec, struct cli_image_args *a, struct dg_image *
 	return 0;
 }
 
-json_t *cli_json_str(const char *s)
-{
-	json_t *j = json_stringn(s, strlen(s));
-	if (j)
-		return j;
-	struct dg_buf b = {0}; /* not UTF-8: shown escaped, as in the text output */
-	dg_buf_put_escaped(&b, s);
-	char *e = dg_buf_steal(&b);
-	j = json_string(e);
-	free(e);
-	return j;
-}
-
 struct dg_cache *cli_open_cache(struct cli_image_args *a)
 {
 	struct dg_error err = DG_ERROR_INIT;
@@ -120,13 +109,12 @@ struct dg_cache *cli_open_cache(struct cli_image_args *a)
 		return NULL;
 	if ((!a->cache_path && dg_cache_default_path(&def, &err) < 0) ||
 	    dg_cache_open(a->cache_path ? a->cache_path : def, &c, &rebuilt, &err) < 0) {
-		fprintf(stderr, "dockergate: warning: continuing without the analysis cache: %s\n", err.msg);
+		cli_warn(NULL, "continuing without the analysis cache: %s", err.msg);
 		free(def);
 		return NULL;
 	}
 	if (rebuilt)
-		fprintf(stderr, "dockergate: note: the analysis cache was damaged or not ours and has been rebuilt (%s)\n",
-			err.msg);
+		cli_note(NULL, "the analysis cache was damaged or not ours and has been rebuilt (%s)", err.msg);
 	free(def);
 	return c;
 }
@@ -135,46 +123,106 @@ void cli_close_cache(struct dg_cache *c, struct dg_objdb *db)
 {
 	struct dg_error err = DG_ERROR_INIT;
 	if (c && dg_cache_flush(c, &err) < 0)
-		fprintf(stderr, "dockergate: warning: the analysis cache was not updated: %s\n", err.msg);
+		cli_warn(NULL, "the analysis cache was not updated: %s", err.msg);
 	else if (db && dg_objdb_cache_error(db))
-		fprintf(stderr, "dockergate: warning: the analysis cache failed and was bypassed: %s\n",
-			dg_objdb_cache_error(db));
+		cli_warn(NULL, "the analysis cache failed and was bypassed: %s", dg_objdb_cache_error(db));
 	dg_cache_close(c);
-}
-
-void cli_print_json(json_t *j)
-{
-	if (json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0)
-		fputc('\n', stdout);
-	json_decref(j);
 }
 
 json_t *cli_scope_json(const struct dg_scope *sc)
 {
 	json_t *o = json_object(), *items = json_array(), *edges = json_array(), *pr = json_array();
-	json_object_set_new(o, "scope", json_string("entrypoint"));
+	cli_json_set(o, "scope", cli_json_str("entrypoint"));
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct dg_scope_item *it = &sc->v[i];
 		json_t *x = json_object();
-		json_object_set_new(x, "path", cli_json_str(it->path));
-		json_object_set_new(x, "kind", json_string(dg_scope_item_kind_name(it->kind)));
-		json_object_set_new(x, "why", cli_json_str(it->why));
-		json_object_set_new(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
-		json_array_append_new(items, x);
+		cli_json_set(x, "path", cli_json_str(it->path));
+		cli_json_set(x, "kind", cli_json_str(dg_scope_item_kind_name(it->kind)));
+		cli_json_set(x, "why", cli_json_str(it->why));
+		cli_json_set(x, "parent", it->parent == SIZE_MAX ? json_null() : cli_json_str(sc->v[it->parent].path));
+		cli_json_push(items, x);
 		if (it->parent != SIZE_MAX) {
 			json_t *e = json_object();
-			json_object_set_new(e, "from", cli_json_str(sc->v[it->parent].path));
-			json_object_set_new(e, "to", cli_json_str(it->path));
-			json_object_set_new(e, "kind", json_string(dg_scope_edge_kind(it)));
-			json_array_append_new(edges, e);
+			cli_json_set(e, "from", cli_json_str(sc->v[it->parent].path));
+			cli_json_set(e, "to", cli_json_str(it->path));
+			cli_json_set(e, "kind", cli_json_str(dg_scope_edge_kind(it)));
+			cli_json_push(edges, e);
 		}
 	}
-	json_object_set_new(o, "items", items);
-	json_object_set_new(o, "edges", edges);
-	json_object_set_new(o, "all_programs", sc->all_programs_why ? cli_json_str(sc->all_programs_why) : json_null());
-	json_object_set_new(o, "all_libraries", sc->all_libraries_why ? cli_json_str(sc->all_libraries_why) : json_null());
+	cli_json_set(o, "items", items);
+	cli_json_set(o, "edges", edges);
+	cli_json_set(o, "all_programs", cli_json_str(sc->all_programs_why));
+	cli_json_set(o, "all_libraries", cli_json_str(sc->all_libraries_why));
 	for (size_t i = 0; i < sc->problems.n; i++)
-		json_array_append_new(pr, cli_json_str(sc->problems.v[i]));
-	json_object_set_new(o, "problems", pr);
+		cli_json_push(pr, cli_json_str(sc->problems.v[i]));
+	cli_json_set(o, "problems", pr);
 	return o;
+}
+
+/* How many names resolve to an x86-64 syscall (what "N allowed" counts). */
+size_t cli_count_x86_64(const struct dg_profile *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->allow.n; i++)
+		n += dg_syscall_number(p->allow.v[i], 0) >= 0;
+	return n;
+}
+
+int cli_parse_format(const char *cmd, const char *arg, enum dg_profile_format *out)
+{
+	if (dg_profile_format_parse(arg, out) == 0)
+		return 0;
+	size_t n;
+	const struct dg_profile_format_info *fm = dg_profile_formats(&n);
+	struct dg_buf b = {0};
+	for (size_t i = 0; i < n; i++)
+		dg_buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", fm[i].name);
+	dg_buf_putc(&b, 0);
+	int r = cli_usage_error(cmd, "--format: expected %s, got '%s'", b.data, arg);
+	dg_buf_free(&b);
+	return r;
+}
+
+#define HELP_COLUMN 22 /* where option descriptions start */
+#define HELP_WIDTH 90  /* and where they end */
+
+/* An option's help: "  OPTION" padded to the description column, TEXT wrapped under it. */
+static void cli_help_option(FILE *f, const char *option, const char *text)
+{
+	int col = fprintf(f, "  %s", option);
+	for (const char *p = text; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t w = strcspn(p, " ");
+		if (col > HELP_COLUMN && col + 1 + (int)w > HELP_WIDTH) {
+			fputc('\n', f);
+			col = 0;
+		}
+		if (col < HELP_COLUMN)
+			col += fprintf(f, "%*s", HELP_COLUMN - col, "");
+		else
+			col += fprintf(f, " ");
+		col += fprintf(f, "%.*s", (int)w, p);
+		p += w;
+	}
+	fputc('\n', f);
+}
+
+void cli_format_help(FILE *f, enum dg_profile_format deflt, bool descriptions, const char *tail)
+{
+	size_t n;
+	const struct dg_profile_format_info *fm = dg_profile_formats(&n);
+	struct dg_buf b = {0};
+	for (size_t i = 0; i < n; i++) {
+		bool d = fm[i].format == deflt;
+		dg_buf_printf(&b, "%s%s", i ? ", " : "", fm[i].name);
+		if (d || descriptions)
+			dg_buf_printf(&b, " (%s%s%s)", d ? "default" : "", d && descriptions ? "; " : "",
+				      descriptions ? fm[i].description : "");
+	}
+	if (tail)
+		dg_buf_printf(&b, " %s", tail);
+	dg_buf_putc(&b, 0);
+	cli_help_option(f, "--format FORMAT", b.data);
+	dg_buf_free(&b);
 }

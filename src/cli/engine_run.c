@@ -24,8 +24,6 @@
 #include "dockergate/util.h"
 
 
-const char *const engine_names[3] = {"podman", "docker", "runc"};
-
 volatile sig_atomic_t er_interrupted;
 
 static void on_signal(int sig)
@@ -43,37 +41,25 @@ void er_catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static void say(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(const struct engine_run *e, const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s %s: ", cli_prog, e->cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* ---- processes ---- */
 
 /* Runs a helper command to completion: its stdout into *OUT (when OUT is not
  * NULL), its stderr kept for the message. Returns its exit status, or -1 with
  * ERR set when it cannot be started. */
-int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
+static int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out,
 		   char **errtext, struct dg_error *err)
 {
 	return dg_run(e->ia.opts.tmpdir, cwd, argv, out, errtext, err);
 }
 
-int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
+static int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext,
 		    struct dg_error *err)
 {
 	return er_run_tool_in(e, NULL, argv, out, errtext, err);
 }
 
 /* run_tool_in that must succeed: otherwise an environment error naming WHAT. */
-int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[],
+static int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[],
 		       char **out, struct dg_error *err)
 {
 	dg_autofree char *etext = NULL;
@@ -91,7 +77,7 @@ int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what
 	return 0;
 }
 
-int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out,
+static int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out,
 		    struct dg_error *err)
 {
 	return er_must_run_in(e, NULL, what, argv, out, err);
@@ -110,7 +96,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-void er_rm_tree(const char *path)
+static void er_rm_tree(const char *path)
 {
 	/* FTW_PHYS: symlinks in an unpacked image are removed, never followed;
 	 * FTW_MOUNT: nothing mounted below (there should be nothing) is entered */
@@ -140,7 +126,7 @@ int er_write_json_file(const char *path, json_t *j, struct dg_error *err)
 	return r;
 }
 
-/* ---- engines ---- */
+/* ---- podman and docker ---- */
 
 /* The image as the engine's transports name it (podman pull, skopeo copy). With
  * CWD (podman and an OCI layout): podman 4.3 names an image pulled from an OCI
@@ -194,11 +180,41 @@ static const char *image_id(const struct engine_run *e)
 	return d && !strncmp(d, "sha256:", 7) ? d + 7 : d;
 }
 
-/* podman/docker: make the image available to the engine. */
-static int engine_prepare(struct engine_run *e, struct dg_error *err)
+/* podman: the image from its file through the engine's transports (pull). */
+static int podman_load(struct engine_run *e, char **out, struct dg_error *err)
+{
+	dg_autofree char *cwd = NULL;
+	dg_autofree char *tr = transport(e, &cwd, err);
+	if (!tr)
+		return -1;
+	char *av[] = {e->cli, (char *)"pull", (char *)"-q", tr, NULL};
+	if (er_must_run_in(e, cwd, "podman pull", av, out, err) < 0)
+		return dg_err_prefix(err, "%s", e->image);
+	return 0;
+}
+
+/* docker: only archives, through `docker load`. */
+static int docker_load(struct engine_run *e, char **out, struct dg_error *err)
+{
+	dg_autofree char *tr = transport(e, NULL, err);
+	if (!tr)
+		return -1;
+	if (strncmp(tr, "docker-archive:", 15) && strncmp(tr, "oci-archive:", 12))
+		return dg_err(err, DG_E_INPUT, "%s: docker loads only archives (docker-archive or oci-archive "
+			      "tar); convert an OCI layout with skopeo copy", e->image);
+	char *av[] = {e->cli, (char *)"load", (char *)"-q", (char *)"-i", strchr(tr, ':') + 1, NULL};
+	if (er_must_run(e, "docker load", av, out, err) < 0)
+		return dg_err_prefix(err, "%s", e->image);
+	return 0;
+}
+
+/* podman/docker: make the image available to the engine: already in its store (an
+ * image of that ID, or podman:REF with podman), else LOAD it and remove it at the end. */
+static int store_prepare(struct engine_run *e, int (*load)(struct engine_run *, char **, struct dg_error *),
+			 struct dg_error *err)
 {
 	const char *fmt = e->info->format;
-	if (!strcmp(fmt, engine_names[e->engine])) { /* podman:REF with podman: already there */
+	if (!strcmp(fmt, e->ops->name)) { /* podman:REF with podman: already there */
 		e->ref = dg_xstrdup(e->info->source + 7);
 		return 0;
 	}
@@ -211,23 +227,9 @@ static int engine_prepare(struct engine_run *e, struct dg_error *err)
 			return 0;
 		}
 	}
-	dg_autofree char *cwd = NULL;
-	dg_autofree char *tr = transport(e, e->engine == ENG_PODMAN ? &cwd : NULL, err);
-	if (!tr)
-		return -1;
 	dg_autofree char *out = NULL;
-	if (e->engine == ENG_PODMAN) {
-		char *av[] = {e->cli, (char *)"pull", (char *)"-q", tr, NULL};
-		if (er_must_run_in(e, cwd, "podman pull", av, &out, err) < 0)
-			return dg_err_prefix(err, "%s", e->image);
-	} else {
-		if (strncmp(tr, "docker-archive:", 15) && strncmp(tr, "oci-archive:", 12))
-			return dg_err(err, DG_E_INPUT, "%s: docker loads only archives (docker-archive or oci-archive "
-				      "tar); convert an OCI layout with skopeo copy", e->image);
-		char *av[] = {e->cli, (char *)"load", (char *)"-q", (char *)"-i", strchr(tr, ':') + 1, NULL};
-		if (er_must_run(e, "docker load", av, &out, err) < 0)
-			return dg_err_prefix(err, "%s", e->image);
-	}
+	if (load(e, &out, err) < 0)
+		return -1;
 	e->pulled = true;
 	if (id) {
 		e->ref = dg_xstrdup(id);
@@ -240,15 +242,95 @@ static int engine_prepare(struct engine_run *e, struct dg_error *err)
 	return 0;
 }
 
-static void engine_cleanup(struct engine_run *e)
+static int podman_prepare(struct engine_run *e, struct dg_error *err)
+{
+	return store_prepare(e, podman_load, err);
+}
+
+static int docker_prepare(struct engine_run *e, struct dg_error *err)
+{
+	return store_prepare(e, docker_load, err);
+}
+
+static void store_cleanup(struct engine_run *e)
 {
 	if (!e->pulled || !e->ref)
 		return;
 	struct dg_error err = DG_ERROR_INIT;
 	char *av[] = {e->cli, (char *)"rmi", (char *)"-f", e->ref, NULL};
 	if (er_run_tool(e, av, NULL, NULL, &err) != 0)
-		say(e, "note: could not remove the image %s from %s's store", e->ref, e->cli);
+		cli_note(e->cmd, "could not remove the image %s from %s's store", e->ref, e->cli);
 }
+
+/* `ENGINE run --rm --name NAME --security-opt seccomp=...`, the options, the image, ARGS;
+ * --runtime is a global option of podman (a name or a path) and a run option of docker
+ * (a runtime the daemon knows by name). */
+static void store_run_argv(struct engine_run *e, const char *engine_seccomp, bool runtime_global,
+			   struct dg_strv *av)
+{
+	dg_autofree char *secopt = dg_xasprintf("seccomp=%s", engine_seccomp ? engine_seccomp : "unconfined");
+	dg_strv_push(av, e->cli);
+	if (e->runtime && runtime_global) {
+		dg_strv_push(av, "--runtime");
+		dg_strv_push(av, e->runtime);
+	}
+	dg_strv_push(av, "run");
+	if (e->runtime && !runtime_global) {
+		dg_strv_push(av, "--runtime");
+		dg_strv_push(av, e->runtime);
+	}
+	dg_strv_push(av, "--rm");
+	dg_strv_push(av, "--name");
+	dg_strv_push(av, e->name);
+	dg_strv_push(av, "--security-opt");
+	dg_strv_push(av, secopt);
+	if (e->nnp) {
+		dg_strv_push(av, "--security-opt");
+		dg_strv_push(av, "no-new-privileges");
+	}
+	if (e->network && strcmp(e->network, "default")) {
+		dg_strv_push(av, "--network");
+		dg_strv_push(av, e->network);
+	}
+	if (e->has_entrypoint) {
+		dg_strv_push(av, "--entrypoint");
+		dg_strv_push(av, e->entrypoint);
+	}
+	dg_strv_push(av, e->ref);
+	for (int i = 0; i < e->nargs; i++)
+		dg_strv_push(av, e->args[i]);
+}
+
+static int podman_run_argv(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp,
+			   struct dg_strv *av, struct dg_error *err)
+{
+	store_run_argv(e, engine_seccomp, true, av);
+	return 0;
+}
+
+static int docker_run_argv(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp,
+			   struct dg_strv *av, struct dg_error *err)
+{
+	store_run_argv(e, engine_seccomp, false, av);
+	return 0;
+}
+
+static void store_stop(struct engine_run *e, int force)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	char grace[16];
+	snprintf(grace, sizeof grace, "%d", STOP_GRACE);
+	if (force) {
+		char *av[] = {e->cli, (char *)"kill", e->name, NULL};
+		er_run_tool(e, av, NULL, NULL, &err);
+	} else {
+		/* podman/docker stop: SIGTERM (or the image's StopSignal), SIGKILL after the grace time */
+		char *av[] = {e->cli, (char *)"stop", (char *)"-t", grace, e->name, NULL};
+		er_run_tool(e, av, NULL, NULL, &err);
+	}
+}
+
+/* ---- runc: a bundle unpacked with skopeo + umoci ---- */
 
 /* runc: a network namespace with only lo, up (what `--network none` gives). */
 static int make_netns(struct engine_run *e, struct dg_error *err)
@@ -288,33 +370,28 @@ static int make_netns(struct engine_run *e, struct dg_error *err)
 	return 0;
 }
 
-json_t *er_strv_json(char *const *v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 /* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
  * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
-json_t *er_process_args(const struct engine_run *e)
+void er_process_args(const struct engine_run *e, struct dg_strv *out)
 {
 	const struct dg_image_config *c = &e->info->config;
-	json_t *a;
-	if (e->has_entrypoint)
-		a = *e->entrypoint ? er_strv_json((char *const *)&e->entrypoint, 1) : json_array();
-	else
-		a = er_strv_json(c->entrypoint.v, c->entrypoint.n);
-	json_t *rest = e->nargs ? er_strv_json(e->args, (size_t)e->nargs)
-				: e->has_entrypoint ? json_array() : er_strv_json(c->cmd.v, c->cmd.n);
-	json_array_extend(a, rest);
-	json_decref(rest);
-	return a;
+	if (e->has_entrypoint) {
+		if (*e->entrypoint)
+			dg_strv_push(out, e->entrypoint);
+	} else {
+		for (size_t i = 0; i < c->entrypoint.n; i++)
+			dg_strv_push(out, c->entrypoint.v[i]);
+	}
+	if (e->nargs)
+		for (int i = 0; i < e->nargs; i++)
+			dg_strv_push(out, e->args[i]);
+	else if (!e->has_entrypoint)
+		for (size_t i = 0; i < c->cmd.n; i++)
+			dg_strv_push(out, c->cmd.v[i]);
 }
 
 /* runc: a fresh bundle (the image unpacked by umoci) with the run's process and filter. */
-static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out, struct dg_error *err)
+static int runc_bundle(struct engine_run *e, json_t *seccomp, struct dg_error *err)
 {
 	dg_autofree char *oci = er_tmp_path(e, "oci");
 	dg_autofree char *img = er_tmp_path(e, "oci:img");
@@ -341,14 +418,11 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 		if (er_must_run(e, "skopeo copy", av, NULL, err) < 0)
 			return dg_err_prefix(err, "%s", e->image);
 	}
-	char *bundle = er_tmp_path(e, "bundle-%u", e->seq);
-	char *av[] = {e->umoci, (char *)"unpack", (char *)"--image", img, bundle, NULL};
-	if (er_must_run(e, "umoci unpack", av, NULL, err) < 0) {
-		free(bundle);
+	e->bundle = er_tmp_path(e, "bundle-%u", e->seq);
+	char *av[] = {e->umoci, (char *)"unpack", (char *)"--image", img, e->bundle, NULL};
+	if (er_must_run(e, "umoci unpack", av, NULL, err) < 0)
 		return dg_err_prefix(err, "%s", e->image);
-	}
-	*bundle_out = bundle;
-	dg_autofree char *cfgpath = dg_xasprintf("%s/config.json", bundle);
+	dg_autofree char *cfgpath = dg_xasprintf("%s/config.json", e->bundle);
 	json_error_t je;
 	json_t *cfg = json_load_file(cfgpath, 0, &je);
 	if (!cfg)
@@ -358,34 +432,48 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 		json_decref(cfg);
 		return dg_err(err, DG_E_ENV, "%s: no process or linux object", cfgpath);
 	}
-	json_t *args = er_process_args(e);
-	if (!json_array_size(args)) {
-		json_decref(args);
+	struct dg_strv args = {0};
+	er_process_args(e, &args);
+	if (!args.n) {
 		json_decref(cfg);
 		return dg_err(err, DG_E_INPUT, "%s: the image has neither Entrypoint nor Cmd: give the command after --",
 			      e->image);
 	}
-	json_object_set_new(proc, "args", args);
-	json_object_set_new(proc, "terminal", json_false());
-	json_object_set_new(proc, "noNewPrivileges", json_boolean(e->nnp));
+	/* the bundle's JSON must carry the arguments byte for byte: escaping would run another command */
+	for (size_t i = 0; i < args.n; i++)
+		if (!cli_json_utf8(args.v[i])) {
+			struct dg_buf b = {0};
+			dg_buf_put_escaped(&b, args.v[i]);
+			dg_buf_putc(&b, 0);
+			dg_err(err, DG_E_INPUT, "%s: argument %zu of the command ('%s') is not UTF-8: an OCI runtime "
+			       "config cannot carry it", e->image, i, b.data);
+			dg_buf_free(&b);
+			dg_strv_free(&args);
+			json_decref(cfg);
+			return -1;
+		}
+	cli_json_set(proc, "args", cli_json_strv(&args));
+	dg_strv_free(&args);
+	cli_json_set(proc, "terminal", json_false());
+	cli_json_set(proc, "noNewPrivileges", json_boolean(e->nnp));
 	/* Docker's default capabilities, as the profile's rules were evaluated against */
 	size_t ncaps;
 	const char *const *caps = dg_docker_caps(&ncaps);
 	json_t *cap = json_object();
 	static const char *const sets[] = {"bounding", "effective", "permitted"};
 	for (size_t i = 0; i < 3; i++)
-		json_object_set_new(cap, sets[i], er_strv_json((char *const *)caps, ncaps));
-	json_object_set_new(proc, "capabilities", cap);
+		cli_json_set(cap, sets[i], cli_json_strs((char *const *)caps, ncaps));
+	cli_json_set(proc, "capabilities", cap);
 	struct rlimit rl;
 	rlim_t nofile = 1048576;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < nofile)
 		nofile = rl.rlim_max;
 	json_t *rls = json_array(), *r = json_object();
-	json_object_set_new(r, "type", json_string("RLIMIT_NOFILE"));
-	json_object_set_new(r, "hard", json_integer((json_int_t)nofile));
-	json_object_set_new(r, "soft", json_integer((json_int_t)nofile));
-	json_array_append_new(rls, r);
-	json_object_set_new(proc, "rlimits", rls);
+	cli_json_set(r, "type", cli_json_str("RLIMIT_NOFILE"));
+	cli_json_set(r, "hard", json_integer((json_int_t)nofile));
+	cli_json_set(r, "soft", json_integer((json_int_t)nofile));
+	cli_json_push(rls, r);
+	cli_json_set(proc, "rlimits", rls);
 	/* network: host (none of ours) or the namespace with only lo */
 	json_t *nss = json_object_get(linux_, "namespaces");
 	if (json_is_array(nss)) {
@@ -395,7 +483,7 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 			const char *t = json_string_value(json_object_get(ns, "type"));
 			if (t && !strcmp(t, "network")) {
 				if (e->netns)
-					json_object_set_new(ns, "path", json_string(e->netns));
+					cli_json_set(ns, "path", cli_json_str(e->netns));
 				else
 					json_array_remove(nss, i);
 				break;
@@ -403,7 +491,7 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 		}
 	}
 	if (seccomp)
-		json_object_set(linux_, "seccomp", seccomp);
+		cli_json_set(linux_, "seccomp", json_incref(seccomp));
 	else
 		json_object_del(linux_, "seccomp");
 	int rc = er_write_json_file(cfgpath, cfg, err);
@@ -411,24 +499,136 @@ static int runc_bundle(struct engine_run *e, json_t *seccomp, char **bundle_out,
 	return rc;
 }
 
-/* Stops the running container: politely first (FORCE 0), then with SIGKILL. */
-void er_stop(struct engine_run *e, int force)
+static int runc_prepare(struct engine_run *e, struct dg_error *err)
+{
+	if (!(e->skopeo = dg_which("skopeo")))
+		return dg_err(err, DG_E_ENV, "skopeo: not found (--engine runc unpacks the image with skopeo and umoci)");
+	if (!(e->umoci = dg_which("umoci")))
+		return dg_err(err, DG_E_ENV, "umoci: not found (--engine runc unpacks the image with skopeo and umoci)");
+	if (geteuid() != 0)
+		return dg_err(err, DG_E_ENV, "--engine runc needs root (rootless runc is not supported by %s)", e->cmd);
+	if ((!e->network || strcmp(e->network, "host")) && make_netns(e, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* `RUNC --root STATE run --bundle BUNDLE NAME` with a fresh bundle. */
+static int runc_run_argv(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp,
+			 struct dg_strv *av, struct dg_error *err)
+{
+	if (runc_bundle(e, runc_seccomp, err) < 0)
+		return -1;
+	dg_autofree char *state = er_tmp_path(e, "runc-state");
+	const char *v[] = {e->cli, "--root", state, "run", "--bundle", e->bundle, e->name};
+	for (size_t i = 0; i < sizeof v / sizeof *v; i++)
+		dg_strv_push(av, v[i]);
+	return 0;
+}
+
+static void runc_finish(struct engine_run *e, bool ran)
+{
+	if (ran) {
+		dg_autofree char *state = er_tmp_path(e, "runc-state");
+		char *dav[] = {e->cli, (char *)"--root", state, (char *)"delete", (char *)"--force", e->name, NULL};
+		struct dg_error e2 = DG_ERROR_INIT;
+		er_run_tool(e, dav, NULL, NULL, &e2);
+	}
+	if (e->bundle)
+		er_rm_tree(e->bundle);
+	free(e->bundle);
+	e->bundle = NULL;
+}
+
+static void runc_stop(struct engine_run *e, int force)
 {
 	struct dg_error err = DG_ERROR_INIT;
 	dg_autofree char *state = er_tmp_path(e, "runc-state");
-	char grace[16];
-	snprintf(grace, sizeof grace, "%d", STOP_GRACE);
-	if (e->engine == ENG_RUNC) {
-		char *av[] = {e->cli, (char *)"--root", state, (char *)"kill", e->name, (char *)(force ? "KILL" : "TERM"), NULL};
-		er_run_tool(e, av, NULL, NULL, &err);
-	} else if (force) {
-		char *av[] = {e->cli, (char *)"kill", e->name, NULL};
-		er_run_tool(e, av, NULL, NULL, &err);
-	} else {
-		/* podman/docker stop: SIGTERM (or the image's StopSignal), SIGKILL after the grace time */
-		char *av[] = {e->cli, (char *)"stop", (char *)"-t", grace, e->name, NULL};
-		er_run_tool(e, av, NULL, NULL, &err);
+	char *av[] = {e->cli, (char *)"--root", state, (char *)"kill", e->name, (char *)(force ? "KILL" : "TERM"), NULL};
+	er_run_tool(e, av, NULL, NULL, &err);
+}
+
+/* ---- the engines ---- */
+
+const struct engine_ops er_engines[] = {
+	{
+		.name = "podman",
+		.missing = " (install it, or choose another --engine)",
+		.default_runtime = "default",
+		.run_statuses = true,
+		.trace = ER_TRACE_WRAPPER,
+		.prepare = podman_prepare,
+		.run_argv = podman_run_argv,
+		.stop = store_stop,
+		.cleanup = store_cleanup,
+	},
+	{
+		.name = "docker",
+		.missing = " (install it, or choose another --engine)",
+		.default_runtime = "default",
+		.run_statuses = true,
+		.trace = ER_TRACE_NONE,
+		.untraceable = "docker's daemon starts the runtime: it cannot be traced from here",
+		.prepare = docker_prepare,
+		.run_argv = docker_run_argv,
+		.stop = store_stop,
+		.cleanup = store_cleanup,
+	},
+	{
+		.name = "runc",
+		.missing = " (install runc, or name the runtime with --runtime)",
+		.default_runtime = "runc",
+		.runtime_is_program = true,
+		.oci_bundle = true,
+		.trace = ER_TRACE_DIRECT,
+		.prepare = runc_prepare,
+		.run_argv = runc_run_argv,
+		.finish = runc_finish,
+		.stop = runc_stop,
+	},
+};
+const size_t er_nengines = sizeof er_engines / sizeof *er_engines;
+
+const struct engine_ops *er_engine(const char *name)
+{
+	for (size_t i = 0; i < er_nengines; i++)
+		if (!strcmp(name, er_engines[i].name))
+			return &er_engines[i];
+	return NULL;
+}
+
+const struct engine_ops *er_default_engine(void)
+{
+	for (size_t i = 0; i < er_nengines; i++) {
+		char *p = dg_which(er_engines[i].name);
+		if (p) {
+			free(p);
+			return &er_engines[i];
+		}
 	}
+	return &er_engines[0]; /* reported as missing by er_setup */
+}
+
+char *er_engine_names(const struct engine_ops *first, bool traceable)
+{
+	const struct engine_ops *v[16];
+	size_t n = 0;
+	if (first)
+		v[n++] = first;
+	for (size_t i = 0; i < er_nengines && n < 16; i++)
+		if (&er_engines[i] != first && (!traceable || er_engines[i].trace != ER_TRACE_NONE))
+			v[n++] = &er_engines[i];
+	struct dg_buf b = {0};
+	for (size_t i = 0; i < n; i++)
+		dg_buf_printf(&b, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", v[i]->name);
+	dg_buf_putc(&b, 0);
+	return dg_buf_steal(&b);
+}
+
+/* ---- runs ---- */
+
+static void er_stop(struct engine_run *e, int force)
+{
+	e->ops->stop(e, force);
 }
 
 double er_now(void)
@@ -444,67 +644,18 @@ int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccom
 	e->seq++;
 	snprintf(e->name, sizeof e->name, "dockergate-%s-%ld-%u", e->cmd, (long)getpid(), e->seq);
 	*timed_out = false;
-	dg_autofree char *bundle = NULL, *secopt = NULL;
-	dg_autofree char *state = er_tmp_path(e, "runc-state");
-	char *av[64 + 2];
-	size_t n = 0;
-	if (e->engine == ENG_RUNC) {
-		if (runc_bundle(e, runc_seccomp, &bundle, err) < 0) {
-			if (bundle)
-				er_rm_tree(bundle);
-			return -1;
-		}
-		av[n++] = e->cli;
-		av[n++] = (char *)"--root";
-		av[n++] = state;
-		av[n++] = (char *)"run";
-		av[n++] = (char *)"--bundle";
-		av[n++] = bundle;
-		av[n++] = e->name;
-		av[n] = NULL;
-	} else {
-		secopt = dg_xasprintf("seccomp=%s", engine_seccomp ? engine_seccomp : "unconfined");
-		av[n++] = e->cli;
-		if (e->runtime && e->engine == ENG_PODMAN) { /* podman: a global option, a name or a path */
-			av[n++] = (char *)"--runtime";
-			av[n++] = (char *)e->runtime;
-		}
-		av[n++] = (char *)"run";
-		if (e->runtime && e->engine == ENG_DOCKER) { /* docker: a runtime the daemon knows by name */
-			av[n++] = (char *)"--runtime";
-			av[n++] = (char *)e->runtime;
-		}
-		av[n++] = (char *)"--rm";
-		av[n++] = (char *)"--name";
-		av[n++] = e->name;
-		av[n++] = (char *)"--security-opt";
-		av[n++] = secopt;
-		if (e->nnp) {
-			av[n++] = (char *)"--security-opt";
-			av[n++] = (char *)"no-new-privileges";
-		}
-		if (e->network && strcmp(e->network, "default")) {
-			av[n++] = (char *)"--network";
-			av[n++] = (char *)e->network;
-		}
-		if (e->has_entrypoint) {
-			av[n++] = (char *)"--entrypoint";
-			av[n++] = (char *)e->entrypoint;
-		}
-		av[n++] = e->ref;
+	struct dg_strv av = {0};
+	if (e->ops->run_argv(e, runc_seccomp, engine_seccomp, &av, err) < 0) {
+		dg_strv_free(&av);
+		if (e->ops->finish)
+			e->ops->finish(e, false);
+		return -1;
 	}
-	size_t fixed = n;
-	char **full = dg_xcalloc(fixed + (size_t)(e->engine == ENG_RUNC ? 0 : e->nargs) + 1, sizeof *full);
-	memcpy(full, av, fixed * sizeof *av);
-	if (e->engine != ENG_RUNC)
-		for (int i = 0; i < e->nargs; i++)
-			full[n++] = e->args[i];
-	full[n] = NULL;
-	pid_t pid = h && h->start ? h->start(e, full, h->ud, err) : dg_spawn(full, NULL, err);
-	free(full);
+	pid_t pid = h && h->start ? h->start(e, av.v, h->ud, err) : dg_spawn(av.v, NULL, err);
+	dg_strv_free(&av);
 	if (pid < 0) {
-		if (bundle)
-			er_rm_tree(bundle);
+		if (e->ops->finish)
+			e->ops->finish(e, false);
 		return -1;
 	}
 	double start = er_now(), stopped_at = 0;
@@ -537,35 +688,9 @@ int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccom
 		struct timespec ts = {0, 20 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	if (e->engine == ENG_RUNC) {
-		char *dav[] = {e->cli, (char *)"--root", state, (char *)"delete", (char *)"--force", e->name, NULL};
-		struct dg_error e2 = DG_ERROR_INIT;
-		er_run_tool(e, dav, NULL, NULL, &e2);
-		er_rm_tree(bundle);
-	}
+	if (e->ops->finish)
+		e->ops->finish(e, true);
 	return 0;
-}
-
-int er_parse_engine(const char *s, enum engine *out)
-{
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(s, engine_names[i])) {
-			*out = (enum engine)i;
-			return 0;
-		}
-	return -1;
-}
-
-enum engine er_default_engine(void)
-{
-	for (int i = 0; i < 3; i++) {
-		char *p = dg_which(engine_names[i]);
-		if (p) {
-			free(p);
-			return (enum engine)i;
-		}
-	}
-	return ENG_PODMAN; /* reported as missing by er_setup */
 }
 
 int er_setup(struct engine_run *e, struct dg_error *err)
@@ -573,33 +698,20 @@ int er_setup(struct engine_run *e, struct dg_error *err)
 	if (dg_image_open(e->image, &e->ia.opts, &e->img, err) < 0)
 		return -1;
 	e->info = dg_image_info(e->img);
-	const char *need = e->engine == ENG_RUNC ? (e->runtime ? e->runtime : "runc") : engine_names[e->engine];
+	const char *need = e->ops->runtime_is_program && e->runtime ? e->runtime : e->ops->name;
 	if (!(e->cli = dg_which(need)))
-		return dg_err(err, DG_E_ENV, "%s: not found%s", need,
-			      e->engine == ENG_RUNC ? " (install runc, or name the runtime with --runtime)"
-						    : " (install it, or choose another --engine)");
+		return dg_err(err, DG_E_ENV, "%s: not found%s", need, e->ops->missing);
 	dg_autofree char *tmpl = dg_xasprintf("%s/dockergate-%s.XXXXXX", dg_tmpdir(e->ia.opts.tmpdir), e->cmd);
 	if (!mkdtemp(tmpl))
 		return dg_err_sys(err, DG_E_ENV, errno, "%s: cannot create a temp directory", tmpl);
 	e->tmp = dg_steal(&tmpl);
-	if (e->engine == ENG_RUNC) {
-		if (!(e->skopeo = dg_which("skopeo")))
-			return dg_err(err, DG_E_ENV, "skopeo: not found (--engine runc unpacks the image with skopeo and umoci)");
-		if (!(e->umoci = dg_which("umoci")))
-			return dg_err(err, DG_E_ENV, "umoci: not found (--engine runc unpacks the image with skopeo and umoci)");
-		if (geteuid() != 0)
-			return dg_err(err, DG_E_ENV, "--engine runc needs root (rootless runc is not supported by %s)", e->cmd);
-		if ((!e->network || strcmp(e->network, "host")) && make_netns(e, err) < 0)
-			return -1;
-		return 0;
-	}
-	return engine_prepare(e, err);
+	return e->ops->prepare(e, err);
 }
 
 void er_teardown(struct engine_run *e)
 {
-	if (e->engine != ENG_RUNC)
-		engine_cleanup(e);
+	if (e->ops->cleanup)
+		e->ops->cleanup(e);
 	if (e->netns) {
 		umount2(e->netns, MNT_DETACH);
 		unlink(e->netns);

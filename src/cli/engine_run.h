@@ -18,14 +18,60 @@
 
 #define STOP_GRACE 10 /* seconds between the polite stop and SIGKILL */
 
-enum engine { ENG_PODMAN, ENG_DOCKER, ENG_RUNC };
-extern const char *const engine_names[3];
+struct engine_run;
+
+/* How trace records an engine's containers. */
+enum er_trace_how {
+	ER_TRACE_NONE,    /* it cannot (docker: the daemon starts the runtime, out of reach) */
+	ER_TRACE_DIRECT,  /* the runtime is our child: record it and all it starts (runc) */
+	ER_TRACE_WRAPPER, /* the engine takes --runtime: a wrapper runs `runc create` under a
+			   * detached recorder (podman) */
+};
+
+/* What differs between engines: adding one is one entry of er_engines (engine_run.c). */
+struct engine_ops {
+	const char *name;        /* --engine NAME, and the program looked up (runc: --runtime or it) */
+	const char *missing;     /* said after "PROGRAM: not found" */
+	const char *default_runtime; /* the report's "runtime" without --runtime */
+	bool runtime_is_program; /* the program is the OCI runtime itself: --runtime replaces it */
+	bool oci_bundle;         /* runs an OCI bundle whose config.json holds the filter (er_run's
+				  * RUNC_SECCOMP; the profile model stands in for the file); else the
+				  * engine reads a Docker-format profile file (ENGINE_SECCOMP) */
+	bool run_statuses;       /* exits 125 for its own errors, 126/127 when the command cannot
+				  * run (`docker run`'s convention) */
+	enum er_trace_how trace;
+	const char *untraceable; /* ER_TRACE_NONE: why */
+	/* after the program is found and the temp directory made: what a run needs (the image
+	 * in the engine's store; runc: skopeo, umoci, root, the network namespace) */
+	int (*prepare)(struct engine_run *e, struct dg_error *err);
+	/* the command line of one run (its container named e->name) */
+	int (*run_argv)(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp, struct dg_strv *av,
+			struct dg_error *err);
+	/* after a run (RAN: its command was started): remove what the run left */
+	void (*finish)(struct engine_run *e, bool ran);
+	/* stop the running container: politely (FORCE 0), then with SIGKILL */
+	void (*stop)(struct engine_run *e, int force);
+	/* er_teardown: undo prepare (images it loaded into the store); may be NULL */
+	void (*cleanup)(struct engine_run *e);
+};
+
+/* Every engine, in the order --engine's default looks for them. */
+extern const struct engine_ops er_engines[];
+extern const size_t er_nengines;
+/* The engine called NAME, or NULL. */
+const struct engine_ops *er_engine(const char *name);
+/* The engine when --engine was not given: the first of er_engines installed (else the
+ * first, reported as missing by er_setup). */
+const struct engine_ops *er_default_engine(void);
+/* "a, b or c": FIRST (may be NULL) and then every other engine (TRACEABLE: only those
+ * trace can record), for usage messages. */
+char *er_engine_names(const struct engine_ops *first, bool traceable);
 
 struct engine_run {
 	/* options */
 	const char *cmd;      /* "verify", "trace": messages, container names, temp directory */
 	const char *image, *runtime, *network, *entrypoint;
-	enum engine engine;
+	const struct engine_ops *ops;
 	bool nnp, has_entrypoint;
 	double timeout;
 	char **args;
@@ -42,6 +88,7 @@ struct engine_run {
 	char *netns;          /* bind-mounted network namespace (runc, --network none) */
 	unsigned seq;
 	char name[64];        /* the current container's name */
+	char *bundle;         /* runc: the current run's bundle */
 };
 
 /* Set by the handler er_catch_signals installs for SIGINT and SIGTERM. */
@@ -49,13 +96,11 @@ extern volatile sig_atomic_t er_interrupted;
 void er_catch_signals(void);
 
 /* Opens the image, finds the engine (or e->runtime for runc), makes the temp
- * directory and, for podman/docker, puts the image into the engine's store. */
+ * directory and prepares the engine (ops->prepare: for podman/docker, puts the image
+ * into the engine's store). */
 int er_setup(struct engine_run *e, struct dg_error *err);
 /* Removes what er_setup made (images it loaded, the netns, the temp directory). */
 void er_teardown(struct engine_run *e);
-/* The engine when --engine was not given: podman, else docker, else runc. */
-enum engine er_default_engine(void);
-int er_parse_engine(const char *s, enum engine *out);
 
 struct er_hooks {
 	/* starts ARGV (the engine CLI, or the runtime for runc) instead of a plain
@@ -72,27 +117,16 @@ struct er_hooks {
  * podman/docker's --security-opt seccomp= (NULL: unconfined). H may be NULL. */
 int er_run(struct engine_run *e, json_t *runc_seccomp, const char *engine_seccomp, const struct er_hooks *h,
 	   int *status, bool *timed_out, struct dg_error *err);
-/* Stops the running container: politely first (FORCE 0), then with SIGKILL. */
-void er_stop(struct engine_run *e, int force);
 
 /* ---- helpers ---- */
-/* Runs a helper command to completion: its stdout into *OUT (when OUT is not
- * NULL), its stderr kept for the message. Returns its exit status, or -1 with
- * ERR set when it cannot be started. */
-int er_run_tool_in(const struct engine_run *e, const char *cwd, char *const argv[], char **out, char **errtext,
-		   struct dg_error *err);
-int er_run_tool(const struct engine_run *e, char *const argv[], char **out, char **errtext, struct dg_error *err);
-/* er_run_tool_in that must succeed: otherwise an environment error naming WHAT. */
-int er_must_run_in(const struct engine_run *e, const char *cwd, const char *what, char *const argv[], char **out,
-		   struct dg_error *err);
-int er_must_run(const struct engine_run *e, const char *what, char *const argv[], char **out, struct dg_error *err);
-void er_rm_tree(const char *path);
+/* A path in the run's private temp directory. */
 char *er_tmp_path(const struct engine_run *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* J written to PATH atomically (indent 1, keys in insertion order). */
 int er_write_json_file(const char *path, json_t *j, struct dg_error *err);
-json_t *er_strv_json(char *const *v, size_t n);
 /* The process's command line as `docker run` builds it: ENTRYPOINT (or --entrypoint)
  * followed by ARGS, else by the image's Cmd (which --entrypoint resets). */
-json_t *er_process_args(const struct engine_run *e);
+void er_process_args(const struct engine_run *e, struct dg_strv *out);
+/* CLOCK_MONOTONIC in seconds. */
 double er_now(void);
 
 #endif

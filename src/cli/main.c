@@ -1,12 +1,9 @@
 /* dockergate [GLOBAL-OPTIONS] COMMAND [ARGS]: dispatch from a table. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-const char *cli_prog = "dockergate";
 
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
@@ -45,11 +42,12 @@ static void usage(FILE *f)
 		"\nIMAGE is a docker-archive or oci-archive tar (optionally compressed), an OCI layout\n"
 		"directory, a root filesystem directory, or docker:REF / podman:REF. A prefix\n"
 		"(docker-archive:, oci-archive:, oci:, dir:) forces the format.\n\n"
-		"Run 'dockergate COMMAND --help' for a command's options.\n"
-		"Exit status: 0 ok, 1 internal error, 2 usage, 3 input not found/unreadable/unknown\n"
-		"format, 4 invalid or hostile image, 5 limit exceeded, 6 environment (missing tool, unwritable output),\n"
-		"7 incomplete (--strict: a reachable syscall site with an unknown number),\n"
-		"8 verify: the workload failed under the profile.\n");
+		"Run 'dockergate COMMAND --help' for a command's options.\n\n"
+		"Exit status (docs/errors.md):\n");
+	size_t n;
+	const struct dg_status_info *st = dg_status_table(&n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %3d  %-12s %s\n", st[i].status, st[i].name, st[i].description);
 }
 
 static int cmd_version(int argc, char **argv)
@@ -73,30 +71,6 @@ static int cmd_help(int argc, char **argv)
 			return cmds[i].run(2, av);
 		}
 	return cli_usage_error("help", "unknown command '%s'", argv[1]);
-}
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "dockergate%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (see 'dockergate %s--help')\n", cmd ? "COMMAND " : "");
-	return DG_E_USAGE;
-}
-
-int cli_fail(const struct dg_error *err)
-{
-	/* one line, whatever bytes of the input the message quotes: control bytes as \xHH */
-	fputs("dockergate: error: ", stderr);
-	for (const unsigned char *p = (const unsigned char *)(err->msg[0] ? err->msg : "unknown error"); *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(stderr, "\\x%02x", *p);
-		else
-			fputc(*p, stderr);
-	fputc('\n', stderr);
-	return err->status ? err->status : DG_E_INTERNAL;
 }
 
 int main(int argc, char **argv)

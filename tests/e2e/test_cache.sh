@@ -2,10 +2,13 @@
 # The analysis cache through the CLI: concurrent writers on one file, kill -9 in the
 # middle of writes (several times, at different moments), damaged and foreign files,
 # unusable places, where the file goes, prune and clear. The entries come from the
-# test-only `dockergate cache selftest-fill/verify` (deterministic keys and values).
+# test tool dg-cachetest fill/verify (tests/tools/cachetest.c, deterministic keys and values;
+# `make asan` builds it next to DOCKERGATE, in tests-bin/; DG_CACHETEST names another).
 # Usage: test_cache.sh DOCKERGATE   (prints TAP)
 set -uo pipefail
 DG=${1:?dockergate}
+CT=${DG_CACHETEST:-$(dirname "$DG")/tests-bin/dg-cachetest}
+[[ -x "$CT" ]] || { echo "not ok 1 - cache: the test tool $CT is missing (make asan builds it)"; echo "1..1"; exit 1; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/dg-cache.XXXXXX")
 chmod 755 "$T"
 killme=()
@@ -13,8 +16,8 @@ trap 'for p in "${killme[@]}"; do kill -9 "$p" 2>/dev/null; done; chmod -R u+w "
 TAP_NAME="cache" TAP_DIAG=20
 . "$(dirname "$0")/../tools/tap.sh"
 cnt() { sqlite3 "$1" "SELECT count(*) FROM entries WHERE kind='$2'"; }
-fill() { "$DG" cache selftest-fill --cache "$@"; }
-verify() { "$DG" cache selftest-verify --cache "$@"; }
+fill() { "$CT" fill --cache "$@"; }
+verify() { "$CT" verify --cache "$@"; }
 
 # ---- where the file goes, odd characters ----
 D="$T/odd dir ä'\$x #?%"
@@ -27,21 +30,21 @@ ok $? "a path with spaces, quotes, '?', '#', '%', 'file:' and UTF-8 works" "$T/o
 [[ $(stat -c %a "$C") == 600 && $(stat -c %a "$D") == 700 && $(stat -c %a "$D/sub") == 700 ]]
 ok $? "file mode 0600, created directories 0700 ($(stat -c %a "$C") $(stat -c %a "$D/sub"))"
 mkdir -p "$T/home"
-(cd "$T" && env -u XDG_CACHE_HOME HOME="$T/home" "$DG" cache selftest-fill --count 5 --seed h >/dev/null 2>&1 &&
-	XDG_CACHE_HOME="$T/xdg" HOME="$T/home" "$DG" cache selftest-fill --count 5 --seed x >/dev/null 2>&1)
+(cd "$T" && env -u XDG_CACHE_HOME HOME="$T/home" "$CT" fill --count 5 --seed h >/dev/null 2>&1 &&
+	XDG_CACHE_HOME="$T/xdg" HOME="$T/home" "$CT" fill --count 5 --seed x >/dev/null 2>&1)
 ok $? "default path from HOME and from XDG_CACHE_HOME"
 find "$T/home" "$T/xdg" -type f | sed "s|^$T/||" | sort >"$T/files"
 printf '%s\n' home/.cache/dockergate/cache.sqlite xdg/dockergate/cache.sqlite >"$T/want"
 diff -u "$T/want" "$T/files" >"$T/d"
 ok $? "nothing is written anywhere else (after close only the .sqlite files remain)" "$T/d"
-env -u XDG_CACHE_HOME HOME="$T/home" "$DG" cache selftest-verify --count 5 --seed h --all >"$T/out" 2>&1
+env -u XDG_CACHE_HOME HOME="$T/home" "$CT" verify --count 5 --seed h --all >"$T/out" 2>&1
 ok $? "entries are read back from the default path" "$T/out"
 
 # ---- concurrency: 4 writers (two with the same keys) and a reader on one cache ----
 P="$T/conc.sqlite"
 pids=()
 for s in a b c a; do
-	"$DG" cache selftest-fill --cache "$P" --count 1500 --seed "$s" >"$T/fill.$s.$RANDOM" 2>&1 &
+	"$CT" fill --cache "$P" --count 1500 --seed "$s" >"$T/fill.$s.$RANDOM" 2>&1 &
 	pids+=($!)
 	killme+=($!)
 done
@@ -63,7 +66,7 @@ bad=0
 for i in 1 2 3 4 5 6 7 8; do
 	Q="$T/race$i.sqlite"
 	for s in a b c a; do
-		"$DG" cache selftest-fill --cache "$Q" --count 300 --seed "$s" >>"$T/race$i.out" 2>&1 &
+		"$CT" fill --cache "$Q" --count 300 --seed "$s" >>"$T/race$i.out" 2>&1 &
 		killme+=($!)
 	done
 	wait
@@ -78,8 +81,8 @@ ok $bad "8 creation races of 4 processes: every entry stored, no warning, no reb
 K="$T/kill dir/kill.sqlite"
 good=0 partial=0
 for r in 1 2 3 4 5 6; do
-	"$DG" cache selftest-fill --cache "$K" --count 100000000 --seed "k$r" --kind "kill$r" >/dev/null 2>&1 &
-	pid=$! # the dockergate process itself (not a subshell)
+	"$CT" fill --cache "$K" --count 100000000 --seed "k$r" --kind "kill$r" >/dev/null 2>&1 &
+	pid=$! # the dg-cachetest process itself (not a subshell)
 	killme+=("$pid")
 	sleep "0.$((r * 15))"
 	kill -9 "$pid"
@@ -102,7 +105,7 @@ ok $((partial < 2)) "the kills happened mid-fill with data committed ($partial o
 good=0
 for br in 1:1 2:128 3:256 5:17; do
 	b=${br%:*}
-	"$DG" cache selftest-fill --cache "$K" --count 5000 --seed "die$b" --kind "die$b" --die-in-batch "$br" >/dev/null 2>&1
+	"$CT" fill --cache "$K" --count 5000 --seed "die$b" --kind "die$b" --die-in-batch "$br" >/dev/null 2>&1
 	rc=$?
 	c=$(cnt "$K" "die$b")
 	ic=$(sqlite3 "$K" 'PRAGMA integrity_check' 2>&1)
@@ -153,7 +156,7 @@ head -c 10000 /dev/urandom >"$G"
 ok $? "a file of random bytes is rebuilt" "$T/err"
 
 # ---- unusable caches: one warning line, the work goes on ----
-"$DG" cache selftest-fill --cache /proc/dg-none/c.sqlite --count 3 >"$T/out" 2>"$T/err"
+"$CT" fill --cache /proc/dg-none/c.sqlite --count 3 >"$T/out" 2>"$T/err"
 [[ $? -eq 0 && $(wc -l <"$T/err") -eq 1 ]] && grep -q '^dockergate: warning: continuing without the analysis cache: ' "$T/err" &&
 	grep -q '^no cache$' "$T/out"
 ok $? "a cache that cannot be created: one warning line, exit 0 ($(cat "$T/err"))" "$T/err"
@@ -163,7 +166,7 @@ mkdir -p "$T/ro"
 fill "$T/ro/c.sqlite" --count 20 --seed r >/dev/null 2>&1
 chmod 555 "$T/ro"
 chmod 444 "$T/ro/c.sqlite"
-setpriv --reuid=65534 --regid=65534 --clear-groups "$DG" cache selftest-verify --cache "$T/ro/c.sqlite" --count 20 --seed r >"$T/out" 2>"$T/err"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$CT" verify --cache "$T/ro/c.sqlite" --count 20 --seed r >"$T/out" 2>"$T/err"
 [[ $? -eq 0 && $(wc -l <"$T/err") -eq 1 ]] && grep -q 'warning: continuing without the analysis cache' "$T/err"
 ok $? "read-only directory and file (as nobody): one warning line, exit 0 ($(cat "$T/err"))" "$T/err"
 "$DG" files /nonexistent --no-cache --cache "$T/x.sqlite" >/dev/null 2>&1
@@ -191,5 +194,16 @@ ok $(($? != 2)) "--older-than 0 is a usage error"
 "$DG" cache clear --cache "$R" >"$T/out" 2>&1 && grep -q '^cleared 30 entries$' "$T/out" &&
 	"$DG" cache stats --cache "$R" | grep -q '^entries     0$'
 ok $? "clear empties the cache" "$T/out"
+
+# ---- the test hooks are not in the product ----
+"$DG" cache selftest-fill --cache "$T/st.sqlite" >"$T/out" 2>&1
+rc=$?
+nm "$DG" >"$T/nm.dg" 2>&1
+nm "$CT" >"$T/nm.ct" 2>&1
+{ [[ $rc -eq 2 && ! -e "$T/st.sqlite" ]] || echo "cache selftest-fill: exit $rc"
+grep -i 'dg_cache_test_row_hook\|selftest' "$T/nm.dg"
+grep -q ' dg_cache_test_row_hook$' "$T/nm.ct" || echo "the test tool has no row hook"; } >>"$T/out"
+grep -q "unknown subcommand 'selftest-fill'" "$T/out" && [[ $(wc -l <"$T/out") -eq 1 ]]
+ok $? "dockergate has neither the selftest subcommands nor the cache's row hook (the test tool has)" "$T/out"
 
 tap_end

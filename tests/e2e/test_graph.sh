@@ -50,6 +50,21 @@ assert any('truncated' in p and 'malformed' in p for p in g['problems'])" >"$T/o
 ok $? "a truncated ELF file is kept as a node with its error, not a failure" "$T/out"
 q "assert by['/opt/app/bin/bad\\\\xffname']['kind']=='executable'" >"$T/out"
 ok $? "a file name that is not UTF-8 is escaped in JSON, not dropped" "$T/out"
+# a file name with a newline (or another control byte) cannot split a warning line
+mkdir -p "$T/nl/bin"
+cp "$R/opt/app/bin/missing-app" "$T/nl/bin/two"$'\n'"lines"
+cp "$R/opt/app/bin/truncated" "$T/nl/bin/tab"$'\t'"trunc"
+"$DG" graph --json --no-cache "dir:$T/nl" >"$T/nl.json" 2>"$T/nl.warn"
+rc=$?
+{ [[ $rc -eq 0 ]] || echo "exit $rc"
+grep -v '^dockergate graph: warning: ' "$T/nl.warn" | sed 's/^/stray line: /'
+grep -q '^dockergate graph: warning: /bin/two\\x0alines: libnothere.so: not found' "$T/nl.warn" || echo "no escaped warning for two\\nlines"
+grep -q '^dockergate graph: warning: .*/bin/tab\\x09trunc' "$T/nl.warn" || echo "no escaped warning for tab\\ttrunc"
+python3 -c "import json,sys; g=json.load(open(sys.argv[1])); P=[n['path'] for n in g['nodes']]; assert '/bin/two\nlines' in P and '/bin/tab\ttrunc' in P, P" "$T/nl.json" 2>&1
+} >"$T/out"
+cat "$T/nl.warn" >>"$T/out"
+[[ $(wc -l <"$T/out") -eq $(wc -l <"$T/nl.warn") ]]
+ok $? "a file name with a newline or a tab: each warning one line (\\x0a, \\x09), the JSON keeps the name" "$T/out"
 q "e=[e for e in g['edges'] if N[e['from']]['path']=='/opt/rp/libfoo.so' and N[e['to']]['path']=='/opt/rp/libbar.so']
 assert e and e[0]['via']=='rpath', e" >"$T/out"
 ok $? "a library's edge carries how the loader found it (RPATH inherited from the program)" "$T/out"

@@ -24,4 +24,11 @@ if command -v groff >/dev/null; then
 	groff -man -Tutf8 -ww -z "$repo/docs/dockergate.1" >"$T/groff" 2>&1 && [[ ! -s "$T/groff" ]]
 	ok $? "groff renders it without a warning" "$T/groff"
 fi
+# the exit statuses: one table in the program (src/lib/base/error.c, `--help`), the same in docs/errors.md
+"$DG" --help | sed -n '/^Exit status/,/^$/p' | sed 1d |
+	sed -E 's/^ +([0-9]+)  ([a-z]+) +(.*)$/\1|\2|\3/' >"$T/st.help"
+sed -n '/^| status /,/^$/p' "$repo/docs/errors.md" | sed '1,2d' | sed '/^$/d' |
+	awk -F' [|] ' '{sub(/^[|] */, "", $1); gsub(/ +$/, "", $1); gsub(/ +$/, "", $2); gsub(/\\[|]/, "|", $3); print $1 "|" $2 "|" $3}' >"$T/st.doc"
+diff -u "$T/st.help" "$T/st.doc" >"$T/st.diff" && [[ $(wc -l <"$T/st.help") -ge 10 ]]
+ok $? "docs/errors.md's status table (status, name, meaning) is the program's ($(wc -l <"$T/st.help") statuses)" "$T/st.diff"
 tap_end

@@ -73,16 +73,21 @@ void dg_err_clear(struct dg_error *err)
 	}
 }
 
-const char *dg_status_name(int status)
+static const struct dg_status_info statuses[] = {
+	{DG_OK, "ok", "success"},
+	{DG_E_INTERNAL, "internal", "a bug or an unexpected system failure"},
+	{DG_E_USAGE, "usage", "bad command line"},
+	{DG_E_INPUT, "input", "input missing, unreadable or of an unknown format"},
+	{DG_E_IMAGE, "image", "image malformed, hostile or failing digest checks"},
+	{DG_E_LIMIT, "limit", "a size or count limit was exceeded"},
+	{DG_E_ENV, "environment", "the environment lacks something (a tool, temp space, an unwritable output)"},
+	{DG_E_INCOMPLETE, "incomplete", "--strict: a reachable syscall site whose number is unknown"},
+	{DG_E_WORKLOAD, "failed", "verify: the workload failed under the profile"},
+	{DG_E_INTERRUPTED, "interrupted", "verify or trace got SIGINT or SIGTERM"},
+};
+
+const struct dg_status_info *dg_status_table(size_t *n)
 {
-	switch (status) {
-	case DG_OK: return "ok";
-	case DG_E_INTERNAL: return "internal";
-	case DG_E_USAGE: return "usage";
-	case DG_E_INPUT: return "input";
-	case DG_E_IMAGE: return "image";
-	case DG_E_LIMIT: return "limit";
-	case DG_E_ENV: return "environment";
-	}
-	return "unknown";
+	*n = sizeof statuses / sizeof *statuses;
+	return statuses;
 }

@@ -321,11 +321,6 @@ void dg_buf_put_escaped(struct dg_buf *b, const char *s)
 	}
 }
 
-bool dg_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *out)
-{
-	return __builtin_add_overflow(a, b, out);
-}
-
 void dg_limits_default(struct dg_limits *l)
 {
 	l->max_expanded_bytes = DG_DEFAULT_MAX_EXPANDED;

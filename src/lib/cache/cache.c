@@ -20,14 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache/cache_test.h"
 #include "dockergate/cache.h"
 #include "dockergate/fnsum.h"
 #include "dockergate/reach.h"
 #include "dockergate/dyninfo.h"
 #include "dockergate/util.h"
 
+#ifdef DG_CACHE_TEST_HOOKS /* only in the test tool's copy of this file (Makefile: dg-cachetest) */
+#include "cache/cache_test.h"
 void (*dg_cache_test_row_hook)(uint64_t batch, uint64_t row);
+#endif
 
 #define APP_ID 0x44474331 /* "DGC1" */
 #define SCHEMA_VERSION 1
@@ -863,8 +865,10 @@ static int write_batch(struct dg_cache *c)
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 		sqlite3_reset(c->st_put);
 		sqlite3_clear_bindings(c->st_put);
+#ifdef DG_CACHE_TEST_HOOKS
 		if (dg_cache_test_row_hook)
 			dg_cache_test_row_hook(c->batches, i + 1);
+#endif
 	}
 	for (size_t i = 0; i < c->ntouch && rc == SQLITE_OK; i++) {
 		bind_key(c->st_touch, &c->touch[i]);

@@ -24,17 +24,6 @@ static enum dg_elf_role role_of(const struct dg_elf *e)
 	}
 }
 
-const char *dg_elf_role_name(enum dg_elf_role r)
-{
-	switch (r) {
-	case DG_ROLE_EXECUTABLE: return "executable";
-	case DG_ROLE_LIBRARY: return "library";
-	case DG_ROLE_LOADER: return "loader";
-	case DG_ROLE_OTHER: break;
-	}
-	return "other";
-}
-
 static char *dup_or_null(const char *s) { return s ? dg_xstrdup(s) : NULL; }
 
 struct dg_dyninfo *dg_dyninfo_from_elf(const struct dg_elf *e)

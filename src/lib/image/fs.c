@@ -157,7 +157,6 @@ void dg_fs_free(struct dg_fs *fs)
 	free(fs);
 }
 
-struct dg_node *dg_fs_root(struct dg_fs *fs) { return fs->root; }
 struct dg_blobstore *dg_fs_blobs(struct dg_fs *fs) { return fs->blobs; }
 
 int dg_archive_path_clean(const char *name, uint32_t max_path, char **out, struct dg_error *err)

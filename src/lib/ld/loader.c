@@ -27,7 +27,6 @@ struct dg_ldcache {
 	size_t n;
 };
 
-size_t dg_ldcache_count(const struct dg_ldcache *c) { return c->n; }
 
 void dg_ldcache_free(struct dg_ldcache *c)
 {

@@ -518,6 +518,39 @@ static int export_filter(scmp_filter_ctx c, int bpf, struct dg_buf *out, struct 
 	return 0;
 }
 
+static const struct dg_profile_format_info formats[] = {
+	{"docker", DG_PF_DOCKER, "also a kubelet localhost/ profile"},
+	{"oci", DG_PF_OCI, "the runtime-spec linux.seccomp object"},
+	{"k8s", DG_PF_K8S, "a security-profiles-operator SeccompProfile in YAML"},
+	{"k8s-json", DG_PF_K8S_JSON, "the same in JSON"},
+	{"bpf", DG_PF_BPF, "libseccomp's compiled filter"},
+	{"pfc", DG_PF_PFC, "its readable form"},
+};
+
+const struct dg_profile_format_info *dg_profile_formats(size_t *n)
+{
+	*n = sizeof formats / sizeof *formats;
+	return formats;
+}
+
+int dg_profile_format_parse(const char *name, enum dg_profile_format *out)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+		if (!strcmp(name, formats[i].name)) {
+			*out = formats[i].format;
+			return 0;
+		}
+	return -1;
+}
+
+const char *dg_profile_format_name(enum dg_profile_format f)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof *formats; i++)
+		if (formats[i].format == f)
+			return formats[i].name;
+	return "?";
+}
+
 int dg_profile_write(const struct dg_profile *p, enum dg_profile_format format, const char *name,
 		     struct dg_buf *out, struct dg_error *err)
 {
