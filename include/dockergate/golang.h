@@ -26,6 +26,7 @@ struct dg_go {
 	uint32_t pcln_magic;      /* 0: none found */
 	const char *pcln_format;  /* "1.2", "1.16", "1.18", "1.20" (the Go versions that introduced it) */
 	uint64_t pcln_addr;       /* its address */
+	uint64_t pcln_end;        /* where its last function record ends, at least */
 	uint64_t text_start;      /* the base of entry offsets (1.18+), else 0 */
 	struct dg_go_func *funcs; /* sorted by entry, unique */
 	size_t nfuncs;

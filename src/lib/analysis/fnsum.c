@@ -1622,6 +1622,78 @@ static void compact(struct b *b)
 	free(newcall);
 }
 
+/* Go's type descriptors name each method's code by an offset from the start of the
+ * text (runtime.method: name, type, ifn, tfn, each an int32; -1 for a method the linker
+ * found unreachable), not by a pointer: interface conversions at run time (getitab) and
+ * reflection call them through these. Every aligned pair of such words in the file's
+ * data that both are -1 or a function's offset, one of them not -1, takes those
+ * functions (a few stray pairs only make more reachable). */
+/* Whether a Go symbol name can be a method's code: "PKG.T.M" or "PKG.(*T).M" (generic
+ * types' brackets skipped), not a plain function "PKG.F" nor a closure "PKG.(*T).M.func1".
+ * "PKG.F.func1" passes too: it only keeps a stray pair's function taken. */
+static int go_method_name(const char *nm)
+{
+	const char *sl = strrchr(nm, '/');
+	const char *r = strchr(sl ? sl : nm, '.');
+	if (!r)
+		return 0;
+	r++;
+	int dots = 0, depth = 0;
+	for (const char *p = r; *p; p++) {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']' && depth)
+			depth--;
+		else if (*p == '.' && !depth)
+			dots++;
+	}
+	return dots == 1; /* "(*T).M" too */
+}
+
+static void go_method_takes(struct b *b, uint32_t **dt, size_t *n, size_t *cap)
+{
+	const struct dg_elf *e = b->e;
+	if (!b->go || !b->go->nfuncs)
+		return;
+	uint64_t text = b->go->text_start;
+	if (!text) { /* before Go 1.18 the table has no textStart: moduledata.text is the first function's section */
+		const struct region *r = region_of(b, b->go->funcs[0].entry);
+		text = r ? r->lo : b->go->funcs[0].entry;
+	}
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type != PT_LOAD || (sg->flags & PF_X) || sg->offset > e->size || sg->filesz > e->size - sg->offset)
+			continue;
+		const unsigned char *p = e->data + sg->offset;
+		uint32_t prev_f = DG_FSUM_NONE;
+		int prev_ok = 0, prev_set = 0; /* the word before: -1 or a function's offset */
+		for (uint64_t o = (uint64_t)(-(int64_t)sg->vaddr) & 3; o + 4 <= sg->filesz; o += 4) {
+			uint64_t va = sg->vaddr + o;
+			if (va >= b->go->pcln_addr && va < b->go->pcln_end) { /* the function table itself */
+				prev_ok = 0;
+				continue;
+			}
+			uint32_t w = 0;
+			for (int q = 0; q < 4; q++)
+				w |= (uint32_t)p[o + (uint64_t)q] << (e->big_endian ? (3 - q) * 8 : q * 8);
+			uint32_t f = w == UINT32_MAX ? DG_FSUM_NONE : dg_fsum_fn_start(b->s, text + (uint64_t)(int64_t)(int32_t)w);
+			if (f != DG_FSUM_NONE && b->s->fns[f].name && !go_method_name(b->s->fns[f].name))
+				f = DG_FSUM_NONE, w = 0; /* not a method: this is no method record */
+			int ok = w == UINT32_MAX || f != DG_FSUM_NONE;
+			/* a pair starts 8-aligned within the 16-byte method record */
+			if (ok && prev_ok && ((sg->vaddr + o) & 7) == 4 && (f != DG_FSUM_NONE || prev_set)) {
+				if (prev_set)
+					PUSH(*dt, *n, *cap, prev_f);
+				if (f != DG_FSUM_NONE)
+					PUSH(*dt, *n, *cap, f);
+			}
+			prev_ok = ok;
+			prev_f = f;
+			prev_set = f != DG_FSUM_NONE;
+		}
+	}
+}
+
 static void data_takes(struct b *b)
 {
 	struct dg_fsum *s = b->s;
@@ -1656,6 +1728,7 @@ static void data_takes(struct b *b)
 				PUSH(roots, nr, cr, f);
 		}
 	}
+	go_method_takes(b, &dt, &n, &cap);
 	/* pointers the linker wrote into data (non-PIC executables have no relocations for them) */
 	int ps = b->isa->ptr_size;
 	for (size_t i = 0; e->type == ET_EXEC && i < e->nsegs; i++) {

@@ -176,7 +176,7 @@ static int read_pcln(const struct dg_elf *e, const struct span *s, struct dg_go 
 	g->funcs = dg_xcalloc((size_t)nfunc, sizeof *g->funcs);
 	struct dg_buf nb = {0};
 	dg_buf_putc(&nb, 0);
-	uint64_t prev = 0;
+	uint64_t prev = 0, maxrec = 0;
 	for (uint64_t i = 0; i <= nfunc; i++) {
 		uint64_t ent, off = 0;
 		word(e, &ft, 2 * i * w, (int)w, &ent); /* inside: checked above */
@@ -208,6 +208,8 @@ static int read_pcln(const struct dg_elf *e, const struct span *s, struct dg_go 
 				    (unsigned long long)s->vaddr, (unsigned long long)i,
 				    nm ? "entry outside the code" : "name outside the table");
 		}
+		if (off > maxrec)
+			maxrec = off;
 		g->funcs[g->nfuncs].entry = entry;
 		g->funcs[g->nfuncs].name = (uint32_t)nb.len;
 		g->nfuncs++;
@@ -229,6 +231,10 @@ static int read_pcln(const struct dg_elf *e, const struct span *s, struct dg_go 
 	g->pcln_magic = magic;
 	g->pcln_format = fmt;
 	g->pcln_addr = s->vaddr;
+	/* the last _func record comes last in the table: its fixed part at least (never more
+	 * than the table holds) */
+	uint64_t minrec = v12 || v116 ? w + 4 : 40;
+	g->pcln_end = fbase->vaddr + maxrec + minrec;
 	g->text_start = text;
 	return 0;
 }
