@@ -18,6 +18,7 @@ enum dg_status {
 	DG_E_ENV = 6,      /* the environment lacks something (engine CLI, temp space) */
 	DG_E_INCOMPLETE = 7,   /* --strict: a reachable syscall site whose number is unknown */
 	DG_E_WORKLOAD = 8,     /* verify: the workload failed under the profile */
+	DG_E_UNANALYSED = 9,   /* generate: code of a machine no backend reads, and no --unanalysed fallback */
 	DG_E_INTERRUPTED = 130, /* verify/trace stopped by SIGINT or SIGTERM (128 + SIGINT, as shells) */
 };
 

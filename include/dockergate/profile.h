@@ -16,13 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dockergate/arch.h"
 #include "dockergate/error.h"
 #include "dockergate/image.h" /* struct dg_strv */
 
 struct dg_buf;
 
-#define DG_ARCH_X86_64 1u
-#define DG_ARCH_X86 2u
 
 struct dg_profile_errno { /* name first: profile.c searches these and a strv alike */
 	char *name;
@@ -41,6 +40,7 @@ struct dg_profile {
 	long long traces;     /* traces the profile was made with; < 0: not written */
 	long long date;       /* seconds since the epoch (SOURCE_DATE_EPOCH or now); < 0: no date */
 	long long unknown_sites; /* < 0: not written */
+	char *unanalysed;     /* code no backend read and what the profile does for it (NULL: none) */
 };
 
 enum dg_profile_format { DG_PF_DOCKER, DG_PF_OCI, DG_PF_K8S, DG_PF_K8S_JSON, DG_PF_BPF, DG_PF_PFC };
@@ -65,6 +65,9 @@ void dg_profile_free(struct dg_profile *p);
 void dg_profile_from_bits(struct dg_profile *p, const uint8_t *native, const uint8_t *i386, int has_i386);
 
 int dg_profile_allows(const struct dg_profile *p, const char *name);
+/* Adds architecture BIT (DG_ARCH_*) and allows every syscall libseccomp knows for it
+ * (names apply to every architecture of P, as in the Docker and OCI formats). */
+void dg_profile_allow_arch(struct dg_profile *p, unsigned bit);
 /* Adds NAME to the allowed set (kept sorted); removes an errno override of it. */
 void dg_profile_allow(struct dg_profile *p, const char *name);
 /* Sets an errno override (replacing an earlier one); NAME must not be allowed. */

@@ -16,6 +16,15 @@ struct dg_sc_opts {
 	struct dg_strv paths; /* analyse these (programs or libraries); every ELF file when empty */
 };
 
+/* An object of a load set whose machine code was not analysed: no backend reads its
+ * machine (docs/design.md, "Code that is not analysed"). Its syscalls are not in any
+ * set: a profile for it would break it, so generate refuses unless told otherwise. */
+struct dg_sc_unanalysed {
+	const char *path;  /* the object's path in the image (owned by the target's load set) */
+	uint16_t machine;  /* EM_* */
+	int bits, big_endian;
+};
+
 struct dg_sc_target {
 	char *path;
 	int library;               /* analysed as a dlopen'd library (exports are roots) */
@@ -25,6 +34,8 @@ struct dg_sc_target {
 	int calls_dlopen;          /* reachable code calls dlopen: the image's libraries count too */
 	int calls_exec;            /* reachable code runs other programs (reach.h) */
 	struct dg_strv problems;
+	struct dg_sc_unanalysed *unanalysed; /* objects of the load set no backend reads */
+	size_t nunanalysed;
 	unsigned char key[32];     /* the digest of every input of the result (its cache key) */
 	int cached;                /* the result came from the analysis cache */
 };
@@ -36,6 +47,8 @@ struct dg_sc_result {
 	int has_i386;
 	size_t nunknown;           /* unknown sites over all targets */
 	size_t ndistinct_unknown;  /* the same, each (file, address) once */
+	struct dg_sc_unanalysed *unanalysed; /* over all targets, each file once (sorted by path) */
+	size_t nunanalysed;
 };
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err);
@@ -50,6 +63,9 @@ void dg_sc_absorb(struct dg_sc_result *dst, struct dg_sc_result *src);
  * root to a site of NR in (*out)->steps (none when T cannot reach it). */
 int dg_sc_explain(struct dg_objdb *db, const struct dg_sc_opts *o, const struct dg_sc_target *t, unsigned nr, int i386,
 		  struct dg_reach **out, struct dg_error *err);
+
+/* The name of an ELF machine a backend reads ("x86-64", "i386"), or NULL when none does. */
+const char *dg_sc_backend(uint16_t machine, int bits);
 
 /* A syscall's name (x86-64 table, or i386 when I386), or NULL when libseccomp does not know it. */
 const char *dg_syscall_name(unsigned nr, int i386);

@@ -7,7 +7,50 @@
 #include <unistd.h>
 
 #include "analysis.h"
+#include "dockergate/arch.h"
+#include "dockergate/elfinfo.h"
+#include "dockergate/map.h"
 #include "dockergate/objdb.h"
+
+const char *sc_unanalysed_machine(const struct dg_sc_unanalysed *u, char *buf, size_t n)
+{
+	const struct dg_arch *a = dg_arch_of(u->machine, u->bits, u->big_endian);
+	return a ? a->name : dg_elf_machine_name(u->machine, buf, n);
+}
+
+json_t *sc_unanalysed_json(const struct dg_sc_unanalysed *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char buf[32];
+		json_t *o = json_object();
+		cli_json_set(o, "path", cli_json_str(v[i].path));
+		cli_json_set(o, "machine", cli_json_str(sc_unanalysed_machine(&v[i], buf, sizeof buf)));
+		cli_json_push(a, o);
+	}
+	return a;
+}
+
+char *sc_unanalysed_line(const struct dg_sc_result *r)
+{
+	struct dg_buf b = {0};
+	struct dg_strv machines = {0};
+	for (size_t i = 0; i < r->nunanalysed; i++) {
+		char buf[32];
+		const char *m = sc_unanalysed_machine(&r->unanalysed[i], buf, sizeof buf);
+		if (!dg_strv_has(&machines, m))
+			dg_strv_push(&machines, m);
+	}
+	dg_buf_printf(&b, "%zu file%s of ", r->nunanalysed, r->nunanalysed == 1 ? "" : "s");
+	sc_join(&b, &machines);
+	dg_buf_printf(&b, " code %s not analysed (no backend reads that machine): ", r->nunanalysed == 1 ? "is" : "are");
+	for (size_t i = 0; i < r->nunanalysed && i < 3; i++)
+		dg_buf_printf(&b, "%s%s", i ? ", " : "", r->unanalysed[i].path);
+	if (r->nunanalysed > 3)
+		dg_buf_printf(&b, " and %zu more", r->nunanalysed - 3);
+	dg_strv_free(&machines);
+	return dg_buf_steal(&b);
+}
 
 void sc_args_init(struct sc_args *s)
 {
@@ -95,6 +138,61 @@ static void show_progress(void *ud, const char *phase, size_t done, size_t total
 	fflush(stderr);
 }
 
+/* Whether the ELF files analysed are code of another architecture than the image
+ * config's (amd64 images may hold i386 code, arm64 ones arm code): a message, or NULL. */
+static char *arch_mismatch(const struct dg_image_info *ii, const struct dg_sc_result *res)
+{
+	const char *ca = ii->config.architecture;
+	if (!ca || !*ca)
+		return NULL;
+	size_t na;
+	const struct dg_arch *at = dg_arches(&na), *want = NULL;
+	for (size_t i = 0; i < na && !want; i++)
+		if (!strcmp(at[i].goarch, ca))
+			want = &at[i];
+	if (!want)
+		return NULL; /* an architecture the table does not know: nothing to compare */
+	unsigned ok = want->bit | (want->bit == DG_ARCH_X86_64 ? DG_ARCH_X86 : 0) |
+		      (want->bit == DG_ARCH_AARCH64 ? DG_ARCH_ARM : 0);
+	struct dg_map seen = {0};
+	struct dg_strv other = {0}, names = {0};
+	size_t nfiles = 0;
+	for (size_t i = 0; i < res->n; i++)
+		for (size_t k = 0; res->t[i].set && k < res->t[i].set->n; k++) {
+			const struct dg_ldobj *ob = &res->t[i].set->objs[k];
+			if (!ob->dyn || !ob->path || ob->dyn->error)
+				continue;
+			const struct dg_arch *a = dg_arch_of(ob->dyn->machine, ob->dyn->bits, ob->dyn->cls.big_endian);
+			if ((a && (a->bit & ok)) || dg_map_get(&seen, ob->path, strlen(ob->path)) != SIZE_MAX)
+				continue;
+			dg_map_put(&seen, ob->path, strlen(ob->path), 1);
+			char buf[32];
+			const char *m = a ? a->name : dg_elf_machine_name(ob->dyn->machine, buf, sizeof buf);
+			if (!dg_strv_has(&names, m))
+				dg_strv_push(&names, m);
+			if (other.n < 3)
+				dg_strv_push(&other, ob->path);
+			nfiles++;
+		}
+	dg_map_free(&seen);
+	char *msg = NULL;
+	if (nfiles) {
+		struct dg_buf b = {0};
+		dg_buf_printf(&b, "the image config says %s/%s, but %zu ELF file%s %s ", ii->config.os ? ii->config.os : "?",
+			      ca, nfiles, nfiles == 1 ? "" : "s", nfiles == 1 ? "is" : "are");
+		sc_join(&b, &names);
+		dg_buf_puts(&b, " code: ");
+		sc_join(&b, &other);
+		if (nfiles > other.n)
+			dg_buf_printf(&b, " and %zu more", nfiles - other.n);
+		dg_buf_puts(&b, " (the syscalls are those of the code)");
+		msg = dg_buf_steal(&b);
+	}
+	dg_strv_free(&other);
+	dg_strv_free(&names);
+	return msg;
+}
+
 int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 {
 	memset(ss, 0, sizeof *ss);
@@ -127,7 +225,10 @@ int sc_run(const char *spec, struct sc_args *s, struct sc_session *ss)
 	dg_objdb_set_progress(ss->db, NULL);
 	if (ps.shown)
 		fputs("\r\033[K", stderr);
-	return rc < 0 ? cli_fail(&err) : 0;
+	if (rc < 0)
+		return cli_fail(&err);
+	ss->arch_mismatch = arch_mismatch(dg_image_info(ss->img), ss->res);
+	return 0;
 }
 
 int sc_parse(const char *cmd, int argc, char **argv, const struct option *lo, const char *help, int flag_opt,
@@ -152,6 +253,7 @@ int sc_parse(const char *cmd, int argc, char **argv, const struct option *lo, co
 
 void sc_done(struct sc_session *ss)
 {
+	free(ss->arch_mismatch);
 	dg_sc_result_free(ss->res);
 	dg_scope_free(ss->scope);
 	cli_close_cache(ss->cache, ss->db);

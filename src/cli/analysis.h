@@ -61,6 +61,7 @@ struct sc_session {
 	struct dg_cache *cache;
 	struct dg_sc_result *res;
 	struct dg_scope *scope; /* --scope entrypoint: how each target was reached */
+	char *arch_mismatch;    /* the config names another architecture than the code's (a message), or NULL */
 };
 
 /* Loads IMAGE and analyses it into *SS (released by sc_done, also after a failure);
@@ -74,6 +75,13 @@ json_t *sc_names_json(const uint8_t *bits, int i386);
 size_t sc_count_bits(const uint8_t *bits);
 /* A problem for each number in BITS that libseccomp cannot name (a profile names syscalls). */
 void sc_unnamed(const uint8_t *bits, int i386, struct dg_strv *out);
+/* The machine of code not analysed, by the architecture table's name when it has one. */
+const char *sc_unanalysed_machine(const struct dg_sc_unanalysed *u, char *buf, size_t n);
+/* [{"path", "machine"}] */
+json_t *sc_unanalysed_json(const struct dg_sc_unanalysed *v, size_t n);
+/* One line for R's unanalysed files: "3 files of aarch64 code are not analysed (no backend
+ * reads it): /bin/ls, /lib/..., and 1 more" (a new string). */
+char *sc_unanalysed_line(const struct dg_sc_result *r);
 /* "a, b, c" appended to B. */
 void sc_join(struct dg_buf *b, const struct dg_strv *v);
 

@@ -180,6 +180,7 @@ static json_t *explain_json(const struct explain_opts *o, const struct sc_sessio
 		cli_json_push(chains, ch);
 	}
 	cli_json_set(top, "chains", chains);
+	cli_json_set(top, "not_analysed", sc_unanalysed_json(ss->res->unanalysed, ss->res->nunanalysed));
 	return top;
 }
 
@@ -234,6 +235,12 @@ static void explain_print(const struct explain_opts *o, const struct sc_session 
 			print_steps(t, r->chains[i].why);
 		else
 			printf("  (no chain found: the analysis differs from the cached result; rerun with --no-cache)\n");
+	}
+	if (ss->arch_mismatch)
+		printf("architecture: %s\n", ss->arch_mismatch);
+	if (ss->res->nunanalysed) {
+		dg_autofree char *line = sc_unanalysed_line(ss->res);
+		printf("not analysed: %s: whether they make %s is not known\n", line, o->canon ? o->canon : o->name);
 	}
 }
 

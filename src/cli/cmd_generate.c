@@ -50,11 +50,14 @@ static const char generate_help_tail[] =
 	"                      a soundness bug, with the executables that made it; exit 0 still),\n"
 	"                      what each traced program made beyond its own analysis, and what the\n"
 	"                      analysis allows that no trace saw (candidates for tightening)\n"
-	"  --report FILE       with --hybrid: also write that report as JSON to FILE\n" SC_HELP_OPTS
+	"  --report FILE       with --hybrid: also write that report as JSON to FILE\n"
+	"  --unanalysed MODE   code of a machine no backend reads (its syscalls are in no set):\n"
+	"                      refuse (default: exit 9, nothing written) or allow (every syscall\n"
+	"                      of that architecture; said in the summary and the provenance)\n" SC_HELP_OPTS
 	CLI_IMAGE_OPTS_HELP;
 
 enum { OPT_OUTPUT = OPT_SC_NEXT, OPT_FORMAT, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE, OPT_FROM_TRACE,
-       OPT_HYBRID, OPT_REPORT };
+       OPT_HYBRID, OPT_REPORT, OPT_UNANALYSED };
 
 struct gen_opts {
 	struct sc_args s;
@@ -63,6 +66,7 @@ struct gen_opts {
 	struct dg_strv from_trace, hybrid;
 	enum dg_profile_format format;
 	int deny_errno;
+	int unanalysed_allow; /* --unanalysed allow */
 };
 
 /* What is read before the (long) analysis, so that a bad file fails fast. */
@@ -109,6 +113,7 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 					   {"from-trace", required_argument, NULL, OPT_FROM_TRACE},
 					   {"hybrid", required_argument, NULL, OPT_HYBRID},
 					   {"report", required_argument, NULL, OPT_REPORT},
+					   {"unanalysed", required_argument, NULL, OPT_UNANALYSED},
 					   {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -151,6 +156,12 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 			break;
 		case OPT_REPORT:
 			o->report = optarg;
+			break;
+		case OPT_UNANALYSED:
+			if (!strcmp(optarg, "allow") || !strcmp(optarg, "refuse"))
+				o->unanalysed_allow = !strcmp(optarg, "allow");
+			else
+				r = cli_usage_error("generate", "--unanalysed: expected refuse or allow, got '%s'", optarg);
 			break;
 		default:
 			r = sc_opt("generate", &o->s, c, optarg);
@@ -332,6 +343,37 @@ static void gen_build(const struct gen_opts *o, const struct gen_inputs *in, str
 			warn_push(w, dg_xasprintf("scope entrypoint: %s", sc->problems.v[i]));
 	}
 	const struct dg_sc_result *res = r->res;
+	if (r->ss.arch_mismatch)
+		warn_push(w, dg_xstrdup(r->ss.arch_mismatch));
+	if (res && res->nunanalysed && o->unanalysed_allow) {
+		/* every syscall of each architecture whose code was not read */
+		struct dg_buf b = {0};
+		dg_autofree char *line = sc_unanalysed_line(res);
+		unsigned done = 0;
+		dg_buf_puts(&b, "allowed every syscall of");
+		for (size_t i = 0; i < res->nunanalysed; i++) {
+			const struct dg_sc_unanalysed *u = &res->unanalysed[i];
+			const struct dg_arch *a = dg_arch_of(u->machine, u->bits, u->big_endian);
+			if (!a || (done & a->bit))
+				continue;
+			done |= a->bit;
+			dg_profile_allow_arch(p, a->bit);
+			dg_buf_printf(&b, " %s", a->name);
+		}
+		/* no code of the architectures the analysis reads at all: the profile is for the others */
+		int read_any = 0;
+		for (size_t i = 0; i < res->n && !read_any; i++)
+			for (size_t k = 0; res->t[i].set && k < res->t[i].set->n && !read_any; k++) {
+				const struct dg_dyninfo *d = res->t[i].set->objs[k].dyn;
+				read_any = d && !d->error && dg_sc_backend(d->machine, d->bits);
+			}
+		if (!read_any)
+			p->arches &= ~(DG_ARCH_X86_64 | DG_ARCH_X86);
+		dg_buf_printf(&b, " (--unanalysed allow): %s", line);
+		p->unanalysed = dg_buf_steal(&b);
+		warn_push(w, dg_xasprintf("%s; every syscall of that architecture is allowed (--unanalysed allow), and "
+					  "the profile's names apply to each architecture it lists", line));
+	}
 	if (res) {
 		p->precision = dg_xstrdup(sc_precision_name(o->s.so.precision));
 		p->unknown_sites = (long long)res->ndistinct_unknown;
@@ -448,6 +490,25 @@ static int gen_write(const struct gen_opts *o, const struct gen_inputs *in, stru
 		if (w < 0)
 			return cli_fail(&err);
 	}
+	if (r->res && r->res->nunanalysed && !o->unanalysed_allow) {
+		dg_autofree char *line = sc_unanalysed_line(r->res);
+		cli_say("generate", "error",
+			"%s: a profile would deny every syscall they make; nothing written (--unanalysed allow "
+			"allows every syscall of that architecture)",
+			line);
+		return DG_E_UNANALYSED;
+	}
+	if (r->res && r->res->nunanalysed && o->unanalysed_allow) {
+		for (size_t i = 0; i < r->res->nunanalysed; i++) {
+			const struct dg_sc_unanalysed *u = &r->res->unanalysed[i];
+			if (!dg_arch_of(u->machine, u->bits, u->big_endian)) {
+				char buf[32];
+				cli_say("generate", "error", "%s: %s code, which no seccomp architecture covers: no profile can allow it",
+					u->path, sc_unanalysed_machine(u, buf, sizeof buf));
+				return DG_E_UNANALYSED;
+			}
+		}
+	}
 	if (o->s.strict && r->res && r->res->nunknown) {
 		cli_say("generate", "error", "%zu reachable syscall sites with unknown numbers (--strict); nothing written",
 			r->res->ndistinct_unknown);
@@ -485,9 +546,13 @@ static json_t *gen_summary_json(const struct gen_opts *o, const struct gen_input
 	cli_json_set(j, "output", cli_json_str(o->output));
 	cli_json_set(j, "format", cli_json_str(dg_profile_format_name(o->format)));
 	json_t *ar = json_array();
-	cli_json_push(ar, cli_json_str("x86_64"));
-	if (r->p.arches & DG_ARCH_X86)
-		cli_json_push(ar, cli_json_str("x86"));
+	size_t na;
+	const struct dg_arch *at = dg_arches(&na);
+	for (size_t i = 0; i < na; i++) /* x86-64 as "x86_64", x86 as "x86", as before */
+		if (r->p.arches & at[i].bit)
+			cli_json_push(ar, cli_json_str(at[i].bit == DG_ARCH_X86_64 ? "x86_64"
+						       : at[i].bit == DG_ARCH_X86  ? "x86"
+										   : at[i].name));
 	cli_json_set(j, "architectures", ar);
 	cli_json_set(j, "allowed", json_integer((json_int_t)r->p.allow.n));
 	cli_json_set(j, "allowed_x86_64", json_integer((json_int_t)c.allowed_x86_64));
@@ -499,6 +564,8 @@ static json_t *gen_summary_json(const struct gen_opts *o, const struct gen_input
 	cli_json_set(j, "added_for_runtime", json_integer((json_int_t)r->runtime_added));
 	cli_json_set(j, "removed_by_base", cli_json_strv(&r->removed));
 	cli_json_set(j, "unknown_sites", json_integer(res ? (json_int_t)res->ndistinct_unknown : 0));
+	if (res)
+		cli_json_set(j, "not_analysed", sc_unanalysed_json(res->unanalysed, res->nunanalysed));
 	cli_json_set(j, "precision", res ? cli_json_str(sc_precision_name(o->s.so.precision)) : json_null());
 	cli_json_set(j, "scope", cli_json_str(r->p.scope));
 	cli_json_set(j, "method", cli_json_str(r->p.method));

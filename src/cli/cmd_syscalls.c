@@ -132,6 +132,7 @@ static json_t *target_json(const struct dg_sc_target *t)
 		dg_strv_free(&un);
 	}
 	cli_json_set(o, "problems", pr);
+	cli_json_set(o, "not_analysed", sc_unanalysed_json(t->unanalysed, t->nunanalysed));
 	return o;
 }
 
@@ -148,6 +149,8 @@ static json_t *syscalls_json(const struct syscalls_opts *o, const struct sc_sess
 	if (res->has_i386)
 		cli_json_set(top, "i386_union", sc_names_json(res->i386, 1));
 	cli_json_set(top, "unknown_sites", json_integer((json_int_t)res->ndistinct_unknown));
+	cli_json_set(top, "not_analysed", sc_unanalysed_json(res->unanalysed, res->nunanalysed));
+	cli_json_set(top, "architecture_mismatch", ss->arch_mismatch ? cli_json_str(ss->arch_mismatch) : json_null());
 	if (ss->scope)
 		cli_json_set(top, "scope", cli_scope_json(ss->scope));
 	return top;
@@ -224,6 +227,11 @@ static void print_target(const struct dg_sc_target *t, int objects)
 			       t->set->objs[k].path, (unsigned long long)st->reachable_fns, (unsigned long long)st->fns,
 			       (unsigned long long)st->resolved, (unsigned long long)st->sites);
 		}
+	for (size_t k = 0; k < t->nunanalysed; k++) {
+		char buf[32];
+		printf("  not analysed: %s (%s code: no backend reads it; its syscalls are in no set)\n",
+		       t->unanalysed[k].path, sc_unanalysed_machine(&t->unanalysed[k], buf, sizeof buf));
+	}
 	for (size_t k = 0; k < t->problems.n; k++)
 		printf("  problem: %s\n", t->problems.v[k]);
 }
@@ -262,6 +270,12 @@ static void syscalls_print(const struct syscalls_opts *o, const struct sc_sessio
 		printf(" + %zu i386", sc_count_bits(res->i386));
 	printf(" over %zu programs and libraries, %zu distinct unknown sites (precision %s)\n", res->n,
 	       res->ndistinct_unknown, sc_precision_name(o->s.so.precision));
+	if (res->nunanalysed) {
+		dg_autofree char *line = sc_unanalysed_line(res);
+		printf("not analysed: %s\n", line);
+	}
+	if (ss->arch_mismatch)
+		printf("architecture: %s\n", ss->arch_mismatch);
 }
 
 int cmd_syscalls(int argc, char **argv)
@@ -283,6 +297,11 @@ int cmd_syscalls(int argc, char **argv)
 		if (o.s.strict && ss.res->nunknown) {
 			cli_say("syscalls", "error", "%zu reachable syscall sites with unknown numbers (--strict)",
 				ss.res->ndistinct_unknown);
+			rc = DG_E_INCOMPLETE;
+		}
+		if (o.s.strict && ss.res->nunanalysed) {
+			dg_autofree char *line = sc_unanalysed_line(ss.res);
+			cli_say("syscalls", "error", "%s (--strict)", line);
 			rc = DG_E_INCOMPLETE;
 		}
 	}

@@ -297,6 +297,70 @@ rc, out, err = run("graph", "--no-cache", "dir:" + absurd)
 ok(rc == 0 and "many.so: malformed ELF file" in err and "more than 4096" in err,
    "graph reports it as a problem and goes on", err)
 
+# ---- code of machines no backend reads (issue 19): real Debian packages of other architectures
+HERE = os.path.dirname(os.path.abspath(__file__))
+FOREIGN = [("arm64", "aarch64", "SCMP_ARCH_AARCH64"), ("armhf", "arm", "SCMP_ARCH_ARM"),
+           ("s390x", "s390x", "SCMP_ARCH_S390X"), ("ppc64el", "ppc64le", "SCMP_ARCH_PPC64LE"),
+           ("mips64el", "mipsel64", "SCMP_ARCH_MIPSEL64")]
+for deb_arch, machine, scmp in FOREIGN:
+    p = subprocess.run(["bash", os.path.join(HERE, "..", "tools", "foreign.sh"), deb_arch, "libc6", "coreutils"],
+                       capture_output=True, text=True)
+    root = p.stdout.strip()
+    ok(p.returncode == 0 and os.path.isfile(os.path.join(root, "bin", "ls")),
+       f"{deb_arch}: Debian's libc6 and coreutils unpacked (dpkg-deb -x)", p.stderr)
+    if p.returncode != 0:
+        continue
+    out = os.path.join(TMP, f"{deb_arch}.json")
+    expect(f"{deb_arch}: generate refuses a profile for {machine} code it cannot read",
+           ["generate", "--no-cache", root, "-o", out], 9, f"of {machine} code are not analysed")
+    ok(not os.path.exists(out), f"{deb_arch}: nothing written")
+    rc, so, err = run("generate", "--no-cache", root, "-o", out, "--unanalysed", "allow", "--json")
+    prof = json.load(open(out)) if rc == 0 and os.path.exists(out) else {}
+    names = sum((r.get("names", []) for r in prof.get("syscalls", []) if r.get("action") == "SCMP_ACT_ALLOW"), [])
+    prov = prof.get("dockergate", {}).get("not_analysed", "")
+    try:
+        summ = json.loads(err)
+    except ValueError:
+        summ = {}
+    ok(rc == 0 and scmp in prof.get("architectures", []) and len(names) > 250 and machine in prov
+       and "--unanalysed allow" in prov and summ.get("not_analysed") and sane(err),
+       f"{deb_arch}: --unanalysed allow: {scmp} listed, every syscall of it allowed ({len(names)} names), "
+       "said in the provenance and the summary", f"rc={rc}\n{err[:800]}\n{prov}")
+    rc, so, err = run("syscalls", "--no-cache", "--json", root, "/bin/ls")
+    try:
+        j = json.loads(so)
+    except ValueError:
+        j = {}
+    t = (j.get("executables") or [{}])[0]
+    na = {x["path"]: x["machine"] for x in t.get("not_analysed", [])}
+    ok(rc == 0 and na.get("/bin/ls") == machine and any("libc.so.6" in k for k in na) and
+       j.get("not_analysed") and sane(err),
+       f"{deb_arch}: syscalls --json lists /bin/ls and libc as {machine} code not analysed", so[:800] + err[:400])
+    rc, so, err = run("syscalls", "--no-cache", "--strict", root, "/bin/ls")
+    ok(rc == 7 and "not analysed" in err and sane(err), f"{deb_arch}: syscalls --strict: exit 7", f"rc={rc}\n{err}")
+    rc, so, err = run("explain", "--no-cache", root, "openat", "/bin/ls")
+    ok(rc == 0 and f"of {machine} code are not analysed" in so and "whether they make openat is not known" in so,
+       f"{deb_arch}: explain says the answer does not cover the {machine} code", so + err)
+
+# an image whose config names one architecture while its code is another's
+arm = subprocess.run(["bash", os.path.join(HERE, "..", "tools", "foreign.sh"), "arm64", "libc6", "coreutils"],
+                     capture_output=True, text=True).stdout.strip()
+if arm:
+    lay = os.path.join(TMP, "arm-layer.tar")
+    with tarfile.open(lay, "w") as t:
+        for rel in ["bin/true", "lib/ld-linux-aarch64.so.1", "lib/aarch64-linux-gnu/libc.so.6"]:
+            t.add(os.path.join(arm, rel), arcname=rel)
+    img = os.path.join(TMP, "mismatch.tar")
+    p = subprocess.run([sys.executable, os.path.join(HERE, "..", "tools", "mkimg.py"), "--format", "docker-archive",
+                        "--out", img, "--arch", "amd64", "--entrypoint", '["/bin/true"]', lay],
+                       capture_output=True, text=True)
+    rc, so, err = run("syscalls", "--no-cache", img)
+    ok(p.returncode == 0 and rc == 0 and "the image config says linux/amd64, but" in so and "aarch64 code" in so,
+       "an amd64 image of aarch64 code: syscalls says so", p.stderr + so + err)
+    rc, so, err = run("generate", "--no-cache", img, "-o", os.path.join(TMP, "mm.json"), "--unanalysed", "allow")
+    ok(rc == 0 and "the image config says linux/amd64, but" in err and sane(err),
+       "generate warns of it too", err)
+
 subprocess.run(["rm", "-rf", TMP])
 print(f"1..{N}")
 sys.exit(1 if FAILED else 0)

@@ -13,6 +13,7 @@
 #include "dockergate/syscalls.h"
 #include "dockergate/map.h"
 #include "dockergate/util.h"
+#include "analysis/isa.h"
 
 static char *names[2][DG_NSYSCALLS];
 static int names_done;
@@ -178,6 +179,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int cmp_unanalysed(const void *x, const void *y)
+{
+	const struct dg_sc_unanalysed *a = x, *b = y;
+	return strcmp(a->path, b->path);
+}
+
 void dg_sc_totals(struct dg_sc_result *r)
 {
 	memset(r->native, 0, sizeof r->native);
@@ -206,6 +213,21 @@ void dg_sc_totals(struct dg_sc_result *r)
 		}
 	}
 	dg_map_free(&distinct);
+	free(r->unanalysed);
+	r->unanalysed = NULL;
+	r->nunanalysed = 0;
+	struct dg_map files = {0};
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t k = 0; k < r->t[i].nunanalysed; k++) {
+			const struct dg_sc_unanalysed *u = &r->t[i].unanalysed[k];
+			if (dg_map_add(&files, u->path, strlen(u->path), r->nunanalysed) != r->nunanalysed)
+				continue;
+			r->unanalysed = dg_xreallocarray(r->unanalysed, r->nunanalysed + 1, sizeof *r->unanalysed);
+			r->unanalysed[r->nunanalysed++] = *u;
+		}
+	dg_map_free(&files);
+	if (r->nunanalysed > 1)
+		qsort(r->unanalysed, r->nunanalysed, sizeof *r->unanalysed, cmp_unanalysed);
 }
 
 void dg_sc_absorb(struct dg_sc_result *dst, struct dg_sc_result *src)
@@ -218,6 +240,26 @@ void dg_sc_absorb(struct dg_sc_result *dst, struct dg_sc_result *src)
 	src->n = 0;
 	dg_sc_result_free(src);
 	dg_sc_totals(dst);
+}
+
+const char *dg_sc_backend(uint16_t machine, int bits)
+{
+	const struct dg_isa *isa = dg_isa_for(machine, bits);
+	return isa ? isa->name : NULL;
+}
+
+/* The objects of T's load set no backend reads (from their dynamic info, so a result
+ * from the cache has them too). */
+static void find_unanalysed(struct dg_sc_target *t)
+{
+	for (size_t k = 0; t->set && k < t->set->n; k++) {
+		const struct dg_ldobj *ob = &t->set->objs[k];
+		if (!ob->dyn || !ob->path || dg_isa_for(ob->dyn->machine, ob->dyn->bits))
+			continue;
+		t->unanalysed = dg_xreallocarray(t->unanalysed, t->nunanalysed + 1, sizeof *t->unanalysed);
+		t->unanalysed[t->nunanalysed++] = (struct dg_sc_unanalysed){ob->path, ob->dyn->machine, ob->dyn->bits,
+										    ob->dyn->cls.big_endian};
+	}
 }
 
 int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_result **out, struct dg_error *err)
@@ -347,6 +389,8 @@ int dg_sc_analyse(struct dg_objdb *db, const struct dg_sc_opts *o, struct dg_sc_
 			free(buf);
 		}
 	}
+	for (size_t i = 0; i < r->n; i++)
+		find_unanalysed(&r->t[i]);
 	dg_sc_totals(r);
 	if (getenv("DG_TIMING"))
 		fprintf(stderr, "timing: targets+load sets %.2fs, summaries %.2fs, bind+reach %.2fs (bind %.2f reach %.2f)\n", t1 - t0, t2 - t1, now_s() - t2, tb, tr);
@@ -365,8 +409,10 @@ void dg_sc_result_free(struct dg_sc_result *r)
 		free(t->sums);
 		dg_reach_free(t->reach);
 		dg_strv_free(&t->problems);
+		free(t->unanalysed);
 	}
 	free(r->t);
+	free(r->unanalysed);
 	free(r);
 }
 

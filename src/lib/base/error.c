@@ -83,6 +83,7 @@ static const struct dg_status_info statuses[] = {
 	{DG_E_ENV, "environment", "the environment lacks something (a tool, temp space, an unwritable output)"},
 	{DG_E_INCOMPLETE, "incomplete", "--strict: a reachable syscall site whose number is unknown"},
 	{DG_E_WORKLOAD, "failed", "verify: the workload failed under the profile"},
+	{DG_E_UNANALYSED, "unanalysed", "generate: the image has code of a machine no backend reads"},
 	{DG_E_INTERRUPTED, "interrupted", "verify or trace got SIGINT or SIGTERM"},
 };
 

@@ -516,6 +516,20 @@ static enum dg_reloc_kind reloc_kind(uint16_t machine, uint32_t t)
 	return DG_REL_OTHER;
 }
 
+/* A 64-bit relocation's symbol and type. MIPS64 packs r_info as r_sym (32 bits), r_ssym,
+ * r_type3, r_type2, r_type (a byte each), each in the file's byte order: read as one
+ * little-endian word, r_sym is its low half and r_type its top byte. */
+static void info64(const struct dg_elf *e, uint64_t info, uint32_t *sym, uint32_t *type)
+{
+	if (e->machine == 8 && !e->big_endian) {
+		*sym = (uint32_t)info;
+		*type = (uint32_t)(info >> 56);
+		return;
+	}
+	*sym = (uint32_t)(info >> 32);
+	*type = (uint32_t)info;
+}
+
 /* The highest symbol index a relocation table names (0 when none or out of bounds). */
 static uint64_t max_reloc_sym(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t sz, int rela)
 {
@@ -524,7 +538,10 @@ static uint64_t max_reloc_sym(struct dg_elf *e, struct rd *r, uint64_t addr, uin
 	if (!addr || !sz || sz % esz || dg_elf_vaddr_to_off(e, addr, sz, &off) < 0)
 		return 0;
 	for (uint64_t i = 0; i < sz / esz; i++) {
-		uint64_t sym = r->b64 ? u(r, off + i * esz + 8, 8) >> 32 : u(r, off + i * esz + 4, 4) >> 8;
+		uint32_t s64 = 0, t64;
+		if (r->b64)
+			info64(e, u(r, off + i * esz + 8, 8), &s64, &t64);
+		uint64_t sym = r->b64 ? s64 : u(r, off + i * esz + 4, 4) >> 8;
 		if (sym > max)
 			max = sym;
 	}
@@ -547,9 +564,7 @@ static int read_relocs(struct dg_elf *e, struct rd *r, uint64_t addr, uint64_t s
 		memset(x, 0, sizeof *x);
 		if (r->b64) {
 			x->offset = u(r, o, 8);
-			uint64_t info = u(r, o + 8, 8);
-			x->sym = (uint32_t)(info >> 32);
-			x->type = (uint32_t)info;
+			info64(e, u(r, o + 8, 8), &x->sym, &x->type);
 			x->addend = rela ? (int64_t)u(r, o + 16, 8) : 0;
 		} else {
 			x->offset = u(r, o, 4);

@@ -142,6 +142,21 @@ static const char *system_dirs(uint16_t machine, int bits)
 		return "/lib/aarch64-linux-gnu:/usr/lib/aarch64-linux-gnu:/lib:/usr/lib";
 	if (machine == 3)
 		return "/lib/i386-linux-gnu:/usr/lib/i386-linux-gnu:/lib:/usr/lib";
+	/* Debian's other multiarch triplets (what each architecture's ld.so has built in) */
+	if (machine == 40) /* armhf first, then armel */
+		return "/lib/arm-linux-gnueabihf:/usr/lib/arm-linux-gnueabihf:/lib/arm-linux-gnueabi:"
+		       "/usr/lib/arm-linux-gnueabi:/lib:/usr/lib";
+	if (machine == 22 && bits == 64)
+		return "/lib/s390x-linux-gnu:/usr/lib/s390x-linux-gnu:/lib:/usr/lib";
+	if (machine == 21 && bits == 64)
+		return "/lib/powerpc64le-linux-gnu:/usr/lib/powerpc64le-linux-gnu:/lib/powerpc64-linux-gnu:"
+		       "/usr/lib/powerpc64-linux-gnu:/lib:/usr/lib";
+	if (machine == 8 && bits == 64)
+		return "/lib/mips64el-linux-gnuabi64:/usr/lib/mips64el-linux-gnuabi64:/lib:/usr/lib";
+	if (machine == 8)
+		return "/lib/mipsel-linux-gnu:/usr/lib/mipsel-linux-gnu:/lib:/usr/lib";
+	if (machine == 243 && bits == 64)
+		return "/lib/riscv64-linux-gnu:/usr/lib/riscv64-linux-gnu:/lib:/usr/lib";
 	return "/lib:/usr/lib";
 }
 

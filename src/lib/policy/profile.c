@@ -60,6 +60,7 @@ void dg_profile_free(struct dg_profile *p)
 	free(p->precision);
 	free(p->method);
 	free(p->runtime_base);
+	free(p->unanalysed);
 	dg_profile_init(p);
 }
 
@@ -89,6 +90,25 @@ static long find(const struct dg_strv *v, const char *name)
 static long find_errno(const struct dg_profile *p, const char *name)
 {
 	return find_name(p->errnos, p->nerrnos, sizeof *p->errnos, name);
+}
+
+void dg_profile_allow_arch(struct dg_profile *p, unsigned bit)
+{
+	const struct dg_arch *a = dg_arch_by_bit(bit);
+	if (!a)
+		return;
+	p->arches |= bit;
+	/* every table's numbers: 0.. (MIPS o32 from 4000, n64 from 5000, n32 from 6000), and
+	 * ARM's private calls at 0xf0000 */
+	static const int ranges[][2] = {{0, 7000}, {0xf0000, 0xf0010}};
+	for (size_t r = 0; r < sizeof ranges / sizeof *ranges; r++)
+		for (int nr = ranges[r][0]; nr < ranges[r][1]; nr++) {
+			char *nm = seccomp_syscall_resolve_num_arch(a->scmp, nr);
+			if (nm) {
+				dg_profile_allow(p, nm);
+				free(nm);
+			}
+		}
 }
 
 int dg_profile_allows(const struct dg_profile *p, const char *name)
@@ -240,7 +260,9 @@ void dg_profile_ctx_free(void *ctx)
 
 static int add_rule(scmp_filter_ctx c, uint32_t action, const char *name, struct dg_error *err)
 {
-	int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_X86_64, name);
+	/* the native number, or libseccomp's pseudo number for a name this machine lacks: it
+	 * maps it onto every architecture of the filter that has it */
+	int nr = seccomp_syscall_resolve_name(name);
 	if (nr == __NR_SCMP_ERROR)
 		return dg_err(err, DG_E_INPUT, "unknown syscall '%s': libseccomp %u.%u.%u does not know it", name,
 			      seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
@@ -257,14 +279,28 @@ int dg_profile_compile(const struct dg_profile *p, void **ctx, struct dg_error *
 	scmp_filter_ctx c = seccomp_init(SCMP_ACT_ERRNO((uint32_t)p->default_errno));
 	if (!c)
 		return dg_err(err, DG_E_ENV, "libseccomp: seccomp_init failed");
-	int r = 0;
-	if (seccomp_arch_native() != SCMP_ARCH_X86_64) {
-		r = seccomp_arch_add(c, SCMP_ARCH_X86_64);
-		if (r >= 0)
-			r = seccomp_arch_remove(c, SCMP_ARCH_NATIVE);
+	int r = 0, native_kept = 0;
+	size_t na;
+	const struct dg_arch *ar = dg_arches(&na), *first = NULL;
+	for (size_t i = 0; i < na; i++)
+		native_kept |= (p->arches & ar[i].bit) && ar[i].scmp == seccomp_arch_native();
+	/* the native architecture goes first when it is not wanted: another byte order
+	 * could not join it */
+	if (!native_kept && p->arches)
+		r = seccomp_arch_remove(c, SCMP_ARCH_NATIVE);
+	for (size_t i = 0; i < na && r >= 0; i++) {
+		if (!(p->arches & ar[i].bit))
+			continue;
+		if (first && first->big_endian != ar[i].big_endian && first->big_endian >= 0 && ar[i].big_endian >= 0) {
+			seccomp_release(c);
+			return dg_err(err, DG_E_INPUT, "%s and %s cannot share one seccomp filter: their byte orders differ",
+				      first->scmp_name, ar[i].scmp_name);
+		}
+		if (!first)
+			first = &ar[i];
+		if (ar[i].scmp != seccomp_arch_native())
+			r = seccomp_arch_add(c, ar[i].scmp);
 	}
-	if (r >= 0 && (p->arches & DG_ARCH_X86))
-		r = seccomp_arch_add(c, SCMP_ARCH_X86);
 	if (r < 0) {
 		seccomp_release(c);
 		return dg_err_sys(err, DG_E_ENV, -r, "libseccomp: cannot set the architectures");
@@ -306,10 +342,11 @@ static json_t *strv_json(const struct dg_strv *v)
 static json_t *arches_json(const struct dg_profile *p)
 {
 	json_t *a = json_array();
-	if (p->arches & DG_ARCH_X86_64)
-		json_array_append_new(a, json_string("SCMP_ARCH_X86_64"));
-	if (p->arches & DG_ARCH_X86)
-		json_array_append_new(a, json_string("SCMP_ARCH_X86"));
+	size_t na;
+	const struct dg_arch *ar = dg_arches(&na);
+	for (size_t i = 0; i < na; i++)
+		if (p->arches & ar[i].bit)
+			json_array_append_new(a, json_string(ar[i].scmp_name));
 	return a;
 }
 
@@ -367,6 +404,8 @@ static json_t *seccomp_json(const struct dg_profile *p, int provenance)
 			json_object_set_new(pr, "runtime_base", json_string(p->runtime_base));
 		if (p->unknown_sites >= 0)
 			json_object_set_new(pr, "unknown_sites", json_integer(p->unknown_sites));
+		if (p->unanalysed)
+			json_object_set_new(pr, "not_analysed", json_string(p->unanalysed));
 		if (p->date >= 0) {
 			char d[32];
 			date_str(p->date, d);
@@ -660,10 +699,9 @@ static int valid_name(const char *s)
 
 static void add_arch(struct dg_profile *p, const char *a)
 {
-	if (!strcmp(a, "SCMP_ARCH_X86_64"))
-		p->arches |= DG_ARCH_X86_64;
-	else if (!strcmp(a, "SCMP_ARCH_X86"))
-		p->arches |= DG_ARCH_X86;
+	const struct dg_arch *ar = dg_arch_by_scmp_name(a);
+	if (ar)
+		p->arches |= ar->bit;
 }
 
 int dg_profile_load(const char *text, size_t len, const char *what, struct dg_profile *p,
