@@ -16,10 +16,10 @@ int main(void)
 		    strchr(st[i].description, '\n'))
 			named = 0;
 	}
-	ok(n == 10 && sorted, "the status table: %zu statuses in increasing order, each once", n);
+	ok(n == 11 && sorted, "the status table: %zu statuses in increasing order, each once", n);
 	ok(named, "each with a name and a one-line description");
 	static const int every[] = {DG_OK, DG_E_INTERNAL, DG_E_USAGE, DG_E_INPUT, DG_E_IMAGE, DG_E_LIMIT, DG_E_ENV,
-				    DG_E_INCOMPLETE, DG_E_WORKLOAD, DG_E_INTERRUPTED};
+				    DG_E_INCOMPLETE, DG_E_WORKLOAD, DG_E_UNANALYSED, DG_E_INTERRUPTED};
 	int all = 1;
 	for (size_t k = 0; k < sizeof every / sizeof *every; k++) {
 		int found = 0;
@@ -28,7 +28,8 @@ int main(void)
 		all &= found;
 	}
 	ok(all, "every status of enum dg_status is in it");
-	ok(DG_E_INCOMPLETE == 7 && DG_E_WORKLOAD == 8 && DG_E_INTERRUPTED == 130, "the documented numbers 7, 8, 130");
+	ok(DG_E_INCOMPLETE == 7 && DG_E_WORKLOAD == 8 && DG_E_UNANALYSED == 9 && DG_E_INTERRUPTED == 130,
+	   "the documented numbers 7, 8, 9, 130");
 	int u = 1;
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < i; k++)
