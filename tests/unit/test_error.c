@@ -42,5 +42,18 @@ int main(void)
 	is_str(e.msg, "layer 2: x 1", "dg_err_prefix prepends context");
 	dg_err_clear(&e);
 	ok(e.status == DG_OK && !e.msg[0], "dg_err_clear");
+
+	/* one line whatever a message quotes (found by fuzzing the profile reader: a syscall
+	 * name with a newline split its error over two lines) */
+	dg_err(&e, DG_E_INPUT, "name '%s'", "close_r\nge\t\x7f\xc3\xa9\\");
+	is_str(e.msg, "name 'close_r\\x0age\\x09\\x7f\xc3\xa9\\'", "control bytes in a message become \\xHH");
+	dg_err_prefix(&e, "in\r%s", "x");
+	ok(!strchr(e.msg, '\r') && strstr(e.msg, "in\\x0dx: name"), "and in a prefix (%s)", e.msg);
+	char big[2 * DG_ERR_MSG_MAX];
+	memset(big, '\n', sizeof big - 1);
+	big[sizeof big - 1] = 0;
+	dg_err_sys(&e, DG_E_ENV, 2, "%s", big);
+	ok(strlen(e.msg) < DG_ERR_MSG_MAX && !strchr(e.msg, '\n') && !strncmp(e.msg, "\\x0a\\x0a", 8),
+	   "a message of newlines is cut at the buffer, each escaped whole");
 	return tap_done();
 }

@@ -5,12 +5,40 @@
 
 #include "dockergate/error.h"
 
-static void vset(struct dg_error *err, int status, const char *fmt, va_list ap)
+/* Every message is one line whatever it quotes (a name from an image, a profile, a trace):
+ * control bytes become \xHH, truncated at the buffer's end; other bytes stay as they are
+ * (the CLI escapes what is not UTF-8 when it prints). */
+static void one_line(char *msg)
+{
+	size_t n = strlen(msg), i = 0;
+	while (i < n && (unsigned char)msg[i] >= 0x20 && msg[i] != 0x7f)
+		i++;
+	if (i == n)
+		return;
+	char src[DG_ERR_MSG_MAX];
+	memcpy(src, msg, n + 1);
+	size_t o = i;
+	for (; src[i] && o + 1 < DG_ERR_MSG_MAX; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		if (ch >= 0x20 && ch != 0x7f) {
+			msg[o++] = (char)ch;
+		} else if (o + 4 < DG_ERR_MSG_MAX) {
+			snprintf(msg + o, 5, "\\x%02x", ch);
+			o += 4;
+		} else {
+			break;
+		}
+	}
+	msg[o] = 0;
+}
+
+__attribute__((format(printf, 3, 0))) static void vset(struct dg_error *err, int status, const char *fmt, va_list ap)
 {
 	if (!err)
 		return;
 	err->status = status;
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	one_line(err->msg);
 }
 
 int dg_err(struct dg_error *err, int status, const char *fmt, ...)
@@ -34,6 +62,7 @@ int dg_err_sys(struct dg_error *err, int status, int errno_val, const char *fmt,
 	va_end(ap);
 	size_t n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof err->msg - n, ": %s", strerror(errno_val));
+	one_line(err->msg);
 	err->sys_errno = errno_val;
 	return -1;
 }
@@ -59,6 +88,7 @@ int dg_err_prefix(struct dg_error *err, const char *fmt, ...)
 		n += on;
 	}
 	err->msg[n] = 0;
+	one_line(err->msg);
 	if (err->status == DG_OK)
 		err->status = DG_E_INTERNAL;
 	return -1;

@@ -86,7 +86,8 @@ static la_ssize_t tar_cb(struct archive *a, void *ud, const void **buf)
 static int la_fail(struct archive *a, struct tar_ctx *c, const char *what, struct dg_error *err)
 {
 	if (c->failed) {
-		*err = c->err;
+		if (err)
+			*err = c->err;
 		return -1;
 	}
 	const char *m = archive_error_string(a);
