@@ -57,7 +57,7 @@ unit: $(UNIT_BIN)
 # test tools (tests/tools/*.c) built from the library, never part of build/dockergate:
 # dg-cachetest (test_cache.sh) links a copy of the cache compiled with its test-only row
 # hook (-DDG_CACHE_TEST_HOOKS, src/lib/cache/cache_test.h) and the CLI's cache opening
-TOOLS_BIN := $(BUILD)/tests-bin/dg-cachetest
+TOOLS_BIN := $(BUILD)/tests-bin/dg-cachetest $(BUILD)/tests-bin/dg-fuzz-replay
 CACHETEST_OBJ := $(BUILD)/tests-bin/cache-hooks.o $(BUILD)/src/cli/common.o $(BUILD)/src/cli/output.o \
 	$(BUILD)/src/cli/json.o
 
@@ -93,3 +93,29 @@ test: $(BUILD)/dockergate
 
 clean:
 	rm -rf build build-asan
+
+# Coverage-guided fuzzing (libFuzzer, Debian's clang): one target, tests/fuzz/fuzz.c, whose
+# first byte picks the parser (or DG_FUZZ_TARGET=NAME fixes it). `make fuzz` builds it, makes
+# a seed corpus per parser from real files (tests/fuzz/seeds.py) and runs each parser for
+# FUZZ_SECONDS (default 60); crashes are left in build-fuzz/crashes/. Not part of `make test`;
+# the inputs it found are replayed by tests/e2e/test_fuzz_regress.sh under the ASan build.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= elf elfinfo fnsum reach dyninfo sh trace profile layer image
+.PHONY: fuzz fuzz-build
+fuzz-build:
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -Wno-cast-align" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" build-fuzz/dg-fuzz
+
+$(BUILD)/dg-fuzz: tests/fuzz/fuzz.c $(BUILD)/libdockergate.a
+	$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+# the same target without libFuzzer: a main() that runs each file given (the replay in make test)
+$(BUILD)/tests-bin/dg-fuzz-replay: tests/fuzz/fuzz.c tests/fuzz/replay.c $(BUILD)/libdockergate.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ tests/fuzz/fuzz.c tests/fuzz/replay.c $(BUILD)/libdockergate.a $(LDFLAGS_ALL)
+
+fuzz:
+	scripts/deps.sh --fuzz
+	$(MAKE) fuzz-build all
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -403,7 +403,7 @@ static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n
 		}
 		if (in->id == X86_INS_XOR)
 			return;
-		/* fallthrough */
+		__attribute__((fallthrough)); /* SUB: add/sub of an immediate below */
 	case X86_INS_ADD:
 	case X86_INS_OR:
 	case X86_INS_AND:
