@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "dockergate/elf.h"
+#include "dockergate/golang.h"
 #include "dockergate/util.h"
 
 static const char help[] =
@@ -15,7 +16,9 @@ static const char help[] =
 	"DT_NEEDED, SONAME, RPATH/RUNPATH, flags, init/fini arrays, dynamic symbols with versions,\n"
 	"version definitions and needs, relocations by kind, build IDs, function starts (counts from\n"
 	".eh_frame FDEs, the .eh_frame_hdr table and their union; eh_frame_error when .eh_frame is\n"
-	"malformed) and language hints. Malformed files are refused with the reason (exit 4).\n\n"
+	"malformed), language hints and, for a Go program, its build information (.go.buildinfo:\n"
+	"Go version, main package and module, dependencies, build settings) and function table\n"
+	"(pclntab: layout, address, function count). Malformed files are refused with the reason (exit 4).\n\n"
 	"Options:\n  --fdes              also list every FDE as \"START..END\" (fde_ranges)\n" CLI_IMAGE_OPTS_HELP;
 
 static json_t *addrs(const uint64_t *v, size_t n)
@@ -27,6 +30,28 @@ static json_t *addrs(const uint64_t *v, size_t n)
 		cli_json_push(a, cli_json_str(b));
 	}
 	return a;
+}
+
+/* A Go program's build information (.go.buildinfo) and function table (pclntab), or null. */
+static json_t *go_model(const struct dg_elf *e)
+{
+	struct dg_go *g = NULL;
+	if (dg_go_read(e, &g) != 1 || !g)
+		return json_null();
+	char b[32];
+	json_t *o = json_object();
+	cli_json_set(o, "version", cli_json_str(g->version));
+	cli_json_set(o, "path", cli_json_str(g->path));
+	cli_json_set(o, "module", cli_json_str(g->mod));
+	cli_json_set(o, "deps", cli_json_strv(&g->deps));
+	cli_json_set(o, "settings", cli_json_strv(&g->settings));
+	cli_json_set(o, "pclntab", cli_json_str(g->pcln_format));
+	snprintf(b, sizeof b, "0x%llx", (unsigned long long)g->pcln_addr);
+	cli_json_set(o, "pclntab_address", g->pcln_magic ? cli_json_str(b) : json_null());
+	cli_json_set(o, "functions", json_integer((json_int_t)g->nfuncs));
+	cli_json_set(o, "pclntab_error", cli_json_str(g->error));
+	dg_go_free(g);
+	return o;
 }
 
 static json_t *model(const struct dg_elf *e, int fdes)
@@ -118,6 +143,7 @@ static json_t *model(const struct dg_elf *e, int fdes)
 	if (e->is_rust)
 		cli_json_push(h, cli_json_str("rust"));
 	cli_json_set(o, "language", h);
+	cli_json_set(o, "go", go_model(e));
 	return o;
 }
 

@@ -5,7 +5,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dockergate/elf.h"
 #include "dockergate/elfinfo.h"
+#include "dockergate/golang.h"
+#include "dockergate/util.h"
 
 static const char help[] =
 	"usage: dockergate inspect IMAGE [OPTIONS]\n\n"
@@ -21,12 +24,34 @@ struct arch_count {
 	unsigned long long total;
 };
 
+struct go_prog {
+	char *path, *version, *main, *module;
+};
+
 struct elf_stats {
 	struct dg_fs *fs;
 	struct arch_count arch[16];
 	int narch;
 	unsigned long long invalid;
+	struct go_prog *go; /* Go programs: their build information */
+	size_t ngo;
 };
+
+/* A Go program's build information (.go.buildinfo), when N is one. */
+static void go_info(struct elf_stats *s, struct dg_node *n, const unsigned char *p, size_t len)
+{
+	struct dg_elf *e = NULL;
+	struct dg_go *g = NULL;
+	if (dg_elf_parse(p, len, &e, NULL) < 0)
+		return;
+	if (e->is_go && dg_go_read(e, &g) == 1 && g && g->version) {
+		s->go = dg_xrealloc(s->go, (s->ngo + 1) * sizeof *s->go);
+		s->go[s->ngo++] = (struct go_prog){dg_node_path(n), dg_xstrdup(g->version),
+						   g->path ? dg_xstrdup(g->path) : NULL, g->mod ? dg_xstrdup(g->mod) : NULL};
+	}
+	dg_go_free(g);
+	dg_elf_free(e);
+}
 
 static int elf_cb(struct dg_node *n, void *ud)
 {
@@ -59,6 +84,8 @@ static int elf_cb(struct dg_node *n, void *ud)
 	}
 	s->arch[i].by_type[c.type]++;
 	s->arch[i].total++;
+	if (c.type == DG_ELF_EXEC || c.type == DG_ELF_PIE)
+		go_info(s, n, p, len);
 	return 0;
 }
 
@@ -193,6 +220,16 @@ int cmd_inspect(int argc, char **argv)
 		}
 		cli_json_set(fo, "elf_by_arch", ea);
 		cli_json_set(o, "files", fo);
+		json_t *go = json_array();
+		for (size_t i = 0; i < es.ngo; i++) {
+			json_t *g = json_object();
+			cli_json_set(g, "path", cli_json_str(es.go[i].path));
+			cli_json_set(g, "go_version", cli_json_str(es.go[i].version));
+			cli_json_set(g, "main_package", cli_json_str(es.go[i].main));
+			cli_json_set(g, "module", cli_json_str(es.go[i].module));
+			cli_json_push(go, g);
+		}
+		cli_json_set(o, "go_programs", go);
 		cli_print_json(o);
 	} else {
 		printf("%-12s%s\n", "image", in->source);
@@ -239,7 +276,29 @@ int cmd_inspect(int argc, char **argv)
 			printf("\n");
 		}
 		printf("%-12s%llu\n", "scripts", (unsigned long long)cnt.scripts);
+		if (es.ngo)
+			printf("%-12s%zu\n", "go programs", es.ngo);
+		for (size_t i = 0; i < es.ngo; i++) {
+			/* names from the image: control bytes and what is not ASCII as \xHH */
+			struct dg_buf b = {0};
+			const char *f[3] = {es.go[i].path, es.go[i].version,
+					    es.go[i].module ? es.go[i].module : es.go[i].main ? es.go[i].main : ""};
+			for (int k = 0; k < 3; k++) {
+				dg_buf_append(&b, "  ", 2);
+				dg_buf_put_escaped(&b, f[k]);
+			}
+			dg_buf_putc(&b, 0);
+			printf("%s\n", b.data);
+			dg_buf_free(&b);
+		}
 	}
+	for (size_t i = 0; i < es.ngo; i++) {
+		free(es.go[i].path);
+		free(es.go[i].version);
+		free(es.go[i].main);
+		free(es.go[i].module);
+	}
+	free(es.go);
 	dg_image_free(img);
 	return 0;
 }
