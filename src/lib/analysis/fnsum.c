@@ -901,6 +901,19 @@ static uint8_t small_val(const struct val *v, struct dg_fsum *s, struct b *b, st
 	return 1;
 }
 
+/* Where sp is not known relative to the function's entry (paths that disagree on it
+ * joined), a word stored at [sp + DISP] since sp last changed is still known: every
+ * write of sp drops those slots (transfer). 1 with its value in *OUT. */
+static int sp_slot(const struct dg_isa *isa, const struct state *st, int64_t disp, struct val *out)
+{
+	for (uint8_t i = 0; i < st->nslots; i++)
+		if (st->s[i].base == isa->sp && st->s[i].disp == disp) {
+			*out = st->s[i].v;
+			return 1;
+		}
+	return 0;
+}
+
 static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, int tail, const struct state *st)
 {
 	struct dg_fsum *s = b->s;
@@ -915,9 +928,12 @@ static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, 
 				sv = st->r[r];
 			} else { /* the callee's stack argument K, as the words at sp are now */
 				int64_t off = callee_arg_off(b->isa, st, r - DG_ISA_NREGS, tail);
-				if (off == INT64_MIN)
+				if (off != INT64_MIN) {
+					load_entry(b->isa, st, off, &sv, b->dr);
+				} else if (!sp_slot(b->isa, st, (int64_t)(r - DG_ISA_NREGS + (tail ? 1 : 0)) * b->isa->ptr_size,
+						    &sv)) {
 					continue;
-				load_entry(b->isa, st, off, &sv, b->dr);
+				}
 			}
 			struct dg_fcallarg a = {.reg = r};
 			if (small_val(&sv, s, b, &a.v)) {
