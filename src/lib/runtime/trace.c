@@ -70,6 +70,7 @@ struct proc {
 	char *exec_path;        /* the path of the execve it is in, if any */
 	bool exec_empty;        /* ... an execveat with AT_EMPTY_PATH */
 	bool exec_unread;       /* ... whose path could not be read */
+	uint8_t faults;         /* fault signals in a row with no syscall between (see on_fault) */
 };
 
 struct rec {
@@ -431,6 +432,23 @@ static void on_exec(struct rec *r, pid_t pid, pid_t former)
 	exec_clear(p);
 }
 
+/* A fault the kernel raised (SIGSEGV, SIGBUS, SIGILL, SIGFPE) that the tracer passes on
+ * is ignored when the tracee is a PID namespace's init with the default action: a traced
+ * init stays unkillable, so the faulting instruction runs again, faults again, forever (an
+ * untraced init is killed by it; a handler always returns through rt_sigreturn, a syscall).
+ * The second such fault in a row with no syscall between ends the process as the kernel
+ * would have without the tracer. */
+static void on_fault(pid_t pid, struct proc *p, int sig)
+{
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+		return;
+	siginfo_t si;
+	if (ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 || (si.si_code <= 0 && si.si_code != SI_KERNEL))
+		return; /* sent by a process (kill, tgkill): delivered once, as any signal */
+	if (++p->faults >= 2)
+		kill(pid, SIGKILL);
+}
+
 static void restart(struct rec *r, pid_t pid, int sig)
 {
 	if (ptrace(PTRACE_SYSCALL, pid, NULL, (void *)(long)sig) < 0 && errno != ESRCH)
@@ -547,6 +565,7 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 			r->lost++;
 		}
 		if (sig == (SIGTRAP | 0x80)) {
+			p->faults = 0;
 			on_syscall(r, p);
 			restart(r, pid, 0);
 			continue;
@@ -599,6 +618,7 @@ static int trace_loop(struct rec *r, struct dg_error *err)
 			break;
 		case 0:
 			/* a signal for the tracee: delivered as it would have been */
+			on_fault(pid, p, sig);
 			restart(r, pid, sig);
 			break;
 		default: /* PTRACE_EVENT_EXIT and anything else */
