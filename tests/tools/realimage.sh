@@ -9,6 +9,9 @@
 #   realimage.sh apps                   -> prints the directory holding rootfs/ (real programs with
 #                                          their whole dependency closure, merged /usr, runnable
 #                                          with chroot) and apps.tar (the same as a docker-archive)
+#   realimage.sh goapps                 -> the same for Debian's Go programs (caddy, age, prometheus,
+#                                          etcd, docker-registry, runc, skopeo) with dash, coreutils
+#                                          and curl for their workloads: rootfs/ and goapps.tar
 # multilayer: layer 1 = libc6, busybox-static, dash and some plain files; layer 2 = coreutils and
 # its libraries, whiteouts of a file and of a directory, an opaque directory with new content, a
 # hardlink to a file that only layer 1 has, a file replacing a directory and a directory replacing
@@ -142,12 +145,21 @@ print(" ".join(sorted(seen)))
 PY
 }
 
-build_apps() {
-	[[ -f "$C/apps.done" ]] && return 0
-	local R="$C/apps/rootfs" pk d
-	rm -rf "$C/apps"
+# Go programs as Debian 12 ships them (all dynamically linked: cgo for the resolver, runc and
+# skopeo for libseccomp / gpgme / devmapper); curl, coreutils and dash run their workloads
+goapps_skip="$apps_skip fonts-glyphicons-halflings libjs-bootstrap4 libjs-eonasdan-bootstrap-datetimepicker
+ libjs-jquery libjs-jquery-hotkeys libjs-moment libjs-moment-timezone libjs-mustache libjs-popper.js libjs-rickshaw
+"
+goapps_pkgs="libc6 base-files dash coreutils grep sed curl ca-certificates caddy age prometheus etcd-server
+ etcd-client docker-registry runc skopeo"
+
+build_apps() { # build_apps NAME SKIP PKGS: $C/NAME/rootfs and $C/NAME/NAME.tar
+	local name=$1 skip=$2 pkgs=$3
+	[[ -f "$C/$name.done" ]] && return 0
+	local R="$C/$name/rootfs" pk d
+	rm -rf "${C:?}/$name"
 	mkdir -p "$R"
-	pk=$(closure "$apps_skip" $apps_pkgs) || { apt-get update -qq && pk=$(closure "$apps_skip" $apps_pkgs); }
+	pk=$(closure "$skip" $pkgs) || { apt-get update -qq && pk=$(closure "$skip" $pkgs); }
 	local missing=()
 	for d in $pk; do ls "$F/debs/${d}"_*.deb >/dev/null 2>&1 || missing+=("$d"); done
 	if ((${#missing[@]})); then # one apt-get for all of them (debs fetches one at a time)
@@ -165,18 +177,24 @@ build_apps() {
 	done
 	rm -rf "$R/usr/share/doc" "$R/usr/share/man" "$R/usr/share/locale" "$R/usr/share/info" \
 		"$R/usr/share/lintian" "$R/usr/share/bug"
-	ln -sf python3.11 "$R/usr/bin/python3"
+	[[ -e "$R/usr/bin/python3.11" ]] && ln -sf python3.11 "$R/usr/bin/python3"
 	ln -sf dash "$R/usr/bin/sh"
 	# what base-passwd and the maintainer scripts would have made
 	printf 'root:x:0:0:root:/root:/bin/bash\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\nredis:x:100:101::/var/lib/redis:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$R/etc/passwd"
 	printf 'root:x:0:\nwww-data:x:33:\nredis:x:101:\nnogroup:x:65534:\n' >"$R/etc/group"
 	mkdir -p "$R/tmp" "$R/root" "$R/var/lib/nginx" "$R/var/log/nginx" "$R/var/lib/redis" "$R/run" "$R/dev" "$R/proc"
 	chmod 1777 "$R/tmp"
+	if [[ $name == goapps ]]; then # an image for skopeo's workload to copy; /sys for runc's cgroup root
+		mkdir -p "$R/srv" "$R/sys" "$C/$name/tiny/bin"
+		echo tiny >"$C/$name/tiny/bin/hello"
+		python3 "$here/mkimg.py" --format docker-archive --out "$R/srv/tiny.tar" --tag localhost/tiny:1 \
+			--entrypoint '["/bin/hello"]' "$C/$name/tiny"
+	fi
 	ldconfig -r "$R"
-	python3 "$here/mkimg.py" --format docker-archive --out "$C/apps/apps.tar" --tag localhost/dockergate-apps:1 \
+	python3 "$here/mkimg.py" --format docker-archive --out "$C/$name/$name.tar" --tag "localhost/dockergate-$name:1" \
 		--entrypoint '["/bin/sh","-c"]' --cmd '["ls /"]' \
 		--env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$R"
-	touch "$C/apps.done"
+	touch "$C/$name.done"
 }
 
 case "${1:-}" in
@@ -216,11 +234,15 @@ multilayer)
 	echo "$img"
 	;;
 apps)
-	build_apps
+	build_apps apps "$apps_skip" "$apps_pkgs"
 	echo "$C/apps"
 	;;
+goapps)
+	build_apps goapps "$goapps_skip" "$goapps_pkgs"
+	echo "$C/goapps"
+	;;
 *)
-	echo "usage: realimage.sh sample | layers | multilayer FMT [COMP] | apps" >&2
+	echo "usage: realimage.sh sample | layers | multilayer FMT [COMP] | apps | goapps" >&2
 	exit 2
 	;;
 esac

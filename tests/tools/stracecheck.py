@@ -428,6 +428,8 @@ def mount_namespace(root):
     sh("mount", "--make-rprivate", "/")
     sh("mount", "-t", "proc", "proc", os.path.join(root, "proc"))
     sh("mount", "--rbind", "/dev", os.path.join(root, "dev"))
+    if os.path.isdir(os.path.join(root, "sys")):  # runc reads the cgroup root (a container has /sys)
+        sh("mount", "--rbind", "/sys", os.path.join(root, "sys"))
     for d in ("tmp", "run", "var/log", "var/lib/nginx", "var/lib/redis", "root"):
         p = os.path.join(root, d)
         if os.path.isdir(p) and not os.path.islink(p):
@@ -538,7 +540,16 @@ def main():
                     help="also run every ELF program of ROOT's /usr/bin and /usr/sbin with --version and with "
                          "--help (in a private PID namespace as well; programs that stop or reboot a system are left out)")
     ap.add_argument("--list", action="store_true", help="list the cases")
+    ap.add_argument("--cases", choices=["apps", "go"], default="apps",
+                    help="apps (default): the cases above, for realimage.sh apps; go: the Go programs' "
+                    "workloads of gocases.py, for realimage.sh goapps")
     a = ap.parse_args()
+    if a.cases == "go":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import gocases
+        CASES[:] = gocases.CASES
+        global CASE_TIMEOUT
+        CASE_TIMEOUT = 120  # servers starting under strace -f: many threads, each stop traced
     if a.list:
         for c in CASES:
             print(c[0], " ".join(c[1])[:100].replace("\n", " "))
