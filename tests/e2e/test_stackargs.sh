@@ -4,7 +4,8 @@
 # the number is found where the stack pointer is known from the function's entry, and also
 # where paths that disagree on it joined but the word was stored at [rsp+0] since (Go's
 # godbus.(*Conn).Auth in runc: `movq $0x6b,(%rsp); call syscall.rawSyscallNoError`); a word
-# the stack pointer moved away from is never taken for the argument (an unknown site instead).
+# the stack pointer moved away from, or that a store the data flow does not model (SSE,
+# 16-bit) overwrote, is never taken for the argument (an unknown site instead).
 set -uo pipefail
 DG=${1:?usage: test_stackargs.sh DOCKERGATE}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,7 +72,23 @@ prog moved '
 	push %rbx
 	call wrap
 	ret'
-for p in known joined moved; do
+# 4. the word overwritten by a store the data flow does not model (an SSE register, a 16-bit
+#    store into it): never the stale 110 (getppid) or 111 (getpgrp)
+prog sse '
+	sub $0x28,%rsp
+	movq $110,(%rsp)
+	movups %xmm0,(%rsp)
+	call wrap
+	add $0x28,%rsp
+	ret'
+prog half '
+	sub $0x28,%rsp
+	movq $111,(%rsp)
+	movw %bx,(%rsp)
+	call wrap
+	add $0x28,%rsp
+	ret'
+for p in known joined moved sse half; do
 	ok $? "$p: assembled" "$T/$p.err"
 done
 
@@ -96,4 +113,14 @@ has moved - 1
 r1=$?
 ! grep -q '"setpgid"' "$T/moved.json"
 ok $((r1 | $?)) "sp moved after the store: an unknown wrapper call, not the stale 109 (setpgid)" "$T/moved.json"
+js sse
+has sse - 1
+r1=$?
+! grep -q '"getppid"' "$T/sse.json"
+ok $((r1 | $?)) "a word overwritten by movups: an unknown wrapper call, not the stale 110 (getppid)" "$T/sse.json"
+js half
+has half - 1
+r1=$?
+! grep -q '"getpgrp"' "$T/half.json"
+ok $((r1 | $?)) "a word partly overwritten by a 16-bit store: unknown, not the stale 111 (getpgrp)" "$T/half.json"
 tap_end

@@ -750,7 +750,8 @@ int main(int argc, char **argv)
 	}
 	if (argc == 2 && !strcmp(argv[1], "--fault")) {
 		signal(SIGSEGV, SIG_DFL); /* not the sanitizer's handler: the default action */
-		*(volatile int *)(uintptr_t)8 = 1;
+		volatile uintptr_t bad = 8; /* not a constant: the compiler cannot see the fault coming */
+		*(volatile int *)bad = 1;
 		return 0;
 	}
 	if (argc == 1)

@@ -224,6 +224,17 @@ static void slot_drop_range(struct state *s, int64_t lo, int64_t hi)
 	s->nslots = k;
 }
 
+/* Drops the slots of BASE (SLOT_ENTRY: entry-relative offsets) whose word overlaps
+ * [LO, HI): a write there changes them, whatever its width. */
+static void slot_forget(struct state *s, uint8_t base, int64_t lo, int64_t hi)
+{
+	uint8_t k = 0;
+	for (uint8_t i = 0; i < s->nslots; i++)
+		if (s->s[i].base != base || s->s[i].disp >= hi || s->s[i].disp + 8 <= lo)
+			s->s[k++] = s->s[i];
+	s->nslots = k;
+}
+
 /* The stack argument (0..DG_ISA_NSTACK-1) at entry-relative offset OFF, or -1. */
 static int stack_arg(const struct dg_isa *isa, int64_t off)
 {
@@ -249,20 +260,26 @@ struct tctx {
 static int global_value(const struct b *b, uint64_t a, int width, uint64_t *v);
 #define ARGW_ANY 0x7fff
 
-/* A store of V to slot (BASE, DISP). */
-static void store(const struct dg_isa *isa, struct state *s, uint8_t base, int64_t disp, const struct val *v,
-		  struct tctx *t)
+/* A write of WIDTH bytes (at least 1) at slot (BASE, DISP): every slot it overlaps is
+ * forgotten; V (NULL: a value not modelled) becomes the slot's value. */
+static void store_w(const struct dg_isa *isa, struct state *s, uint8_t base, int64_t disp, const struct val *v,
+		    int64_t width, struct tctx *t)
 {
 	if (base == isa->sp && s->spk) {
 		int64_t off = s->spd + disp;
-		int k = stack_arg(isa, off);
-		if (k >= 0)
-			s->awritten |= (uint8_t)(1u << k);
-		if (off >= isa->ptr_size && t->argw != ARGW_ANY) {
-			int64_t w = (off - isa->ptr_size) / isa->ptr_size + 1 + (off % isa->ptr_size != 0);
+		for (int k = 0; k < DG_ISA_NSTACK; k++) { /* the stack arguments it overlaps */
+			int64_t a = (int64_t)(k + 1) * isa->ptr_size;
+			if (a < off + width && a + isa->ptr_size > off)
+				s->awritten |= (uint8_t)(1u << k);
+		}
+		int64_t end = off + width - 1; /* the last byte written */
+		if (end >= isa->ptr_size && t->argw != ARGW_ANY) {
+			int64_t w = (end - isa->ptr_size) / isa->ptr_size + 1;
 			t->argw = w >= ARGW_ANY ? ARGW_ANY : w > t->argw ? (int)w : t->argw;
 		}
-		slot_set(s, SLOT_ENTRY, off, v);
+		slot_forget(s, SLOT_ENTRY, off, off + width);
+		if (v)
+			slot_set(s, SLOT_ENTRY, off, v);
 		return;
 	}
 	if (base == isa->sp) { /* where sp points is not known: any entry-relative slot may be hit */
@@ -270,7 +287,16 @@ static void store(const struct dg_isa *isa, struct state *s, uint8_t base, int64
 		s->awritten = 0xff;
 		t->argw = ARGW_ANY;
 	}
-	slot_set(s, base, disp, v);
+	slot_forget(s, base, disp, disp + width);
+	if (v)
+		slot_set(s, base, disp, v);
+}
+
+/* A store of V, a word, to slot (BASE, DISP). */
+static void store(const struct dg_isa *isa, struct state *s, uint8_t base, int64_t disp, const struct val *v,
+		  struct tctx *t)
+{
+	store_w(isa, s, base, disp, v, isa->ptr_size, t);
 }
 
 /* The first analysis of a function notes the slots calls of local functions dropped
@@ -401,8 +427,13 @@ static void transfer(const struct dg_isa *isa, struct state *s, const struct dg_
 				v_const(&sv, (uint64_t)d->imm2 & m);
 			if (sv.k == V_CONST)
 				arith(&sv, DG_DF_AND, (int64_t)m, m);
-			store(isa, s, d->base, d->imm, &sv, t);
+			store_w(isa, s, d->base, d->imm, &sv, d->width ? d->width : isa->ptr_size, t);
 		}
+		break;
+	case DG_DF_CLOBBER:
+		/* a width not known (or beyond a few words: fxsave, xsave) forgets the whole frame */
+		if (!(d->writes & (1u << d->base)))
+			store_w(isa, s, d->base, d->imm, NULL, d->width && d->width <= 64 ? d->width : 1 << 20, t);
 		break;
 	default:
 		break;

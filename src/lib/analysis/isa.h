@@ -51,6 +51,8 @@ enum dg_idf {
 	DG_DF_STORE_IMM, /* slot(base, imm2) = imm */
 	DG_DF_LOAD,      /* dst = slot(base, imm) */
 	DG_DF_LOADABS,   /* dst = the word of WIDTH bytes at the absolute or pc-relative address mem */
+	DG_DF_CLOBBER,   /* the WIDTH bytes (0: not known) at slot(base, imm) change in a way not
+			  * modelled (an SSE or 16-bit store, an add to memory, ...) */
 };
 
 struct dg_insn {

@@ -189,8 +189,52 @@ static int slot_of(const cs_x86_op *o, uint8_t *base, int64_t *disp)
 	return 1;
 }
 
+static void x86_decode_df(struct dg_isa_ctx *c, const unsigned char *code, size_t n, uint64_t addr,
+			  struct dg_insn *d);
+
+static int reads_only(unsigned id)
+{
+	switch (id) {
+	case X86_INS_CMP: case X86_INS_TEST: case X86_INS_BT: case X86_INS_UCOMISS: case X86_INS_UCOMISD:
+	case X86_INS_COMISS: case X86_INS_COMISD: case X86_INS_PTEST: case X86_INS_CALL: case X86_INS_JMP:
+	case X86_INS_PUSH: case X86_INS_NOP: case X86_INS_PREFETCH: case X86_INS_PREFETCHW:
+	case X86_INS_PREFETCHNTA: case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2:
+	case X86_INS_CMPXCHG8B: case X86_INS_LEA:
+		return id != X86_INS_CMPXCHG8B; /* cmpxchg8b may write */
+	default:
+		return 0;
+	}
+}
+
+/* Decodes, then: a write to a stack slot that no data-flow effect describes (movups to
+ * [rsp+8], a 16-bit mov, add to memory, xchg, ...) still changes the slot. */
 static void x86_decode(struct dg_isa_ctx *c, const unsigned char *code, size_t n, uint64_t addr,
 		       struct dg_insn *d)
+{
+	x86_decode_df(c, code, n, addr, d);
+	if (d->df != DG_DF_NONE || d->kind == DG_IK_BAD || d->sp_op == DG_SP_PUSH)
+		return;
+	const cs_x86 *x = &c->insn->detail->x86;
+	for (int i = 0; i < x->op_count; i++) {
+		const cs_x86_op *o = &x->operands[i];
+		uint8_t base;
+		int64_t disp;
+		/* Capstone 4's access flags are wrong for some instructions (movups [rsp], xmm0 is
+		 * "read"): a memory destination is taken as written unless the instruction only
+		 * compares or tests */
+		if (o->type == X86_OP_MEM && ((o->access & CS_AC_WRITE) || (i == 0 && !reads_only(c->insn->id))) &&
+		    slot_of(o, &base, &disp)) {
+			d->df = DG_DF_CLOBBER;
+			d->base = base;
+			d->imm = disp;
+			d->width = o->size;
+			return;
+		}
+	}
+}
+
+static void x86_decode_df(struct dg_isa_ctx *c, const unsigned char *code, size_t n, uint64_t addr,
+			  struct dg_insn *d)
 {
 	memset(d, 0, sizeof *d);
 	d->addr = addr;
