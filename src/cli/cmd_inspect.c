@@ -15,7 +15,8 @@ static const char help[] =
 	"Reads IMAGE (verifying every digest), merges its layers as a container engine would, and\n"
 	"shows: format, digests, platform, config (Entrypoint, Cmd, Env, WorkingDir, User), the\n"
 	"layers (digest, size, compression, entries, whiteouts), and counts of merged files, ELF\n"
-	"files by architecture and type, and scripts.\n\nOptions:\n" CLI_IMAGE_OPTS_HELP;
+	"files by architecture and type, and scripts; and the Go programs with their Go version and\n"
+	"module or main package (from .go.buildinfo; --json: go_programs).\n\nOptions:\n" CLI_IMAGE_OPTS_HELP;
 
 #define NTYPES 8
 struct arch_count {

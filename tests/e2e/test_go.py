@@ -115,6 +115,17 @@ def body(dg, T, env):
         ok(p in doc and not own, "%s: %d syscalls, no site of unknown number in its own code" % (p, len(allowed[p])),
            json.dumps(own[:5]))
 
+    r, dt = run([dg, "inspect", "--json", image], env=env)
+    try:
+        gp = {g["path"]: g for g in json.loads(r.stdout)["go_programs"]}
+    except (ValueError, KeyError, TypeError):
+        gp = {}
+    # runc and skopeo are also reached through /usr/bin symlinks; inspect lists regular files
+    ok(all(any(k.endswith(os.path.basename(p)) for k in gp) for p in programs) and
+       all(str(g.get("go_version", "")).startswith("go1.") for g in gp.values()),
+       "inspect --json lists the %d Go programs with their Go version (%s)" % (len(gp), ", ".join(sorted(gp))[:300]),
+       r.stdout[-1500:] + r.stderr[-500:])
+
     # 2. strace of each workload in a chroot: observed within computed
     save = os.path.join(T, "observed.json")
     r, dt = run([sys.executable, os.path.join(TOP, "tests", "tools", "stracecheck.py"), "--cases", "go", "--dg", dg,
