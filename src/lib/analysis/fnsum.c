@@ -2258,7 +2258,7 @@ void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
 				enc_val(&o, s, &s->args[c->first_arg + a].v);
 			}
 		}
-		enc_list(&o, s->takes + f->first_take, f->ntakes);
+		enc_list(&o, f->ntakes ? s->takes + f->first_take : NULL, f->ntakes); /* no offset on NULL */
 	}
 	enc_list(&o, s->data_takes, s->ndata_takes);
 	enc_list(&o, s->import_takes, s->nimport_takes);
