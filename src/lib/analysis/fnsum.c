@@ -182,12 +182,17 @@ static void st_top(struct state *s)
 		v_top(&s->r[i]);
 }
 
-static struct val *slot_get(struct state *s, uint8_t base, int64_t disp)
+static const struct val *slot_find(const struct state *s, uint8_t base, int64_t disp)
 {
 	for (uint8_t i = 0; i < s->nslots; i++)
 		if (s->s[i].base == base && s->s[i].disp == disp)
 			return &s->s[i].v;
 	return NULL;
+}
+
+static struct val *slot_get(struct state *s, uint8_t base, int64_t disp)
+{
+	return (struct val *)slot_find(s, base, disp);
 }
 
 static void slot_set(struct state *s, uint8_t base, int64_t disp, const struct val *v)
@@ -313,11 +318,11 @@ struct drops {
 static void load_entry(const struct dg_isa *isa, const struct state *s, int64_t off, struct val *out,
 		       struct drops *dr)
 {
-	for (uint8_t i = 0; i < s->nslots; i++)
-		if (s->s[i].base == SLOT_ENTRY && s->s[i].disp == off) {
-			*out = s->s[i].v;
-			return;
-		}
+	const struct val *v = slot_find(s, SLOT_ENTRY, off);
+	if (v) {
+		*out = *v;
+		return;
+	}
 	for (size_t i = 0; dr && i < dr->n && !dr->hit; i++)
 		dr->hit = dr->off[i] == off;
 	int k = stack_arg(isa, off);
@@ -932,19 +937,6 @@ static uint8_t small_val(const struct val *v, struct dg_fsum *s, struct b *b, st
 	return 1;
 }
 
-/* Where sp is not known relative to the function's entry (paths that disagree on it
- * joined), a word stored at [sp + DISP] since sp last changed is still known: every
- * write of sp drops those slots (transfer). 1 with its value in *OUT. */
-static int sp_slot(const struct dg_isa *isa, const struct state *st, int64_t disp, struct val *out)
-{
-	for (uint8_t i = 0; i < st->nslots; i++)
-		if (st->s[i].base == isa->sp && st->s[i].disp == disp) {
-			*out = st->s[i].v;
-			return 1;
-		}
-	return 0;
-}
-
 static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, int tail, const struct state *st)
 {
 	struct dg_fsum *s = b->s;
@@ -961,9 +953,15 @@ static void add_call(struct b *b, uint64_t addr, uint8_t kind, uint32_t target, 
 				int64_t off = callee_arg_off(b->isa, st, r - DG_ISA_NREGS, tail);
 				if (off != INT64_MIN) {
 					load_entry(b->isa, st, off, &sv, b->dr);
-				} else if (!sp_slot(b->isa, st, (int64_t)(r - DG_ISA_NREGS + (tail ? 1 : 0)) * b->isa->ptr_size,
-						    &sv)) {
-					continue;
+				} else {
+					/* sp not known from the entry (paths that left different frames
+					 * joined): a word stored at [sp + 8k] since sp last changed is
+					 * still known (every write of sp forgets those slots) */
+					const struct val *v = slot_find(
+						st, b->isa->sp, (int64_t)(r - DG_ISA_NREGS + (tail ? 1 : 0)) * b->isa->ptr_size);
+					if (!v)
+						continue;
+					sv = *v;
 				}
 			}
 			struct dg_fcallarg a = {.reg = r};
