@@ -20,7 +20,7 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 9u
+#define DG_FNSUM_VERSION 10u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 

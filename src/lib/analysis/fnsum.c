@@ -1784,6 +1784,11 @@ static void data_takes(struct b *b)
 		const unsigned char *p = e->data + sg->offset;
 		for (uint64_t o = (uint64_t)(-(int64_t)sg->vaddr) & (uint64_t)(ps - 1); o + (uint64_t)ps <= sg->filesz;
 		     o += (uint64_t)ps) {
+			uint64_t va = sg->vaddr + o;
+			/* a Go function table before 1.18 holds every function's absolute entry: metadata
+			 * for tracebacks, never called through */
+			if (b->go && va >= b->go->pcln_addr && va < b->go->pcln_end)
+				continue;
 			uint64_t w = 0;
 			for (int q = 0; q < ps; q++)
 				w |= (uint64_t)p[o + (uint64_t)q] << (e->big_endian ? (ps - 1 - q) * 8 : q * 8);
