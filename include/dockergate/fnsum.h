@@ -20,7 +20,7 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 10u
+#define DG_FNSUM_VERSION 11u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 
@@ -71,8 +71,9 @@ struct dg_fcall {
 /* What a call runs or loads, by the argument it passes (docs/design.md "Exec edges"):
  * a program path (execve, execv, execl, execle, execveat, posix_spawn), a file looked up
  * in PATH (execvp, execlp, execvpe, posix_spawnp), a shell command (system, popen: run as
- * `/bin/sh -c STRING`), a library (dlopen, dlmopen). */
-enum dg_exec_kind { DG_EXK_PATH = 0, DG_EXK_FILE, DG_EXK_SHELL, DG_EXK_LIB, DG_EXK_N };
+ * `/bin/sh -c STRING`), a library (dlopen, dlmopen), a symbol looked up (dlsym, dlvsym: its
+ * address is then called; reach.c takes the exports of that name, never an exec record). */
+enum dg_exec_kind { DG_EXK_PATH = 0, DG_EXK_FILE, DG_EXK_SHELL, DG_EXK_LIB, DG_EXK_SYM, DG_EXK_N };
 
 /* Whether NAME (an imported function) runs a program or loads a library: 1 with *KIND and
  * *ARGNO (which C argument, 0 or 1, names it; -1 when none does: fexecve runs a file

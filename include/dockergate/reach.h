@@ -110,6 +110,10 @@ struct dg_reach {
 	size_t nexecs;
 	int execs_truncated;
 	int calls_dlopen; /* execs has a library (dlopen, dlmopen) */
+	int dlsym_unknown; /* a reachable dlsym/dlvsym whose name is not known: every export of
+	                    * the load set counts as address-taken */
+	int dlsym_module;  /* a reachable dlsym/dlvsym of a name not known in a handle dlopen gave:
+	                    * that library's exports count (roots), not the load set's */
 	int calls_exec;   /* execs has a program (exec family, posix_spawn[p], system, popen, wordexp) */
 	struct dg_reach_step *steps; /* explain: root first, the site last; none when unreachable */
 	size_t nsteps;
@@ -124,7 +128,7 @@ void dg_reach_free(struct dg_reach *r);
  * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
  * the load set's size. */
 #define DG_REACH_KIND "reach"
-#define DG_REACH_VERSION 4u
+#define DG_REACH_VERSION 5u
 void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
 int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
 		    struct dg_error *err);

@@ -55,7 +55,7 @@ static json_t *nums_json(json_t *names, int i386)
 	return a;
 }
 
-static const char *const exec_kinds[] = {"program", "program in PATH", "shell command", "library"};
+static const char *const exec_kinds[DG_EXK_SYM] = {"program", "program in PATH", "shell command", "library"}; /* never a lookup (dlsym): reach.h */
 
 /* What the target's reachable code runs and loads (reach.h dg_reach_exec). */
 static json_t *execs_json(const struct dg_sc_target *t)
@@ -83,6 +83,8 @@ static json_t *target_json(const struct dg_sc_target *t)
 	cli_json_set(o, "path", cli_json_str(t->path));
 	cli_json_set(o, "kind", cli_json_str(t->library ? "library" : "program"));
 	cli_json_set(o, "calls_dlopen", json_boolean(t->calls_dlopen));
+	cli_json_set(o, "dlsym_unknown_name", json_boolean(t->reach && t->reach->dlsym_unknown));
+	cli_json_set(o, "dlsym_unknown_name_in_dlopened", json_boolean(t->reach && t->reach->dlsym_module));
 	cli_json_set(o, "calls_exec", json_boolean(t->calls_exec));
 	cli_json_set(o, "runs_and_loads", execs_json(t));
 	const struct dg_reach *r = t->reach;
@@ -172,6 +174,12 @@ static void print_execs(const struct dg_sc_target *t)
 			printf(" at 0x%llx", (unsigned long long)x->addr);
 		putchar('\n');
 	}
+	if (t->reach && t->reach->dlsym_unknown)
+		printf("  looks up a symbol by a name not known statically (dlsym): every exported function "
+		       "of the objects it loads counts as called\n");
+	if (t->reach && t->reach->dlsym_module && !t->reach->dlsym_unknown)
+		printf("  looks up symbols by names not known statically in libraries it dlopens (dlsym on "
+		       "a handle dlopen returned): those libraries' exports count\n");
 	if (t->reach && t->reach->execs_truncated)
 		printf("  (more names: only the first %zu are listed)\n", t->reach->nexecs);
 }

@@ -1893,7 +1893,7 @@ static const struct {
 	{"execlp", DG_EXK_FILE, 0},	  {"execvpe", DG_EXK_FILE, 0},	      {"posix_spawnp", DG_EXK_FILE, 1},
 	{"pidfd_spawnp", DG_EXK_FILE, 1}, {"system", DG_EXK_SHELL, 0},	      {"popen", DG_EXK_SHELL, 0},
 	{"fexecve", DG_EXK_PATH, -1},	  {"wordexp", DG_EXK_SHELL, -1},      {"dlopen", DG_EXK_LIB, 0},
-	{"dlmopen", DG_EXK_LIB, 1},
+	{"dlmopen", DG_EXK_LIB, 1},	  {"dlsym", DG_EXK_SYM, 1},	      {"dlvsym", DG_EXK_SYM, 1},
 };
 
 int dg_exec_import(const char *name, uint8_t *kind, int *argno)

@@ -31,6 +31,8 @@ struct r {
 	struct dg_reach *out;
 	size_t cunk, cexec;
 	size_t exec_nr_obj; /* an object other than libc with a reachable execve/execveat site, or SIZE_MAX */
+	int sym_all;        /* every export has been taken (a dlsym of a name not known) */
+	uint8_t *symh;      /* per node, memo of sym_module: 0 not known yet, 1 yes, 2 no */
 	/* every call's targets, resolved once: call k of object o is callbase[o] + k */
 	size_t *callbase;
 	size_t *ct_off, *ct_cnt, *ct;
@@ -510,6 +512,8 @@ static void exec_call(struct r *r, size_t o, uint32_t f, uint32_t k)
 		uint8_t kind;
 		int an;
 		if (dg_exec_import(nm, &kind, &an)) {
+			if (kind == DG_EXK_SYM)
+				return; /* a lookup, not a program or library: dlsyms() */
 			const struct dg_isa *isa = dg_isa_for(s->machine, s->bits);
 			if (an < 0 || !isa || isa->c_arg[an] < 0)
 				exec_rec(r, o, f, c->addr, kind, NULL, nm);
@@ -521,10 +525,211 @@ static void exec_call(struct r *r, size_t o, uint32_t f, uint32_t k)
 	dg_argmask pm[DG_EXK_N];
 	call_pm(r, o, k, pm);
 	for (int kd = 0; kd < DG_EXK_N; kd++)
-		for (uint8_t reg = 0; pm[kd] >> reg; reg++)
+		for (uint8_t reg = 0; kd != DG_EXK_SYM && pm[kd] >> reg; reg++)
 			if ((pm[kd] >> reg) & 1) {
 				exec_arg(r, o, f, c, (uint8_t)kd, reg, callee_name(r, o, c));
 			}
+}
+
+/* ---- dlsym, dlvsym (docs/design.md "Across objects"): what they return is called ---- */
+
+/* Takes export Y of object O: the function, or for an IFUNC what its resolver returns. */
+static void take_export(struct r *r, size_t o, const struct dg_elf_sym *y)
+{
+	if (!y->shndx || (y->type != STT_FUNC && y->type != STT_GNU_IFUNC) || y->bind == 0 /* STB_LOCAL */)
+		return;
+	uint32_t f = dg_fsum_fn_start(r->sums[o], y->value);
+	if (f == DG_FSUM_NONE)
+		return;
+	r->ntg = 0;
+	land(r, o, f, y->type == STT_GNU_IFUNC);
+	for (size_t t = 0; t < r->ntg; t++)
+		take(r, r->tg[t]);
+}
+
+/* A lookup of NAME (NULL: a name not known) may return the export of that name of any loaded
+ * object: whatever the handle (RTLD_DEFAULT, RTLD_NEXT, a loaded object's), the answer is a
+ * definition in the load set, or in a dlopen'd library, whose exports are all roots anyway.
+ * dlvsym's version only picks among them. */
+static void sym_take(struct r *r, const char *name)
+{
+	if (r->sym_all)
+		return;
+	if (!name)
+		r->sym_all = r->out->dlsym_unknown = 1;
+	for (size_t o = 0; o < r->nobj; o++) {
+		const struct dg_elf *e = r->b->objs[o].elf;
+		for (size_t k = 0; r->sums[o] && e && k < e->ndynsyms; k++)
+			if (!name || (e->dynsyms[k].name && !strcmp(e->dynsyms[k].name, name)))
+				take_export(r, o, &e->dynsyms[k]);
+	}
+}
+
+/* The lookup of call C of function F of object O, whose name passes in REG. MODULE: a direct
+ * call of dlsym/dlvsym whose handle is not a constant (RTLD_DEFAULT, RTLD_NEXT), so a handle
+ * a dlopen returned: a name not known there is one of the dlopen'd library's exports (all
+ * roots already: "dlopen rules"), not taken from the program's own libraries. */
+static void sym_arg(struct r *r, size_t o, uint32_t f, const struct dg_fcall *c, uint8_t reg, int module)
+{
+	const struct dg_fsum *s = r->sums[o];
+	size_t me = r->base[o] + f;
+	const struct dg_fcallarg *a = arg_of(s, c, reg);
+	r->cur_node = me;
+	r->cur_at = c->addr;
+	r->cur_obj = o;
+	if (a && a->v.kind == DG_FV_STR) {
+		for (uint16_t i = 0; i < a->v.n; i++)
+			sym_take(r, s->strings + s->nums[a->v.first + i]);
+		return;
+	}
+	if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me])
+		return; /* its callers' names count */
+	if (a && a->v.kind == DG_FV_CONST) {
+		int other = 0;
+		for (uint16_t i = 0; i < a->v.n; i++)
+			other |= s->nums[a->v.first + i] != 0;
+		if (!other)
+			return; /* dlsym(h, NULL) finds nothing */
+	}
+	if (module) {
+		r->out->dlsym_module = 1;
+		return;
+	}
+	sym_take(r, NULL);
+}
+
+/* The dlsym or dlvsym call C of object O makes itself (imported, or through the object's PLT
+ * stub for it): the C argument that names the symbol, else -1. */
+static int sym_call(struct r *r, size_t o, const struct dg_fcall *c)
+{
+	const struct dg_fsum *s = r->sums[o];
+	const struct dg_elf *e = r->b->objs[o].elf;
+	const char *callee = c->kind == DG_CALL_IMPORT ? (c->target < e->ndynsyms ? e->dynsyms[c->target].name : NULL)
+	                     : c->kind == DG_CALL_LOCAL && (s->fns[c->target].flags & DG_FN_PLT) ? callee_name(r, o, c)
+	                                                                                           : NULL;
+	uint8_t kind;
+	int an;
+	return dg_exec_import(callee, &kind, &an) && kind == DG_EXK_SYM ? an : -1;
+}
+
+/* Whether a lookup's handle H is one a dlopen returned: not a constant (RTLD_DEFAULT,
+ * RTLD_NEXT). The caller's (H is an entry register): what call CC of function CS passes there
+ * (NULL: callers not known, as for a function reached through a pointer, so not a visible
+ * constant either; one level only, deeper is taken as a constant). */
+static int sym_handle_opened(const struct dg_fcallarg *h, const struct dg_fsum *cs, const struct dg_fcall *cc,
+                             int callers_known)
+{
+	if (!h)
+		return 1;
+	if (h->v.kind == DG_FV_CONST)
+		return 0;
+	if (h->v.kind != DG_FV_ARG || !callers_known)
+		return 1;
+	if (!cs || !cc)
+		return 0;
+	const struct dg_fcallarg *ch = arg_of(cs, cc, h->v.reg);
+	return !ch || (ch->v.kind != DG_FV_CONST && ch->v.kind != DG_FV_ARG);
+}
+
+/* Whether every lookup function NODE makes with a name its caller passes searches a handle
+ * that is not a constant (so one dlopen returned), itself or through functions of its own. */
+static int sym_module(struct r *r, size_t node, int depth, const struct dg_fsum *cs, const struct dg_fcall *cc)
+{
+	if (depth == 0 && cs) /* the answer depends on this call's handle: not memoised */
+		r->symh[node] = 0;
+	else if (r->symh[node] || depth > 8)
+		return r->symh[node] == 1;
+	r->symh[node] = 2; /* no, while in progress (a cycle) */
+	size_t o = dg_bound_size(r->base, r->nobj, sizeof *r->base, 0, node, true) - 1;
+	const struct dg_fsum *s = r->sums[o];
+	const struct dg_fn *fn = &s->fns[node - r->base[o]];
+	const struct dg_isa *isa = dg_isa_for(s->machine, s->bits);
+	int any = 0, all = isa && isa->c_arg[0] >= 0;
+	for (uint32_t k = 0; all && k < fn->ncalls; k++) {
+		const struct dg_fcall *c = &s->calls[fn->first_call + k];
+		int an = sym_call(r, o, c);
+		if (an >= 0) {
+			const struct dg_fcallarg *a = isa->c_arg[an] >= 0 ? arg_of(s, c, (uint8_t)isa->c_arg[an]) : NULL;
+			const struct dg_fcallarg *h = arg_of(s, c, (uint8_t)isa->c_arg[0]);
+			if (a && a->v.kind == DG_FV_ARG) {
+				any = 1;
+				all = sym_handle_opened(h, depth ? NULL : cs, cc, 1);
+			}
+			continue;
+		}
+		dg_argmask pm[DG_EXK_N];
+		call_pm(r, o, fn->first_call + k, pm);
+		for (uint8_t reg = 0; all && pm[DG_EXK_SYM] >> reg; reg++) {
+			const struct dg_fcallarg *a = (pm[DG_EXK_SYM] >> reg) & 1 ? arg_of(s, c, reg) : NULL;
+			if (!a || a->v.kind != DG_FV_ARG)
+				continue;
+			any = 1;
+			size_t g = resolve(r, o, fn->first_call + k);
+			for (size_t t = r->ct_off[g]; all && t < r->ct_off[g] + r->ct_cnt[g]; t++)
+				all = sym_module(r, r->ct[t], depth + 1, NULL, NULL);
+		}
+	}
+	int yes = any && all;
+	r->symh[node] = depth == 0 && cs ? 0 : yes ? 1 : 2; /* a call's own answer is not kept */
+	return yes;
+}
+
+/* Takes what reachable lookups can return; whether that took anything new. */
+static int dlsyms(struct r *r)
+{
+	size_t before = r->nat;
+	for (size_t o = 0; o < r->nobj && !r->sym_all; o++) {
+		const struct dg_fsum *s = r->sums[o];
+		const struct dg_elf *e = r->b->objs[o].elf;
+		if (!s || !e)
+			continue;
+		const struct dg_isa *isa = dg_isa_for(s->machine, s->bits);
+		uint8_t kind;
+		int an;
+		/* dlsym's own address taken outside libc: called with names not known */
+		for (size_t i = 0; i < s->nimport_takes && !is_libc(r->set->objs[o].name); i++) {
+			uint32_t y = s->import_takes[i];
+			if (y < e->ndynsyms && dg_exec_import(e->dynsyms[y].name, &kind, &an) && kind == DG_EXK_SYM) {
+				r->cur_node = SIZE_MAX, r->cur_obj = o;
+				sym_take(r, NULL);
+			}
+		}
+		for (uint32_t f = 0; f < s->nfns && !r->sym_all; f++) {
+			if (!r->reach[r->base[o] + f])
+				continue;
+			const struct dg_fn *fn = &s->fns[f];
+			for (uint32_t k = 0; k < fn->ncalls; k++) {
+				const struct dg_fcall *c = &s->calls[fn->first_call + k];
+				dg_argmask m;
+				int module = 0;
+				an = sym_call(r, o, c);
+				if (an >= 0) {
+					if (!isa || isa->c_arg[an] < 0) {
+						r->cur_node = r->base[o] + f, r->cur_at = c->addr, r->cur_obj = o;
+						sym_take(r, NULL);
+						continue;
+					}
+					m = (dg_argmask)1u << isa->c_arg[an];
+					const struct dg_fcallarg *h = isa->c_arg[0] >= 0 ? arg_of(s, c, (uint8_t)isa->c_arg[0]) : NULL;
+					module = sym_handle_opened(h, NULL, NULL, !r->unknown_entry[r->base[o] + f]);
+				} else {
+					dg_argmask pm[DG_EXK_N];
+					call_pm(r, o, fn->first_call + k, pm);
+					m = pm[DG_EXK_SYM];
+					if (m) { /* a function of the program's passing the name on to dlsym */
+						size_t g = resolve(r, o, fn->first_call + k);
+						module = r->ct_cnt[g] > 0;
+						for (size_t t = r->ct_off[g]; module && t < r->ct_off[g] + r->ct_cnt[g]; t++)
+							module = sym_module(r, r->ct[t], 0, s, c);
+					}
+				}
+				for (uint8_t reg = 0; m >> reg; reg++)
+					if ((m >> reg) & 1)
+						sym_arg(r, o, f, c, reg, module);
+			}
+		}
+	}
+	return r->nat != before;
 }
 
 static void collect(struct r *r)
@@ -587,7 +792,7 @@ static void collect(struct r *r)
 			uint8_t kind;
 			int an;
 			const char *nm = s->import_takes[i] < e->ndynsyms ? e->dynsyms[s->import_takes[i]].name : NULL;
-			if (dg_exec_import(nm, &kind, &an))
+			if (dg_exec_import(nm, &kind, &an) && kind != DG_EXK_SYM)
 				exec_rec(r, o, DG_FSUM_NONE, 0, kind, NULL, nm);
 		}
 	}
@@ -724,6 +929,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	r.at = dg_xcalloc(nn, 1);
 	r.wm = dg_xcalloc(nn, sizeof *r.wm);
 	r.pm = dg_xcalloc(nn, sizeof *r.pm);
+	r.symh = dg_xcalloc(nn, 1);
 	r.exec_nr_obj = SIZE_MAX;
 	r.queue = dg_xcalloc(nn, sizeof *r.queue);
 	r.explain = o->explain;
@@ -804,8 +1010,10 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		}
 	}
 
-	/* the walk */
-	for (size_t qi = 0; qi < r.nq; qi++) {
+	/* the walk, then what reachable dlsym lookups can return, until neither adds anything */
+	size_t qi = 0;
+walk:
+	for (; qi < r.nq; qi++) {
 		size_t node = r.queue[qi];
 		/* the object holding NODE: the last base <= node */
 		size_t ob = dg_bound_size(r.base, set->n, sizeof *r.base, 0, node, true) - 1;
@@ -829,6 +1037,8 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 			for (uint32_t k = 0; k < fn->ntakes; k++)
 				take(&r, r.base[ob] + s->takes[fn->first_take + k]);
 	}
+	if (dlsyms(&r))
+		goto walk;
 	res->any_indirect = r.any_indirect;
 	collect(&r);
 	if (r.explain)
@@ -844,6 +1054,7 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 	free(r.at);
 	free(r.wm);
 	free(r.pm);
+	free(r.symh);
 	free(r.queue);
 	free(r.atlist);
 	free(r.tg);
@@ -886,7 +1097,8 @@ void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, u
 	dg_buf_append(&o, r->native, sizeof r->native);
 	dg_buf_append(&o, r->i386, sizeof r->i386);
 	dg_ser_u8(&o, (uint8_t)((r->has_i386 ? 1 : 0) | (r->any_indirect ? 2 : 0) | (r->calls_dlopen ? 4 : 0) |
-				(r->calls_exec ? 8 : 0)));
+				(r->calls_exec ? 8 : 0) | (r->dlsym_unknown ? 16 : 0) |
+				(r->dlsym_module ? 32 : 0)));
 	dg_ser_uv(&o, r->reachable_fns);
 	dg_ser_uv(&o, r->total_fns);
 	dg_ser_uv(&o, r->nobjs);
@@ -943,10 +1155,12 @@ int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_re
 	r->any_indirect = (fl >> 1) & 1;
 	r->calls_dlopen = (fl >> 2) & 1;
 	r->calls_exec = (fl >> 3) & 1;
+	r->dlsym_unknown = (fl >> 4) & 1;
+	r->dlsym_module = (fl >> 5) & 1;
 	r->reachable_fns = dg_de_uv(&d);
 	r->total_fns = dg_de_uv(&d);
 	uint64_t no = dg_de_uv(&d);
-	if (fl > 15 || no != nobjs)
+	if (fl > 63 || no != nobjs)
 		d.bad = 1;
 	if (!d.bad) {
 		r->objs = dg_xcalloc(nobjs ? nobjs : 1, sizeof *r->objs);
@@ -995,7 +1209,7 @@ int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_re
 		x->addr = dg_de_uv(&d);
 		x->fn_name = dg_de_str(&d, 4096);
 		r->nexecs = i + 1;
-		if (x->kind >= DG_EXK_N || !x->callee || ob >= nobjs)
+		if (x->kind >= DG_EXK_SYM || !x->callee || ob >= nobjs)
 			d.bad = 1;
 		x->obj = (size_t)ob;
 	}
