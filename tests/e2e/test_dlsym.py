@@ -8,6 +8,8 @@ called through the pointer, so the analysis must count it. Programs compiled her
           and dlvsym(RTLD_DEFAULT, "pkey_mprotect", "GLIBC_2.27")
   any     a name chosen at run time, in the global scope: every exported function of the load
           set counts (reported as dlsym_unknown_name)
+  handle  a lookup function given RTLD_DEFAULT and a name chosen at run time by its caller: the
+          same
   module  a name chosen at run time in a handle dlopen returned: that library's exports count
           (its own analysis, all exports as roots), reported as dlsym_unknown_name_in_dlopened
   none    the control: no lookup, no pkey_* call
@@ -25,7 +27,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PROGS = ("const", "wrap", "any", "module", "none")
+PROGS = ("const", "wrap", "any", "handle", "module", "none")
 PKEY = {"pkey_alloc", "pkey_free", "pkey_mprotect"}
 n = failed = 0
 
@@ -107,6 +109,9 @@ def body(dg, T):
     ok(flag["any"][0] is True and PKEY <= got["any"] and len(got["any"]) > len(got["none"]) + 100,
        "a name chosen at run time in the global scope: every export counts (%d syscalls, reported)" % len(got["any"]),
        "%s %d" % (flag["any"], len(got["any"])))
+    ok(flag["handle"][0] is True and PKEY <= got["handle"],
+       "RTLD_DEFAULT and a run-time name passed to a lookup function: every export counts (%d syscalls)"
+       % len(got["handle"]), "%s %d" % (flag["handle"], len(got["handle"])))
     mod = doc.get("/usr/lib/libmod.so", {})
     ok(flag["module"] == (False, True) and not (got["module"] & PKEY) and "getcpu" in set(mod.get("syscalls", [])),
        "a name chosen at run time in a dlopen'd library: its exports count, analysed as dlopen'd (%d syscalls; libmod.so %d)"
@@ -121,7 +126,7 @@ def body(dg, T):
     # ground truth: every syscall each run made is in the image's set (the union: module's
     # lookup lands in libmod.so, a library no program loads)
     union = set(j.get("union", []))
-    runs = {"const": [], "wrap": [], "any": ["pkey_alloc"], "module": ["/usr/lib/libmod.so", "mod_init"], "none": []}
+    runs = {"const": [], "wrap": [], "any": ["pkey_alloc"], "handle": ["pkey_alloc"], "module": ["/usr/lib/libmod.so", "mod_init"], "none": []}
     for p, args in runs.items():
         tr = os.path.join(T, "trace-" + p)
         r = run(["strace", "-f", "-qq", "-o", tr, os.path.join(img, "usr/bin", p)] + args,
