@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end: real images keep working under the profiles dockergate generates, on a real engine.
 
-For every image of tests/tools/e2eimage.py (nginx, redis, python, busybox, tools) and both image
+For every image of tests/tools/e2eimage.py (nginx, redis, python, node, busybox, tools) and both image
 forms (docker-archive tar, OCI layout directory):
  1. `generate IMAGE -o PROFILE --json` with a fresh, empty analysis cache (cold) and again (warm),
     both timed; the profile must be byte-identical (SOURCE_DATE_EPOCH fixed), and the two forms
@@ -167,6 +167,25 @@ sha256sum /tmp/e.tar | cut -c1-3 | grep -c .
 echo DONE
 """
 
+NODE = r"""
+const fs = require("fs"), http = require("http"), crypto = require("crypto"), zlib = require("zlib");
+fs.writeFileSync("/tmp/n.txt", "node data");
+const h = crypto.createHash("sha256").update(fs.readFileSync("/tmp/n.txt")).digest("hex").slice(0, 8);
+const z = zlib.gunzipSync(zlib.gzipSync("zipped")).toString();
+const srv = http.createServer((q, r) => r.end("served " + q.url));
+srv.listen(8081, "127.0.0.1", () => {
+  http.get("http://127.0.0.1:8081/x", (res) => {
+    let b = "";
+    res.on("data", (d) => { b += d; });
+    res.on("end", () => {
+      console.log("HTTP " + res.statusCode + " " + b);
+      console.log("sha " + h + " " + z);
+      srv.close(() => console.log("node done"));
+    });
+  });
+});
+"""
+NODE_SHA = hashlib.sha256(b"node data").hexdigest()[:8]
 
 # syscalls each workload must have been seen making (union of its runs): proof that the trace
 # follows the container's whole process tree (forked workers, BGSAVE's child, threads)
@@ -174,6 +193,7 @@ SEEN = {
     "nginx": {"listen", "accept4", "setuid", "kill"},          # workers drop privileges; -s quit
     "redis": {"listen", "rename", "fsync"},                    # the BGSAVE child renames its temp file
     "python": {"socketpair", "pipe2", "wait4", "symlink"},
+    "node": {"listen", "accept4", "pkey_alloc"},               # V8's pkey_alloc, looked up with dlsym
     "busybox": {"mkdir", "rmdir", "rename", "pipe2"},
     "tools": {"pipe2", "wait4", "fdatasync"},                  # sqlite3's journal
 }
@@ -202,6 +222,7 @@ WORKLOADS = {
     "redis": (["sh", "-c", REDIS], ["GET dockergate-value", "Background saving started", "bgsave ok",
                                     "server exited"]),
     "python": (["python3", "-c", PYTHON], None),  # the checksum the image's python3 prints in a chroot
+    "node": (["node", "-e", NODE], ["HTTP 200 served /x", "sha %s zipped" % NODE_SHA, "node done"]),
     "busybox": (["sh", "-c", BUSYBOX], exact("hello\nf t \na\nb\n2\nDONE")),
     "tools": (["sh", "-c", TOOLS_SH], exact("sum 500500\n3\ndata\ngroup passwd \n/etc/passwd\n1\nDONE")),
 }

@@ -14,7 +14,7 @@
 Progress goes to stderr; only the answer goes to stdout; a failure exits non-zero with one line.
 
 Images (Debian bookworm, amd64): nginx (nginx-light + curl), redis (redis-server + redis-tools),
-python (python3), tools (gawk, sqlite3, xz-utils, bzip2 over minbase's coreutils, grep, sed, tar,
+python (python3), node (nodejs), tools (gawk, sqlite3, xz-utils, bzip2 over minbase's coreutils, grep, sed, tar,
 gzip, findutils), all from `mmdebstrap --mode=root --variant=minbase` with the mirror of
 /etc/apt/sources.list.d/debian.sources (apt sources removed again, /usr/share/{doc,man,locale,info}
 excluded); and busybox: busybox-static unpacked from its .deb with a symlink per applet, like the
@@ -73,6 +73,10 @@ IMAGES = {
               "smoke": ["sh", "-c", "seq 1 100 | gawk '{s+=$1} END{print s}' | grep -q 5050 && "
                         "echo hi | xz | xz -d | bzip2 | bzip2 -d | gzip | gzip -d | sed s/hi/ok/ && "
                         "sqlite3 :memory: 'select 1' >/dev/null && find /etc -name passwd | tar -cf - -T - | tar -tf - >/dev/null"]},
+    # Debian's Node.js (libnode108): V8 looks up pkey_alloc/pkey_free/pkey_mprotect with dlsym
+    "node": {"include": ["nodejs"], "cmd": ["node"],
+             "layer2_remove": DEBIAN_L2, "layer3_whiteout": DEBIAN_L3W, "layer3_opaque": DEBIAN_L3O,
+             "smoke": ["node", "-e", "console.log('ok')"]},
     "busybox": {"busybox": True, "cmd": ["sh"],
                 "layer2_remove": ["usr/share/doc"], "layer3_whiteout": ["etc/motd"],
                 "layer3_opaque": ["var/cache/app"],
