@@ -1,6 +1,6 @@
 /* A seccomp profile: a default action (SCMP_ACT_ERRNO with an errno), the
  * architectures it covers (x86-64; x86 only when the image has reachable i386
- * code), the allowed syscall names, and per-syscall errno overrides (syscalls
+ * code), the allowed syscall names (some of them logged: SCMP_ACT_LOG), and per-syscall errno overrides (syscalls
  * answered with ENOSYS so that libc falls back to an older call). Names apply
  * to every listed architecture, as in Docker's and the OCI runtime-spec's
  * formats; libseccomp skips a name on an architecture that lacks it.
@@ -32,6 +32,8 @@ struct dg_profile {
 	int default_errno;    /* defaultErrnoRet: 1 (EPERM) unless --deny-errno */
 	unsigned arches;      /* DG_ARCH_* */
 	struct dg_strv allow; /* sorted, unique */
+	struct dg_strv log;   /* allowed names whose rule is SCMP_ACT_LOG (allowed, and the kernel logs
+	                       * each use): a subset of allow, sorted, unique */
 	struct dg_profile_errno *errnos; /* sorted by name, unique, none of them allowed */
 	size_t nerrnos;
 	/* provenance, written under the "dockergate" key of the docker format (NULL: left out) */
@@ -68,8 +70,14 @@ int dg_profile_allows(const struct dg_profile *p, const char *name);
 /* Adds architecture BIT (DG_ARCH_*) and allows every syscall libseccomp knows for it
  * (names apply to every architecture of P, as in the Docker and OCI formats). */
 void dg_profile_allow_arch(struct dg_profile *p, unsigned bit);
-/* Adds NAME to the allowed set (kept sorted); removes an errno override of it. */
+/* Adds NAME to the allowed set (kept sorted), plainly (SCMP_ACT_ALLOW: no longer logged);
+ * removes an errno override of it. */
 void dg_profile_allow(struct dg_profile *p, const char *name);
+/* Marks allowed NAME as logged (SCMP_ACT_LOG); nothing when it is not allowed. */
+void dg_profile_log(struct dg_profile *p, const char *name);
+int dg_profile_logs(const struct dg_profile *p, const char *name);
+/* Removes NAME from the allowed set (and the logged ones). */
+void dg_profile_deny(struct dg_profile *p, const char *name);
 /* Sets an errno override (replacing an earlier one); NAME must not be allowed. */
 void dg_profile_set_errno(struct dg_profile *p, const char *name, int errnum);
 /* Removes every allowed name BASE does not allow; the removed names go to REMOVED

@@ -55,7 +55,19 @@ struct dg_scope {
 	struct dg_strv problems;   /* commands that cannot be resolved, dynamic words, ... */
 	char *all_programs_why;    /* non-NULL: every executable was added, for this reason */
 	char *all_libraries_why;   /* non-NULL: every library no program loads, for this reason */
+	/* Tiers (docs/design.md "Scopes"): set when a fallback fired. The syscalls of the
+	 * closure itself, before any fallback, and how many of the result's targets are the
+	 * closure's (the first ones; the rest came with the fallbacks). */
+	int tiered;
+	uint8_t closure_native[DG_NSYSCALLS / 8], closure_i386[DG_NSYSCALLS / 8];
+	int closure_has_i386;
+	size_t closure_targets;
 };
+
+/* What the fallback tier holds: the syscalls of RES (the result of dg_sc_entrypoint) that
+ * only the fallbacks' programs and libraries reach (none when SC is not tiered). */
+void dg_scope_fallback_bits(const struct dg_scope *sc, const struct dg_sc_result *res, uint8_t native[DG_NSYSCALLS / 8],
+			    uint8_t i386[DG_NSYSCALLS / 8]);
 
 /* The entrypoint scope's closure and its analysis: *OUT holds a target per
  * program and library of the closure (dg_sc_result), *SCOPE how each was

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "dockergate/scope.h"
 #include "dockergate/runtime_base.h"
 
 static const char explain_help[] =
@@ -162,6 +163,15 @@ static json_t *steps_json(const struct dg_sc_target *t, const struct dg_reach *r
 	return a;
 }
 
+/* The entrypoint scope's tier of a reachable syscall when a fallback fired: "closure" (the
+ * entrypoint's own closure reaches it) or "fallback" (only what a fallback added), else NULL. */
+static const char *tier_of(const struct explain_opts *o, const struct sc_session *ss, const struct explain_result *r)
+{
+	if (!ss->scope || !ss->scope->tiered || !r->nreach || o->nr < 0)
+		return NULL;
+	return dg_reach_has(ss->scope->closure_native, (unsigned)o->nr) ? "closure" : "fallback";
+}
+
 static json_t *explain_json(const struct explain_opts *o, const struct sc_session *ss, const struct explain_result *r)
 {
 	json_t *top = json_object(), *chains = json_array();
@@ -171,6 +181,8 @@ static json_t *explain_json(const struct explain_opts *o, const struct sc_sessio
 	cli_json_set(top, "reachable", json_boolean(r->nreach > 0));
 	cli_json_set(top, "analysed", json_integer((json_int_t)ss->res->n));
 	cli_json_set(top, "runtime_base", cli_json_strv(&r->runtimes));
+	const char *tier = tier_of(o, ss, r);
+	cli_json_set(top, "tier", tier ? cli_json_str(tier) : json_null());
 	for (size_t i = 0; i < r->nchains; i++) {
 		const struct dg_sc_target *t = r->chains[i].t;
 		json_t *ch = json_object();
@@ -218,6 +230,12 @@ static void explain_print(const struct explain_opts *o, const struct sc_session 
 		       "allowed: ", nm, o->nr, n);
 	else
 		printf("%s (%d) is allowed: %zu of %zu programs and libraries can reach it\n", nm, o->nr, r->nreach, n);
+	const char *tier = tier_of(o, ss, r);
+	if (tier && !strcmp(tier, "fallback"))
+		printf("tier: fallback: only programs and libraries the entrypoint scope's fallback added reach it, not "
+		       "the entrypoint's own closure (`generate --fallback log` logs each use, `--fallback deny` denies it)\n");
+	else if (tier)
+		printf("tier: closure: the entrypoint's own closure reaches it (not only the fallback's programs)\n");
 	if (r->kernel)
 		printf("the kernel has any task call restart_syscall to restart a sleep or wait interrupted by a "
 		       "stop or an ignored signal, so `generate` allows it by default (--runtime-base)\n");

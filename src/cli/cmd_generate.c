@@ -14,6 +14,7 @@
 #include "dockergate/objdb.h"
 #include "dockergate/profile.h"
 #include "dockergate/runtime_base.h"
+#include "dockergate/scope.h"
 #include "dockergate/trace.h"
 
 static const char generate_help[] =
@@ -51,13 +52,22 @@ static const char generate_help_tail[] =
 	"                      what each traced program made beyond its own analysis, and what the\n"
 	"                      analysis allows that no trace saw (candidates for tightening)\n"
 	"  --report FILE       with --hybrid: also write that report as JSON to FILE\n"
+	"  --fallback TIER     --scope entrypoint, when a fallback fired (a program runs programs\n"
+	"                      chosen at run time, or dlopens a name not known): the syscalls only\n"
+	"                      the programs and libraries the fallback added reach are allowed\n"
+	"                      (allow, the default: sound), allowed and logged by the kernel at\n"
+	"                      each use (log: SCMP_ACT_LOG, so a real use shows in the kernel's\n"
+	"                      audit log) or denied (deny); the summary lists them\n"
 	"  --unanalysed MODE   code of a machine no backend reads (its syscalls are in no set):\n"
 	"                      refuse (default: exit 9, nothing written) or allow (every syscall\n"
 	"                      of that architecture; said in the summary and the provenance)\n" SC_HELP_OPTS
 	CLI_IMAGE_OPTS_HELP;
 
 enum { OPT_OUTPUT = OPT_SC_NEXT, OPT_FORMAT, OPT_NAME, OPT_DENY_ERRNO, OPT_BASE, OPT_RUNTIME_BASE, OPT_FROM_TRACE,
-       OPT_HYBRID, OPT_REPORT, OPT_UNANALYSED };
+       OPT_HYBRID, OPT_REPORT, OPT_UNANALYSED, OPT_FALLBACK };
+
+enum fallback_tier { TIER_ALLOW = 0, TIER_LOG, TIER_DENY };
+static const char *const tier_names[] = {"allow", "log", "deny"};
 
 struct gen_opts {
 	struct sc_args s;
@@ -67,6 +77,7 @@ struct gen_opts {
 	enum dg_profile_format format;
 	int deny_errno;
 	int unanalysed_allow; /* --unanalysed allow */
+	enum fallback_tier tier; /* --fallback */
 };
 
 /* What is read before the (long) analysis, so that a bad file fails fast. */
@@ -87,6 +98,7 @@ struct gen_result {
 	struct dg_hybrid *hy;     /* --hybrid */
 	struct dg_profile p;
 	struct dg_strv warnings, removed, enosys, runtime;
+	struct dg_strv tier; /* the fallback tier: names only the fallbacks' programs reach */
 	size_t runtime_added;
 	char *kname; /* the k8s resource's name */
 };
@@ -114,6 +126,7 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 					   {"hybrid", required_argument, NULL, OPT_HYBRID},
 					   {"report", required_argument, NULL, OPT_REPORT},
 					   {"unanalysed", required_argument, NULL, OPT_UNANALYSED},
+					   {"fallback", required_argument, NULL, OPT_FALLBACK},
 					   {0, 0, 0, 0}};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -163,6 +176,12 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 			else
 				r = cli_usage_error("generate", "--unanalysed: expected refuse or allow, got '%s'", optarg);
 			break;
+		case OPT_FALLBACK:
+			if (!strcmp(optarg, "allow") || !strcmp(optarg, "log") || !strcmp(optarg, "deny"))
+				o->tier = !strcmp(optarg, "log") ? TIER_LOG : !strcmp(optarg, "deny") ? TIER_DENY : TIER_ALLOW;
+			else
+				r = cli_usage_error("generate", "--fallback: expected allow, log or deny, got '%s'", optarg);
+			break;
 		default:
 			r = sc_opt("generate", &o->s, c, optarg);
 		}
@@ -176,6 +195,8 @@ static int gen_parse(int argc, char **argv, struct gen_opts *o)
 		bad = "--from-trace: no IMAGE (the profile comes from the traces alone; --hybrid TRACE adds the image's analysis)";
 	else if (o->report && !o->hybrid.n)
 		bad = "--report: only with --hybrid";
+	else if (o->tier != TIER_ALLOW && o->s.scope != DG_SCOPE_ENTRYPOINT)
+		bad = "--fallback log|deny: only with --scope entrypoint (the image scope has no fallback)";
 	else if (!o->from_trace.n && (argc - optind < 1 || (argc - optind > 1 && o->s.scope != DG_SCOPE_ENTRYPOINT)))
 		bad = "expected exactly one IMAGE (ARGS after it only with --scope entrypoint)";
 	if (bad)
@@ -292,6 +313,48 @@ static char *k8s_name_from(const char *spec)
 
 /* ---- build: the runtime base, the provenance, the base, the fallbacks, the warnings ---- */
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The fallback tier (docs/design.md "Scopes"): the names only what a fallback added reaches
+ * (not the closure's own, on either architecture, and not what a trace saw), allowed, logged
+ * or left out as --fallback says. */
+static void gen_tiers(const struct gen_opts *o, const struct gen_inputs *in, struct gen_result *r)
+{
+	const struct dg_scope *sc = r->ss.scope;
+	if (!sc || !sc->tiered || !r->res)
+		return;
+	uint8_t fb[2][DG_NSYSCALLS / 8];
+	dg_scope_fallback_bits(sc, r->res, fb[0], fb[1]);
+	struct dg_strv keep = {0}; /* names the closure or a trace has */
+	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
+		for (int a = 0; a < 2; a++) {
+			const uint8_t *own = a ? sc->closure_i386 : sc->closure_native;
+			if ((dg_reach_has(own, k) && (!a || sc->closure_has_i386)) || dg_reach_has(in->seen[a], k)) {
+				const char *nm = dg_syscall_name(k, a);
+				if (nm && !dg_strv_has(&keep, nm))
+					dg_strv_push(&keep, nm);
+			}
+		}
+	for (unsigned k = 0; k < DG_NSYSCALLS; k++)
+		for (int a = 0; a < 2; a++) {
+			const char *nm = dg_reach_has(fb[a], k) ? dg_syscall_name(k, a) : NULL;
+			if (nm && !dg_strv_has(&keep, nm) && !dg_strv_has(&r->tier, nm))
+				dg_strv_push(&r->tier, nm);
+		}
+	dg_strv_free(&keep);
+	if (r->tier.n)
+		qsort(r->tier.v, r->tier.n, sizeof *r->tier.v, cmp_name);
+	for (size_t i = 0; i < r->tier.n; i++) {
+		if (o->tier == TIER_LOG)
+			dg_profile_log(&r->p, r->tier.v[i]);
+		else if (o->tier == TIER_DENY)
+			dg_profile_deny(&r->p, r->tier.v[i]);
+	}
+}
+
 static void gen_build(const struct gen_opts *o, const struct gen_inputs *in, struct gen_result *r)
 {
 	struct dg_profile *p = &r->p;
@@ -310,15 +373,37 @@ static void gen_build(const struct gen_opts *o, const struct gen_inputs *in, str
 	if (o->from_trace.n)
 		dg_strv_push(w, "a profile from traces allows only what the traced runs made: code paths they did not "
 				"take (errors, other requests, signals, exec'd tools) will be denied");
-	/* the container runtime's own calls, before the base: a base never adds, only removes */
+	gen_tiers(o, in, r);
+	/* the container runtime's own calls, before the base: a base never adds, only removes
+	 * (plainly allowed: the runtime makes them, whatever tier they were in) */
 	struct dg_error err = DG_ERROR_INIT;
 	if (dg_runtime_base(o->runtime_spec, &r->runtime, &err) < 0)
 		dg_strv_push(w, err.msg);
 	for (size_t i = 0; i < r->runtime.n; i++)
-		if (!dg_profile_allows(p, r->runtime.v[i])) {
+		if (!dg_profile_allows(p, r->runtime.v[i]) || dg_profile_logs(p, r->runtime.v[i])) {
+			r->runtime_added += !dg_profile_allows(p, r->runtime.v[i]) && !dg_strv_has(&r->tier, r->runtime.v[i]);
 			dg_profile_allow(p, r->runtime.v[i]);
-			r->runtime_added++;
 		}
+	/* what the runtime needs is out of the tier */
+	size_t kept = 0;
+	for (size_t i = 0; i < r->tier.n; i++) {
+		if (!strcmp(o->runtime_spec, "none") || !dg_strv_has(&r->runtime, r->tier.v[i]))
+			r->tier.v[kept++] = r->tier.v[i];
+		else
+			free(r->tier.v[i]);
+	}
+	r->tier.n = kept;
+	if (r->tier.v)
+		r->tier.v[kept] = NULL;
+	if (r->tier.n) {
+		struct dg_buf b = {0};
+		dg_buf_printf(&b, "scope entrypoint: %zu syscalls only the fallback's programs and libraries reach are %s "
+			      "(--fallback %s): ", r->tier.n,
+			      o->tier == TIER_LOG ? "allowed and logged" : o->tier == TIER_DENY ? "denied" : "allowed",
+			      tier_names[o->tier]);
+		sc_join(&b, &r->tier);
+		warn_push(w, dg_buf_steal(&b));
+	}
 	p->runtime_base = dg_xstrdup(o->runtime_spec);
 	p->default_errno = o->deny_errno;
 	p->tool = dg_xstrdup("dockergate " DG_VERSION);
@@ -563,6 +648,12 @@ static json_t *gen_summary_json(const struct gen_opts *o, const struct gen_input
 	cli_json_set(j, "runtime_base", cli_json_str(o->runtime_spec));
 	cli_json_set(j, "added_for_runtime", json_integer((json_int_t)r->runtime_added));
 	cli_json_set(j, "removed_by_base", cli_json_strv(&r->removed));
+	if (r->ss.scope && r->ss.scope->tiered) {
+		json_t *t = json_object();
+		cli_json_set(t, "mode", cli_json_str(tier_names[o->tier]));
+		cli_json_set(t, "syscalls", cli_json_strv(&r->tier));
+		cli_json_set(j, "fallback_tier", t);
+	}
 	cli_json_set(j, "unknown_sites", json_integer(res ? (json_int_t)res->ndistinct_unknown : 0));
 	if (res)
 		cli_json_set(j, "not_analysed", sc_unanalysed_json(res->unanalysed, res->nunanalysed));
@@ -632,6 +723,9 @@ static void gen_print_text(const struct gen_opts *o, const struct gen_inputs *in
 		dg_buf_printf(&line, "; x86 (i386) code too: %zu names in all", r->p.allow.n);
 	if (strcmp(o->runtime_spec, "none"))
 		dg_buf_printf(&line, "; %zu added for the container runtime (%s)", r->runtime_added, o->runtime_spec);
+	if (r->tier.n)
+		dg_buf_printf(&line, "; %zu only for the fallback's programs (%s)", r->tier.n,
+			      o->tier == TIER_LOG ? "logged" : o->tier == TIER_DENY ? "denied" : "allowed");
 	if (r->enosys.n) {
 		dg_buf_puts(&line, "; ENOSYS for ");
 		sc_join(&line, &r->enosys);
@@ -684,6 +778,7 @@ int cmd_generate(int argc, char **argv)
 	dg_strv_free(&r.removed);
 	dg_strv_free(&r.enosys);
 	dg_strv_free(&r.runtime);
+	dg_strv_free(&r.tier);
 	dg_profile_free(&r.p);
 	sc_done(&r.ss);
 	gen_inputs_free(&in);

@@ -218,6 +218,14 @@ int cmd_merge(int argc, char **argv)
 		for (size_t k = 0; k < in[i].allow.n; k++)
 			dg_profile_allow(&m, in[i].allow.v[k]);
 	}
+	/* logged (SCMP_ACT_LOG) when every profile allowing it logs it; a plain allow wins */
+	for (size_t k = 0; k < m.allow.n; k++) {
+		int logs = 1;
+		for (int i = 0; i < n && logs; i++)
+			logs = !dg_profile_allows(&in[i], m.allow.v[k]) || dg_profile_logs(&in[i], m.allow.v[k]);
+		if (logs)
+			dg_profile_log(&m, m.allow.v[k]);
+	}
 	if (m.default_errno < 0) {
 		dg_strv_push(&w, "the profiles' default errnos differ: EPERM (1)");
 		m.default_errno = 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "analysis.h"
+#include "dockergate/scope.h"
 
 static const char syscalls_help[] =
 	"usage: dockergate syscalls IMAGE [PATH...] [OPTIONS]\n"
@@ -138,6 +139,86 @@ static json_t *target_json(const struct dg_sc_target *t)
 	return o;
 }
 
+/* ---- the tiers of the entrypoint scope (a fallback fired) ---- */
+
+struct tier_add {
+	const struct dg_sc_target *t;
+	uint8_t bits[DG_NSYSCALLS / 8]; /* what it reaches beyond the closure (x86-64) */
+	size_t n;
+};
+
+static int cmp_add(const void *a, const void *b)
+{
+	const struct tier_add *x = a, *y = b;
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->t->path, y->t->path);
+}
+
+/* Each program and library a fallback added with what it reaches beyond the closure, most
+ * first; *N of them. */
+static struct tier_add *tier_adds(const struct dg_scope *sc, const struct dg_sc_result *res, size_t *n)
+{
+	struct tier_add *v = dg_xcalloc(res->n ? res->n : 1, sizeof *v);
+	*n = 0;
+	for (size_t i = sc->closure_targets; i < res->n; i++) {
+		const struct dg_sc_target *t = &res->t[i];
+		if (!t->reach)
+			continue;
+		struct tier_add *a = &v[*n];
+		a->t = t;
+		for (size_t k = 0; k < DG_NSYSCALLS / 8; k++)
+			a->bits[k] = (uint8_t)(t->reach->native[k] & ~sc->closure_native[k]);
+		a->n = sc_count_bits(a->bits);
+		*n += a->n > 0;
+	}
+	qsort(v, *n, sizeof *v, cmp_add);
+	return v;
+}
+
+static json_t *tiers_json(const struct dg_scope *sc, const struct dg_sc_result *res)
+{
+	json_t *o = json_object(), *adds = json_array();
+	uint8_t fb[2][DG_NSYSCALLS / 8];
+	dg_scope_fallback_bits(sc, res, fb[0], fb[1]);
+	cli_json_set(o, "closure", sc_names_json(sc->closure_native, 0));
+	cli_json_set(o, "fallback", sc_names_json(fb[0], 0));
+	size_t n;
+	struct tier_add *v = tier_adds(sc, res, &n);
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_object();
+		cli_json_set(x, "path", cli_json_str(v[i].t->path));
+		cli_json_set(x, "library", json_boolean(v[i].t->library));
+		cli_json_set(x, "adds", sc_names_json(v[i].bits, 0));
+		cli_json_push(adds, x);
+	}
+	free(v);
+	cli_json_set(o, "fallback_adds", adds);
+	return o;
+}
+
+static void tiers_print(const struct dg_scope *sc, const struct dg_sc_result *res)
+{
+	uint8_t fb[2][DG_NSYSCALLS / 8];
+	dg_scope_fallback_bits(sc, res, fb[0], fb[1]);
+	size_t n;
+	struct tier_add *v = tier_adds(sc, res, &n);
+	printf("tiers: %zu syscalls for the closure itself, %zu more only for what the fallback added (%zu of its "
+	       "%zu programs and libraries add any; generate --fallback allow|log|deny)\n",
+	       sc_count_bits(sc->closure_native), sc_count_bits(fb[0]), n, res->n - sc->closure_targets);
+	for (size_t i = 0; i < n && i < 20; i++) {
+		struct dg_buf b = {0};
+		size_t shown = 0;
+		for (unsigned k = 0; k < DG_NSYSCALLS && shown < 12; k++)
+			if (dg_reach_has(v[i].bits, k) && dg_syscall_name(k, 0))
+				dg_buf_printf(&b, "%s%s", shown++ ? " " : "", dg_syscall_name(k, 0));
+		printf("  fallback %s %s adds %zu: %.*s%s\n", v[i].t->library ? "library" : "program", v[i].t->path, v[i].n,
+		       (int)b.len, b.data, v[i].n > shown ? " ..." : "");
+		dg_buf_free(&b);
+	}
+	if (n > 20)
+		printf("  (%zu more; --json lists all)\n", n - 20);
+	free(v);
+}
+
 static json_t *syscalls_json(const struct syscalls_opts *o, const struct sc_session *ss)
 {
 	const struct dg_sc_result *res = ss->res;
@@ -155,6 +236,8 @@ static json_t *syscalls_json(const struct syscalls_opts *o, const struct sc_sess
 	cli_json_set(top, "architecture_mismatch", ss->arch_mismatch ? cli_json_str(ss->arch_mismatch) : json_null());
 	if (ss->scope)
 		cli_json_set(top, "scope", cli_scope_json(ss->scope));
+	if (ss->scope && ss->scope->tiered)
+		cli_json_set(top, "tiers", tiers_json(ss->scope, res));
 	return top;
 }
 
@@ -284,6 +367,8 @@ static void syscalls_print(const struct syscalls_opts *o, const struct sc_sessio
 	}
 	if (ss->arch_mismatch)
 		printf("architecture: %s\n", ss->arch_mismatch);
+	if (ss->scope && ss->scope->tiered)
+		tiers_print(ss->scope, res);
 }
 
 int cmd_syscalls(int argc, char **argv)

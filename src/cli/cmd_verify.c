@@ -53,6 +53,8 @@ struct verify {
 	char *diag_note;      /* why there was no diagnosis, or NULL */
 	int diag_status;      /* exit status of the first diagnosis run, -1 if none */
 	int unconfined_status; /* -1 if not run */
+	struct dg_strv logged_used; /* "NAME by EXE": uses of what the profile itself logs (its
+	                             * SCMP_ACT_LOG tier), seen in diagnosis runs */
 };
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -169,6 +171,15 @@ static void on_record(const struct dg_seccomp_record *r, void *ud)
 	struct verify *v = c->v;
 	if (r->code != DG_SECCOMP_RET_LOG)
 		return;
+	const char *nm = r->arch == DG_AUDIT_ARCH_X86_64 || r->arch == DG_AUDIT_ARCH_I386
+				 ? dg_syscall_name((unsigned)r->syscall, r->arch == DG_AUDIT_ARCH_I386)
+				 : NULL;
+	if (nm && dg_profile_logs(&v->model, nm)) { /* allowed: the profile's own logged tier */
+		dg_autofree char *u = dg_xasprintf("%s by %s", nm, r->exe);
+		if (!dg_strv_has(&v->logged_used, u))
+			dg_strv_push(&v->logged_used, u);
+		return;
+	}
 	bool known_call = false;
 	for (size_t i = 0; i < v->nden; i++) {
 		struct denial *d = &v->den[i];
@@ -371,6 +382,7 @@ static int write_report(const struct verify *v, struct dg_error *err)
 		cli_json_push(den, o);
 	}
 	cli_json_set(j, "denied", den);
+	cli_json_set(j, "logged_tier_used", cli_json_strv(&v->logged_used));
 	cli_json_set(j, "diagnosis", cli_json_str(v->diag_note ? v->diag_note : v->diag_runs ? "done" : "none"));
 	cli_json_set(j, "diagnosis_runs", json_integer(v->diag_runs));
 	cli_json_set(j, "diagnosis_status", v->diag_status >= 0 ? json_integer(v->diag_status) : json_null());
@@ -412,9 +424,11 @@ static const char verify_help[] =
 	"                      container still running then passes (a server that stayed up)\n"
 	"  --expect-status N   the exit status that means success (default 0)\n"
 	"  --diagnose WHEN     on-failure (default), always (also look for denials a passing\n"
-	"                      workload survived), never\n"
+	"                      workload survived, and name the uses of what the profile logs:\n"
+	"                      its SCMP_ACT_LOG tier, `generate --fallback log`), never\n"
 	"  --report FILE       write the result as JSON (result, exit_status, denied[]: syscall,\n"
-	"                      number, arch, exe, comm, count, runtime; diagnosis, ...)\n"
+	"                      number, arch, exe, comm, count, runtime; logged_tier_used[];\n"
+	"                      diagnosis, ...)\n"
 	"  --ref NAME, --platform OS/ARCH, --tmpdir DIR  as for the other commands\n\n"
 	"Exit status: 0 pass, 8 the workload failed under the profile, 6 the engine or a tool\n"
 	"it needs is missing or failed, 2 usage, 3 input (image, profile), 130 interrupted.\n";
@@ -555,6 +569,7 @@ static void teardown(struct verify *v)
 		free(v->den[i].comm);
 	}
 	free(v->den);
+	dg_strv_free(&v->logged_used);
 	dg_profile_free(&v->model);
 }
 
@@ -608,6 +623,8 @@ static int verify_run(struct verify *v, struct dg_error *err)
 		if (v->diag_note)
 			say("no diagnosis: %s", v->diag_note);
 		print_denials(v);
+		for (size_t i = 0; i < v->logged_used.n; i++)
+			say("used, allowed by the profile's logged tier (SCMP_ACT_LOG): %s", v->logged_used.v[i]);
 		if (!pass && v->diag_runs && !v->nden && !v->diag_note) {
 			say("no syscall was denied; one more run without any seccomp profile");
 			bool to2;

@@ -51,6 +51,7 @@ void dg_profile_init(struct dg_profile *p)
 void dg_profile_free(struct dg_profile *p)
 {
 	dg_strv_free(&p->allow);
+	dg_strv_free(&p->log);
 	for (size_t i = 0; i < p->nerrnos; i++)
 		free(p->errnos[i].name);
 	free(p->errnos);
@@ -126,17 +127,52 @@ static void drop_errno(struct dg_profile *p, const char *name)
 	p->nerrnos--;
 }
 
+/* Inserts NAME into sorted V (nothing when it is there); whether it was added. */
+static int sorted_add(struct dg_strv *v, const char *name)
+{
+	long k = find(v, name);
+	if (k >= 0)
+		return 0;
+	size_t at = (size_t)(-k - 1);
+	dg_strv_push(v, name); /* appended; move it into place */
+	char *s = v->v[v->n - 1];
+	memmove(&v->v[at + 1], &v->v[at], (v->n - 1 - at) * sizeof *v->v);
+	v->v[at] = s;
+	return 1;
+}
+
+static void sorted_del(struct dg_strv *v, const char *name)
+{
+	long k = find(v, name);
+	if (k < 0)
+		return;
+	free(v->v[k]);
+	memmove(&v->v[k], &v->v[k + 1], (v->n - (size_t)k) * sizeof *v->v); /* with the NULL after the last */
+	v->n--;
+}
+
 void dg_profile_allow(struct dg_profile *p, const char *name)
 {
-	long k = find(&p->allow, name);
-	if (k >= 0)
-		return;
-	size_t at = (size_t)(-k - 1);
-	dg_strv_push(&p->allow, name); /* appended; move it into place */
-	char *s = p->allow.v[p->allow.n - 1];
-	memmove(&p->allow.v[at + 1], &p->allow.v[at], (p->allow.n - 1 - at) * sizeof *p->allow.v);
-	p->allow.v[at] = s;
-	drop_errno(p, name);
+	sorted_del(&p->log, name);
+	if (sorted_add(&p->allow, name))
+		drop_errno(p, name);
+}
+
+void dg_profile_log(struct dg_profile *p, const char *name)
+{
+	if (dg_profile_allows(p, name))
+		sorted_add(&p->log, name);
+}
+
+int dg_profile_logs(const struct dg_profile *p, const char *name)
+{
+	return find(&p->log, name) >= 0;
+}
+
+void dg_profile_deny(struct dg_profile *p, const char *name)
+{
+	sorted_del(&p->log, name);
+	sorted_del(&p->allow, name);
 }
 
 void dg_profile_set_errno(struct dg_profile *p, const char *name, int errnum)
@@ -176,6 +212,7 @@ void dg_profile_intersect(struct dg_profile *p, const struct dg_profile *base, s
 		}
 		if (removed)
 			dg_strv_push(removed, p->allow.v[i]);
+		sorted_del(&p->log, p->allow.v[i]);
 		free(p->allow.v[i]);
 	}
 	p->allow.n = w;
@@ -306,7 +343,7 @@ int dg_profile_compile(const struct dg_profile *p, void **ctx, struct dg_error *
 		return dg_err_sys(err, DG_E_ENV, -r, "libseccomp: cannot set the architectures");
 	}
 	for (size_t i = 0; i < p->allow.n; i++)
-		if (add_rule(c, SCMP_ACT_ALLOW, p->allow.v[i], err) < 0)
+		if (add_rule(c, dg_profile_logs(p, p->allow.v[i]) ? SCMP_ACT_LOG : SCMP_ACT_ALLOW, p->allow.v[i], err) < 0)
 			goto fail;
 	for (size_t i = 0; i < p->nerrnos; i++) {
 		if (p->errnos[i].errnum < 1 || p->errnos[i].errnum > 4095) {
@@ -353,10 +390,19 @@ static json_t *arches_json(const struct dg_profile *p)
 static json_t *rules_json(const struct dg_profile *p)
 {
 	json_t *rules = json_array();
-	if (p->allow.n) {
-		json_t *r = json_object();
-		json_object_set_new(r, "names", strv_json(&p->allow));
+	if (p->allow.n > p->log.n) {
+		json_t *r = json_object(), *a = json_array();
+		for (size_t i = 0; i < p->allow.n; i++)
+			if (!dg_profile_logs(p, p->allow.v[i]))
+				json_array_append_new(a, json_string(p->allow.v[i]));
+		json_object_set_new(r, "names", a);
 		json_object_set_new(r, "action", json_string("SCMP_ACT_ALLOW"));
+		json_array_append_new(rules, r);
+	}
+	if (p->log.n) { /* allowed, and each use logged by the kernel (the fallback tier) */
+		json_t *r = json_object();
+		json_object_set_new(r, "names", strv_json(&p->log));
+		json_object_set_new(r, "action", json_string("SCMP_ACT_LOG"));
 		json_array_append_new(rules, r);
 	}
 	for (size_t i = 0; i < p->nerrnos; i++) {
@@ -774,7 +820,8 @@ int dg_profile_load(const char *text, size_t len, const char *what, struct dg_pr
 				continue;
 			json_t *args = json_object_get(v, "args");
 			int cond = json_is_array(args) && json_array_size(args) > 0;
-			int allow = !strcmp(act, "SCMP_ACT_ALLOW") || !strcmp(act, "SCMP_ACT_LOG");
+			int logs = !strcmp(act, "SCMP_ACT_LOG");
+			int allow = !strcmp(act, "SCMP_ACT_ALLOW") || logs;
 			int isno = !strcmp(act, "SCMP_ACT_ERRNO");
 			json_t *en = json_object_get(v, "errnoRet");
 			size_t nn = json_is_array(names) ? json_array_size(names) : 1;
@@ -796,7 +843,10 @@ int dg_profile_load(const char *text, size_t len, const char *what, struct dg_pr
 					goto out;
 				}
 				if (pass == 0 && allow) {
+					int was = dg_profile_allows(cond ? &conds : p, nm) && !dg_profile_logs(cond ? &conds : p, nm);
 					dg_profile_allow(cond ? &conds : p, nm);
+					if (logs && !was) /* a plain allow elsewhere wins */
+						dg_profile_log(cond ? &conds : p, nm);
 				} else if (pass == 1 && isno && !cond && !dg_profile_allows(p, nm)) {
 					dg_profile_set_errno(&errs, nm,
 							     json_is_integer(en) ? (int)json_integer_value(en) : 1);

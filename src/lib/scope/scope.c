@@ -790,6 +790,13 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	 * may call for the libraries' fallback; the libraries' never widens further) */
 	struct dg_graph *g = NULL;
 	int programs_added = 0, libraries_added = 0;
+	if (rc == 0 && (c.s->all_programs_why || c.s->all_libraries_why)) { /* the closure's own tier */
+		c.s->tiered = 1;
+		memcpy(c.s->closure_native, total->native, sizeof total->native);
+		memcpy(c.s->closure_i386, total->i386, sizeof total->i386);
+		c.s->closure_has_i386 = total->has_i386;
+		c.s->closure_targets = total->n;
+	}
 	while (rc == 0 && ((c.s->all_programs_why && !programs_added) || (c.s->all_libraries_why && !libraries_added))) {
 		struct dg_graph_opts go = {.ld_library_path = o->ld_library_path};
 		if (!g && (rc = dg_graph_build(db, &go, &g, err)) < 0)
@@ -833,6 +840,15 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	*out = total;
 	*scope = c.s;
 	return 0;
+}
+
+void dg_scope_fallback_bits(const struct dg_scope *sc, const struct dg_sc_result *res, uint8_t native[DG_NSYSCALLS / 8],
+			    uint8_t i386[DG_NSYSCALLS / 8])
+{
+	for (size_t i = 0; i < DG_NSYSCALLS / 8; i++) {
+		native[i] = sc && sc->tiered ? (uint8_t)(res->native[i] & ~sc->closure_native[i]) : 0;
+		i386[i] = sc && sc->tiered ? (uint8_t)(res->i386[i] & ~sc->closure_i386[i]) : 0;
+	}
 }
 
 const char *dg_scope_item_kind_name(int kind)
