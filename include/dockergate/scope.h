@@ -54,7 +54,11 @@ struct dg_scope {
 	size_t n;
 	struct dg_strv problems;   /* commands that cannot be resolved, dynamic words, ... */
 	char *all_programs_why;    /* non-NULL: every executable was added, for this reason */
-	char *all_libraries_why;   /* non-NULL: every library no program loads, for this reason */
+	char *all_libraries_why;   /* non-NULL: every library no program loads that can be loaded
+	                            * into the closure's processes (dlrules.h dg_dl_loadable), for
+	                            * this reason */
+	size_t dl_candidates, dl_loadable; /* that fallback: libraries no program loads, and kept */
+	struct dg_strv dl_refused; /* "PATH: why it cannot be loaded", one per library left out */
 	/* Tiers (docs/design.md "Scopes"): set when a fallback fired. The syscalls of the
 	 * closure itself, before any fallback, and how many of the result's targets are the
 	 * closure's (the first ones; the rest came with the fallbacks). */

@@ -422,8 +422,9 @@ static void gen_build(const struct gen_opts *o, const struct gen_inputs *in, str
 			warn_push(w, dg_xasprintf("scope entrypoint: every executable of the image is included: %s",
 						  sc->all_programs_why));
 		if (sc->all_libraries_why)
-			warn_push(w, dg_xasprintf("scope entrypoint: every library no program loads is included (as dlopen'd): %s",
-						  sc->all_libraries_why));
+			warn_push(w, dg_xasprintf("scope entrypoint: every library no program loads that can be loaded into the "
+						  "closure's processes is included, as dlopen'd (%zu of %zu): %s",
+						  sc->dl_loadable, sc->dl_candidates, sc->all_libraries_why));
 		for (size_t i = 0; i < sc->problems.n && i < 10; i++)
 			warn_push(w, dg_xasprintf("scope entrypoint: %s", sc->problems.v[i]));
 	}

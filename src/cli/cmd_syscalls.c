@@ -343,8 +343,15 @@ static void scope_print(const struct dg_scope *sc)
 	if (sc->all_programs_why)
 		printf("scope: every executable of the image (%zu more programs and libraries in all): %s\n", fallback,
 		       sc->all_programs_why);
-	if (sc->all_libraries_why)
-		printf("scope: every library no program loads, as dlopen'd: %s\n", sc->all_libraries_why);
+	if (sc->all_libraries_why) {
+		printf("scope: every library no program loads that can be loaded into the closure's processes, as "
+		       "dlopen'd (%zu of %zu; %zu cannot be: their needed libraries or symbols are missing): %s\n",
+		       sc->dl_loadable, sc->dl_candidates, sc->dl_refused.n, sc->all_libraries_why);
+		for (size_t i = 0; i < sc->dl_refused.n && i < 10; i++)
+			printf("scope: not loadable: %s\n", sc->dl_refused.v[i]);
+		if (sc->dl_refused.n > 10)
+			printf("scope: not loadable: ... %zu more (--json lists all)\n", sc->dl_refused.n - 10);
+	}
 	for (size_t i = 0; i < sc->problems.n; i++)
 		printf("scope problem: %s\n", sc->problems.v[i]);
 }

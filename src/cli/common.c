@@ -153,6 +153,11 @@ json_t *cli_scope_json(const struct dg_scope *sc)
 	cli_json_set(o, "edges", edges);
 	cli_json_set(o, "all_programs", cli_json_str(sc->all_programs_why));
 	cli_json_set(o, "all_libraries", cli_json_str(sc->all_libraries_why));
+	if (sc->all_libraries_why) {
+		cli_json_set(o, "all_libraries_candidates", json_integer((json_int_t)sc->dl_candidates));
+		cli_json_set(o, "all_libraries_loadable", json_integer((json_int_t)sc->dl_loadable));
+		cli_json_set(o, "all_libraries_not_loadable", cli_json_strv(&sc->dl_refused));
+	}
 	for (size_t i = 0; i < sc->problems.n; i++)
 		cli_json_push(pr, cli_json_str(sc->problems.v[i]));
 	cli_json_set(o, "problems", pr);

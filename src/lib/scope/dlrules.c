@@ -12,6 +12,7 @@
 
 #include "scope/dlrules.h"
 #include "dockergate/dyninfo.h"
+#include "dockergate/elf.h"
 #include "dockergate/loader.h"
 #include "dockergate/objdb.h"
 #include "dockergate/map.h"
@@ -1116,4 +1117,188 @@ int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struc
 	    dg_dl_config(fs, prog, out, err) < 0 || dg_dl_interp(fs, prog, out, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* ---- loadability: what a dlopen of a name nobody knows can really load ---- */
+
+#define STB_LOCAL_ 0
+#define STB_WEAK_ 2
+#define STV_INTERNAL_ 1
+#define STV_HIDDEN_ 2
+
+/* The names E exports (defined, not local, not hidden) into M. */
+static void put_exports(const struct dg_elf *e, struct dg_map *m)
+{
+	for (size_t k = 0; k < e->ndynsyms; k++) {
+		const struct dg_elf_sym *y = &e->dynsyms[k];
+		if (y->shndx && y->bind != STB_LOCAL_ && y->vis != STV_HIDDEN_ && y->vis != STV_INTERNAL_ && y->name &&
+		    *y->name)
+			dg_map_put(m, y->name, strlen(y->name), 1);
+	}
+}
+
+struct loadobj {
+	char *path;          /* NULL: a DT_NEEDED name the image does not have (in NAME) */
+	char *name;
+	struct dg_strv need; /* the undefined symbols loading it binds */
+};
+
+struct loadcand {
+	struct dg_map own;   /* what its closure exports */
+	struct loadobj *o;   /* its closure, the loader itself left out */
+	size_t no;
+	char *bad;           /* why it can never load (an object of its closure unreadable) */
+};
+
+/* What one process holds: its objects by path and by name, and what they export. */
+struct loadproc {
+	struct dg_map avail, loaded, names;
+};
+
+static void proc_init(struct dg_objdb *db, const struct dg_dl_proc *p, struct loadproc *lp)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	memset(lp, 0, sizeof *lp);
+	for (size_t i = 0; i < p->nsets; i++)
+		for (size_t k = 0; p->sets[i] && k < p->sets[i]->n; k++) {
+			const struct dg_ldobj *lo = &p->sets[i]->objs[k];
+			if (!lo->path || !lo->node || dg_map_get(&lp->loaded, lo->path, strlen(lo->path)) != SIZE_MAX)
+				continue;
+			dg_map_put(&lp->loaded, lo->path, strlen(lo->path), 1);
+			if (lo->name)
+				dg_map_put(&lp->names, lo->name, strlen(lo->name), 1);
+			if (lo->dyn && lo->dyn->soname)
+				dg_map_put(&lp->names, lo->dyn->soname, strlen(lo->dyn->soname), 1);
+			const struct dg_elf *e = dg_objdb_elf(db, lo->node, &err);
+			if (e)
+				put_exports(e, &lp->avail);
+			dg_err_clear(&err);
+		}
+}
+
+/* Whether candidate C loads into process LP as it is now; else why (when WHY). */
+static int loads_into(const struct loadcand *c, const struct loadproc *lp, char **why)
+{
+	for (size_t k = 0; k < c->no; k++) {
+		const struct loadobj *o = &c->o[k];
+		if (!o->path) {
+			if (o->name && dg_map_get(&lp->names, o->name, strlen(o->name)) != SIZE_MAX)
+				continue; /* loaded already under that name */
+			if (why)
+				*why = dg_xasprintf("needs %s, which is not in the image", o->name ? o->name : "?");
+			return 0;
+		}
+		if (dg_map_get(&lp->loaded, o->path, strlen(o->path)) != SIZE_MAX)
+			continue; /* loaded already: bound already */
+		for (size_t i = 0; i < o->need.n; i++) {
+			const char *nm = o->need.v[i];
+			size_t len = strlen(nm);
+			if (dg_map_get(&lp->avail, nm, len) == SIZE_MAX && dg_map_get(&c->own, nm, len) == SIZE_MAX) {
+				if (why)
+					*why = k ? dg_xasprintf("%s, which it needs, needs symbol %s, which nothing loaded defines",
+								o->path, nm)
+						 : dg_xasprintf("needs symbol %s, which nothing loaded defines", nm);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+size_t dg_dl_loadable(struct dg_objdb *db, const struct dg_dl_proc *procs, size_t nprocs, const char *ld_library_path,
+		      const char *const *cands, size_t n, uint8_t *keep, char **why)
+{
+	struct dg_error err = DG_ERROR_INIT;
+	struct loadcand *lc = dg_xcalloc(n ? n : 1, sizeof *lc);
+	struct dg_ldopts lo_opts = {.ld_library_path = ld_library_path, .db = db};
+	for (size_t i = 0; i < n; i++) {
+		keep[i] = 0;
+		if (why)
+			why[i] = NULL;
+		struct dg_ldset *set = NULL;
+		if (dg_ld_closure(dg_objdb_fs(db), cands[i], &lo_opts, &set, &err) < 0) {
+			lc[i].bad = dg_xasprintf("its closure cannot be computed: %s", err.msg);
+			dg_err_clear(&err);
+			continue;
+		}
+		lc[i].o = dg_xcalloc(set->n ? set->n : 1, sizeof *lc[i].o);
+		for (size_t k = 0; k < set->n && !lc[i].bad; k++) {
+			const struct dg_ldobj *o = &set->objs[k];
+			if (o->via && !strcmp(o->via, "interp"))
+				continue; /* the loader is in the process already */
+			struct loadobj *lo = &lc[i].o[lc[i].no++];
+			lo->name = o->name ? dg_xstrdup(o->name) : NULL;
+			if (!o->path || !o->node)
+				continue;
+			lo->path = dg_xstrdup(o->path);
+			const struct dg_elf *e = dg_objdb_elf(db, o->node, &err);
+			if (!e) {
+				lc[i].bad = dg_xasprintf("%s cannot be read: %s", o->path, err.msg);
+				dg_err_clear(&err);
+				continue;
+			}
+			put_exports(e, &lc[i].own);
+			struct dg_map seen = {0};
+			for (size_t r = 0; r < e->nrelocs; r++) {
+				const struct dg_elf_reloc *rl = &e->relocs[r];
+				if (!rl->sym || rl->sym >= e->ndynsyms || (rl->kind == DG_REL_JUMP_SLOT && !e->bind_now))
+					continue;
+				const struct dg_elf_sym *y = &e->dynsyms[rl->sym];
+				if (y->shndx || y->bind == STB_WEAK_ || !y->name || !*y->name ||
+				    dg_map_get(&seen, y->name, strlen(y->name)) != SIZE_MAX)
+					continue;
+				dg_map_put(&seen, y->name, strlen(y->name), 1);
+				dg_strv_push(&lo->need, y->name);
+			}
+			dg_map_free(&seen);
+		}
+		dg_ldset_free(set);
+	}
+	/* per process, the least fixpoint: a candidate that loads joins the global scope
+	 * (RTLD_GLOBAL) with its closure; kept when it loads into any process */
+	uint8_t *in = dg_xcalloc(n ? n : 1, 1);
+	for (size_t p = 0; p < nprocs; p++) {
+		struct loadproc lp;
+		proc_init(db, &procs[p], &lp);
+		memset(in, 0, n ? n : 1);
+		for (int changed = 1; changed;) {
+			changed = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (in[i] || lc[i].bad || !loads_into(&lc[i], &lp, NULL))
+					continue;
+				in[i] = keep[i] = 1;
+				changed = 1;
+				for (size_t k = 0; k < lc[i].own.cap; k++)
+					if (lc[i].own.s && lc[i].own.s[k].key)
+						dg_map_put(&lp.avail, lc[i].own.s[k].key, lc[i].own.s[k].len, 1);
+				for (size_t k = 0; k < lc[i].no; k++) {
+					if (lc[i].o[k].path)
+						dg_map_put(&lp.loaded, lc[i].o[k].path, strlen(lc[i].o[k].path), 1);
+					if (lc[i].o[k].name)
+						dg_map_put(&lp.names, lc[i].o[k].name, strlen(lc[i].o[k].name), 1);
+				}
+			}
+		}
+		for (size_t i = 0; why && p + 1 == nprocs && i < n; i++)
+			if (!keep[i])
+				why[i] = lc[i].bad ? dg_xstrdup(lc[i].bad) : loads_into(&lc[i], &lp, &why[i]) ? NULL : why[i];
+		dg_map_free(&lp.avail);
+		dg_map_free(&lp.loaded);
+		dg_map_free(&lp.names);
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		kept += keep[i];
+		for (size_t k = 0; k < lc[i].no; k++) {
+			free(lc[i].o[k].path);
+			free(lc[i].o[k].name);
+			dg_strv_free(&lc[i].o[k].need);
+		}
+		free(lc[i].o);
+		dg_map_free(&lc[i].own);
+		free(lc[i].bad);
+	}
+	free(in);
+	free(lc);
+	return kept;
 }

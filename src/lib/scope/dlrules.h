@@ -10,6 +10,7 @@
 #define DOCKERGATE_DLRULES_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dockergate/error.h"
 #include "dockergate/fs.h"
@@ -57,6 +58,28 @@ int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 /* Every ELF shared object of the image: the sound fallback for a dlopen whose
  * name nobody knows. */
 int dg_dl_all(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
+struct dg_objdb;
+struct dg_ldset;
+
+/* A process that may dlopen names nobody knows: the load sets of what it holds. */
+struct dg_dl_proc {
+	const struct dg_ldset *const *sets;
+	size_t nsets;
+};
+
+/* Which shared objects could be dlopen'ed into one of the processes PROCS: CANDS[i] is kept
+ * (KEEP[i] = 1) when its DT_NEEDED closure is found (in the image, or among the process's
+ * objects, by name) and every symbol the loader binds while loading it binds: the undefined
+ * non-weak symbols of the closure's objects the process does not hold yet, referenced by data
+ * relocations, and by PLT relocations too for an object linked with BIND_NOW, must be
+ * defined by an object of the process, by the closure itself, or by another candidate that
+ * loads into it (loaded RTLD_GLOBAL: the least fixpoint). Lazy PLT bindings never fail a
+ * dlopen and versions are not checked, so what the rule drops the real loader refuses.
+ * WHY[i] (when WHY is not NULL) says why a candidate is not kept, for the last process
+ * (caller frees). Returns how many are kept. */
+size_t dg_dl_loadable(struct dg_objdb *db, const struct dg_dl_proc *procs, size_t nprocs, const char *ld_library_path,
+		      const char *const *cands, size_t n, uint8_t *keep, char **why);
+
 /* nss, gconv, libgcc, config and interp for PROG together. */
 int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
 

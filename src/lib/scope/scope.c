@@ -40,6 +40,8 @@ struct cl {
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
 	const char *workdir;
 	const char *path_env;   /* the image config's PATH: what programs inherit */
+	size_t *loaders;        /* targets (of the result) that dlopen names nobody knows */
+	size_t nloaders;
 };
 
 static void problem(struct cl *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -725,7 +727,12 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 						dg_dlmods_free(&m);
 						break;
 					}
-			if (t->calls_dlopen && !c->s->all_libraries_why) {
+			if (t->calls_dlopen && c->s->all_libraries_why) {
+				/* the fallback fired already: a process it may load into (with constant names
+				 * too, it only keeps more) */
+				c->loaders = dg_xreallocarray(c->loaders, c->nloaders + 1, sizeof *c->loaders);
+				c->loaders[c->nloaders++] = i;
+			} else if (t->calls_dlopen) {
 				const char *b = base(t->path);
 				if (follow_dlopens(c, t, idx, o)) {
 					/* every name is a constant: those libraries */
@@ -740,6 +747,8 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 					dg_dlmods_free(&m);
 				} else {
 					c->s->all_libraries_why = dg_xasprintf("%s calls dlopen", t->path);
+					c->loaders = dg_xreallocarray(c->loaders, c->nloaders + 1, sizeof *c->loaders);
+					c->loaders[c->nloaders++] = i;
 				}
 			}
 		}
@@ -810,17 +819,64 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 			}
 		} else {
 			libraries_added = 1;
-			for (size_t i = 0; i < g->n; i++) {
+			/* only what can be loaded into a process of the closure (dlrules.h dg_dl_loadable):
+			 * every object of every load set analysed so far may be in it */
+			const char **cands = dg_xcalloc(g->n ? g->n : 1, sizeof *cands);
+			size_t nc = 0;
+			for (size_t i = 0; i < g->n; i++)
+				if (g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in)
+					cands[nc++] = g->nodes[i].path;
+			/* a program that dlopens: its own load set and every library analysed as dlopen'd
+			 * (any of them may be in its process); a library that does: every load set */
+			const struct dg_ldset **all = dg_xcalloc(total->n ? total->n : 1, sizeof *all);
+			const struct dg_ldset **libs = dg_xcalloc(total->n + 1, sizeof *libs);
+			size_t nall = 0, nlibs = 1;
+			for (size_t i = 0; i < total->n; i++) {
+				all[nall++] = total->t[i].set;
+				if (total->t[i].library)
+					libs[nlibs++] = total->t[i].set;
+			}
+			struct dg_dl_proc *procs = dg_xcalloc(c.nloaders ? c.nloaders : 1, sizeof *procs);
+			const struct dg_ldset ***own = dg_xcalloc(c.nloaders ? c.nloaders : 1, sizeof *own);
+			for (size_t k = 0; k < c.nloaders; k++) {
+				const struct dg_sc_target *t = &total->t[c.loaders[k]];
+				if (t->library) {
+					procs[k] = (struct dg_dl_proc){all, nall};
+					continue;
+				}
+				own[k] = dg_xcalloc(nlibs, sizeof **own);
+				memcpy(own[k], libs, nlibs * sizeof *libs);
+				own[k][0] = t->set;
+				procs[k] = (struct dg_dl_proc){own[k], nlibs};
+			}
+			uint8_t *keep = dg_xcalloc(nc ? nc : 1, 1);
+			char **why = dg_xcalloc(nc ? nc : 1, sizeof *why);
+			c.s->dl_candidates = nc;
+			c.s->dl_loadable = dg_dl_loadable(db, procs, c.nloaders, o->ld_library_path, cands, nc, keep, why);
+			for (size_t k = 0; k < c.nloaders; k++)
+				free(own[k]);
+			free(own);
+			free(procs);
+			free(libs);
+			free(all);
+			for (size_t i = 0; i < nc; i++) {
 				int fresh;
-				if (g->nodes[i].kind == DG_GN_LIBRARY && !g->nodes[i].in) {
-					size_t li = add_item(&c, g->nodes[i].path, DG_SI_LIBRARY, DG_SE_DLOPEN, c.s->all_libraries_why, SIZE_MAX,
-							     &fresh);
-					if (fresh) {
-						c.known[li] = 2;
-						dg_strv_push(&c.pending, g->nodes[i].path);
-					}
+				if (!keep[i]) {
+					char *line = dg_xasprintf("%s: %s", cands[i], why[i] ? why[i] : "cannot be loaded");
+					dg_strv_push(&c.s->dl_refused, line);
+					free(line);
+					free(why[i]);
+					continue;
+				}
+				size_t li = add_item(&c, cands[i], DG_SI_LIBRARY, DG_SE_DLOPEN, c.s->all_libraries_why, SIZE_MAX, &fresh);
+				if (fresh) {
+					c.known[li] = 2;
+					dg_strv_push(&c.pending, cands[i]);
 				}
 			}
+			free(why);
+			free(keep);
+			free(cands);
 		}
 		rc = analyse_pending(&c, o, total, err);
 	}
@@ -831,6 +887,7 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	dg_map_free(&c.parsed);
 	dg_map_free(&c.functions);
 	free(c.known);
+	free(c.loaders);
 	dg_strv_free(&c.pending);
 	if (rc < 0) {
 		dg_sc_result_free(total);
@@ -877,5 +934,6 @@ void dg_scope_free(struct dg_scope *s)
 	dg_strv_free(&s->problems);
 	free(s->all_programs_why);
 	free(s->all_libraries_why);
+	dg_strv_free(&s->dl_refused);
 	free(s);
 }
