@@ -25,7 +25,7 @@ fi
 
 pkgs=(libc6 libgcc-s1 libnss-myhostname libnss-systemd nginx nginx-common libnginx-mod-stream
 	apache2 apache2-bin python3.11-minimal libpython3.11-minimal libpython3.11-stdlib perl-base
-	php8.2-cli php8.2-common)
+	php8.2-cli php8.2-common lighttpd mosquitto)
 fetch() {
 	local p
 	for p in "${pkgs[@]}"; do
@@ -72,6 +72,8 @@ cp "$R"/usr/share/php8.2-common/common/*.ini "$R/etc/php/8.2/mods-available/" 2>
 for ini in "$R"/etc/php/8.2/mods-available/*.ini; do
 	[[ -f "$ini" ]] && ln -sfn "/etc/php/8.2/mods-available/$(basename "$ini")" "$R/etc/php/8.2/cli/conf.d/20-$(basename "$ini")"
 done
+mkdir -p "$R/etc/mosquitto/conf.d"
+echo "plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so" >"$R/etc/mosquitto/conf.d/dynsec.conf"
 ldconfig -r "$R" 2>/dev/null
 [[ -f "$R/etc/ld.so.cache" ]]
 ok $? "root filesystem unpacked, ld.so.cache made" "$T/unpack"
@@ -106,6 +108,9 @@ has nginx /usr/lib/nginx/modules/ngx_stream_module.so "nginx: ngx_stream_module.
 has apache2 /usr/lib/apache2/modules/mod_mpm_event.so "apache2: mod_mpm_event.so from mods-enabled"
 has apache2 /usr/lib/apache2/modules/mod_authz_core.so "apache2: mod_authz_core.so"
 lacks apache2 /usr/lib/apache2/modules/mod_ssl.so "apache2: a module not enabled is not included"
+has lighttpd /usr/lib/lighttpd/mod_dirlisting.so "lighttpd: mod_dirlisting.so (server.modules of Debian's lighttpd.conf)"
+lacks lighttpd /usr/lib/lighttpd/mod_cgi.so "lighttpd: a module not enabled (10-cgi.conf is only available) is not included"
+has mosquitto /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so "mosquitto: the plugin conf.d names"
 has python3.11 '/usr/lib/python3.11/lib-dynload/_ssl\.cpython-311-x86_64-linux-gnu\.so' "python3.11: _ssl from lib-dynload"
 has perl '/usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX\.so' "perl: POSIX.so (perl-base)"
 has php8.2 '/usr/lib/php/20220829/ctype\.so' "php8.2: ctype.so (extension= in conf.d, the default extension_dir)"

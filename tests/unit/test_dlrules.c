@@ -264,6 +264,72 @@ static void test_nginx(void)
 	dg_dlmods_free(&m);
 }
 
+static void test_lighttpd(void)
+{
+	new_root();
+	put("etc/lighttpd/lighttpd.conf",
+	    "server.modules = (\n\t\"mod_indexfile\",\n\t\"mod_access\", # built in: no file\n)\n"
+	    "# server.modules += ( \"mod_commented\" )\n"
+	    "server.port = 80\ninclude_shell \"/usr/share/lighttpd/use-ipv6.pl \" + server.port\n"
+	    "include_shell \"/usr/share/lighttpd/create-mime.conf.pl\"\n"
+	    "include \"/etc/lighttpd/conf-enabled/*.conf\"\n"
+	    "server.modules += (\"mod_staticfile\")\n");
+	put("etc/lighttpd/conf-enabled/10-accesslog.conf", "server.modules += ( \"mod_accesslog\" )\n");
+	put("etc/lighttpd/conf-enabled/05-auth.conf",
+	    "server.modules += ( \"mod_auth\" )\nauth.backend = \"plain\"\n$SERVER[\"socket\"] == \":443\" { ssl.engine = \"enable\" }\n");
+	put_lib("usr/lib/lighttpd/mod_accesslog.so");
+	put_lib("usr/lib/lighttpd/mod_auth.so");
+	put_lib("usr/lib/lighttpd/mod_authn_file.so");
+	put_lib("usr/lib/lighttpd/mod_dirlisting.so");
+	put_lib("usr/lib/lighttpd/mod_openssl.so");
+	put_lib("usr/lib/lighttpd/mod_commented.so");
+	put_lib("usr/lib/lighttpd/mod_cgi.so");
+	struct dg_dlmods m = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_fs *fs = load(root);
+	ok(fs && dg_dl_config(fs, "/usr/sbin/lighttpd", &m, &err) == 0, "lighttpd rule runs");
+	dump(&m);
+	ok(has(&m, "/usr/lib/lighttpd/mod_accesslog.so") && has(&m, "/usr/lib/lighttpd/mod_auth.so"),
+	   "lighttpd: server.modules += lists in included files");
+	ok(has(&m, "/usr/lib/lighttpd/mod_dirlisting.so"), "lighttpd: mod_dirlisting, which it always loads");
+	ok(has(&m, "/usr/lib/lighttpd/mod_authn_file.so") && has(&m, "/usr/lib/lighttpd/mod_openssl.so"),
+	   "lighttpd: what it loads by itself (mod_authn_* with mod_auth, the TLS module with ssl.*)");
+	ok(!has(&m, "/usr/lib/lighttpd/mod_commented.so") && !has(&m, "/usr/lib/lighttpd/mod_cgi.so") && m.n == 5,
+	   "lighttpd: nothing else (comments, modules not named; %zu)", m.n);
+	ok(m.problems.n == 0, "lighttpd: built-in modules without a file and Debian's include_shell helpers are no problem");
+	dg_dlmods_free(&m);
+	put("etc/lighttpd/conf-enabled/20-other.conf", "include_shell \"/usr/local/bin/make-conf\"\n");
+	fs = load(root);
+	dg_dl_config(fs, "/usr/sbin/lighttpd", &m, &err);
+	ok(has(&m, "/usr/lib/lighttpd/mod_cgi.so") && has(&m, "/usr/lib/lighttpd/mod_commented.so"),
+	   "lighttpd: an unknown include_shell makes every module of the directory count");
+	dg_dlmods_free(&m);
+}
+
+static void test_mosquitto(void)
+{
+	new_root();
+	put("etc/mosquitto/mosquitto.conf", "# plugin /usr/lib/commented.so\npersistence true\n"
+					    "include_dir /etc/mosquitto/conf.d\n");
+	put("etc/mosquitto/conf.d/auth.conf", "  plugin /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so  \n"
+					      "auth_plugin /usr/lib/auth-plug.so\nplugin relative.so\n"
+					      "plugin /usr/lib/gone.so\n");
+	put_lib("usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so");
+	put_lib("usr/lib/auth-plug.so");
+	put_lib("usr/lib/commented.so");
+	struct dg_dlmods m = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_fs *fs = load(root);
+	ok(fs && dg_dl_config(fs, "/usr/sbin/mosquitto", &m, &err) == 0, "mosquitto rule runs");
+	dump(&m);
+	ok(has(&m, "/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so") && has(&m, "/usr/lib/auth-plug.so") &&
+		   !has(&m, "/usr/lib/commented.so") && m.n == 2,
+	   "mosquitto: plugin and auth_plugin lines through include_dir, comments ignored (%zu)", m.n);
+	ok(has_problem(&m, "gone.so") && has_problem(&m, "relative.so"),
+	   "mosquitto: a missing plugin and a relative path are problems");
+	dg_dlmods_free(&m);
+}
+
 static void test_apache(void)
 {
 	new_root();
@@ -428,7 +494,7 @@ static void real_root(const char *dir)
 	ok(fs != NULL, "real root %s loads", dir);
 	if (!fs)
 		return;
-	static const char *const progs[] = {"nginx", "apache2", "python3.11", "perl", "php8.2"};
+	static const char *const progs[] = {"nginx", "apache2", "python3.11", "perl", "php8.2", "lighttpd", "mosquitto"};
 	struct dg_error err = DG_ERROR_INIT;
 	struct {
 		const char *name;
@@ -475,6 +541,8 @@ int main(void)
 		test_libgcc();
 		test_nginx();
 		test_apache();
+		test_lighttpd();
+		test_mosquitto();
 		test_php();
 		test_interp();
 		test_hostile();

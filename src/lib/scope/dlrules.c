@@ -1001,6 +1001,251 @@ static void rule_php(struct rc *c, const char *who)
 
 static int starts(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
 
+/* lighttpd: server.modules = ( "mod_x", ... ) and += lists, in the configuration and the files
+ * it includes; each named module from the module directory (the built-in ones have no file).
+ * Modules lighttpd loads by itself: mod_dirlisting (always), mod_authn_* with mod_auth,
+ * mod_vhostdb_* with mod_vhostdb, and the TLS modules when any ssl.* option is set.
+ * include_shell runs a program: Debian's use-ipv6.pl and create-mime.conf.pl only set
+ * options, include-conf-enabled.pl includes conf-enabled's *.conf files; any other makes every
+ * module of the directory count. */
+static const char *const lighttpd_dirs[] = {"/usr/lib/lighttpd", "/usr/lib64/lighttpd", "/usr/local/lib/lighttpd",
+					    "/usr/lib/x86_64-linux-gnu/lighttpd"};
+
+struct lighttpd {
+	struct dg_strv mods; /* names */
+	int all, ssl;        /* every module; the TLS modules */
+	char *all_why;
+};
+
+static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, const char *dir, int depth);
+
+/* The next token of P: a quoted string (unescaped) or a run of other characters, or one of
+ * ( ) , = + { } alone; comments skipped. Returns the position after it, NULL at the end. */
+static const char *lt_token(const char *p, struct dg_buf *tok, int *quoted, size_t *line)
+{
+	tok->len = 0;
+	*quoted = 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') {
+			if (*p == '\n')
+				(*line)++;
+			p++;
+		}
+		if (*p != '#')
+			break;
+		while (*p && *p != '\n')
+			p++;
+	}
+	if (!*p)
+		return NULL;
+	if (*p == '"') {
+		*quoted = 1;
+		for (p++; *p && *p != '"'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			if (*p == '\n')
+				(*line)++;
+			dg_buf_putc(tok, *p);
+		}
+		dg_buf_putc(tok, 0);
+		tok->len--;
+		return *p ? p + 1 : p;
+	}
+	if (strchr("(),={}+", *p)) {
+		if (*p == '+' && p[1] == '=') {
+			dg_buf_puts(tok, "+=");
+			dg_buf_putc(tok, 0);
+			tok->len--;
+			return p + 2;
+		}
+		dg_buf_putc(tok, *p);
+		dg_buf_putc(tok, 0);
+		tok->len--;
+		return p + 1;
+	}
+	while (*p && !strchr(" \t\r\n#\"(),={}+", *p))
+		dg_buf_putc(tok, *p++);
+	dg_buf_putc(tok, 0);
+	tok->len--;
+	return p;
+}
+
+static void lighttpd_include(struct rc *c, struct lighttpd *l, const char *pat, const char *dir, int depth,
+			     const char *path, size_t line)
+{
+	if (depth + 1 >= DG_DL_MAX_DEPTH) {
+		problem(c, "lighttpd: %s:%zu: includes nested deeper than %u", path, line, DG_DL_MAX_DEPTH);
+		return;
+	}
+	dg_autofree char *full = rel_to(dir, pat);
+	struct dg_strv files;
+	glob_paths(c, full, &files);
+	for (size_t i = 0; i < files.n; i++)
+		lighttpd_file(c, l, files.v[i], dir, depth + 1);
+	dg_strv_free(&files);
+}
+
+static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, const char *dir, int depth)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	struct dg_buf tok = {0};
+	char *prev = NULL, *prev2 = NULL; /* the two tokens before */
+	int quoted, in_mods = 0;
+	size_t line = 1;
+	const char *p = text;
+	while ((p = lt_token(p, &tok, &quoted, &line))) {
+		const char *t = tok.len || quoted ? tok.data : "";
+		if (in_mods) {
+			if (!quoted && !strcmp(t, ")"))
+				in_mods = 0;
+			else if (quoted && *t && !dg_strv_has(&l->mods, t))
+				dg_strv_push(&l->mods, t);
+		} else if (!quoted && !strcmp(t, "(") && prev && prev2 && !strcmp(prev2, "server.modules") &&
+			   (!strcmp(prev, "=") || !strcmp(prev, "+="))) {
+			in_mods = 1;
+		} else if (quoted && prev && !strcmp(prev, "include")) {
+			lighttpd_include(c, l, t, dir, depth, path, line);
+		} else if (quoted && prev && !strcmp(prev, "include_shell")) {
+			size_t cl = strcspn(t, " "); /* the command, without its arguments */
+			const char *b = t + cl;
+			while (b > t && b[-1] != '/')
+				b--;
+			size_t bl = (size_t)(t + cl - b);
+#define IS_SCRIPT(name) (bl == sizeof(name) - 1 && !strncmp(b, name, bl))
+			if (IS_SCRIPT("use-ipv6.pl") || IS_SCRIPT("create-mime.conf.pl")) {
+				/* options only */
+			} else if (IS_SCRIPT("include-conf-enabled.pl")) {
+				lighttpd_include(c, l, "conf-enabled/*.conf", dir, depth, path, line);
+			} else if (!l->all) {
+				l->all = 1;
+				l->all_why = dg_xasprintf("lighttpd: %s:%zu include_shell \"%s\" (its output is not known)", path,
+							  line, t);
+			}
+#undef IS_SCRIPT
+		} else if (!quoted && !strncmp(t, "ssl.", 4)) {
+			l->ssl = 1;
+		}
+		free(prev2);
+		prev2 = prev;
+		prev = quoted ? dg_xasprintf("\"%s", t) : dg_xstrdup(t);
+	}
+	free(prev);
+	free(prev2);
+	dg_buf_free(&tok);
+	free(text);
+}
+
+static int lighttpd_mod_cb(struct dg_node *n, void *ud)
+{
+	struct rc *c = ((void **)ud)[0];
+	const char *why = ((void **)ud)[1];
+	const char *pre = ((void **)ud)[2];
+	if (n->type == DG_F_REG && n->namelen > 3 && !strcmp(n->name + n->namelen - 3, ".so") &&
+	    !strncmp(n->name, pre, strlen(pre)) && is_shared_object(c, n))
+		add_node(c, n, why);
+	return 0;
+}
+
+static void rule_lighttpd(struct rc *c)
+{
+	static const char *const confs[][2] = {{"/etc/lighttpd/lighttpd.conf", "/etc/lighttpd"},
+					       {"/usr/local/etc/lighttpd/lighttpd.conf", "/usr/local/etc/lighttpd"}};
+	struct lighttpd l = {0};
+	for (size_t i = 0; i < 2; i++)
+		lighttpd_file(c, &l, confs[i][0], confs[i][1], 0);
+	if (!dg_strv_has(&l.mods, "mod_dirlisting"))
+		dg_strv_push(&l.mods, "mod_dirlisting");
+	for (size_t d = 0; d < sizeof lighttpd_dirs / sizeof *lighttpd_dirs; d++) {
+		struct dg_error e = DG_ERROR_INIT;
+		struct dg_node *dn;
+		if (dg_fs_resolve(c->fs, lighttpd_dirs[d], NULL, 0, &dn, &e) < 0 || dn->type != DG_F_DIR)
+			continue;
+		/* prefixes of module families lighttpd loads by itself, and every module when all */
+		struct dg_strv fam = {0};
+		if (l.all)
+			dg_strv_push(&fam, "mod_");
+		if (dg_strv_has(&l.mods, "mod_auth"))
+			dg_strv_push(&fam, "mod_authn_");
+		if (dg_strv_has(&l.mods, "mod_vhostdb"))
+			dg_strv_push(&fam, "mod_vhostdb_");
+		if (l.ssl) {
+			static const char *const tls[] = {"mod_openssl", "mod_gnutls", "mod_mbedtls", "mod_nss", "mod_wolfssl"};
+			for (size_t k = 0; k < sizeof tls / sizeof *tls; k++)
+				dg_strv_push(&fam, tls[k]);
+		}
+		for (size_t k = 0; k < fam.n; k++) {
+			dg_autofree char *why = l.all && k == 0 ? dg_xstrdup(l.all_why)
+							       : dg_xasprintf("lighttpd: loads %s* itself", fam.v[k]);
+			void *ud[3] = {c, why, fam.v[k]};
+			dg_fs_walk_from(dn, 0, lighttpd_mod_cb, ud);
+		}
+		dg_strv_free(&fam);
+		for (size_t k = 0; k < l.mods.n; k++) {
+			if (strchr(l.mods.v[k], '/'))
+				continue;
+			dg_autofree char *p = dg_xasprintf("%s/%s.so", lighttpd_dirs[d], l.mods.v[k]);
+			dg_autofree char *why = dg_xasprintf("lighttpd: server.modules %s", l.mods.v[k]);
+			add_path(c, p, why, 0); /* the built-in ones have no file */
+		}
+	}
+	dg_strv_free(&l.mods);
+	free(l.all_why);
+}
+
+/* mosquitto: `plugin PATH` and `auth_plugin PATH` lines, in mosquitto.conf and the *.conf
+ * files of each include_dir. */
+static void mosquitto_file(struct rc *c, const char *path, int depth)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	size_t line = 0;
+	for (char *s = text, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t kl = strcspn(s, " \t");
+		char *v = s + kl;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t vl = strlen(v);
+		while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t' || v[vl - 1] == '\r'))
+			v[--vl] = 0;
+		if (!vl || *s == '#')
+			continue;
+		if ((kl == 6 && !strncmp(s, "plugin", 6)) || (kl == 11 && !strncmp(s, "auth_plugin", 11))) {
+			dg_autofree char *why = dg_xasprintf("mosquitto: %s:%zu %.*s %s", path, line, (int)kl, s, v);
+			if (v[0] == '/')
+				add_path(c, v, why, 1);
+			else
+				problem(c, "%s: not an absolute path", why);
+		} else if (kl == 11 && !strncmp(s, "include_dir", 11) && v[0] == '/') {
+			if (depth + 1 >= DG_DL_MAX_DEPTH) {
+				problem(c, "mosquitto: %s:%zu: include_dir nested deeper than %u", path, line, DG_DL_MAX_DEPTH);
+				continue;
+			}
+			dg_autofree char *pat = dg_xasprintf("%s/*.conf", v);
+			struct dg_strv files;
+			glob_paths(c, pat, &files);
+			for (size_t i = 0; i < files.n; i++)
+				mosquitto_file(c, files.v[i], depth + 1);
+			dg_strv_free(&files);
+		}
+	}
+	free(text);
+}
+
+static void rule_mosquitto(struct rc *c)
+{
+	mosquitto_file(c, "/etc/mosquitto/mosquitto.conf", 0);
+	mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
+}
+
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
 {
 	struct rc c;
@@ -1012,6 +1257,10 @@ int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 		rule_apache(&c);
 	else if (starts(b, "php"))
 		rule_php(&c, b);
+	else if (!strcmp(b, "lighttpd"))
+		rule_lighttpd(&c);
+	else if (!strcmp(b, "mosquitto"))
+		rule_mosquitto(&c);
 	rc_done(&c);
 	(void)err;
 	return 0;

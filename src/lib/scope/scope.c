@@ -582,7 +582,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 }
 
 /* Servers whose dlopen'd modules their configuration names (dlrules.h dg_dl_config). */
-static const char *const config_loaders[] = {"nginx", "apache2", "httpd", "php-fpm", NULL};
+static const char *const config_loaders[] = {"nginx", "apache2", "httpd", "php-fpm", "lighttpd", "mosquitto", NULL};
 
 static int in_prefix(const char *s, const char *const *list)
 {
