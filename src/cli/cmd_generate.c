@@ -324,6 +324,9 @@ static int cmp_name(const void *a, const void *b)
 static void gen_tiers(const struct gen_opts *o, const struct gen_inputs *in, struct gen_result *r)
 {
 	const struct dg_scope *sc = r->ss.scope;
+	if (sc && !sc->tiered && o->tier != TIER_ALLOW)
+		dg_strv_push(&r->warnings, "--fallback: no fallback fired (the closure is known statically): nothing to log "
+					   "or deny");
 	if (!sc || !sc->tiered || !r->res)
 		return;
 	uint8_t fb[2][DG_NSYSCALLS / 8];

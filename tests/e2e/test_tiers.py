@@ -138,6 +138,12 @@ def body(dg, T):
         want = {"oci": b"SCMP_ACT_LOG", "k8s": b"SCMP_ACT_LOG", "pfc": b"action LOG;", "bpf": b""}[fmt]
         ok(r.returncode == 0 and body_ and want in body_, "generate --fallback log --format %s (%d bytes)"
            % (fmt, len(body_)), r.stderr[-1500:] + body_[:300].decode(errors="replace"))
+    r = run([dg, "generate", image, "-o", os.path.join(T, "true.json"), "--json", "--scope", "entrypoint", "--fallback",
+             "deny", "--", "true"], env=env)
+    st = summary(r.stderr)
+    ok(r.returncode == 0 and "fallback_tier" not in st and
+       any("no fallback fired" in x for x in st.get("warnings", [])),
+       "--fallback deny where no fallback fires (-- true): a warning, nothing changed", r.stderr[-1500:])
     for args, what in ((["--fallback", "maybe"], "--fallback maybe"),
                        (["--fallback", "log"], "--fallback log without --scope entrypoint")):
         r = run([dg, "generate", image, "-o", os.path.join(T, "x.json")] + args, env=env)
