@@ -18,35 +18,23 @@ Checks the computed sets, `explain` (the chain names the function taking the add
 runs each program under strace: everything it made is in the image's computed set.
 Usage: test_dlsym.py DOCKERGATE     (prints TAP; needs gcc and strace)
 """
+import functools
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from tap import Tap, run as tap_run  # noqa: E402
+
+TAP = Tap("dlsym")
+ok, note = TAP.ok, TAP.note
+run = functools.partial(tap_run, timeout=300)  # this test's bound per command
 PROGS = ("const", "wrap", "any", "handle", "module", "none")
 PKEY = {"pkey_alloc", "pkey_free", "pkey_mprotect"}
-n = failed = 0
-
-
-def ok(good, name, diag=None):
-    global n, failed
-    n += 1
-    if not good:
-        failed += 1
-    print("%s %d - dlsym: %s" % ("ok" if good else "not ok", n, name))
-    if not good and diag:
-        for line in str(diag).splitlines()[-30:]:
-            print("#   " + line)
-    sys.stdout.flush()
-    return good
-
-
-def run(cmd, env=None, timeout=300):
-    return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
 
 
 def main():
@@ -62,8 +50,8 @@ def main():
         body(dg, T)
     finally:
         shutil.rmtree(T, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    TAP.plan()
+    return 1 if TAP.failed else 0
 
 
 def body(dg, T):

@@ -18,45 +18,27 @@ Prints a table: version, layout, build, functions, allowed, observed.
 Usage: test_go_versions.py DOCKERGATE     (prints TAP; needs strace and Debian's archive)
 """
 import hashlib
+import functools
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from tap import Tap, run as tap_run  # noqa: E402
+
+TAP = Tap("go versions")
+ok, note = TAP.ok, TAP.note
+run = functools.partial(tap_run, timeout=600)  # this test's bound per command
 TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
 SRC = os.path.join(TOP, "tests", "tools", "gover", "main.go")
 CACHE = os.environ.get("DG_GO_CACHE", "/var/tmp/dockergate-go")
 LAYOUT = {"1.15": "1.2", "1.19": "1.18"}  # 1.20 and later: "1.20"
 DIRECT = {"getcpu", "getrusage", "getpid", "sysinfo"}
 IMPLICIT = {"restart_syscall"}
-n = failed = 0
-
-
-def ok(good, name, diag=None):
-    global n, failed
-    n += 1
-    if not good:
-        failed += 1
-    print("%s %d - go versions: %s" % ("ok" if good else "not ok", n, name))
-    if not good and diag:
-        for line in str(diag).splitlines()[-30:]:
-            print("#   " + line)
-    sys.stdout.flush()
-    return good
-
-
-def note(s):
-    print("# " + s)
-    sys.stdout.flush()
-
-
-def run(cmd, env=None, timeout=600, cwd=None):
-    return subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=timeout)
 
 
 def build(version, goroot, tag, bindir):
@@ -110,7 +92,7 @@ def main():
         body(dg, T, chains)
     finally:
         shutil.rmtree(T, ignore_errors=True)
-    return 1 if failed else 0
+    return 1 if TAP.failed else 0
 
 
 def body(dg, T, chains):
@@ -177,7 +159,7 @@ def body(dg, T, chains):
     note("%-10s %-8s %-7s %10s %8s %9s" % ("go", "pclntab", "build", "functions", "allowed", "observed"))
     for row in rows:
         note("%-10s %-8s %-7s %10s %8d %9d" % row)
-    print("1..%d" % n)
+    TAP.plan()
 
 
 if __name__ == "__main__":

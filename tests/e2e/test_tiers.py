@@ -20,30 +20,16 @@ Usage: test_tiers.py DOCKERGATE     (prints TAP; the verify part needs root and 
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from tap import Tap, run  # noqa: E402
+
+TAP = Tap("tiers")
+ok, note = TAP.ok, TAP.note
 E2EIMAGE = os.path.join(HERE, "..", "tools", "e2eimage.py")
-n = failed = 0
-
-
-def ok(good, name, diag=None):
-    global n, failed
-    n += 1
-    if not good:
-        failed += 1
-    print("%s %d - tiers: %s" % ("ok" if good else "not ok", n, name))
-    if not good and diag:
-        for line in str(diag).splitlines()[-30:]:
-            print("#   " + line)
-    sys.stdout.flush()
-    return good
-
-
-def run(cmd, env=None, timeout=900):
-    return subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
 
 
 def summary(stderr):
@@ -73,8 +59,8 @@ def main():
         body(dg, T)
     finally:
         shutil.rmtree(T, ignore_errors=True)
-    print("1..%d" % n)
-    return 1 if failed else 0
+    TAP.plan()
+    return 1 if TAP.failed else 0
 
 
 def body(dg, T):
