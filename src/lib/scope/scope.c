@@ -686,6 +686,14 @@ static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx
 	return ok;
 }
 
+/* Target I of the result dlopens names nobody knows: a process the dlopen fallback's libraries
+ * must load into. */
+static void add_loader(struct cl *c, size_t i)
+{
+	c->loaders = dg_xreallocarray(c->loaders, c->nloaders + 1, sizeof *c->loaders);
+	c->loaders[c->nloaders++] = i;
+}
+
 static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_sc_result *total, struct dg_error *err)
 {
 	while (c->pending.n) {
@@ -730,8 +738,7 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 			if (t->calls_dlopen && c->s->all_libraries_why) {
 				/* the fallback fired already: a process it may load into (with constant names
 				 * too, it only keeps more) */
-				c->loaders = dg_xreallocarray(c->loaders, c->nloaders + 1, sizeof *c->loaders);
-				c->loaders[c->nloaders++] = i;
+				add_loader(c, i);
 			} else if (t->calls_dlopen) {
 				const char *b = base(t->path);
 				if (follow_dlopens(c, t, idx, o)) {
@@ -747,8 +754,7 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 					dg_dlmods_free(&m);
 				} else {
 					c->s->all_libraries_why = dg_xasprintf("%s calls dlopen", t->path);
-					c->loaders = dg_xreallocarray(c->loaders, c->nloaders + 1, sizeof *c->loaders);
-					c->loaders[c->nloaders++] = i;
+					add_loader(c, i);
 				}
 			}
 		}
