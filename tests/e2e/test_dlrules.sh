@@ -25,7 +25,7 @@ fi
 
 pkgs=(libc6 libgcc-s1 libnss-myhostname libnss-systemd nginx nginx-common libnginx-mod-stream
 	apache2 apache2-bin python3.11-minimal libpython3.11-minimal libpython3.11-stdlib perl-base
-	php8.2-cli php8.2-common lighttpd mosquitto)
+	php8.2-cli php8.2-common lighttpd mosquitto haproxy libssl3 openssl)
 fetch() {
 	local p
 	for p in "${pkgs[@]}"; do
@@ -111,6 +111,12 @@ lacks apache2 /usr/lib/apache2/modules/mod_ssl.so "apache2: a module not enabled
 has lighttpd /usr/lib/lighttpd/mod_dirlisting.so "lighttpd: mod_dirlisting.so (server.modules of Debian's lighttpd.conf)"
 lacks lighttpd /usr/lib/lighttpd/mod_cgi.so "lighttpd: a module not enabled (10-cgi.conf is only available) is not included"
 has mosquitto /usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so "mosquitto: the plugin conf.d names"
+lacks haproxy '.*' "haproxy: Debian's haproxy.cfg has no lua-load and no opentracing filter: no module"
+has openssl /usr/lib/x86_64-linux-gnu/engines-3/afalg.so "openssl: the afalg engine (ENGINESDIR, libssl3)"
+has openssl /usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so "openssl: the legacy provider (MODULESDIR)"
+grep -q "^# dlproblem openssl " "$T/out"
+[[ $? -ne 0 ]]
+ok $? "openssl: Debian's openssl.cnf (kept configuration) reads without a problem" "$T/mods"
 has python3.11 '/usr/lib/python3.11/lib-dynload/_ssl\.cpython-311-x86_64-linux-gnu\.so' "python3.11: _ssl from lib-dynload"
 has perl '/usr/lib/x86_64-linux-gnu/perl-base/auto/POSIX/POSIX\.so' "perl: POSIX.so (perl-base)"
 has php8.2 '/usr/lib/php/20220829/ctype\.so' "php8.2: ctype.so (extension= in conf.d, the default extension_dir)"

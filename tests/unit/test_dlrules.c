@@ -330,6 +330,62 @@ static void test_mosquitto(void)
 	dg_dlmods_free(&m);
 }
 
+static void test_haproxy(void)
+{
+	new_root();
+	put("etc/haproxy/haproxy.cfg", "global\n\t# lua-load /etc/haproxy/commented.lua\n\tdaemon\n"
+				       "frontend f\n\tbind :80\n\thttp-request return status 200\n");
+	put_lib("usr/lib/x86_64-linux-gnu/lua/5.3/cjson.so");
+	struct dg_dlmods m = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_fs *fs = load(root);
+	ok(fs && dg_dl_config(fs, "/usr/sbin/haproxy", &m, &err) == 0 && m.n == 0 && !m.unknown,
+	   "haproxy: no lua-load and no opentracing filter: nothing (%zu)", m.n);
+	dg_dlmods_free(&m);
+	put("etc/haproxy/conf.d/lua.cfg", "global\n    lua-load-per-thread /etc/haproxy/x.lua\n");
+	fs = load(root);
+	dg_dl_config(fs, "/usr/sbin/haproxy", &m, &err);
+	dump(&m);
+	ok(has(&m, "/usr/lib/x86_64-linux-gnu/lua/5.3/cjson.so") && !m.unknown,
+	   "haproxy: lua-load-per-thread in a conf.d file: Lua's C modules count");
+	dg_dlmods_free(&m);
+	put("usr/local/etc/haproxy/haproxy.cfg", "backend b\n  filter opentracing id ot config /etc/ot.cfg\n");
+	fs = load(root);
+	dg_dl_config(fs, "/usr/sbin/haproxy", &m, &err);
+	ok(m.unknown && strstr(m.unknown, "haproxy.cfg:2 filter opentracing"),
+	   "haproxy: filter opentracing: a plugin the configuration does not name (%s)", m.unknown ? m.unknown : "-");
+	dg_dlmods_free(&m);
+}
+
+static void test_openssl(void)
+{
+	new_root();
+	put_lib("usr/lib/x86_64-linux-gnu/engines-3/afalg.so");
+	put_lib("usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so");
+	put_lib("opt/eng/custom.so");
+	put_lib("opt/prov/fips.so");
+	put_lib("opt/unnamed.so");
+	put("usr/lib/ssl/openssl.cnf", "openssl_conf = openssl_init\n.include /etc/ssl/openssl.cnf.d\n"
+				       "[engine_section]\ncustom = custom_sect\n[custom_sect]\n"
+				       "dynamic_path = \"/opt/eng/custom.so\"   # the engine\nengine_id = custom\n"
+				       "# module = /opt/unnamed.so\nSO_PATH = /opt/gone.so\n");
+	put("etc/ssl/openssl.cnf.d/fips.cnf", "[fips_sect]\nmodule=/opt/prov/fips.so\nmodule = fips\n");
+	struct dg_dlmods m = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	struct dg_fs *fs = load(root);
+	ok(fs && dg_dl_openssl(fs, &m, &err) == 0, "openssl rule runs");
+	dump(&m);
+	ok(has(&m, "/usr/lib/x86_64-linux-gnu/engines-3/afalg.so") && has(&m, "/usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so"),
+	   "openssl: every module of ENGINESDIR and MODULESDIR");
+	ok(has(&m, "/opt/eng/custom.so") && has(&m, "/opt/prov/fips.so") && !has(&m, "/opt/unnamed.so") && m.n == 4,
+	   "openssl: dynamic_path and module paths of openssl.cnf and an .include'd directory, comments ignored (%zu)", m.n);
+	ok(has_problem(&m, "gone.so"), "openssl: a named module the image lacks is a problem");
+	dg_dlmods_free(&m);
+	ok(dg_dl_lib_rule("/usr/lib/x86_64-linux-gnu/libcrypto.so.3") && dg_dl_lib_rule("libcrypto.so.1.1") &&
+		   !dg_dl_lib_rule("/usr/lib/x86_64-linux-gnu/libssl.so.3"),
+	   "openssl: libcrypto has a library rule, libssl does not");
+}
+
 static void test_apache(void)
 {
 	new_root();
@@ -494,17 +550,17 @@ static void real_root(const char *dir)
 	ok(fs != NULL, "real root %s loads", dir);
 	if (!fs)
 		return;
-	static const char *const progs[] = {"nginx", "apache2", "python3.11", "perl", "php8.2", "lighttpd", "mosquitto"};
+	static const char *const progs[] = {"nginx", "apache2", "python3.11", "perl", "php8.2", "lighttpd", "mosquitto", "haproxy"};
 	struct dg_error err = DG_ERROR_INIT;
 	struct {
 		const char *name;
 		int (*fn)(struct dg_fs *, struct dg_dlmods *, struct dg_error *);
-	} g[] = {{"nss", dg_dl_nss}, {"gconv", dg_dl_gconv}, {"libgcc", dg_dl_libgcc}, {"all", dg_dl_all}};
-	for (size_t i = 0; i < 4; i++) {
+	} g[] = {{"nss", dg_dl_nss}, {"gconv", dg_dl_gconv}, {"libgcc", dg_dl_libgcc}, {"openssl", dg_dl_openssl}, {"all", dg_dl_all}};
+	for (size_t i = 0; i < 5; i++) {
 		struct dg_dlmods m = {0};
 		ok(g[i].fn(fs, &m, &err) == 0, "real: %s: %zu modules, %zu problems", g[i].name, m.n, m.problems.n);
 		for (size_t k = 0; k < m.n; k++)
-			printf("# dlmod %s %s %s\n", g[i].name, m.v[k].path, i == 3 ? "" : m.v[k].why);
+			printf("# dlmod %s %s %s\n", g[i].name, m.v[k].path, i == 4 ? "" : m.v[k].why);
 		for (size_t k = 0; k < m.problems.n; k++)
 			printf("# dlproblem %s %s\n", g[i].name, m.problems.v[k]);
 		dg_dlmods_free(&m);
@@ -543,6 +599,8 @@ int main(void)
 		test_apache();
 		test_lighttpd();
 		test_mosquitto();
+		test_haproxy();
+		test_openssl();
 		test_php();
 		test_interp();
 		test_hostile();

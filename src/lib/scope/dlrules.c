@@ -82,6 +82,7 @@ void dg_dlmods_free(struct dg_dlmods *m)
 	}
 	free(m->v);
 	dg_strv_free(&m->problems);
+	free(m->unknown);
 	memset(m, 0, sizeof *m);
 }
 
@@ -1246,6 +1247,67 @@ static void rule_mosquitto(struct rc *c)
 	mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
 }
 
+
+/* haproxy: its configuration files (`-f` names a file or a directory of *.cfg files: every
+ * *.cfg under /etc/haproxy and /usr/local/etc/haproxy, one directory level down too).
+ * haproxy itself dlopens nothing; the libraries it links do, only when configured:
+ * liblua's require/package.loadlib when a `lua-load`, `lua-load-per-thread` or
+ * `lua-prepend-path` line runs Lua code (Lua's C modules, as for the lua interpreter),
+ * libopentracing's tracer plugin when a `filter opentracing` line names its own
+ * configuration file, which names the plugin (not read: OUT->unknown). */
+static void haproxy_file(struct rc *c, const char *path, int *lua)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	size_t line = 0;
+	for (char *s = text, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		size_t kl = strcspn(s, " \t\r");
+		if (!kl || *s == '#')
+			continue;
+		char *v = s + kl;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if ((kl == 8 && !strncmp(s, "lua-load", 8)) || (kl == 19 && !strncmp(s, "lua-load-per-thread", 19)) ||
+		    (kl == 16 && !strncmp(s, "lua-prepend-path", 16))) {
+			*lua = 1;
+		} else if (kl == 6 && !strncmp(s, "filter", 6) && !strncmp(v, "opentracing", 11) &&
+			   (v[11] == 0 || v[11] == ' ' || v[11] == '\t' || v[11] == '\r') && !c->out->unknown) {
+			struct dg_buf b = {0};
+			dg_buf_put_escaped(&b, path);
+			dg_autofree char *ep = dg_buf_steal(&b);
+			c->out->unknown = dg_xasprintf("haproxy: %s:%zu filter opentracing: the tracer plugin is named in "
+						       "the filter's own configuration", ep, line);
+		}
+	}
+	free(text);
+}
+
+static void interp_dirs(struct rc *c, const char *lang, const char *const *pats, size_t np, const char *suffix);
+static const char *const lua_dirs[] = {"/usr/lib/x86_64-linux-gnu/lua", "/usr/local/lib/lua"};
+
+static void rule_haproxy(struct rc *c)
+{
+	static const char *const pats[] = {"/etc/haproxy/*.cfg", "/etc/haproxy/*/*.cfg", "/usr/local/etc/haproxy/*.cfg",
+					   "/usr/local/etc/haproxy/*/*.cfg"};
+	int lua = 0;
+	for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
+		struct dg_strv files;
+		glob_paths(c, pats[i], &files);
+		for (size_t k = 0; k < files.n; k++)
+			haproxy_file(c, files.v[k], &lua);
+		dg_strv_free(&files);
+	}
+	if (lua)
+		interp_dirs(c, "haproxy: lua-load: lua", lua_dirs, sizeof lua_dirs / sizeof *lua_dirs, NULL);
+}
+
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
 {
 	struct rc c;
@@ -1261,6 +1323,8 @@ int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 		rule_lighttpd(&c);
 	else if (!strcmp(b, "mosquitto"))
 		rule_mosquitto(&c);
+	else if (!strcmp(b, "haproxy"))
+		rule_haproxy(&c);
 	rc_done(&c);
 	(void)err;
 	return 0;
@@ -1302,7 +1366,7 @@ static void interp_dirs(struct rc *c, const char *lang, const char *const *pats,
 			struct dg_node *d;
 			if (dg_fs_resolve(c->fs, dirs.v[k], NULL, 0, &d, &e) < 0 || d->type != DG_F_DIR)
 				continue;
-			dg_autofree char *why = dg_xasprintf("interp: %s module under %s", lang, dirs.v[k]);
+			dg_autofree char *why = dg_xasprintf("%s module under %s", lang, dirs.v[k]);
 			struct interp_walk w = {c, suffix, why, 0};
 			dg_fs_walk_from(d, 1, interp_cb, &w);
 		}
@@ -1330,31 +1394,134 @@ int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 		pats[4] = dg_xasprintf("/usr/lib/%s/site-packages", v);
 		pats[5] = dg_xasprintf("/usr/local/lib/%s/lib-dynload", v);
 		pats[6] = dg_xasprintf("/usr/lib/%s/dist-packages", v);
-		interp_dirs(&c, "python", (const char *const *)pats, 7, NULL);
+		interp_dirs(&c, "interp: python", (const char *const *)pats, 7, NULL);
 		for (size_t i = 0; i < 7; i++)
 			free(pats[i]);
 	} else if (starts(b, "perl")) {
 		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/perl*", "/usr/local/lib/x86_64-linux-gnu/perl",
 						"/usr/local/lib/perl5", "/usr/lib64/perl5"};
-		interp_dirs(&c, "perl", p, N(p), NULL);
+		interp_dirs(&c, "interp: perl", p, N(p), NULL);
 	} else if (starts(b, "ruby")) {
 		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/ruby", "/usr/lib/ruby", "/usr/local/lib/ruby",
 						"/var/lib/gems"};
-		interp_dirs(&c, "ruby", p, N(p), NULL);
+		interp_dirs(&c, "interp: ruby", p, N(p), NULL);
 	} else if (!strcmp(b, "node") || !strcmp(b, "nodejs")) {
 		static const char *const p[] = {"/usr/lib/node_modules", "/usr/local/lib/node_modules", "/usr/share/nodejs",
 						"/usr/lib/x86_64-linux-gnu/nodejs"};
-		interp_dirs(&c, "node", p, N(p), ".node");
+		interp_dirs(&c, "interp: node", p, N(p), ".node");
 	} else if (starts(b, "php")) {
 		static const char *const p[] = {"/usr/lib/php", "/usr/local/lib/php/extensions"};
-		interp_dirs(&c, "php", p, N(p), NULL);
+		interp_dirs(&c, "interp: php", p, N(p), NULL);
 	} else if (starts(b, "lua")) {
-		static const char *const p[] = {"/usr/lib/x86_64-linux-gnu/lua", "/usr/local/lib/lua"};
-		interp_dirs(&c, "lua", p, N(p), NULL);
+		interp_dirs(&c, "interp: lua", lua_dirs, N(lua_dirs), NULL);
 	} else if (starts(b, "tclsh") || starts(b, "wish")) {
 		static const char *const p[] = {"/usr/lib/tcltk", "/usr/lib/x86_64-linux-gnu/tcl*"};
-		interp_dirs(&c, "tcl", p, N(p), NULL);
+		interp_dirs(&c, "interp: tcl", p, N(p), NULL);
 	}
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+
+/* ---- 6. libraries that dlopen: OpenSSL ---- */
+
+int dg_dl_lib_rule(const char *name)
+{
+	return starts(base_name(name), "libcrypto.so");
+}
+
+/* One openssl.cnf: `KEY = VALUE` lines whose KEY is dynamic_path, module or SO_PATH (any
+ * case, a section-qualified key too) and an absolute VALUE (quotes removed); `.include`
+ * (with or without `=`) of a file, or of a directory's *.cnf and *.conf files. */
+static void openssl_file(struct rc *c, const char *path, int depth)
+{
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	size_t line = 0;
+	for (char *s = text, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		line++;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		char *hash = strchr(s, '#');
+		if (hash)
+			*hash = 0;
+		size_t sl = strlen(s);
+		while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t' || s[sl - 1] == '\r'))
+			s[--sl] = 0;
+		if (!sl || *s == '[')
+			continue;
+		if (!strncmp(s, ".include", 8) && (s[8] == ' ' || s[8] == '\t' || s[8] == '=')) {
+			char *v = s + 8;
+			while (*v == ' ' || *v == '\t' || *v == '=')
+				v++;
+			if (*v != '/')
+				continue; /* relative to OPENSSL_CONF_INCLUDE: not known */
+			if (depth + 1 >= DG_DL_MAX_DEPTH) {
+				problem(c, "openssl: %s:%zu: .include nested deeper than %u", path, line, DG_DL_MAX_DEPTH);
+				continue;
+			}
+			struct dg_error e = DG_ERROR_INIT;
+			struct dg_node *n;
+			if (dg_fs_resolve(c->fs, v, NULL, 0, &n, &e) == 0 && n->type == DG_F_DIR) {
+				static const char *const sfx[] = {"*.cnf", "*.conf"};
+				for (size_t k = 0; k < 2; k++) {
+					dg_autofree char *pat = dg_xasprintf("%s/%s", v, sfx[k]);
+					struct dg_strv files;
+					glob_paths(c, pat, &files);
+					for (size_t i = 0; i < files.n; i++)
+						openssl_file(c, files.v[i], depth + 1);
+					dg_strv_free(&files);
+				}
+			} else {
+				openssl_file(c, v, depth + 1);
+			}
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (!eq)
+			continue;
+		char *ke = eq;
+		while (ke > s && (ke[-1] == ' ' || ke[-1] == '\t'))
+			ke--;
+		*ke = 0;
+		const char *key = strrchr(s, ':') ? strrchr(s, ':') + 1 : s;
+		if (strcasecmp(key, "dynamic_path") && strcasecmp(key, "module") && strcasecmp(key, "SO_PATH"))
+			continue;
+		char *v = eq + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		size_t vl = strlen(v);
+		if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+			v[vl - 1] = 0;
+			v++;
+		}
+		if (*v != '/')
+			continue; /* an engine or provider name: found in the directories below */
+		dg_autofree char *why = dg_xasprintf("openssl: %s:%zu %s", path, line, key);
+		add_path(c, v, why, 1);
+	}
+	free(text);
+}
+
+int dg_dl_openssl(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/engines-*", "/usr/lib/x86_64-linux-gnu/ossl-modules",
+					   "/usr/lib64/engines-*", "/usr/lib64/ossl-modules", "/usr/lib/engines-*",
+					   "/usr/lib/ossl-modules", "/usr/local/lib64/engines-*",
+					   "/usr/local/lib64/ossl-modules", "/usr/local/lib/engines-*",
+					   "/usr/local/lib/ossl-modules"};
+	interp_dirs(&c, "openssl: engine or provider", dirs, N(dirs), NULL);
+	static const char *const confs[] = {"/usr/lib/ssl/openssl.cnf", "/etc/ssl/openssl.cnf", "/usr/local/ssl/openssl.cnf",
+					    "/etc/pki/tls/openssl.cnf"};
+	for (size_t i = 0; i < N(confs); i++)
+		openssl_file(&c, confs[i], 0);
 	rc_done(&c);
 	(void)err;
 	return 0;

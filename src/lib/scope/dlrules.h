@@ -26,6 +26,9 @@ struct dg_dlmods {
 	size_t n;
 	/* unreadable/unparsable configs, named modules missing from the image: one line each */
 	struct dg_strv problems;
+	/* the configuration lets the program dlopen objects it does not name (which file and
+	 * line say so), or NULL: the caller takes the fallback for names nobody knows */
+	char *unknown;
 };
 
 /* Caps against hostile configuration (each cap reached is a problem line). */
@@ -49,12 +52,22 @@ int dg_dl_gconv(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
 int dg_dl_libgcc(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
 /* Modules named by server configuration, chosen by PROG's basename: nginx
  * (load_module), apache2/httpd (LoadModule), php* and php-fpm* (extension=,
- * zend_extension=). Other programs: nothing. */
+ * zend_extension=), lighttpd (server.modules), mosquitto (plugin, auth_plugin),
+ * haproxy (lua-load*: Lua's C modules; `filter opentracing`: OUT->unknown).
+ * Other programs: nothing. */
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
 /* Extension modules of interpreters, by PROG's basename: python3*, perl*,
  * ruby*, node/nodejs, php*, lua*, tclsh* and wish*: every ELF shared object
  * under their module directories. Other programs: nothing. */
 int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
+/* OpenSSL's libcrypto loads engines (ENGINE_by_id, the dynamic engine) and providers
+ * (OSSL_PROVIDER_load) with DSO: every ELF shared object of its ENGINESDIR and MODULESDIR
+ * (engines-N and ossl-modules under the usual library directories) and every absolute
+ * path an openssl.cnf names (dynamic_path, module, SO_PATH; .include followed). */
+int dg_dl_openssl(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
+/* Whether the library file NAME (a basename or path) has a library rule: its dlopen calls of
+ * names not known load only what that rule names (dg_dl_openssl for libcrypto.so.*). */
+int dg_dl_lib_rule(const char *name);
 /* Every ELF shared object of the image: the sound fallback for a dlopen whose
  * name nobody knows. */
 int dg_dl_all(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);

@@ -38,6 +38,7 @@ struct cl {
 	size_t cap;
 	struct dg_strv pending; /* programs to analyse */
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
+	int openssl_done;       /* OpenSSL's engines and providers added (dlrules.h dg_dl_openssl) */
 	const char *workdir;
 	const char *path_env;   /* the image config's PATH: what programs inherit */
 	size_t *loaders;        /* targets (of the result) that dlopen names nobody knows */
@@ -582,7 +583,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 }
 
 /* Servers whose dlopen'd modules their configuration names (dlrules.h dg_dl_config). */
-static const char *const config_loaders[] = {"nginx", "apache2", "httpd", "php-fpm", "lighttpd", "mosquitto", NULL};
+static const char *const config_loaders[] = {"nginx", "apache2", "httpd", "php-fpm", "lighttpd", "mosquitto", "haproxy", NULL};
 
 static int in_prefix(const char *s, const char *const *list)
 {
@@ -643,16 +644,46 @@ static void follow_execs(struct cl *c, const struct dg_sc_target *t, size_t idx,
 	}
 }
 
-/* The libraries target T's reachable code dlopens by constant names, as dlopen finds them;
- * 0 when a name is not known there or not found the way glibc's dlopen searches
- * (RPATH/RUNPATH or LD_LIBRARY_PATH in play, a musl program): the caller falls back. */
-static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx, const struct dg_sc_opts *o)
+/* The modules of a library rule (dlrules.h dg_dl_lib_rule: OpenSSL's engines and providers),
+ * once per closure. */
+static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent);
+static void lib_rule(struct cl *c, const struct dg_sc_target *t, size_t idx)
+{
+	if (c->openssl_done)
+		return;
+	c->openssl_done = 1;
+	struct dg_dlmods m = {0};
+	struct dg_error e2 = DG_ERROR_INIT;
+	dg_dl_openssl(c->fs, &m, &e2);
+	for (size_t k = 0; k < m.problems.n; k++)
+		problem(c, "%s: %s", t->path, m.problems.v[k]);
+	add_modules(c, &m, idx);
+	dg_dlmods_free(&m);
+}
+
+/* Whether X, a dlopen of target T, is one a library rule answers: a name not known, called
+ * by a library that has a rule. */
+static int lib_ruled(const struct dg_sc_target *t, const struct dg_reach_exec *x)
+{
+	const struct dg_ldobj *lo = &t->set->objs[x->obj];
+	return !x->arg && x->obj != 0 && lo->path && dg_dl_lib_rule(lo->path);
+}
+
+/* The libraries target T's reachable code dlopens by constant names, as dlopen finds them,
+ * and the modules of a library rule for a library's dlopen of names not known (OpenSSL's);
+ * 0 when another name is not known or not found the way glibc's dlopen searches
+ * (RPATH/RUNPATH or LD_LIBRARY_PATH in play, a musl program): the caller falls back.
+ * *RULE is set when a library rule answered for a name not known. */
+static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx, const struct dg_sc_opts *o, int *rule)
 {
 	const struct dg_reach *r = t->reach;
 	int ok = 1;
+	for (size_t i = 0; r && i < r->nexecs; i++)
+		if (r->execs[i].kind == DG_EXK_LIB && lib_ruled(t, &r->execs[i]))
+			*rule = 1;
 	for (size_t i = 0; ok && r && i < r->nexecs; i++) {
 		const struct dg_reach_exec *x = &r->execs[i];
-		if (x->kind != DG_EXK_LIB)
+		if (x->kind != DG_EXK_LIB || lib_ruled(t, x))
 			continue;
 		const struct dg_ldobj *lo = &t->set->objs[x->obj];
 		int search = x->arg && !strchr(x->arg, '/');
@@ -741,21 +772,27 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 				add_loader(c, i);
 			} else if (t->calls_dlopen) {
 				const char *b = base(t->path);
-				if (follow_dlopens(c, t, idx, o)) {
-					/* every name is a constant: those libraries */
+				int rule = 0;
+				int all_known = follow_dlopens(c, t, idx, o, &rule);
+				if (rule)
+					lib_rule(c, t, idx);
+				struct dg_dlmods m = {0};
+				if (all_known) {
+					/* every name is a constant or a library rule's: those libraries */
 				} else if (!t->library && in_prefix(b, config_loaders)) {
 					/* a server whose modules its configuration names */
-					struct dg_dlmods m = {0};
 					struct dg_error e2 = DG_ERROR_INIT;
 					dg_dl_config(c->fs, t->path, &m, &e2);
 					for (size_t k = 0; k < m.problems.n; k++)
 						problem(c, "%s: %s", t->path, m.problems.v[k]);
 					add_modules(c, &m, idx);
-					dg_dlmods_free(&m);
-				} else {
-					c->s->all_libraries_why = dg_xasprintf("%s calls dlopen", t->path);
+				}
+				if (!all_known && (m.unknown || t->library || !in_prefix(b, config_loaders))) {
+					c->s->all_libraries_why = m.unknown ? dg_xasprintf("%s: %s", t->path, m.unknown)
+									     : dg_xasprintf("%s calls dlopen", t->path);
 					add_loader(c, i);
 				}
+				dg_dlmods_free(&m);
 			}
 		}
 	}
