@@ -386,6 +386,51 @@ static void test_openssl(void)
 	   "openssl: libcrypto has a library rule, libssl does not");
 }
 
+static void test_exec_rules(void)
+{
+	new_root();
+	put("etc/haproxy/haproxy.cfg", "global\n\tdaemon # lua-load /x.lua\n"
+				       "backend be\n\toption external-check\n\texternal-check command /usr/local/bin/check.sh\n"
+				       "program dataplane\n\tcommand /usr/local/bin/dataplaneapi --port 5555\n"
+				       "\tno option start-on-reload\n"
+				       "frontend f\n\tcommand not-a-program-section\n");
+	struct dg_fs *fs = load(root);
+	int lua = -1;
+	struct dg_strv checks, progs, probs;
+	dg_ex_haproxy(fs, &lua, &checks, &progs, &probs);
+	ok(lua == 0 && checks.n == 1 && !strcmp(checks.v[0], "/usr/local/bin/check.sh"),
+	   "exec rule haproxy: external-check command, a commented lua-load does not count (%zu)", checks.n);
+	ok(progs.n == 1 && !strcmp(progs.v[0], "/usr/local/bin/dataplaneapi --port 5555"),
+	   "exec rule haproxy: a program section's command line, not a command outside it (%zu)", progs.n);
+	dg_strv_free(&checks);
+	dg_strv_free(&progs);
+	dg_strv_free(&probs);
+	put("etc/haproxy/conf.d/lua.cfg", "global\n  lua-load /etc/haproxy/x.lua\n");
+	fs = load(root);
+	dg_ex_haproxy(fs, &lua, &checks, &progs, &probs);
+	ok(lua == 1, "exec rule haproxy: lua-load in a conf.d file");
+	dg_strv_free(&checks);
+	dg_strv_free(&progs);
+	dg_strv_free(&probs);
+
+	put("etc/hosts.allow", "# spawn /commented\nsshd: ALL: spawn (/usr/bin/logger -t wrap %h) &\n"
+			       "in.ftpd : 10.0.0.0/8 : severity auth.info : \\\n   twist /bin/echo no\\: go away\n"
+			       "portmap: ALL: /usr/sbin/old-style %d\n"
+			       "mosquitto: ALL: allow\n");
+	put("etc/hosts.deny", "ALL: ALL: aclexec /usr/local/sbin/acl %a\n");
+	fs = load(root);
+	struct dg_strv cmds;
+	dg_ex_libwrap(fs, &cmds, &probs);
+	for (size_t i = 0; i < cmds.n; i++)
+		printf("#   libwrap command: %s\n", cmds.v[i]);
+	ok(cmds.n == 4 && !strcmp(cmds.v[0], "(/usr/bin/logger -t wrap %h) &") && !strcmp(cmds.v[1], "/bin/echo no: go away") &&
+		   !strcmp(cmds.v[2], "/usr/sbin/old-style %d") && !strcmp(cmds.v[3], "/usr/local/sbin/acl %a"),
+	   "exec rule libwrap: spawn, twist (continued line, escaped colon), the old format's command, aclexec "
+	   "in hosts.deny; allow and comments are no commands (%zu)", cmds.n);
+	dg_strv_free(&cmds);
+	dg_strv_free(&probs);
+}
+
 static void test_apache(void)
 {
 	new_root();
@@ -601,6 +646,7 @@ int main(void)
 		test_mosquitto();
 		test_haproxy();
 		test_openssl();
+		test_exec_rules();
 		test_php();
 		test_interp();
 		test_hostile();

@@ -29,8 +29,8 @@ static int has_prefix(const char *s, const char *pre) { return !strncmp(s, pre, 
 
 /* Configuration files that name objects programs dlopen (src/lib/scope/dlrules.c):
  * the NSS configuration, iconv's gconv-modules files, and the configuration
- * trees of nginx, Apache httpd, PHP, lighttpd, mosquitto and haproxy, and OpenSSL's
- * openssl.cnf. Kept whatever their
+ * trees of nginx, Apache httpd, PHP, lighttpd, mosquitto and haproxy, OpenSSL's
+ * openssl.cnf, and libwrap's hosts.allow/hosts.deny (commands it runs). Kept whatever their
  * first bytes are. */
 static int is_dlopen_config(const char *path)
 {
@@ -41,10 +41,10 @@ static int is_dlopen_config(const char *path)
 	static const char *const trees[] = {"etc/nginx/", "usr/share/nginx/modules-available/", "etc/apache2/",
 					    "etc/httpd/", "etc/php/", "usr/local/etc/php/", "etc/php.ini",
 					    "usr/local/nginx/conf/", "usr/local/apache2/conf/", "etc/lighttpd/",
-					    "usr/local/etc/lighttpd/", "etc/mosquitto/", "usr/local/etc/mosquitto/",
+					    "usr/local/etc/lighttpd/", "etc/mosquitto/", "usr/local/etc/mosquitto/", "mosquitto/config/",
 					    "etc/haproxy/", "usr/local/etc/haproxy/", "etc/ssl/openssl.cnf",
 					    "etc/ssl/openssl.cnf.d/", "usr/lib/ssl/openssl.cnf", "usr/local/ssl/openssl.cnf",
-					    "etc/pki/tls/openssl.cnf"};
+					    "etc/pki/tls/openssl.cnf", "etc/hosts.allow", "etc/hosts.deny"};
 	for (size_t i = 0; i < sizeof trees / sizeof *trees; i++)
 		if (has_prefix(path, trees[i]))
 			return 1;

@@ -1245,6 +1245,7 @@ static void rule_mosquitto(struct rc *c)
 {
 	mosquitto_file(c, "/etc/mosquitto/mosquitto.conf", 0);
 	mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
+	mosquitto_file(c, "/mosquitto/config/mosquitto.conf", 0); /* the official image's */
 }
 
 
@@ -1254,13 +1255,27 @@ static void rule_mosquitto(struct rc *c)
  * liblua's require/package.loadlib when a `lua-load`, `lua-load-per-thread` or
  * `lua-prepend-path` line runs Lua code (Lua's C modules, as for the lua interpreter),
  * libopentracing's tracer plugin when a `filter opentracing` line names its own
- * configuration file, which names the plugin (not read: OUT->unknown). */
-static void haproxy_file(struct rc *c, const char *path, int *lua)
+ * configuration file, which names the plugin (not read: OUT->unknown). What it runs:
+ * `external-check command PATH` and a `program` section's `command CMD ARGS...`. */
+struct haproxy {
+	int lua;
+	char *ot;                 /* the first `filter opentracing` line */
+	struct dg_strv checks;    /* external-check command paths */
+	struct dg_strv programs;  /* program sections' command lines */
+};
+
+static int is_word(const char *s, size_t n, const char *w) { return n == strlen(w) && !strncmp(s, w, n); }
+
+static void haproxy_file(struct rc *c, const char *path, struct haproxy *h)
 {
+	static const char *const sections[] = {"global", "defaults", "frontend", "backend", "listen", "program",
+					       "userlist", "peers", "resolvers", "mailers", "cache", "ring",
+					       "http-errors", "fcgi-app", "crt-store", "traces", "log-forward"};
 	char *text;
 	if (read_cfg(c, path, &text) <= 0)
 		return;
 	size_t line = 0;
+	int in_program = 0;
 	for (char *s = text, *nl; s && *s; s = nl) {
 		nl = strchr(s, '\n');
 		if (nl)
@@ -1268,22 +1283,40 @@ static void haproxy_file(struct rc *c, const char *path, int *lua)
 		line++;
 		while (*s == ' ' || *s == '\t')
 			s++;
-		size_t kl = strcspn(s, " \t\r");
-		if (!kl || *s == '#')
+		char *hash = strchr(s, '#');
+		if (hash)
+			*hash = 0;
+		size_t sl = strlen(s);
+		while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t' || s[sl - 1] == '\r'))
+			s[--sl] = 0;
+		size_t kl = strcspn(s, " \t");
+		if (!kl)
 			continue;
 		char *v = s + kl;
 		while (*v == ' ' || *v == '\t')
 			v++;
-		if ((kl == 8 && !strncmp(s, "lua-load", 8)) || (kl == 19 && !strncmp(s, "lua-load-per-thread", 19)) ||
-		    (kl == 16 && !strncmp(s, "lua-prepend-path", 16))) {
-			*lua = 1;
-		} else if (kl == 6 && !strncmp(s, "filter", 6) && !strncmp(v, "opentracing", 11) &&
-			   (v[11] == 0 || v[11] == ' ' || v[11] == '\t' || v[11] == '\r') && !c->out->unknown) {
+		for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+			if (is_word(s, kl, sections[i]))
+				in_program = !strcmp(sections[i], "program");
+		if (is_word(s, kl, "lua-load") || is_word(s, kl, "lua-load-per-thread") ||
+		    is_word(s, kl, "lua-prepend-path")) {
+			h->lua = 1;
+		} else if (is_word(s, kl, "filter") && !strncmp(v, "opentracing", 11) &&
+			   (v[11] == 0 || v[11] == ' ' || v[11] == '\t') && !h->ot) {
 			struct dg_buf b = {0};
 			dg_buf_put_escaped(&b, path);
 			dg_autofree char *ep = dg_buf_steal(&b);
-			c->out->unknown = dg_xasprintf("haproxy: %s:%zu filter opentracing: the tracer plugin is named in "
-						       "the filter's own configuration", ep, line);
+			h->ot = dg_xasprintf("haproxy: %s:%zu filter opentracing: the tracer plugin is named in "
+					     "the filter's own configuration", ep, line);
+		} else if (is_word(s, kl, "external-check") && !strncmp(v, "command", 7) && (v[7] == ' ' || v[7] == '\t')) {
+			char *a = v + 7;
+			while (*a == ' ' || *a == '\t')
+				a++;
+			a[strcspn(a, " \t")] = 0;
+			if (*a)
+				dg_strv_push(&h->checks, a);
+		} else if (in_program && is_word(s, kl, "command") && *v) {
+			dg_strv_push(&h->programs, v);
 		}
 	}
 	free(text);
@@ -1292,20 +1325,147 @@ static void haproxy_file(struct rc *c, const char *path, int *lua)
 static void interp_dirs(struct rc *c, const char *lang, const char *const *pats, size_t np, const char *suffix);
 static const char *const lua_dirs[] = {"/usr/lib/x86_64-linux-gnu/lua", "/usr/local/lib/lua"};
 
-static void rule_haproxy(struct rc *c)
+static void haproxy_read(struct rc *c, struct haproxy *h)
 {
 	static const char *const pats[] = {"/etc/haproxy/*.cfg", "/etc/haproxy/*/*.cfg", "/usr/local/etc/haproxy/*.cfg",
 					   "/usr/local/etc/haproxy/*/*.cfg"};
-	int lua = 0;
 	for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
 		struct dg_strv files;
 		glob_paths(c, pats[i], &files);
 		for (size_t k = 0; k < files.n; k++)
-			haproxy_file(c, files.v[k], &lua);
+			haproxy_file(c, files.v[k], h);
 		dg_strv_free(&files);
 	}
-	if (lua)
+}
+
+static void haproxy_free(struct haproxy *h)
+{
+	free(h->ot);
+	dg_strv_free(&h->checks);
+	dg_strv_free(&h->programs);
+}
+
+static void rule_haproxy(struct rc *c)
+{
+	struct haproxy h = {0};
+	haproxy_read(c, &h);
+	if (h.lua)
 		interp_dirs(c, "haproxy: lua-load: lua", lua_dirs, sizeof lua_dirs / sizeof *lua_dirs, NULL);
+	if (h.ot && !c->out->unknown) {
+		c->out->unknown = h.ot;
+		h.ot = NULL;
+	}
+	haproxy_free(&h);
+}
+
+void dg_ex_haproxy(struct dg_fs *fs, int *lua, struct dg_strv *checks, struct dg_strv *programs, struct dg_strv *problems)
+{
+	struct dg_dlmods m = {0};
+	struct rc c;
+	rc_init(&c, fs, &m);
+	struct haproxy h = {0};
+	haproxy_read(&c, &h);
+	rc_done(&c);
+	*lua = h.lua;
+	*checks = h.checks;
+	*programs = h.programs;
+	h.checks = (struct dg_strv){0};
+	h.programs = (struct dg_strv){0};
+	haproxy_free(&h);
+	*problems = m.problems;
+	m.problems = (struct dg_strv){0};
+	dg_dlmods_free(&m);
+}
+
+/* libwrap (TCP wrappers): /etc/hosts.allow and /etc/hosts.deny, `daemons : clients [: option
+ * ...]` rules with `\` continuation lines and `#` comment lines; fields are split at `:` not
+ * escaped as `\:`. The `spawn`, `twist` and `aclexec` options (hosts_options(5)) run a shell
+ * command; a third field that starts with no known option keyword is a shell command too
+ * (the format without PROCESS_OPTIONS). */
+static void libwrap_file(struct rc *c, const char *path, struct dg_strv *cmds)
+{
+	static const char *const opts[] = {"allow", "deny", "severity", "setenv", "umask", "user", "nice",
+					   "keepalive", "linger", "rfc931", "banners", "spawn", "twist", "aclexec"};
+	char *text;
+	if (read_cfg(c, path, &text) <= 0)
+		return;
+	/* join continuation lines */
+	char *w = text;
+	for (char *r = text; *r; r++) {
+		if (r[0] == '\\' && r[1] == '\n') {
+			r++;
+			continue;
+		}
+		*w++ = *r;
+	}
+	*w = 0;
+	for (char *s = text, *nl; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '#' || !*s)
+			continue;
+		size_t field = 0;
+		struct dg_buf cur = {0};
+		for (char *p = s;; p++) {
+			if (*p == '\\' && p[1] == ':') {
+				dg_buf_putc(&cur, ':');
+				p++;
+				continue;
+			}
+			if (*p && *p != ':') {
+				dg_buf_putc(&cur, *p);
+				continue;
+			}
+			char *f = dg_buf_steal(&cur);
+			char *t = f ? f : (char *)"";
+			while (*t == ' ' || *t == '\t')
+				t++;
+			size_t tl = strlen(t);
+			while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\t' || t[tl - 1] == '\r'))
+				t[--tl] = 0;
+			if (field >= 2 && *t) {
+				size_t kl = strcspn(t, " \t=");
+				int known = 0, shell = 0;
+				for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+					if (is_word(t, kl, opts[i])) {
+						known = 1;
+						shell = i >= 11;
+					}
+				if (shell) {
+					char *a = t + kl;
+					while (*a == ' ' || *a == '\t')
+						a++;
+					if (*a)
+						dg_strv_push(cmds, a);
+				} else if (!known && field == 2) {
+					dg_strv_push(cmds, t);
+				}
+			}
+			free(f);
+			field++;
+			if (!*p)
+				break;
+		}
+		dg_buf_free(&cur);
+	}
+	free(text);
+}
+
+void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *problems)
+{
+	struct dg_dlmods m = {0};
+	struct rc c;
+	rc_init(&c, fs, &m);
+	memset(cmds, 0, sizeof *cmds);
+	libwrap_file(&c, "/etc/hosts.allow", cmds);
+	libwrap_file(&c, "/etc/hosts.deny", cmds);
+	rc_done(&c);
+	*problems = m.problems;
+	m.problems = (struct dg_strv){0};
+	dg_dlmods_free(&m);
 }
 
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)

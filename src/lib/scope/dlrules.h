@@ -93,6 +93,15 @@ struct dg_dl_proc {
 size_t dg_dl_loadable(struct dg_objdb *db, const struct dg_dl_proc *procs, size_t nprocs, const char *ld_library_path,
 		      const char *const *cands, size_t n, uint8_t *keep, char **why);
 
+/* Exec rules: what programs a configuration makes a server or library run (docs/design.md,
+ * "Exec rules"). haproxy: LUA is set when a lua-load* line runs Lua code (whose os.execute
+ * and io.popen run shell commands); CHECKS gets each `external-check command PATH`,
+ * PROGRAMS each `program` section's `command CMD ARGS...` line. libwrap: CMDS gets the shell
+ * commands of /etc/hosts.allow and /etc/hosts.deny (spawn, twist, aclexec). Unreadable
+ * configuration becomes PROBLEMS lines. The caller frees the lists. */
+void dg_ex_haproxy(struct dg_fs *fs, int *lua, struct dg_strv *checks, struct dg_strv *programs, struct dg_strv *problems);
+void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *problems);
+
 /* nss, gconv, libgcc, config and interp for PROG together. */
 int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
 

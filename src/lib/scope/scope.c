@@ -39,6 +39,10 @@ struct cl {
 	struct dg_strv pending; /* programs to analyse */
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
 	int openssl_done;       /* OpenSSL's engines and providers added (dlrules.h dg_dl_openssl) */
+	int libwrap_done;       /* libwrap's hosts.allow/hosts.deny commands followed */
+	int haproxy_read;       /* haproxy's configuration read: */
+	int haproxy_lua;        /* a lua-load* line */
+	int haproxy_done;       /* its external checks and programs followed */
 	const char *workdir;
 	const char *path_env;   /* the image config's PATH: what programs inherit */
 	size_t *loaders;        /* targets (of the result) that dlopen names nobody knows */
@@ -606,6 +610,107 @@ static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent)
 	}
 }
 
+static void follow_shell(struct cl *c, const char *cmd, const char *why, size_t idx, int depth)
+{
+	struct dg_sh_word w[3] = {{(char *)"/bin/sh", 0}, {(char *)"-c", 0}, {(char *)cmd, 0}};
+	run_cmd(c, w, 3, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
+}
+
+/* Whether an object of T's load set other than SKIP imports a symbol named PREFIX*. */
+static int imports_prefix(struct cl *c, const struct dg_sc_target *t, size_t skip, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	for (size_t k = 0; k < t->set->n; k++) {
+		if (k == skip || !t->set->objs[k].node)
+			continue;
+		struct dg_error e = DG_ERROR_INIT;
+		const struct dg_elf *el = dg_objdb_elf(c->db, t->set->objs[k].node, &e);
+		if (!el)
+			return 1; /* not known: it may */
+		for (size_t i = 0; i < el->ndynsyms; i++)
+			if (el->dynsyms[i].shndx == 0 && el->dynsyms[i].name && !strncmp(el->dynsyms[i].name, prefix, pl))
+				return 1;
+	}
+	return 0;
+}
+
+/* Exec rules (docs/design.md "Exec rules"): what configuration or a library's API says an
+ * exec call of target T with a name not known can run. Returns 1 when X is answered (what it
+ * runs is followed, or it cannot run: nothing), 0 when the caller decides as usual. */
+static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg_reach_exec *x, size_t idx, int depth)
+{
+	const struct dg_ldobj *lo = &t->set->objs[x->obj];
+	const char *ob = x->obj != 0 && lo->path ? base(lo->path) : "";
+	/* sd-bus's exec transport (bus_socket_exec: execvp of a `unixexec:` bus address's path):
+	 * only a process whose code calls sd-bus opens a bus */
+	if (!strncmp(ob, "libsystemd.so", 13) && !x->arg && x->callee && !strcmp(x->callee, "execvp") &&
+	    !t->reach->dlsym_unknown && !imports_prefix(c, t, x->obj, "sd_bus_"))
+		return 1;
+	/* libwrap runs the shell commands of hosts.allow and hosts.deny */
+	if (!strncmp(ob, "libwrap.so", 10)) {
+		if (!c->libwrap_done) {
+			c->libwrap_done = 1;
+			struct dg_strv cmds, probs;
+			dg_ex_libwrap(c->fs, &cmds, &probs);
+			for (size_t k = 0; k < probs.n; k++)
+				problem(c, "%s: libwrap: %s", t->path, probs.v[k]);
+			for (size_t k = 0; k < cmds.n; k++) {
+				dg_autofree char *why = dg_xasprintf("exec: libwrap: a hosts.allow/hosts.deny command in %s",
+								     lo->path);
+				follow_shell(c, cmds.v[k], why, idx, depth);
+			}
+			dg_strv_free(&cmds);
+			dg_strv_free(&probs);
+		}
+		return 1;
+	}
+	if (t->library || strcmp(base(t->path), "haproxy"))
+		return 0;
+	if (!c->haproxy_read) {
+		c->haproxy_read = 1;
+		struct dg_strv checks, progs, probs;
+		dg_ex_haproxy(c->fs, &c->haproxy_lua, &checks, &progs, &probs);
+		for (size_t k = 0; k < probs.n; k++)
+			problem(c, "%s: %s", t->path, probs.v[k]);
+		/* haproxy's own execvp: the master re-executing itself (argv[0]: haproxy, in the
+		 * closure already), external checks and programs of the configuration */
+		for (size_t k = 0; k < checks.n; k++) {
+			struct dg_sh_word w[2] = {{checks.v[k], 0}, {(char *)"(its arguments)", 1}};
+			dg_autofree char *why = dg_xasprintf("exec: haproxy: external-check command %s", checks.v[k]);
+			run_cmd(c, w, 2, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
+		}
+		for (size_t k = 0; k < progs.n; k++) {
+			/* execvp of the line's words, split at blanks */
+			struct dg_strv words = {0};
+			for (char *p = progs.v[k]; *p;) {
+				size_t n = strcspn(p, " \t");
+				if (n) {
+					char *wd = dg_xstrndup(p, n);
+					dg_strv_push(&words, wd);
+					free(wd);
+				}
+				p += n;
+				p += strspn(p, " \t");
+			}
+			struct dg_sh_word *w = words_of(words.v, words.n);
+			dg_autofree char *why = dg_xasprintf("exec: haproxy: program section command %s", progs.v[k]);
+			if (words.n)
+				run_cmd(c, w, words.n, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
+			free(w);
+			dg_strv_free(&words);
+		}
+		dg_strv_free(&checks);
+		dg_strv_free(&progs);
+		dg_strv_free(&probs);
+	}
+	if (x->obj == 0 && !x->arg)
+		return 1;
+	/* Lua's os.execute and io.popen run only when the configuration loads Lua code */
+	if (!strncmp(ob, "liblua", 6) && !c->haproxy_lua)
+		return 1;
+	return 0;
+}
+
 /* The programs target T's reachable code runs with constant names (reach.h execs): a
  * system/popen string as `/bin/sh -c STRING`, an exec path or a PATH-searched file as a
  * command with arguments not known. A name not known falls back (unless --exec-fallback
@@ -615,7 +720,7 @@ static void follow_execs(struct cl *c, const struct dg_sc_target *t, size_t idx,
 	const struct dg_reach *r = t->reach;
 	for (size_t i = 0; r && i < r->nexecs; i++) {
 		const struct dg_reach_exec *x = &r->execs[i];
-		if (x->kind == DG_EXK_LIB)
+		if (x->kind == DG_EXK_LIB || exec_rule(c, t, x, idx, depth))
 			continue;
 		const char *obj = t->set->objs[x->obj].path ? t->set->objs[x->obj].path : t->path;
 		int relative = x->arg && x->kind == DG_EXK_PATH && x->arg[0] != '/';
