@@ -6,7 +6,8 @@
 # libwrap's hosts.allow spawn), or the fallback with the line named (haproxy's lua-load runs
 # Lua's os.execute/io.popen; filter opentracing names a plugin elsewhere); sd-bus's exec
 # transport in libsystemd counts only for a program that calls sd-bus (two compiled programs
-# linked with the image's libsystemd). The servers' runs under these profiles, strace of the
+# linked with the image's libsystemd); a server's configuration named on its command line
+# (lighttpd -f) is the one read. The servers' runs under these profiles, strace of the
 # container showing nothing outside them, are tests/e2e/test_servers.py's.
 # Usage: test_exec_rules.sh DOCKERGATE   (prints TAP; root and mmdebstrap, else SKIP)
 set -uo pipefail
@@ -91,6 +92,14 @@ printf 'mosquitto: ALL: spawn /usr/bin/logger -t mqtt %%h\n' >>"$M/etc/hosts.all
 scope moswrap "$M" /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf
 check moswrap 's["all_programs"] is None and "libwrap" in why.get("/usr/bin/logger", "") and "/bin/sh" in paths'
 ok $? "mosquitto: a hosts.allow spawn command runs through /bin/sh -c: sh and logger are in the closure" "$T/moswrap.check"
+
+# lighttpd -f a configuration outside Debian's lighttpd.conf: its server.modules count
+Li="$T/lighttpd"
+rootfs lighttpd "$Li"
+ok $? "the lighttpd image's root filesystem (e2eimage.py)" "$T/lighttpd.build"
+scope lt "$Li" lighttpd -D -f /etc/lighttpd/e2e.conf
+check lt '"server.modules mod_accesslog" in why.get("/usr/lib/lighttpd/mod_accesslog.so", "")'
+ok $? "lighttpd -f /etc/lighttpd/e2e.conf: the module it names (mod_accesslog, not in Debian's lighttpd.conf) is dlopen'd" "$T/lt.check"
 
 # sd-bus: two programs linked with the image's libsystemd, one calling sd_bus_open_system
 cat >"$T/bus.c" <<'C'

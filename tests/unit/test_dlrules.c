@@ -397,7 +397,7 @@ static void test_exec_rules(void)
 	struct dg_fs *fs = load(root);
 	int lua = -1;
 	struct dg_strv checks, progs, probs;
-	dg_ex_haproxy(fs, &lua, &checks, &progs, &probs);
+	dg_ex_haproxy(fs, NULL, &lua, &checks, &progs, &probs);
 	ok(lua == 0 && checks.n == 1 && !strcmp(checks.v[0], "/usr/local/bin/check.sh"),
 	   "exec rule haproxy: external-check command, a commented lua-load does not count (%zu)", checks.n);
 	ok(progs.n == 1 && !strcmp(progs.v[0], "/usr/local/bin/dataplaneapi --port 5555"),
@@ -407,7 +407,7 @@ static void test_exec_rules(void)
 	dg_strv_free(&probs);
 	put("etc/haproxy/conf.d/lua.cfg", "global\n  lua-load /etc/haproxy/x.lua\n");
 	fs = load(root);
-	dg_ex_haproxy(fs, &lua, &checks, &progs, &probs);
+	dg_ex_haproxy(fs, NULL, &lua, &checks, &progs, &probs);
 	ok(lua == 1, "exec rule haproxy: lua-load in a conf.d file");
 	dg_strv_free(&checks);
 	dg_strv_free(&progs);
@@ -429,6 +429,56 @@ static void test_exec_rules(void)
 	   "in hosts.deny; allow and comments are no commands (%zu)", cmds.n);
 	dg_strv_free(&cmds);
 	dg_strv_free(&probs);
+}
+
+static void test_cfg_args(void)
+{
+	struct dg_strv f = {0};
+	const char *w1[] = {"lighttpd", "-D", "-f", "/etc/lighttpd/e2e.conf"};
+	int d1[] = {0, 0, 0, 0};
+	ok(dg_dl_cfg_args("/usr/sbin/lighttpd", w1, d1, 4, "/", &f) == 0 && f.n == 1 &&
+		   !strcmp(f.v[0], "/etc/lighttpd/e2e.conf"),
+	   "cfg args: lighttpd -f FILE");
+	dg_strv_free(&f);
+	const char *w2[] = {"haproxy", "-f", "/a.cfg", "-f/usr/local/etc/haproxy/conf.d", "-W"};
+	int d2[] = {0, 0, 0, 0, 0};
+	ok(dg_dl_cfg_args("haproxy", w2, d2, 5, "/", &f) == 0 && f.n == 2 && !strcmp(f.v[1], "/usr/local/etc/haproxy/conf.d"),
+	   "cfg args: haproxy -f repeated, -fDIR");
+	dg_strv_free(&f);
+	const char *w3[] = {"mosquitto", "--config-file=my.conf"};
+	int d3[] = {0, 0};
+	ok(dg_dl_cfg_args("/usr/sbin/mosquitto", w3, d3, 2, "/srv", &f) == 0 && f.n == 1 && !strcmp(f.v[0], "/srv/my.conf"),
+	   "cfg args: mosquitto --config-file=FILE relative to the working directory");
+	dg_strv_free(&f);
+	const char *w4[] = {"nginx", "-c", "$CONF"};
+	int d4[] = {0, 0, 1};
+	ok(dg_dl_cfg_args("nginx", w4, d4, 3, "/", &f) == 1 && f.n == 0, "cfg args: nginx -c with a word not static: not known");
+	dg_strv_free(&f);
+	const char *w5[] = {"redis-server", "-c", "/x.conf"};
+	int d5[] = {0, 0, 1};
+	ok(dg_dl_cfg_args("redis-server", w5, d5, 3, "/", &f) == 0 && f.n == 0, "cfg args: not a server with a rule: nothing");
+	dg_strv_free(&f);
+
+	new_root();
+	put("etc/lighttpd/lighttpd.conf", "server.modules = ( \"mod_access\" )\n");
+	put("srv/conf/site.conf", "server.modules += ( \"mod_extra\" )\n");
+	put_lib("usr/lib/lighttpd/mod_access.so");
+	put_lib("usr/lib/lighttpd/mod_extra.so");
+	put_lib("usr/lib/lighttpd/mod_dirlisting.so");
+	struct dg_fs *fs = load(root);
+	struct dg_dlmods m = {0};
+	struct dg_error err = DG_ERROR_INIT;
+	dg_dl_config(fs, "/usr/sbin/lighttpd", &m, &err);
+	ok(!has(&m, "/usr/lib/lighttpd/mod_extra.so"), "cfg args: without the command line, a configuration elsewhere is not read");
+	dg_dlmods_free(&m);
+	struct dg_strv cf = {0};
+	dg_strv_push(&cf, "/srv/conf/site.conf");
+	dg_dl_config_files(fs, "/usr/sbin/lighttpd", &cf, &m, &err);
+	dump(&m);
+	ok(has(&m, "/usr/lib/lighttpd/mod_extra.so") && has(&m, "/usr/lib/lighttpd/mod_access.so") && m.problems.n == 0,
+	   "cfg args: lighttpd -f /srv/conf/site.conf (a *.conf outside lighttpd's tree, kept) names its module");
+	dg_dlmods_free(&m);
+	dg_strv_free(&cf);
 }
 
 static void test_apache(void)
@@ -647,6 +697,7 @@ int main(void)
 		test_haproxy();
 		test_openssl();
 		test_exec_rules();
+		test_cfg_args();
 		test_php();
 		test_interp();
 		test_hostile();

@@ -30,7 +30,8 @@ static int has_prefix(const char *s, const char *pre) { return !strncmp(s, pre, 
 /* Configuration files that name objects programs dlopen (src/lib/scope/dlrules.c):
  * the NSS configuration, iconv's gconv-modules files, and the configuration
  * trees of nginx, Apache httpd, PHP, lighttpd, mosquitto and haproxy, OpenSSL's
- * openssl.cnf, and libwrap's hosts.allow/hosts.deny (commands it runs). Kept whatever their
+ * openssl.cnf, libwrap's hosts.allow/hosts.deny (commands it runs), and every *.conf,
+ * *.cfg and *.cnf file (a configuration a command line names). Kept whatever their
  * first bytes are. */
 static int is_dlopen_config(const char *path)
 {
@@ -48,6 +49,15 @@ static int is_dlopen_config(const char *path)
 	for (size_t i = 0; i < sizeof trees / sizeof *trees; i++)
 		if (has_prefix(path, trees[i]))
 			return 1;
+	/* a server's configuration named on its command line (nginx -c, lighttpd -f, ...) can be
+	 * anywhere: every *.conf, *.cfg and *.cnf file */
+	size_t pl = strlen(path);
+	static const char *const sfx[] = {".conf", ".cfg", ".cnf"};
+	for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+		size_t sl = strlen(sfx[i]);
+		if (pl > sl && !strcmp(path + pl - sl, sfx[i]))
+			return 1;
+	}
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 
 struct rc {
 	struct dg_fs *fs;
+	const struct dg_strv *cfgs; /* configuration files the program's command line names (or NULL) */
 	struct dg_objdb *db;
 	struct dg_dlmods *out;
 	size_t files;      /* configuration files read (DG_DL_MAX_FILES) */
@@ -720,12 +721,23 @@ static void nginx_file(struct rc *c, const char *path, const char *confdir, int 
 	free(text);
 }
 
+/* The directory of an absolute PATH (caller frees). */
+static char *dir_of(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	return sl && sl != path ? dg_xstrndup(path, (size_t)(sl - path)) : dg_xstrdup("/");
+}
+
 static void rule_nginx(struct rc *c)
 {
 	static const char *const confs[][2] = {{"/etc/nginx/nginx.conf", "/etc/nginx"},
 					       {"/usr/local/nginx/conf/nginx.conf", "/usr/local/nginx/conf"}};
 	for (size_t i = 0; i < 2; i++)
 		nginx_file(c, confs[i][0], confs[i][1], 0);
+	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
+		dg_autofree char *d = dir_of(c->cfgs->v[i]);
+		nginx_file(c, c->cfgs->v[i], d, 0);
+	}
 }
 
 /* Apache httpd: line directives, '\' continues a line, case-insensitive names. */
@@ -880,9 +892,10 @@ static void rule_apache(struct rc *c)
 	static const char *const confs[][2] = {{"/etc/apache2/apache2.conf", "/etc/apache2"},
 					       {"/etc/httpd/conf/httpd.conf", "/etc/httpd"},
 					       {"/usr/local/apache2/conf/httpd.conf", "/usr/local/apache2"}};
-	for (size_t i = 0; i < 3; i++) {
-		struct apache a = {dg_xstrdup(confs[i][1]), 0};
-		apache_file(c, &a, confs[i][0], 0);
+	for (size_t i = 0; i < 3 + (c->cfgs ? c->cfgs->n : 0); i++) {
+		const char *f = i < 3 ? confs[i][0] : c->cfgs->v[i - 3];
+		struct apache a = {i < 3 ? dg_xstrdup(confs[i][1]) : dir_of(f), 0};
+		apache_file(c, &a, f, 0);
 		if (a.php)
 			rule_php(c, "apache's PHP module");
 		free(a.root);
@@ -1156,6 +1169,10 @@ static void rule_lighttpd(struct rc *c)
 	struct lighttpd l = {0};
 	for (size_t i = 0; i < 2; i++)
 		lighttpd_file(c, &l, confs[i][0], confs[i][1], 0);
+	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
+		dg_autofree char *d = dir_of(c->cfgs->v[i]);
+		lighttpd_file(c, &l, c->cfgs->v[i], d, 0);
+	}
 	if (!dg_strv_has(&l.mods, "mod_dirlisting"))
 		dg_strv_push(&l.mods, "mod_dirlisting");
 	for (size_t d = 0; d < sizeof lighttpd_dirs / sizeof *lighttpd_dirs; d++) {
@@ -1246,6 +1263,8 @@ static void rule_mosquitto(struct rc *c)
 	mosquitto_file(c, "/etc/mosquitto/mosquitto.conf", 0);
 	mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
 	mosquitto_file(c, "/mosquitto/config/mosquitto.conf", 0); /* the official image's */
+	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++)
+		mosquitto_file(c, c->cfgs->v[i], 0);
 }
 
 
@@ -1336,6 +1355,21 @@ static void haproxy_read(struct rc *c, struct haproxy *h)
 			haproxy_file(c, files.v[k], h);
 		dg_strv_free(&files);
 	}
+	/* -f FILE or -f DIRECTORY (its *.cfg files) */
+	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
+		struct dg_error e = DG_ERROR_INIT;
+		struct dg_node *n;
+		if (dg_fs_resolve(c->fs, c->cfgs->v[i], NULL, 0, &n, &e) == 0 && n->type == DG_F_DIR) {
+			dg_autofree char *pat = dg_xasprintf("%s/*.cfg", c->cfgs->v[i]);
+			struct dg_strv files;
+			glob_paths(c, pat, &files);
+			for (size_t k = 0; k < files.n; k++)
+				haproxy_file(c, files.v[k], h);
+			dg_strv_free(&files);
+		} else {
+			haproxy_file(c, c->cfgs->v[i], h);
+		}
+	}
 }
 
 static void haproxy_free(struct haproxy *h)
@@ -1358,11 +1392,13 @@ static void rule_haproxy(struct rc *c)
 	haproxy_free(&h);
 }
 
-void dg_ex_haproxy(struct dg_fs *fs, int *lua, struct dg_strv *checks, struct dg_strv *programs, struct dg_strv *problems)
+void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int *lua, struct dg_strv *checks,
+		   struct dg_strv *programs, struct dg_strv *problems)
 {
 	struct dg_dlmods m = {0};
 	struct rc c;
 	rc_init(&c, fs, &m);
+	c.cfgs = cfgs;
 	struct haproxy h = {0};
 	haproxy_read(&c, &h);
 	rc_done(&c);
@@ -1470,8 +1506,15 @@ void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *probl
 
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
 {
+	return dg_dl_config_files(fs, prog, NULL, out, err);
+}
+
+int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, struct dg_dlmods *out,
+		       struct dg_error *err)
+{
 	struct rc c;
 	rc_init(&c, fs, out);
+	c.cfgs = cfgs;
 	const char *b = base_name(prog);
 	if (!strcmp(b, "nginx"))
 		rule_nginx(&c);
@@ -1488,6 +1531,65 @@ int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 	rc_done(&c);
 	(void)err;
 	return 0;
+}
+
+/* The options of each server that name a configuration file. */
+static const struct {
+	const char *prog; /* basename prefix */
+	const char *opts[4];
+} cfg_opts[] = {
+	{"nginx", {"-c"}},
+	{"lighttpd", {"-f"}},
+	{"mosquitto", {"-c", "--config-file"}},
+	{"haproxy", {"-f"}},
+	{"apache2", {"-f"}},
+	{"httpd", {"-f"}},
+	{"php-fpm", {"-c", "-y", "--php-ini", "--fpm-config"}},
+};
+
+int dg_dl_cfg_args(const char *prog, const char *const *w, const int *dynamic, size_t n, const char *workdir,
+		   struct dg_strv *out)
+{
+	const char *b = base_name(prog);
+	size_t k = 0;
+	for (; k < sizeof cfg_opts / sizeof *cfg_opts; k++)
+		if (starts(b, cfg_opts[k].prog))
+			break;
+	if (k == sizeof cfg_opts / sizeof *cfg_opts)
+		return 0;
+	int unknown = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (dynamic[i]) {
+			unknown = 1;
+			continue;
+		}
+		const char *a = w[i], *v = NULL;
+		for (size_t o = 0; o < 4 && cfg_opts[k].opts[o] && !v; o++) {
+			const char *opt = cfg_opts[k].opts[o];
+			size_t ol = strlen(opt);
+			if (!strcmp(a, opt)) {
+				if (i + 1 >= n)
+					break;
+				if (dynamic[i + 1]) {
+					unknown = 1;
+					i++;
+					break;
+				}
+				v = w[++i];
+			} else if (!strncmp(a, opt, ol) && ((ol == 2 && a[ol]) || (ol > 2 && a[ol] == '='))) {
+				v = a + ol + (ol > 2);
+			}
+		}
+		if (!v || !*v)
+			continue;
+		if (v[0] == '/') {
+			dg_strv_push(out, v);
+		} else {
+			dg_autofree char *full = dg_xasprintf("%s/%s", workdir && *workdir ? workdir : "", v);
+			dg_strv_push(out, full);
+		}
+	}
+	return unknown;
 }
 
 /* ---- 5. interpreters ---- */

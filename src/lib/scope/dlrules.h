@@ -56,6 +56,17 @@ int dg_dl_libgcc(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
  * haproxy (lua-load*: Lua's C modules; `filter opentracing`: OUT->unknown).
  * Other programs: nothing. */
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
+/* The same, reading also the configuration files CFGS (absolute paths in the image; haproxy:
+ * a directory means its *.cfg files) that the program's command line names (dg_dl_cfg_args). */
+int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, struct dg_dlmods *out,
+		       struct dg_error *err);
+/* The configuration files a server's command line W[0..N) names: nginx -c, lighttpd -f,
+ * mosquitto -c/--config-file, haproxy -f (repeatable), apache2/httpd -f, php-fpm -c/-y, in the
+ * forms `-f FILE`, `-fFILE`, `--opt FILE` and `--opt=FILE`; a relative FILE is taken from
+ * WORKDIR. Appended to OUT; returns 1 when a word is not static (DYNAMIC[i] set), so a file
+ * it may name is not known, else 0. */
+int dg_dl_cfg_args(const char *prog, const char *const *w, const int *dynamic, size_t n, const char *workdir,
+		   struct dg_strv *out);
 /* Extension modules of interpreters, by PROG's basename: python3*, perl*,
  * ruby*, node/nodejs, php*, lua*, tclsh* and wish*: every ELF shared object
  * under their module directories. Other programs: nothing. */
@@ -99,7 +110,8 @@ size_t dg_dl_loadable(struct dg_objdb *db, const struct dg_dl_proc *procs, size_
  * PROGRAMS each `program` section's `command CMD ARGS...` line. libwrap: CMDS gets the shell
  * commands of /etc/hosts.allow and /etc/hosts.deny (spawn, twist, aclexec). Unreadable
  * configuration becomes PROBLEMS lines. The caller frees the lists. */
-void dg_ex_haproxy(struct dg_fs *fs, int *lua, struct dg_strv *checks, struct dg_strv *programs, struct dg_strv *problems);
+void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int *lua, struct dg_strv *checks,
+		   struct dg_strv *programs, struct dg_strv *problems);
 void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *problems);
 
 /* nss, gconv, libgcc, config and interp for PROG together. */

@@ -43,6 +43,7 @@ struct cl {
 	int haproxy_read;       /* haproxy's configuration read: */
 	int haproxy_lua;        /* a lua-load* line */
 	int haproxy_done;       /* its external checks and programs followed */
+	struct dg_strv cfg_prog, cfg_file; /* parallel: a server and a configuration file its command line names */
 	const char *workdir;
 	const char *path_env;   /* the image config's PATH: what programs inherit */
 	size_t *loaders;        /* targets (of the result) that dlopen names nobody knows */
@@ -442,6 +443,37 @@ static long wrapper_command(const struct wrapper *wr, const struct dg_sh_word *w
 	return (long)(i > n ? n : i);
 }
 
+/* A server's configuration files its command line names (dlrules.h dg_dl_cfg_args), kept
+ * for the configuration rules; a word that is not static may name one: a problem line. */
+static void cfg_args(struct cl *c, const char *path, const struct dg_sh_word *w, size_t n, const char *why)
+{
+	const char **v = dg_xcalloc(n, sizeof *v);
+	int *dy = dg_xcalloc(n, sizeof *dy);
+	for (size_t i = 0; i < n; i++)
+		v[i] = w[i].text, dy[i] = w[i].dynamic;
+	struct dg_strv files = {0};
+	if (dg_dl_cfg_args(path, v, dy, n, c->workdir, &files))
+		problem(c, "%s: %s: a word of its command line is not static: a configuration file it may name there is "
+			   "not read", why, path);
+	for (size_t i = 0; i < files.n; i++) {
+		dg_strv_push(&c->cfg_prog, path);
+		dg_strv_push(&c->cfg_file, files.v[i]);
+	}
+	dg_strv_free(&files);
+	free(v);
+	free(dy);
+}
+
+/* The configuration files recorded for the server PATH (caller frees the list, not the strings'
+ * owner: copies). */
+static void cfg_files(const struct cl *c, const char *path, struct dg_strv *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < c->cfg_prog.n; i++)
+		if (!strcmp(c->cfg_prog.v[i], path) && !dg_strv_has(out, c->cfg_file.v[i]))
+			dg_strv_push(out, c->cfg_file.v[i]);
+}
+
 static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, int edge,
 		    const char *why, size_t parent, const struct pos *pos, int depth)
 {
@@ -498,6 +530,7 @@ static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const ch
 	/* one item per file (add_item): /bin/sh and /bin/busybox are the same program */
 	int fresh;
 	size_t idx = add_item(c, path, DG_SI_PROGRAM, edge, why, parent, &fresh);
+	cfg_args(c, path, w, n, why);
 	if (in(base(path), self_exec) || in(base(w[0].text), self_exec))
 		c->known[idx] = 1;
 	const char *b = base(w[0].text), *fb = base(path);
@@ -669,7 +702,10 @@ static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg
 	if (!c->haproxy_read) {
 		c->haproxy_read = 1;
 		struct dg_strv checks, progs, probs;
-		dg_ex_haproxy(c->fs, &c->haproxy_lua, &checks, &progs, &probs);
+		struct dg_strv cfgs;
+		cfg_files(c, t->path, &cfgs);
+		dg_ex_haproxy(c->fs, &cfgs, &c->haproxy_lua, &checks, &progs, &probs);
+		dg_strv_free(&cfgs);
 		for (size_t k = 0; k < probs.n; k++)
 			problem(c, "%s: %s", t->path, probs.v[k]);
 		/* haproxy's own execvp: the master re-executing itself (argv[0]: haproxy, in the
@@ -887,7 +923,10 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 				} else if (!t->library && in_prefix(b, config_loaders)) {
 					/* a server whose modules its configuration names */
 					struct dg_error e2 = DG_ERROR_INIT;
-					dg_dl_config(c->fs, t->path, &m, &e2);
+					struct dg_strv cfgs;
+					cfg_files(c, t->path, &cfgs);
+					dg_dl_config_files(c->fs, t->path, &cfgs, &m, &e2);
+					dg_strv_free(&cfgs);
 					for (size_t k = 0; k < m.problems.n; k++)
 						problem(c, "%s: %s", t->path, m.problems.v[k]);
 					add_modules(c, &m, idx);
@@ -1037,6 +1076,8 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	free(c.known);
 	free(c.loaders);
 	dg_strv_free(&c.pending);
+	dg_strv_free(&c.cfg_prog);
+	dg_strv_free(&c.cfg_file);
 	if (rc < 0) {
 		dg_sc_result_free(total);
 		dg_scope_free(c.s);
