@@ -13,6 +13,8 @@ called through the pointer, so the analysis must count it. Programs compiled her
   module  a name chosen at run time in a handle dlopen returned: that library's exports count
           (its own analysis, all exports as roots), reported as dlsym_unknown_name_in_dlopened
   none    the control: no lookup, no pkey_* call
+  lighttpd  a program named lighttpd composing "<module>_plugin_init" at run time, as lighttpd's
+          plugin.c does: only exports with that suffix count (the lookup rule for lighttpd)
 
 Checks the computed sets, `explain` (the chain names the function taking the address), and
 runs each program under strace: everything it made is in the image's computed set.
@@ -33,7 +35,7 @@ from tap import Tap, run as tap_run  # noqa: E402
 TAP = Tap("dlsym")
 ok, note = TAP.ok, TAP.note
 run = functools.partial(tap_run, timeout=300)  # this test's bound per command
-PROGS = ("const", "wrap", "any", "handle", "module", "none")
+PROGS = ("const", "wrap", "any", "handle", "module", "none", "lighttpd")
 PKEY = {"pkey_alloc", "pkey_free", "pkey_mprotect"}
 
 
@@ -62,7 +64,8 @@ def body(dg, T):
         os.symlink(to, os.path.join(img, link))
     errs = ""
     for p in PROGS:
-        r = run(["gcc", "-O2", "-Wall", "-o", os.path.join(img, "usr/bin", p), os.path.join(HERE, "dlsym", p + ".c"), "-ldl"])
+        r = run(["gcc", "-O2", "-Wall", "-o", os.path.join(img, "usr/bin", p), os.path.join(HERE, "dlsym", p + ".c"), "-ldl"]
+                + (["-rdynamic"] if p == "lighttpd" else []))
         errs += r.stderr if r.returncode else ""
     r = run(["gcc", "-O2", "-Wall", "-shared", "-fPIC", "-o", os.path.join(img, "usr/lib/libmod.so"),
              os.path.join(HERE, "dlsym", "libmod.c")])
@@ -104,6 +107,12 @@ def body(dg, T):
     ok(flag["module"] == (False, True) and not (got["module"] & PKEY) and "getcpu" in set(mod.get("syscalls", [])),
        "a name chosen at run time in a dlopen'd library: its exports count, analysed as dlopen'd (%d syscalls; libmod.so %d)"
        % (len(got["module"]), len(mod.get("syscalls", []))), "%s %s" % (flag["module"], sorted(mod.get("syscalls", []))))
+    ok(flag["lighttpd"] == (False, False) and "getcpu" in got["lighttpd"] and "pkey_alloc" not in got["lighttpd"] and
+       len(got["lighttpd"]) < len(got["any"]) - 50,
+       "lighttpd's \"<module>_plugin_init\" lookups: its *_plugin_init exports count, not every export "
+       "(%d syscalls, not reported as a name not known)" % len(got["lighttpd"]),
+       "%s getcpu=%s pkey_alloc=%s %d" % (flag["lighttpd"], "getcpu" in got["lighttpd"], "pkey_alloc" in got["lighttpd"],
+                                          len(got["lighttpd"])))
     r = run([dg, "syscalls", img, "/usr/bin/any", "/usr/bin/module"], env=env)
     ok(r.returncode == 0 and "looks up a symbol by a name not known statically (dlsym)" in r.stdout and
        "in libraries it dlopens" in r.stdout, "syscalls (text) says which lookups widened what", r.stdout[-1500:])
@@ -114,7 +123,8 @@ def body(dg, T):
     # ground truth: every syscall each run made is in the image's set (the union: module's
     # lookup lands in libmod.so, a library no program loads)
     union = set(j.get("union", []))
-    runs = {"const": [], "wrap": [], "any": ["pkey_alloc"], "handle": ["pkey_alloc"], "module": ["/usr/lib/libmod.so", "mod_init"], "none": []}
+    runs = {"const": [], "wrap": [], "any": ["pkey_alloc"], "handle": ["pkey_alloc"], "module": ["/usr/lib/libmod.so", "mod_init"],
+            "none": [], "lighttpd": ["mod_demo"]}
     for p, args in runs.items():
         tr = os.path.join(T, "trace-" + p)
         r = run(["strace", "-f", "-qq", "-o", tr, os.path.join(img, "usr/bin", p)] + args,

@@ -397,7 +397,7 @@ static void test_exec_rules(void)
 	struct dg_fs *fs = load(root);
 	int lua = -1;
 	struct dg_strv checks, progs, probs;
-	dg_ex_haproxy(fs, NULL, &lua, &checks, &progs, &probs);
+	dg_ex_haproxy(fs, NULL, 1, &lua, &checks, &progs, &probs);
 	ok(lua == 0 && checks.n == 1 && !strcmp(checks.v[0], "/usr/local/bin/check.sh"),
 	   "exec rule haproxy: external-check command, a commented lua-load does not count (%zu)", checks.n);
 	ok(progs.n == 1 && !strcmp(progs.v[0], "/usr/local/bin/dataplaneapi --port 5555"),
@@ -407,7 +407,7 @@ static void test_exec_rules(void)
 	dg_strv_free(&probs);
 	put("etc/haproxy/conf.d/lua.cfg", "global\n  lua-load /etc/haproxy/x.lua\n");
 	fs = load(root);
-	dg_ex_haproxy(fs, NULL, &lua, &checks, &progs, &probs);
+	dg_ex_haproxy(fs, NULL, 1, &lua, &checks, &progs, &probs);
 	ok(lua == 1, "exec rule haproxy: lua-load in a conf.d file");
 	dg_strv_free(&checks);
 	dg_strv_free(&progs);
@@ -473,10 +473,14 @@ static void test_cfg_args(void)
 	dg_dlmods_free(&m);
 	struct dg_strv cf = {0};
 	dg_strv_push(&cf, "/srv/conf/site.conf");
-	dg_dl_config_files(fs, "/usr/sbin/lighttpd", &cf, &m, &err);
+	dg_dl_config_files(fs, "/usr/sbin/lighttpd", &cf, 0, &m, &err);
 	dump(&m);
-	ok(has(&m, "/usr/lib/lighttpd/mod_extra.so") && has(&m, "/usr/lib/lighttpd/mod_access.so") && m.problems.n == 0,
-	   "cfg args: lighttpd -f /srv/conf/site.conf (a *.conf outside lighttpd's tree, kept) names its module");
+	ok(has(&m, "/usr/lib/lighttpd/mod_extra.so") && !has(&m, "/usr/lib/lighttpd/mod_access.so") && m.problems.n == 0,
+	   "cfg args: lighttpd -f /srv/conf/site.conf (a *.conf outside lighttpd's tree, kept) replaces lighttpd.conf");
+	dg_dlmods_free(&m);
+	dg_dl_config_files(fs, "/usr/sbin/lighttpd", &cf, 1, &m, &err);
+	ok(has(&m, "/usr/lib/lighttpd/mod_extra.so") && has(&m, "/usr/lib/lighttpd/mod_access.so"),
+	   "cfg args: also run without -f: both configurations");
 	dg_dlmods_free(&m);
 	dg_strv_free(&cf);
 }

@@ -565,6 +565,32 @@ static void sym_take(struct r *r, const char *name)
 	}
 }
 
+/* Programs whose lookups of names not known are known to be of one form (docs/design.md,
+ * "Lookups by name"): lighttpd's plugin.c looks up "<module>_plugin_init" for the modules of
+ * server.modules, in the modules it dlopens and in itself (modules built into the binary).
+ * The suffix for the object named NAME, or NULL. */
+static const char *sym_name_rule(const char *name)
+{
+	const char *b = name ? strrchr(name, '/') : NULL;
+	b = b ? b + 1 : name;
+	return b && !strcmp(b, "lighttpd") ? "_plugin_init" : NULL;
+}
+
+/* Every export whose name ends in SUFFIX, in every loaded object. */
+static void sym_take_suffix(struct r *r, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+	for (size_t o = 0; o < r->nobj; o++) {
+		const struct dg_elf *e = r->b->objs[o].elf;
+		for (size_t k = 0; r->sums[o] && e && k < e->ndynsyms; k++) {
+			const char *nm = e->dynsyms[k].name;
+			size_t nl = nm ? strlen(nm) : 0;
+			if (nl > sl && !strcmp(nm + nl - sl, suffix))
+				take_export(r, o, &e->dynsyms[k]);
+		}
+	}
+}
+
 /* The lookup of call C of function F of object O, whose name passes in REG. MODULE: a direct
  * call of dlsym/dlvsym whose handle is not a constant (RTLD_DEFAULT, RTLD_NEXT), so a handle
  * a dlopen returned: a name not known there is one of the dlopen'd library's exports (all
@@ -593,6 +619,11 @@ static void sym_arg(struct r *r, size_t o, uint32_t f, const struct dg_fcall *c,
 	}
 	if (module) {
 		r->out->dlsym_module = 1;
+		return;
+	}
+	const char *suffix = sym_name_rule(r->set->objs[o].name);
+	if (suffix) {
+		sym_take_suffix(r, suffix);
 		return;
 	}
 	sym_take(r, NULL);

@@ -24,6 +24,7 @@
 struct rc {
 	struct dg_fs *fs;
 	const struct dg_strv *cfgs; /* configuration files the program's command line names (or NULL) */
+	int defaults;               /* read the default configuration files too */
 	struct dg_objdb *db;
 	struct dg_dlmods *out;
 	size_t files;      /* configuration files read (DG_DL_MAX_FILES) */
@@ -59,6 +60,7 @@ static void rc_init(struct rc *c, struct dg_fs *fs, struct dg_dlmods *out)
 	memset(c, 0, sizeof *c);
 	c->fs = fs;
 	c->out = out;
+	c->defaults = 1;
 	c->db = dg_objdb_new(fs, NULL);
 	for (size_t i = 0; i < out->n; i++)
 		dg_map_add(&c->idx, out->v[i].path, strlen(out->v[i].path), i);
@@ -732,7 +734,7 @@ static void rule_nginx(struct rc *c)
 {
 	static const char *const confs[][2] = {{"/etc/nginx/nginx.conf", "/etc/nginx"},
 					       {"/usr/local/nginx/conf/nginx.conf", "/usr/local/nginx/conf"}};
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2 && c->defaults; i++)
 		nginx_file(c, confs[i][0], confs[i][1], 0);
 	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
 		dg_autofree char *d = dir_of(c->cfgs->v[i]);
@@ -892,7 +894,7 @@ static void rule_apache(struct rc *c)
 	static const char *const confs[][2] = {{"/etc/apache2/apache2.conf", "/etc/apache2"},
 					       {"/etc/httpd/conf/httpd.conf", "/etc/httpd"},
 					       {"/usr/local/apache2/conf/httpd.conf", "/usr/local/apache2"}};
-	for (size_t i = 0; i < 3 + (c->cfgs ? c->cfgs->n : 0); i++) {
+	for (size_t i = c->defaults ? 0 : 3; i < 3 + (c->cfgs ? c->cfgs->n : 0); i++) {
 		const char *f = i < 3 ? confs[i][0] : c->cfgs->v[i - 3];
 		struct apache a = {i < 3 ? dg_xstrdup(confs[i][1]) : dir_of(f), 0};
 		apache_file(c, &a, f, 0);
@@ -1029,6 +1031,8 @@ struct lighttpd {
 	struct dg_strv mods; /* names */
 	int all, ssl;        /* every module; the TLS modules */
 	char *all_why;
+	struct dg_strv shell; /* commands it runs with /bin/sh -c: include_shell, "|" piped loggers */
+	struct dg_strv bins;  /* fastcgi/scgi "bin-path" command lines */
 };
 
 static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, const char *dir, int depth);
@@ -1106,7 +1110,7 @@ static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, co
 		return;
 	struct dg_buf tok = {0};
 	char *prev = NULL, *prev2 = NULL; /* the two tokens before */
-	int quoted, in_mods = 0;
+	int quoted, in_mods = 0, bin_next = 0;
 	size_t line = 1;
 	const char *p = text;
 	while ((p = lt_token(p, &tok, &quoted, &line))) {
@@ -1122,6 +1126,8 @@ static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, co
 		} else if (quoted && prev && !strcmp(prev, "include")) {
 			lighttpd_include(c, l, t, dir, depth, path, line);
 		} else if (quoted && prev && !strcmp(prev, "include_shell")) {
+			if (*t && !dg_strv_has(&l->shell, t))
+				dg_strv_push(&l->shell, t);
 			size_t cl = strcspn(t, " "); /* the command, without its arguments */
 			const char *b = t + cl;
 			while (b > t && b[-1] != '/')
@@ -1140,6 +1146,18 @@ static void lighttpd_file(struct rc *c, struct lighttpd *l, const char *path, co
 #undef IS_SCRIPT
 		} else if (!quoted && !strncmp(t, "ssl.", 4)) {
 			l->ssl = 1;
+		} else if (quoted && t[0] == '|' && t[1] && !dg_strv_has(&l->shell, t + 1)) {
+			dg_strv_push(&l->shell, t + 1); /* a piped logger: server.errorlog, accesslog.filename */
+		}
+		/* "bin-path" => "COMMAND" (the tokens: "bin-path", =, >, "COMMAND") */
+		if (quoted && !strcmp(t, "bin-path")) {
+			bin_next = 1;
+		} else if (!quoted && (!strcmp(t, "=") || !strcmp(t, ">"))) {
+			/* between */
+		} else {
+			if (bin_next && quoted && *t && !dg_strv_has(&l->bins, t))
+				dg_strv_push(&l->bins, t);
+			bin_next = 0;
 		}
 		free(prev2);
 		prev2 = prev;
@@ -1167,7 +1185,7 @@ static void rule_lighttpd(struct rc *c)
 	static const char *const confs[][2] = {{"/etc/lighttpd/lighttpd.conf", "/etc/lighttpd"},
 					       {"/usr/local/etc/lighttpd/lighttpd.conf", "/usr/local/etc/lighttpd"}};
 	struct lighttpd l = {0};
-	for (size_t i = 0; i < 2; i++)
+	for (size_t i = 0; i < 2 && c->defaults; i++)
 		lighttpd_file(c, &l, confs[i][0], confs[i][1], 0);
 	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
 		dg_autofree char *d = dir_of(c->cfgs->v[i]);
@@ -1209,7 +1227,36 @@ static void rule_lighttpd(struct rc *c)
 		}
 	}
 	dg_strv_free(&l.mods);
+	dg_strv_free(&l.shell);
+	dg_strv_free(&l.bins);
 	free(l.all_why);
+}
+
+void dg_ex_lighttpd(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, struct dg_strv *shell,
+		    struct dg_strv *bins, struct dg_strv *mods, struct dg_strv *problems)
+{
+	struct dg_dlmods m = {0};
+	struct rc c;
+	rc_init(&c, fs, &m);
+	c.cfgs = cfgs;
+	c.defaults = defaults || !cfgs || !cfgs->n;
+	static const char *const confs[][2] = {{"/etc/lighttpd/lighttpd.conf", "/etc/lighttpd"},
+					       {"/usr/local/etc/lighttpd/lighttpd.conf", "/usr/local/etc/lighttpd"}};
+	struct lighttpd l = {0};
+	for (size_t i = 0; i < 2 && c.defaults; i++)
+		lighttpd_file(&c, &l, confs[i][0], confs[i][1], 0);
+	for (size_t i = 0; cfgs && i < cfgs->n; i++) {
+		dg_autofree char *d = dir_of(cfgs->v[i]);
+		lighttpd_file(&c, &l, cfgs->v[i], d, 0);
+	}
+	rc_done(&c);
+	*shell = l.shell;
+	*bins = l.bins;
+	*mods = l.mods;
+	free(l.all_why);
+	*problems = m.problems;
+	m.problems = (struct dg_strv){0};
+	dg_dlmods_free(&m);
 }
 
 /* mosquitto: `plugin PATH` and `auth_plugin PATH` lines, in mosquitto.conf and the *.conf
@@ -1260,9 +1307,11 @@ static void mosquitto_file(struct rc *c, const char *path, int depth)
 
 static void rule_mosquitto(struct rc *c)
 {
-	mosquitto_file(c, "/etc/mosquitto/mosquitto.conf", 0);
-	mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
-	mosquitto_file(c, "/mosquitto/config/mosquitto.conf", 0); /* the official image's */
+	if (c->defaults) {
+		mosquitto_file(c, "/etc/mosquitto/mosquitto.conf", 0);
+		mosquitto_file(c, "/usr/local/etc/mosquitto/mosquitto.conf", 0);
+		mosquitto_file(c, "/mosquitto/config/mosquitto.conf", 0); /* the official image's */
+	}
 	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++)
 		mosquitto_file(c, c->cfgs->v[i], 0);
 }
@@ -1348,7 +1397,7 @@ static void haproxy_read(struct rc *c, struct haproxy *h)
 {
 	static const char *const pats[] = {"/etc/haproxy/*.cfg", "/etc/haproxy/*/*.cfg", "/usr/local/etc/haproxy/*.cfg",
 					   "/usr/local/etc/haproxy/*/*.cfg"};
-	for (size_t i = 0; i < sizeof pats / sizeof *pats; i++) {
+	for (size_t i = 0; i < sizeof pats / sizeof *pats && c->defaults; i++) {
 		struct dg_strv files;
 		glob_paths(c, pats[i], &files);
 		for (size_t k = 0; k < files.n; k++)
@@ -1392,13 +1441,14 @@ static void rule_haproxy(struct rc *c)
 	haproxy_free(&h);
 }
 
-void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int *lua, struct dg_strv *checks,
+void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, int *lua, struct dg_strv *checks,
 		   struct dg_strv *programs, struct dg_strv *problems)
 {
 	struct dg_dlmods m = {0};
 	struct rc c;
 	rc_init(&c, fs, &m);
 	c.cfgs = cfgs;
+	c.defaults = defaults || !cfgs || !cfgs->n;
 	struct haproxy h = {0};
 	haproxy_read(&c, &h);
 	rc_done(&c);
@@ -1506,15 +1556,16 @@ void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *probl
 
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
 {
-	return dg_dl_config_files(fs, prog, NULL, out, err);
+	return dg_dl_config_files(fs, prog, NULL, 1, out, err);
 }
 
-int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, struct dg_dlmods *out,
-		       struct dg_error *err)
+int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, int defaults,
+		       struct dg_dlmods *out, struct dg_error *err)
 {
 	struct rc c;
 	rc_init(&c, fs, out);
 	c.cfgs = cfgs;
+	c.defaults = defaults || !cfgs || !cfgs->n;
 	const char *b = base_name(prog);
 	if (!strcmp(b, "nginx"))
 		rule_nginx(&c);

@@ -56,10 +56,12 @@ int dg_dl_libgcc(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
  * haproxy (lua-load*: Lua's C modules; `filter opentracing`: OUT->unknown).
  * Other programs: nothing. */
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);
-/* The same, reading also the configuration files CFGS (absolute paths in the image; haproxy:
- * a directory means its *.cfg files) that the program's command line names (dg_dl_cfg_args). */
-int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, struct dg_dlmods *out,
-		       struct dg_error *err);
+/* The same with the configuration files CFGS (absolute paths in the image; haproxy: a directory
+ * means its *.cfg files) that the program's command line names (dg_dl_cfg_args), which replace
+ * the default files as they do for the server, unless DEFAULTS (the program also runs without
+ * such an option) or CFGS is empty. */
+int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv *cfgs, int defaults,
+		       struct dg_dlmods *out, struct dg_error *err);
 /* The configuration files a server's command line W[0..N) names: nginx -c, lighttpd -f,
  * mosquitto -c/--config-file, haproxy -f (repeatable), apache2/httpd -f, php-fpm -c/-y, in the
  * forms `-f FILE`, `-fFILE`, `--opt FILE` and `--opt=FILE`; a relative FILE is taken from
@@ -105,14 +107,19 @@ size_t dg_dl_loadable(struct dg_objdb *db, const struct dg_dl_proc *procs, size_
 		      const char *const *cands, size_t n, uint8_t *keep, char **why);
 
 /* Exec rules: what programs a configuration makes a server or library run (docs/design.md,
- * "Exec rules"). haproxy: LUA is set when a lua-load* line runs Lua code (whose os.execute
+ * "Exec rules"); CFGS and DEFAULTS as for dg_dl_config_files. haproxy: LUA is set when a lua-load* line runs Lua code (whose os.execute
  * and io.popen run shell commands); CHECKS gets each `external-check command PATH`,
  * PROGRAMS each `program` section's `command CMD ARGS...` line. libwrap: CMDS gets the shell
  * commands of /etc/hosts.allow and /etc/hosts.deny (spawn, twist, aclexec). Unreadable
  * configuration becomes PROBLEMS lines. The caller frees the lists. */
-void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int *lua, struct dg_strv *checks,
+void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, int *lua, struct dg_strv *checks,
 		   struct dg_strv *programs, struct dg_strv *problems);
 void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *problems);
+/* lighttpd (its configuration as the dlopen rule reads it, CFGS too): SHELL gets the commands it
+ * runs with /bin/sh -c (include_shell, "|" piped loggers), BINS the fastcgi/scgi "bin-path"
+ * command lines, MODS the server.modules names. */
+void dg_ex_lighttpd(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, struct dg_strv *shell,
+		    struct dg_strv *bins, struct dg_strv *mods, struct dg_strv *problems);
 
 /* nss, gconv, libgcc, config and interp for PROG together. */
 int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);

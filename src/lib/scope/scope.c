@@ -40,10 +40,12 @@ struct cl {
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
 	int openssl_done;       /* OpenSSL's engines and providers added (dlrules.h dg_dl_openssl) */
 	int libwrap_done;       /* libwrap's hosts.allow/hosts.deny commands followed */
+	int lighttpd_read;      /* lighttpd's configuration read, its commands followed */
 	int haproxy_read;       /* haproxy's configuration read: */
 	int haproxy_lua;        /* a lua-load* line */
 	int haproxy_done;       /* its external checks and programs followed */
 	struct dg_strv cfg_prog, cfg_file; /* parallel: a server and a configuration file its command line names */
+	struct dg_strv cfg_default; /* servers also run without naming one (or with words not static) */
 	const char *workdir;
 	const char *path_env;   /* the image config's PATH: what programs inherit */
 	size_t *loaders;        /* targets (of the result) that dlopen names nobody knows */
@@ -452,9 +454,12 @@ static void cfg_args(struct cl *c, const char *path, const struct dg_sh_word *w,
 	for (size_t i = 0; i < n; i++)
 		v[i] = w[i].text, dy[i] = w[i].dynamic;
 	struct dg_strv files = {0};
-	if (dg_dl_cfg_args(path, v, dy, n, c->workdir, &files))
+	int unknown = dg_dl_cfg_args(path, v, dy, n, c->workdir, &files);
+	if (unknown)
 		problem(c, "%s: %s: a word of its command line is not static: a configuration file it may name there is "
 			   "not read", why, path);
+	if ((unknown || !files.n) && !dg_strv_has(&c->cfg_default, path))
+		dg_strv_push(&c->cfg_default, path);
 	for (size_t i = 0; i < files.n; i++) {
 		dg_strv_push(&c->cfg_prog, path);
 		dg_strv_push(&c->cfg_file, files.v[i]);
@@ -464,14 +469,16 @@ static void cfg_args(struct cl *c, const char *path, const struct dg_sh_word *w,
 	free(dy);
 }
 
-/* The configuration files recorded for the server PATH (caller frees the list, not the strings'
- * owner: copies). */
-static void cfg_files(const struct cl *c, const char *path, struct dg_strv *out)
+/* The configuration files recorded for the server PATH (caller frees); returns whether the
+ * default files count too: it also ran without naming one, or was not run by a command the
+ * closure knows (a fallback's program). */
+static int cfg_files(const struct cl *c, const char *path, struct dg_strv *out)
 {
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < c->cfg_prog.n; i++)
 		if (!strcmp(c->cfg_prog.v[i], path) && !dg_strv_has(out, c->cfg_file.v[i]))
 			dg_strv_push(out, c->cfg_file.v[i]);
+	return !out->n || dg_strv_has(&c->cfg_default, path);
 }
 
 static void run_cmd(struct cl *c, const struct dg_sh_word *w, size_t n, const char *path_env, int edge,
@@ -649,6 +656,27 @@ static void follow_shell(struct cl *c, const char *cmd, const char *why, size_t 
 	run_cmd(c, w, 3, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
 }
 
+/* A command line executed as its words split at blanks (execvp of them, no shell). */
+static void run_words(struct cl *c, const char *line, const char *why, size_t idx, int depth)
+{
+	struct dg_strv words = {0};
+	for (const char *p = line; *p;) {
+		size_t n = strcspn(p, " \t");
+		if (n) {
+			char *wd = dg_xstrndup(p, n);
+			dg_strv_push(&words, wd);
+			free(wd);
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+	struct dg_sh_word *w = words_of(words.v, words.n);
+	if (words.n)
+		run_cmd(c, w, words.n, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
+	free(w);
+	dg_strv_free(&words);
+}
+
 /* Whether an object of T's load set other than SKIP imports a symbol named PREFIX*. */
 static int imports_prefix(struct cl *c, const struct dg_sc_target *t, size_t skip, const char *prefix)
 {
@@ -697,14 +725,43 @@ static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg
 		}
 		return 1;
 	}
-	if (t->library || strcmp(base(t->path), "haproxy"))
+	if (t->library)
+		return 0;
+	if (!strcmp(base(t->path), "lighttpd")) {
+		if (!c->lighttpd_read) {
+			c->lighttpd_read = 1;
+			struct dg_strv cfgs, shell, bins, mods, probs;
+			int defaults = cfg_files(c, t->path, &cfgs);
+			dg_ex_lighttpd(c->fs, &cfgs, defaults, &shell, &bins, &mods, &probs);
+			for (size_t k = 0; k < probs.n; k++)
+				problem(c, "%s: %s", t->path, probs.v[k]);
+			/* lighttpd's own exec calls: /bin/sh -c for include_shell and piped loggers, the
+			 * fastcgi/scgi backends it spawns, and itself (graceful restart re-executes argv[0]) */
+			for (size_t k = 0; k < shell.n; k++) {
+				dg_autofree char *why = dg_xasprintf("exec: lighttpd: /bin/sh -c \"%s\" (include_shell or a piped logger)",
+								     shell.v[k]);
+				follow_shell(c, shell.v[k], why, idx, depth);
+			}
+			for (size_t k = 0; k < bins.n; k++) {
+				dg_autofree char *why = dg_xasprintf("exec: lighttpd: bin-path \"%s\"", bins.v[k]);
+				run_words(c, bins.v[k], why, idx, depth);
+			}
+			dg_strv_free(&cfgs);
+			dg_strv_free(&shell);
+			dg_strv_free(&bins);
+			dg_strv_free(&mods);
+			dg_strv_free(&probs);
+		}
+		return x->obj == 0 && (!x->arg || !strcmp(x->arg, "/bin/sh"));
+	}
+	if (strcmp(base(t->path), "haproxy"))
 		return 0;
 	if (!c->haproxy_read) {
 		c->haproxy_read = 1;
 		struct dg_strv checks, progs, probs;
 		struct dg_strv cfgs;
-		cfg_files(c, t->path, &cfgs);
-		dg_ex_haproxy(c->fs, &cfgs, &c->haproxy_lua, &checks, &progs, &probs);
+		int defaults = cfg_files(c, t->path, &cfgs);
+		dg_ex_haproxy(c->fs, &cfgs, defaults, &c->haproxy_lua, &checks, &progs, &probs);
 		dg_strv_free(&cfgs);
 		for (size_t k = 0; k < probs.n; k++)
 			problem(c, "%s: %s", t->path, probs.v[k]);
@@ -716,24 +773,8 @@ static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg
 			run_cmd(c, w, 2, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
 		}
 		for (size_t k = 0; k < progs.n; k++) {
-			/* execvp of the line's words, split at blanks */
-			struct dg_strv words = {0};
-			for (char *p = progs.v[k]; *p;) {
-				size_t n = strcspn(p, " \t");
-				if (n) {
-					char *wd = dg_xstrndup(p, n);
-					dg_strv_push(&words, wd);
-					free(wd);
-				}
-				p += n;
-				p += strspn(p, " \t");
-			}
-			struct dg_sh_word *w = words_of(words.v, words.n);
 			dg_autofree char *why = dg_xasprintf("exec: haproxy: program section command %s", progs.v[k]);
-			if (words.n)
-				run_cmd(c, w, words.n, c->path_env, DG_SE_EXEC, why, idx, NULL, depth + 1);
-			free(w);
-			dg_strv_free(&words);
+			run_words(c, progs.v[k], why, idx, depth);
 		}
 		dg_strv_free(&checks);
 		dg_strv_free(&progs);
@@ -924,8 +965,8 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 					/* a server whose modules its configuration names */
 					struct dg_error e2 = DG_ERROR_INIT;
 					struct dg_strv cfgs;
-					cfg_files(c, t->path, &cfgs);
-					dg_dl_config_files(c->fs, t->path, &cfgs, &m, &e2);
+					int defaults = cfg_files(c, t->path, &cfgs);
+					dg_dl_config_files(c->fs, t->path, &cfgs, defaults, &m, &e2);
 					dg_strv_free(&cfgs);
 					for (size_t k = 0; k < m.problems.n; k++)
 						problem(c, "%s: %s", t->path, m.problems.v[k]);
@@ -1078,6 +1119,7 @@ int dg_sc_entrypoint(struct dg_objdb *db, const struct dg_image_config *cf, cons
 	dg_strv_free(&c.pending);
 	dg_strv_free(&c.cfg_prog);
 	dg_strv_free(&c.cfg_file);
+	dg_strv_free(&c.cfg_default);
 	if (rc < 0) {
 		dg_sc_result_free(total);
 		dg_scope_free(c.s);
