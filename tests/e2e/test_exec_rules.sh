@@ -7,7 +7,7 @@
 # Lua's os.execute/io.popen; filter opentracing names a plugin elsewhere); sd-bus's exec
 # transport in libsystemd counts only for a program that calls sd-bus (two compiled programs
 # linked with the image's libsystemd); a server's configuration named on its command line
-# (lighttpd -f) is the one read. The servers' runs under these profiles, strace of the
+# (lighttpd -f) is the one read; lighttpd runs its piped loggers through sh. The servers' runs under these profiles, strace of the
 # container showing nothing outside them, are tests/e2e/test_servers.py's.
 # Usage: test_exec_rules.sh DOCKERGATE   (prints TAP; root and mmdebstrap, else SKIP)
 set -uo pipefail
@@ -100,6 +100,12 @@ ok $? "the lighttpd image's root filesystem (e2eimage.py)" "$T/lighttpd.build"
 scope lt "$Li" lighttpd -D -f /etc/lighttpd/e2e.conf
 check lt '"server.modules mod_accesslog" in why.get("/usr/lib/lighttpd/mod_accesslog.so", "")'
 ok $? "lighttpd -f /etc/lighttpd/e2e.conf: the module it names (mod_accesslog, not in Debian's lighttpd.conf) is dlopen'd" "$T/lt.check"
+check lt 's["all_programs"] is None and s["all_libraries"] is None and n < 140 and "/usr/bin/perl" not in paths'
+ok $? "lighttpd: no fallback (its plugin lookups by name: *_plugin_init only; e2e.conf replaces lighttpd.conf, whose include_shell perl scripts do not run)" "$T/lt.check"
+printf 'accesslog.filename = "|/usr/bin/tee -a /tmp/access.log"\n' >>"$Li/etc/lighttpd/e2e.conf"
+scope ltpipe "$Li" lighttpd -D -f /etc/lighttpd/e2e.conf
+check ltpipe 's["all_programs"] is None and "piped logger" in why.get("/bin/sh", why.get("/usr/bin/sh", "")) and "/usr/bin/tee" in paths'
+ok $? "lighttpd: a piped access log runs through /bin/sh -c: sh and tee are in the closure" "$T/ltpipe.check"
 
 # sd-bus: two programs linked with the image's libsystemd, one calling sd_bus_open_system
 cat >"$T/bus.c" <<'C'
