@@ -381,9 +381,18 @@ static void test_openssl(void)
 	   "openssl: dynamic_path and module paths of openssl.cnf and an .include'd directory, comments ignored (%zu)", m.n);
 	ok(has_problem(&m, "gone.so"), "openssl: a named module the image lacks is a problem");
 	dg_dlmods_free(&m);
-	ok(dg_dl_lib_rule("/usr/lib/x86_64-linux-gnu/libcrypto.so.3") && dg_dl_lib_rule("libcrypto.so.1.1") &&
+	ok(dg_dl_lib_rule("/usr/lib/x86_64-linux-gnu/libcrypto.so.3") == DG_DL_LIB_OPENSSL &&
+		   dg_dl_lib_rule("libcrypto.so.1.1") == DG_DL_LIB_OPENSSL &&
+		   dg_dl_lib_rule("/lib/x86_64-linux-gnu/libsasl2.so.2") == DG_DL_LIB_SASL &&
 		   !dg_dl_lib_rule("/usr/lib/x86_64-linux-gnu/libssl.so.3"),
-	   "openssl: libcrypto has a library rule, libssl does not");
+	   "library rules: libcrypto (OpenSSL) and libsasl2 (SASL) have one, libssl does not");
+	new_root();
+	put_lib("usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so.2");
+	put_lib("usr/lib/x86_64-linux-gnu/libother.so.1");
+	fs = load(root);
+	ok(dg_dl_lib(fs, DG_DL_LIB_SASL, &m, &err) == 0 && m.n == 1 && has(&m, "/usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so.2"),
+	   "sasl: the plugins of the plugin directory (%zu)", m.n);
+	dg_dlmods_free(&m);
 }
 
 static void test_exec_rules(void)

@@ -1737,11 +1737,29 @@ int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
 }
 
 
-/* ---- 6. libraries that dlopen: OpenSSL ---- */
+/* ---- 6. libraries that dlopen: OpenSSL, Cyrus SASL ---- */
 
 int dg_dl_lib_rule(const char *name)
 {
-	return starts(base_name(name), "libcrypto.so");
+	const char *b = base_name(name);
+	return starts(b, "libcrypto.so") ? DG_DL_LIB_OPENSSL : starts(b, "libsasl2.so") ? DG_DL_LIB_SASL : 0;
+}
+
+int dg_dl_sasl(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err)
+{
+	struct rc c;
+	rc_init(&c, fs, out);
+	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/sasl2", "/usr/lib/sasl2", "/usr/lib64/sasl2",
+					   "/usr/local/lib/sasl2"};
+	interp_dirs(&c, "sasl: plugin", dirs, N(dirs), NULL);
+	rc_done(&c);
+	(void)err;
+	return 0;
+}
+
+int dg_dl_lib(struct dg_fs *fs, int rule, struct dg_dlmods *out, struct dg_error *err)
+{
+	return rule == DG_DL_LIB_OPENSSL ? dg_dl_openssl(fs, out, err) : rule == DG_DL_LIB_SASL ? dg_dl_sasl(fs, out, err) : 0;
 }
 
 /* One openssl.cnf: `KEY = VALUE` lines whose KEY is dynamic_path, module or SO_PATH (any

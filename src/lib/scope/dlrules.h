@@ -78,9 +78,18 @@ int dg_dl_interp(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, stru
  * (engines-N and ossl-modules under the usual library directories) and every absolute
  * path an openssl.cnf names (dynamic_path, module, SO_PATH; .include followed). */
 int dg_dl_openssl(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
+/* Cyrus SASL's libsasl2 loads its mechanism plugins from its plugin directory: every ELF
+ * shared object of /usr/lib/x86_64-linux-gnu/sasl2, /usr/lib/sasl2, /usr/lib64/sasl2 and
+ * /usr/local/lib/sasl2 ($SASL_PATH and a program's own sasl_set_path are not seen). */
+int dg_dl_sasl(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);
 /* Whether the library file NAME (a basename or path) has a library rule: its dlopen calls of
- * names not known load only what that rule names (dg_dl_openssl for libcrypto.so.*). */
+ * names not known load only what that rule names (dg_dl_openssl for libcrypto.so.*, dg_dl_sasl
+ * for libsasl2.so.*): the rule (a DG_DL_LIB_* bit), or 0. */
+#define DG_DL_LIB_OPENSSL 1
+#define DG_DL_LIB_SASL 2
 int dg_dl_lib_rule(const char *name);
+/* Runs library rule RULE (one DG_DL_LIB_* bit). */
+int dg_dl_lib(struct dg_fs *fs, int rule, struct dg_dlmods *out, struct dg_error *err);
 /* Every ELF shared object of the image: the sound fallback for a dlopen whose
  * name nobody knows. */
 int dg_dl_all(struct dg_fs *fs, struct dg_dlmods *out, struct dg_error *err);

@@ -38,7 +38,7 @@ struct cl {
 	size_t cap;
 	struct dg_strv pending; /* programs to analyse */
 	int glibc_done;         /* NSS, gconv and libgcc_s modules added */
-	int openssl_done;       /* OpenSSL's engines and providers added (dlrules.h dg_dl_openssl) */
+	int lib_done;           /* library rules whose modules are added (dlrules.h DG_DL_LIB_* bits) */
 	int libwrap_done;       /* libwrap's hosts.allow/hosts.deny commands followed */
 	int lighttpd_read;      /* lighttpd's configuration read, its commands followed */
 	int haproxy_read;       /* haproxy's configuration read: */
@@ -826,21 +826,23 @@ static void follow_execs(struct cl *c, const struct dg_sc_target *t, size_t idx,
 	}
 }
 
-/* The modules of a library rule (dlrules.h dg_dl_lib_rule: OpenSSL's engines and providers),
- * once per closure. */
+/* The modules of the library rules RULES (dlrules.h dg_dl_lib_rule: OpenSSL's engines and
+ * providers, SASL's plugins), each once per closure. */
 static void add_modules(struct cl *c, const struct dg_dlmods *m, size_t parent);
-static void lib_rule(struct cl *c, const struct dg_sc_target *t, size_t idx)
+static void lib_rule(struct cl *c, const struct dg_sc_target *t, size_t idx, int rules)
 {
-	if (c->openssl_done)
-		return;
-	c->openssl_done = 1;
-	struct dg_dlmods m = {0};
-	struct dg_error e2 = DG_ERROR_INIT;
-	dg_dl_openssl(c->fs, &m, &e2);
-	for (size_t k = 0; k < m.problems.n; k++)
-		problem(c, "%s: %s", t->path, m.problems.v[k]);
-	add_modules(c, &m, idx);
-	dg_dlmods_free(&m);
+	for (int bit = 1; bit <= DG_DL_LIB_SASL; bit <<= 1) {
+		if (!(rules & bit) || (c->lib_done & bit))
+			continue;
+		c->lib_done |= bit;
+		struct dg_dlmods m = {0};
+		struct dg_error e2 = DG_ERROR_INIT;
+		dg_dl_lib(c->fs, bit, &m, &e2);
+		for (size_t k = 0; k < m.problems.n; k++)
+			problem(c, "%s: %s", t->path, m.problems.v[k]);
+		add_modules(c, &m, idx);
+		dg_dlmods_free(&m);
+	}
 }
 
 /* Whether X, a dlopen of target T, is one a library rule answers: a name not known, called
@@ -848,21 +850,21 @@ static void lib_rule(struct cl *c, const struct dg_sc_target *t, size_t idx)
 static int lib_ruled(const struct dg_sc_target *t, const struct dg_reach_exec *x)
 {
 	const struct dg_ldobj *lo = &t->set->objs[x->obj];
-	return !x->arg && x->obj != 0 && lo->path && dg_dl_lib_rule(lo->path);
+	return !x->arg && x->obj != 0 && lo->path ? dg_dl_lib_rule(lo->path) : 0;
 }
 
 /* The libraries target T's reachable code dlopens by constant names, as dlopen finds them,
  * and the modules of a library rule for a library's dlopen of names not known (OpenSSL's);
  * 0 when another name is not known or not found the way glibc's dlopen searches
  * (RPATH/RUNPATH or LD_LIBRARY_PATH in play, a musl program): the caller falls back.
- * *RULE is set when a library rule answered for a name not known. */
+ * *RULE gets the library rules (DG_DL_LIB_* bits) that answer names not known. */
 static int follow_dlopens(struct cl *c, const struct dg_sc_target *t, size_t idx, const struct dg_sc_opts *o, int *rule)
 {
 	const struct dg_reach *r = t->reach;
 	int ok = 1;
 	for (size_t i = 0; r && i < r->nexecs; i++)
-		if (r->execs[i].kind == DG_EXK_LIB && lib_ruled(t, &r->execs[i]))
-			*rule = 1;
+		if (r->execs[i].kind == DG_EXK_LIB)
+			*rule |= lib_ruled(t, &r->execs[i]);
 	for (size_t i = 0; ok && r && i < r->nexecs; i++) {
 		const struct dg_reach_exec *x = &r->execs[i];
 		if (x->kind != DG_EXK_LIB || lib_ruled(t, x))
@@ -957,7 +959,7 @@ static int analyse_pending(struct cl *c, const struct dg_sc_opts *o, struct dg_s
 				int rule = 0;
 				int all_known = follow_dlopens(c, t, idx, o, &rule);
 				if (rule)
-					lib_rule(c, t, idx);
+					lib_rule(c, t, idx, rule);
 				struct dg_dlmods m = {0};
 				if (all_known) {
 					/* every name is a constant or a library rule's: those libraries */
