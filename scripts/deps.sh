@@ -3,14 +3,15 @@
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build + test dependencies (real images: mmdebstrap for the end-to-end
 #                            images of tests/tools/e2eimage.py; podman, runc, crun, umoci, skopeo;
-#                            gnuplot for the end-to-end chart)
+#                            gnuplot for the end-to-end chart; git and psql, the clients of
+#                            tests/e2e/test_servers.py)
 #   scripts/deps.sh --fuzz   build + fuzzing dependencies (clang and its libFuzzer runtime)
 #   scripts/deps.sh --bench  build + benchmark dependencies (mmdebstrap, GNU time)
 # Only missing packages are installed; a machine that has them all is left alone.
 set -euo pipefail
 pkgs=(build-essential pkg-config libarchive-dev libjansson-dev libssl-dev libsqlite3-dev libcapstone-dev libseccomp-dev python3)
 case "${1:-}" in
---test) pkgs+=(zstd mmdebstrap podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace curl binutils groff-base gnuplot-nox) ;;
+--test) pkgs+=(zstd mmdebstrap podman runc crun conmon skopeo umoci uidmap dpkg-dev ca-certificates graphviz musl-tools sqlite3 strace curl binutils groff-base gnuplot-nox git postgresql-client) ;;
 --fuzz) pkgs+=(clang libclang-rt-14-dev zstd) ;;
 --bench) pkgs+=(zstd mmdebstrap time dpkg-dev ca-certificates) ;;
 esac

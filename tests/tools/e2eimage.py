@@ -2,6 +2,9 @@
 """Real multi-layer test images for the end-to-end suite and bench/images.sh.
 
   e2eimage.py list                                  the image names, one per line
+  e2eimage.py servers                               the server image names (tests/e2e/test_servers.py),
+                                                    one per line; built like the others, docker-archive
+                                                    form only
   e2eimage.py build NAME [--format docker-archive|oci]
                                                     builds NAME if needed (cached) and prints the
                                                     absolute path of the image: a .tar
@@ -19,6 +22,16 @@ gzip, findutils), all from `mmdebstrap --mode=root --variant=minbase` with the m
 /etc/apt/sources.list.d/debian.sources (apt sources removed again, /usr/share/{doc,man,locale,info}
 excluded); and busybox: busybox-static unpacked from its .deb with a symlink per applet, like the
 official busybox image.
+
+Server images (tests/e2e/test_servers.py; not in `list`): haproxy, lighttpd, apache2 (through
+apache2ctl), mosquitto, memcached, git (git daemon) and postgres (behind an entrypoint script like
+the official image's: initdb as the postgres user through gosu, then exec postgres), each
+configured as an official image would be: an Entrypoint and/or Cmd, a setup script run in a
+chroot of the rootfs at the end of mmdebstrap ("setup"; /dev and /proc are there) and then
+configuration files written into it ("files"), both before the layers are made, each server listening on 127.0.0.1 on a port of its own (18401-18407).
+
+The .debs mmdebstrap downloads are kept in ${cache}/apt-archives and given to the next build
+(mmdebstrap sync-in / sync-out), so the images share their downloads.
 
 Every image has three layers:
   1. the base: the minbase rootfs (built once, shared by the Debian images) or busybox;
@@ -48,6 +61,7 @@ MKIMG = os.path.join(HERE, "mkimg.py")
 EPOCH = 1747699200  # 2025-05-20, the mirror snapshot of the project's machine
 BASE_VERSION = 1
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+FORMS = ["docker-archive", "oci"]
 
 BASE = {"suite": "bookworm", "variant": "minbase", "include": [],
         "exclude": ["/usr/share/doc/*", "/usr/share/man/*", "/usr/share/locale/*", "/usr/share/info/*"]}
@@ -82,6 +96,167 @@ IMAGES = {
                 "layer3_opaque": ["var/cache/app"],
                 "smoke": ["sh", "-c", "mkdir /tmp/x && rmdir /tmp/x && ls / >/dev/null && echo ok"]},
 }
+
+
+# Server images (tests/e2e/test_servers.py): a setup script run in a chroot of the rootfs at the
+# end of mmdebstrap, then files written into it (both part of layer 2); "entrypoint", "env", "user" and
+# "forms" (docker-archive only) as an image config would have them. Ports 18401-18407.
+HAPROXY_ENTRY = """#!/bin/sh
+set -e
+# as the official haproxy image's docker-entrypoint.sh: a first argument that is an option runs
+# haproxy with it; haproxy runs in master-worker mode, in the foreground
+if [ "${1#-}" != "$1" ]; then
+	set -- haproxy "$@"
+fi
+if [ "$1" = 'haproxy' ]; then
+	shift
+	set -- haproxy -W -db "$@"
+fi
+exec "$@"
+"""
+HAPROXY_CFG = """global
+	maxconn 256
+defaults
+	mode http
+	timeout connect 2s
+	timeout client 30s
+	timeout server 30s
+frontend web
+	bind 127.0.0.1:18401
+	http-request return status 200 content-type text/plain string "hello from haproxy" if { path /hello }
+	default_backend nothing
+backend nothing
+	server none 127.0.0.1:18499
+"""
+LIGHTTPD_CFG = """server.document-root = "/var/www/html"
+server.bind = "127.0.0.1"
+server.port = 18402
+server.errorlog = "/var/log/lighttpd/error.log"
+server.modules = ("mod_access", "mod_accesslog")
+index-file.names = ("index.html")
+url.access-deny = ("~", ".inc")
+accesslog.filename = "/var/log/lighttpd/access.log"
+mimetype.assign = (".html" => "text/html", ".txt" => "text/plain")
+"""
+APACHE_SITE = """<VirtualHost 127.0.0.1:18403>
+	DocumentRoot /var/www/html
+	ErrorLog ${APACHE_LOG_DIR}/error.log
+	CustomLog ${APACHE_LOG_DIR}/access.log combined
+</VirtualHost>
+"""
+MOSQUITTO_ENTRY = """#!/bin/sh
+set -e
+# the official eclipse-mosquitto image's docker-entrypoint.sh
+user="$(id -u)"
+if [ "$user" = '0' ]; then
+	[ -d "/mosquitto" ] && chown -R mosquitto:mosquitto /mosquitto || true
+fi
+exec "$@"
+"""
+MOSQUITTO_CFG = """listener 18404 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location /mosquitto/data/
+log_dest stdout
+"""
+MEMCACHED_ENTRY = """#!/bin/sh
+set -e
+# the official memcached image's docker-entrypoint.sh
+if [ "${1#-}" != "$1" ]; then
+	set -- memcached "$@"
+fi
+exec "$@"
+"""
+# the official postgres image's docker-entrypoint.sh, shortened: as root, make the directories
+# the postgres user's and run this script again as that user through gosu; as postgres, initdb
+# when the data directory is empty, then exec the server
+POSTGRES_ENTRY = """#!/usr/bin/env bash
+set -Eeo pipefail
+
+docker_create_db_directories() {
+	mkdir -p "$PGDATA"
+	chmod 00700 "$PGDATA" || :
+	mkdir -p /var/run/postgresql || :
+	chmod 03775 /var/run/postgresql || :
+	if [ "$(id -u)" = '0' ]; then
+		find "$PGDATA" \\! -user postgres -exec chown postgres '{}' +
+		find /var/run/postgresql \\! -user postgres -exec chown postgres '{}' +
+	fi
+}
+
+docker_init_database_dir() {
+	initdb --username=postgres --pwfile=<(printf '%s\\n' "$POSTGRES_PASSWORD") \\
+		--auth-host=trust --auth-local=trust -E UTF8 -D "$PGDATA" >/dev/null
+}
+
+_main() {
+	if [ "${1:0:1}" = '-' ]; then
+		set -- postgres "$@"
+	fi
+	if [ "$1" = 'postgres' ]; then
+		docker_create_db_directories
+		if [ "$(id -u)" = '0' ]; then
+			exec gosu postgres "$BASH_SOURCE" "$@"
+		fi
+		if [ ! -s "$PGDATA/PG_VERSION" ]; then
+			docker_init_database_dir
+			echo 'PostgreSQL init process complete; ready for start up.'
+		fi
+	fi
+	exec "$@"
+}
+
+_main "$@"
+"""
+GIT_SETUP = """set -e
+export HOME=/root GIT_AUTHOR_DATE=2025-05-20T00:00:00Z GIT_COMMITTER_DATE=2025-05-20T00:00:00Z
+mkdir -p /srv/git /tmp/work
+cd /tmp/work
+git init -q -b main
+git config user.name e2e
+git config user.email e2e@localhost
+printf 'served by git daemon\\n' > README
+mkdir -p src && printf 'int main(void) { return 0; }\\n' > src/main.c
+git add README src/main.c
+git commit -q -m 'the e2e repository'
+git clone -q --bare /tmp/work /srv/git/repo.git
+cd / && rm -rf /tmp/work /root/.gitconfig
+"""
+SRV = {"layer2_remove": DEBIAN_L2, "layer3_whiteout": DEBIAN_L3W, "layer3_opaque": DEBIAN_L3O,
+       "forms": ["docker-archive"]}
+SERVERS = {
+    "haproxy": dict(SRV, include=["haproxy"], entrypoint=["docker-entrypoint.sh"],
+                    cmd=["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"],
+                    files={"usr/local/bin/docker-entrypoint.sh": (0o755, HAPROXY_ENTRY),
+                           "usr/local/etc/haproxy/haproxy.cfg": (0o644, HAPROXY_CFG)}),
+    "lighttpd": dict(SRV, include=["lighttpd"], cmd=["lighttpd", "-D", "-f", "/etc/lighttpd/e2e.conf"],
+                     files={"etc/lighttpd/e2e.conf": (0o644, LIGHTTPD_CFG),
+                            "var/www/html/index.html": (0o644, "hello from lighttpd\n"),
+                            "var/www/html/secret.inc": (0o644, "not for you\n")},
+                     setup="mkdir -p /var/log/lighttpd && chown www-data:www-data /var/log/lighttpd"),
+    "apache2": dict(SRV, include=["apache2"], cmd=["apache2ctl", "-D", "FOREGROUND"],
+                    files={"etc/apache2/ports.conf": (0o644, "Listen 127.0.0.1:18403\n"),
+                           "etc/apache2/sites-available/000-default.conf": (0o644, APACHE_SITE),
+                           "var/www/html/e2e.txt": (0o644, "hello from apache2\n")}),
+    "mosquitto": dict(SRV, include=["mosquitto"], entrypoint=["/docker-entrypoint.sh"],
+                      cmd=["/usr/sbin/mosquitto", "-c", "/mosquitto/config/mosquitto.conf"],
+                      files={"docker-entrypoint.sh": (0o755, MOSQUITTO_ENTRY),
+                             "mosquitto/config/mosquitto.conf": (0o644, MOSQUITTO_CFG)},
+                      setup="mkdir -p /mosquitto/data /mosquitto/log"),
+    "memcached": dict(SRV, include=["memcached"], entrypoint=["docker-entrypoint.sh"],
+                      cmd=["memcached", "-l", "127.0.0.1", "-p", "18405", "-U", "0", "-m", "16"], user="memcache",
+                      files={"usr/local/bin/docker-entrypoint.sh": (0o755, MEMCACHED_ENTRY)}),
+    "git": dict(SRV, include=["git"],
+                cmd=["git", "daemon", "--export-all", "--base-path=/srv/git", "--reuseaddr", "--listen=127.0.0.1",
+                     "--port=18406", "--verbose", "/srv/git"],
+                setup=GIT_SETUP),
+    "postgres": dict(SRV, include=["postgresql", "gosu"], entrypoint=["docker-entrypoint.sh"],
+                     cmd=["postgres", "-p", "18407", "-c", "listen_addresses=127.0.0.1"],
+                     env=["PATH=/usr/local/sbin:/usr/local/bin:/usr/lib/postgresql/15/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                          "PGDATA=/var/lib/postgresql/data", "POSTGRES_PASSWORD=e2e"],
+                     files={"usr/local/bin/docker-entrypoint.sh": (0o755, POSTGRES_ENTRY)}),
+}
+RECIPES = dict(IMAGES, **SERVERS)
 
 
 def log(msg):
@@ -180,25 +355,47 @@ def mirror():
     return "http://deb.debian.org/debian"
 
 
-def mmdebstrap(dest, include):
+def mmdebstrap(dest, include, setup=None):
     if not shutil.which("mmdebstrap"):
         die("mmdebstrap is not installed (scripts/deps.sh --test)")
     cmd = ["mmdebstrap", "--quiet", "--mode=root", "--variant=" + BASE["variant"], "--format=directory"]
     for e in BASE["exclude"]:
         cmd.append("--dpkgopt=path-exclude=" + e)
+    cmd.append("--dpkgopt=force-unsafe-io")  # no fsync per file: the tree is copied into layers anyway
     if include:
         cmd.append("--include=" + ",".join(include))
     cmd.append('--customize-hook=rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/*')
+    if setup:  # a server recipe's setup script, run by the image's /bin/sh in the finished chroot
+        script = dest.rstrip("/") + ".setup.sh"
+        with open(script, "w") as f:
+            f.write(setup)
+        cmd.append('--customize-hook=chroot "$1" /usr/bin/env -i PATH=%s LC_ALL=C /bin/sh -e < %s' % (PATH_ENV[5:], script))
+    # the downloads of earlier builds: given to apt in the chroot, and what it downloaded kept
+    debs = os.path.join(cache_root(), "apt-archives")
+    out = dest.rstrip("/") + ".debs"
+    os.makedirs(debs, exist_ok=True)
+    os.makedirs(out, exist_ok=True)
+    cmd += ['--setup-hook=mkdir -p "$1"/var/cache/apt/archives',
+            "--setup-hook=sync-in %s /var/cache/apt/archives/" % debs,
+            "--customize-hook=sync-out /var/cache/apt/archives %s" % out]
     cmd += [BASE["suite"], dest, "deb %s %s main" % (mirror(), BASE["suite"])]
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
     t = time.time()
     run(cmd, env=env)
+    kept = 0
+    for n in os.listdir(out):  # each new .deb renamed into the shared directory (atomic)
+        if n.endswith(".deb") and not os.path.exists(os.path.join(debs, n)):
+            os.rename(os.path.join(out, n), os.path.join(debs, n))
+            kept += 1
+    shutil.rmtree(out)
+    if setup:
+        os.unlink(script)
     # no device nodes in an image layer (engines create /dev); keep the directory
     devdir = os.path.join(dest, "dev")
     if os.path.isdir(devdir):
         shutil.rmtree(devdir)
         os.mkdir(devdir, 0o755)
-    log("mmdebstrap %s: %.0f s" % (",".join(include) or "minbase", time.time() - t))
+    log("mmdebstrap %s: %.0f s (%d new .debs kept)" % (",".join(include) or "minbase", time.time() - t, kept))
 
 
 def base_rootfs():
@@ -467,13 +664,23 @@ def tree(root):
 # ---------------------------------------------------------------- images
 
 def entry_dir(name):
-    r = IMAGES[name]
+    r = RECIPES[name]
     recipe = {"name": name, "recipe": r, "base": None if r.get("busybox") else BASE, "epoch": EPOCH}
     return os.path.join(cache_root(), "%s-%s" % (name, key(recipe)))
 
 
+def add_files(root, r):
+    """A server recipe's configuration files (mode, text; owned by root; after its setup script)."""
+    for rel, (mode, text) in sorted(r.get("files", {}).items()):
+        p = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w") as f:
+            f.write(text)
+        os.chmod(p, mode)
+
+
 def build(name):
-    r = IMAGES[name]
+    r = RECIPES[name]
     d = entry_dir(name)
     with Locked(d) as L:
         if L.done():
@@ -491,7 +698,8 @@ def build(name):
         else:
             shared = base_rootfs()
             run(["cp", "-a", shared, base])
-            mmdebstrap(final, r["include"])
+            mmdebstrap(final, r["include"], r.get("setup"))
+            add_files(final, r)
         lower = tree(base)
         for p in r["layer2_remove"]:
             rm(final, p)
@@ -525,11 +733,20 @@ def build(name):
         n = check_merge([l1, l2, l3], fin)
         log("%s: the merged layers equal the final rootfs (%d entries)" % (name, n))
         shutil.rmtree(base)
-        common = ["--tag", "localhost/dg-e2e-%s:1" % name, "--cmd", json.dumps(r["cmd"]), "--env", PATH_ENV]
-        run([sys.executable, MKIMG, "--format", "docker-archive", "--compress", "gzip",
-             "--out", os.path.join(d, "image-docker-archive.tar")] + common + [l1, l2, l3])
-        run([sys.executable, MKIMG, "--format", "oci", "--compress", "zstd",
-             "--out", os.path.join(d, "image-oci")] + common + [l1, l2, l3])
+        common = ["--tag", "localhost/dg-e2e-%s:1" % name, "--cmd", json.dumps(r["cmd"])]
+        if r.get("entrypoint"):
+            common += ["--entrypoint", json.dumps(r["entrypoint"])]
+        for e in r.get("env") or [PATH_ENV]:
+            common += ["--env", e]
+        if r.get("user"):
+            common += ["--user", r["user"]]
+        forms = r.get("forms", FORMS)
+        if "docker-archive" in forms:
+            run([sys.executable, MKIMG, "--format", "docker-archive", "--compress", "gzip",
+                 "--out", os.path.join(d, "image-docker-archive.tar")] + common + [l1, l2, l3])
+        if "oci" in forms:
+            run([sys.executable, MKIMG, "--format", "oci", "--compress", "zstd",
+                 "--out", os.path.join(d, "image-oci")] + common + [l1, l2, l3])
         sizes = {os.path.basename(l): os.path.getsize(l) for l in (l1, l2, l3)}
         for l in (l1, l2, l3):  # both images hold them; no need to keep a third copy
             os.unlink(l)
@@ -591,6 +808,9 @@ def main(argv):
     if cmd == "list":
         print("\n".join(IMAGES))
         return 0
+    if cmd == "servers":
+        print("\n".join(SERVERS))
+        return 0
     if cmd == "smoke":
         return smoke(argv[1:] or list(IMAGES))
     if cmd in ("build", "rootfs"):
@@ -604,17 +824,19 @@ def main(argv):
             del args[i:i + 2]
         if len(args) != 1:
             die("usage: e2eimage.py %s NAME%s" % (cmd, " [--format docker-archive|oci]" if cmd == "build" else ""))
-        if args[0] not in IMAGES:
-            die("unknown image %s (known: %s)" % (args[0], " ".join(IMAGES)))
+        if args[0] not in RECIPES:
+            die("unknown image %s (known: %s)" % (args[0], " ".join(RECIPES)))
         if fmt not in ("docker-archive", "oci"):
             die("unknown format %s (docker-archive or oci)" % fmt)
+        if fmt not in RECIPES[args[0]].get("forms", FORMS):
+            die("%s is built as %s only" % (args[0], " ".join(RECIPES[args[0]]["forms"])))
         d = os.path.abspath(build(args[0]))
         if cmd == "rootfs":
             print(os.path.join(d, "rootfs"))
         else:
             print(os.path.join(d, "image-docker-archive.tar" if fmt == "docker-archive" else "image-oci"))
         return 0
-    die("unknown command %s (list, build, rootfs, smoke)" % cmd)
+    die("unknown command %s (list, servers, build, rootfs, smoke)" % cmd)
 
 
 if __name__ == "__main__":
