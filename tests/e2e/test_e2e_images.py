@@ -17,7 +17,9 @@ forms (docker-archive tar, OCI layout directory):
     busybox-static) removed from its profile must fail verify (exit 8), the report naming it
     as denied, made by busybox;
  5. a results table (TAP comments, build/e2e/results.md and .json) and a chart
-    (build/e2e/results.png, gnuplot).
+    (build/e2e/results.png, gnuplot), with the entrypoint scope's count (`generate --scope
+    entrypoint` of the image's Cmd; its profiles run in test_scope_images.sh and test_tiers.py)
+    beside the image scope's.
 Usage: test_e2e_images.py DOCKERGATE     (prints TAP; root, podman, runc, strace needed, else SKIP)
   DG_E2E_ONLY=a,b     only these images        DG_E2E_ENGINES=podman,runc   only these engines
   DG_E2E_OUT=DIR      where results go (default: build/e2e of the checkout)
@@ -266,9 +268,9 @@ def run(cmd, env=None, timeout=600, **kw):
     return r, time.time() - t0
 
 
-def generate(dg, image, profile, cache):
+def generate(dg, image, profile, cache, extra=()):
     env = dict(os.environ, XDG_CACHE_HOME=cache, SOURCE_DATE_EPOCH="1700000000")
-    r, dt = run([dg, "generate", image, "-o", profile, "--json"], env=env)
+    r, dt = run([dg, "generate", image, "-o", profile, "--json"] + list(extra), env=env)
     summary = None
     if r.returncode == 0:
         try:
@@ -399,6 +401,12 @@ def body(dg, T, env, only, engines, out_dir):
                 r3, dt3, _ = generate(dg, image, prof, cache)
                 ok(r3.returncode == 0 and open(prof, "rb").read() == first,
                    "%s: generate (ASan build, warm, %.1f s), the same profile" % (tag, dt3), r3.stderr[-2000:])
+            if form == "docker-archive":  # the headline table's entrypoint column (the image's Cmd)
+                rep, dte, summe = generate(tdg, image, os.path.join(T, tag + ".ep.json"), cache, ["--scope", "entrypoint"])
+                if ok(rep.returncode == 0 and summe is not None and summe["allowed_x86_64"] <= summ["allowed_x86_64"],
+                      "%s: generate --scope entrypoint (%.1f s): %s allowed, image scope %d"
+                      % (tag, dte, summe and summe["allowed_x86_64"], summ["allowed_x86_64"]), rep.stderr[-2000:]):
+                    row["allowed_entrypoint"] = summe["allowed_x86_64"]
             form_key = "archive" if form == "docker-archive" else "oci"
             row["cold_" + form_key], row["warm_" + form_key] = round(cold, 2), round(warm, 2)
             keep = os.path.join(T, tag + ".kept.json")

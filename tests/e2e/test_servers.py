@@ -19,7 +19,8 @@ each:
  3. checks that every syscall the container's process tree made (strace) is handled by the
     profile; a syscall outside it is a soundness bug of the analysis (the check fails and names
     the syscall, the executable and `explain`'s view of it);
- 4. writes a table (TAP comments, $DG_E2E_OUT or build/e2e: servers.md, servers.json): allowed
+ 4. writes a table and a chart (TAP comments, $DG_E2E_OUT or build/e2e: servers.md, servers.json,
+    servers.png): allowed
     with the entrypoint scope (total; the closure's and the fallback's tiers), with `--fallback
     deny`, with the image scope; really used (union of the runs); Docker's default; whether
     `--fallback deny` would have been enough for what the workload used; the fallbacks that fired.
@@ -377,7 +378,7 @@ def body(dg, T, env, names, engines, out_dir):
         note("%s fallbacks: %s" % (r["server"], "; ".join("%s: %s" % kv for kv in sorted(r["fallbacks"].items())) or "none"))
         if r["used_not_in_closure"]:
             note("%s: used but only in the fallback's tier: %s" % (r["server"], " ".join(r["used_not_in_closure"])))
-    ok(not problems, "results written to %s (servers.md, servers.json)" % out_dir, "\n".join(problems))
+    ok(not problems, "results written to %s (servers.md, servers.json, servers.png)" % out_dir, "\n".join(problems))
 
 
 def server(dg, name, a, T, env, engines):
@@ -550,7 +551,10 @@ def write_report(results, outdir):
             md.append("  - NOT IN THE PROFILE: %s" % ", ".join("%s by %s" % (u["syscall"], u["exe"]) for u in r["unhandled"]))
     with open(os.path.join(outdir, "servers.md"), "w") as f:
         f.write("\n".join(md) + "\n")
-    return []
+    return e2e.chart(outdir, "servers", rows, "server",
+                     [("allowed_entrypoint", "entrypoint scope"), ("allowed_fallback_deny", "entrypoint, --fallback deny"),
+                      ("allowed_image", "image scope"), ("used", "used (strace)"), ("docker_default", "Docker default")],
+                     "dockergate on real servers: x86-64 syscalls allowed by scope, really used (strace), Docker default")
 
 
 if __name__ == "__main__":
