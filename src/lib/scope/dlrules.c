@@ -215,6 +215,29 @@ static int read_cfg(struct rc *c, const char *path, char **text)
 	return 1;
 }
 
+/* The next line of the text at *CUR, cut in place, with blanks trimmed at both ends and, when
+ * HASH, everything from a '#' on removed; NULL after the last. *LINE counts the lines. */
+static char *next_line(char **cur, size_t *line, int hash)
+{
+	char *s = *cur;
+	if (!s || !*s)
+		return NULL;
+	char *nl = strchr(s, '\n');
+	if (nl)
+		*nl++ = 0;
+	*cur = nl;
+	(*line)++;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *h = hash ? strchr(s, '#') : NULL;
+	if (h)
+		*h = 0;
+	size_t sl = strlen(s);
+	while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t' || s[sl - 1] == '\r'))
+		s[--sl] = 0;
+	return s;
+}
+
 /* ---- directory listing and globs ---- */
 
 struct names {
@@ -1344,19 +1367,7 @@ static void haproxy_file(struct rc *c, const char *path, struct haproxy *h)
 		return;
 	size_t line = 0;
 	int in_program = 0;
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		line++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		char *hash = strchr(s, '#');
-		if (hash)
-			*hash = 0;
-		size_t sl = strlen(s);
-		while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t' || s[sl - 1] == '\r'))
-			s[--sl] = 0;
+	for (char *cur = text, *s; (s = next_line(&cur, &line, 1));) {
 		size_t kl = strcspn(s, " \t");
 		if (!kl)
 			continue;
@@ -1771,20 +1782,8 @@ static void openssl_file(struct rc *c, const char *path, int depth)
 	if (read_cfg(c, path, &text) <= 0)
 		return;
 	size_t line = 0;
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		line++;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		char *hash = strchr(s, '#');
-		if (hash)
-			*hash = 0;
-		size_t sl = strlen(s);
-		while (sl && (s[sl - 1] == ' ' || s[sl - 1] == '\t' || s[sl - 1] == '\r'))
-			s[--sl] = 0;
-		if (!sl || *s == '[')
+	for (char *cur = text, *s; (s = next_line(&cur, &line, 1));) {
+		if (!*s || *s == '[')
 			continue;
 		if (!strncmp(s, ".include", 8) && (s[8] == ' ' || s[8] == '\t' || s[8] == '=')) {
 			char *v = s + 8;
