@@ -75,6 +75,14 @@ static void rc_done(struct rc *c)
 	dg_map_free(&c->pidx);
 }
 
+/* The configuration files a command line names (or NULL) and whether the default files count
+ * too: always when none is named. */
+static void rc_cfgs(struct rc *c, const struct dg_strv *cfgs, int defaults)
+{
+	c->cfgs = cfgs;
+	c->defaults = defaults || !cfgs || !cfgs->n;
+}
+
 void dg_dlmods_free(struct dg_dlmods *m)
 {
 	if (!m)
@@ -87,6 +95,15 @@ void dg_dlmods_free(struct dg_dlmods *m)
 	dg_strv_free(&m->problems);
 	free(m->unknown);
 	memset(m, 0, sizeof *m);
+}
+
+/* The end of an exec rule's reading (dg_ex_*): its problem lines, from the scratch M, to PROBLEMS. */
+static void ex_done(struct rc *c, struct dg_dlmods *m, struct dg_strv *problems)
+{
+	rc_done(c);
+	*problems = m->problems;
+	m->problems = (struct dg_strv){0};
+	dg_dlmods_free(m);
 }
 
 const struct dg_dlmod *dg_dlmods_find(const struct dg_dlmods *m, const char *path)
@@ -1203,17 +1220,31 @@ static int lighttpd_mod_cb(struct dg_node *n, void *ud)
 	return 0;
 }
 
-static void rule_lighttpd(struct rc *c)
+/* lighttpd's configuration: the files a command line names, the default files when they count. */
+static void lighttpd_read(struct rc *c, struct lighttpd *l)
 {
 	static const char *const confs[][2] = {{"/etc/lighttpd/lighttpd.conf", "/etc/lighttpd"},
 					       {"/usr/local/etc/lighttpd/lighttpd.conf", "/usr/local/etc/lighttpd"}};
-	struct lighttpd l = {0};
 	for (size_t i = 0; i < 2 && c->defaults; i++)
-		lighttpd_file(c, &l, confs[i][0], confs[i][1], 0);
+		lighttpd_file(c, l, confs[i][0], confs[i][1], 0);
 	for (size_t i = 0; c->cfgs && i < c->cfgs->n; i++) {
 		dg_autofree char *d = dir_of(c->cfgs->v[i]);
-		lighttpd_file(c, &l, c->cfgs->v[i], d, 0);
+		lighttpd_file(c, l, c->cfgs->v[i], d, 0);
 	}
+}
+
+static void lighttpd_free(struct lighttpd *l)
+{
+	dg_strv_free(&l->mods);
+	dg_strv_free(&l->shell);
+	dg_strv_free(&l->bins);
+	free(l->all_why);
+}
+
+static void rule_lighttpd(struct rc *c)
+{
+	struct lighttpd l = {0};
+	lighttpd_read(c, &l);
 	if (!dg_strv_has(&l.mods, "mod_dirlisting"))
 		dg_strv_push(&l.mods, "mod_dirlisting");
 	for (size_t d = 0; d < sizeof lighttpd_dirs / sizeof *lighttpd_dirs; d++) {
@@ -1249,37 +1280,23 @@ static void rule_lighttpd(struct rc *c)
 			add_path(c, p, why, 0); /* the built-in ones have no file */
 		}
 	}
-	dg_strv_free(&l.mods);
-	dg_strv_free(&l.shell);
-	dg_strv_free(&l.bins);
-	free(l.all_why);
+	lighttpd_free(&l);
 }
 
 void dg_ex_lighttpd(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, struct dg_strv *shell,
-		    struct dg_strv *bins, struct dg_strv *mods, struct dg_strv *problems)
+		    struct dg_strv *bins, struct dg_strv *problems)
 {
 	struct dg_dlmods m = {0};
 	struct rc c;
 	rc_init(&c, fs, &m);
-	c.cfgs = cfgs;
-	c.defaults = defaults || !cfgs || !cfgs->n;
-	static const char *const confs[][2] = {{"/etc/lighttpd/lighttpd.conf", "/etc/lighttpd"},
-					       {"/usr/local/etc/lighttpd/lighttpd.conf", "/usr/local/etc/lighttpd"}};
+	rc_cfgs(&c, cfgs, defaults);
 	struct lighttpd l = {0};
-	for (size_t i = 0; i < 2 && c.defaults; i++)
-		lighttpd_file(&c, &l, confs[i][0], confs[i][1], 0);
-	for (size_t i = 0; cfgs && i < cfgs->n; i++) {
-		dg_autofree char *d = dir_of(cfgs->v[i]);
-		lighttpd_file(&c, &l, cfgs->v[i], d, 0);
-	}
-	rc_done(&c);
+	lighttpd_read(&c, &l);
 	*shell = l.shell;
 	*bins = l.bins;
-	*mods = l.mods;
-	free(l.all_why);
-	*problems = m.problems;
-	m.problems = (struct dg_strv){0};
-	dg_dlmods_free(&m);
+	l.shell = l.bins = (struct dg_strv){0};
+	lighttpd_free(&l);
+	ex_done(&c, &m, problems);
 }
 
 /* mosquitto: `plugin PATH` and `auth_plugin PATH` lines, in mosquitto.conf and the *.conf
@@ -1458,20 +1475,15 @@ void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, i
 	struct dg_dlmods m = {0};
 	struct rc c;
 	rc_init(&c, fs, &m);
-	c.cfgs = cfgs;
-	c.defaults = defaults || !cfgs || !cfgs->n;
+	rc_cfgs(&c, cfgs, defaults);
 	struct haproxy h = {0};
 	haproxy_read(&c, &h);
-	rc_done(&c);
 	*lua = h.lua;
 	*checks = h.checks;
 	*programs = h.programs;
-	h.checks = (struct dg_strv){0};
-	h.programs = (struct dg_strv){0};
+	h.checks = h.programs = (struct dg_strv){0};
 	haproxy_free(&h);
-	*problems = m.problems;
-	m.problems = (struct dg_strv){0};
-	dg_dlmods_free(&m);
+	ex_done(&c, &m, problems);
 }
 
 /* libwrap (TCP wrappers): /etc/hosts.allow and /etc/hosts.deny, `daemons : clients [: option
@@ -1496,12 +1508,8 @@ static void libwrap_file(struct rc *c, const char *path, struct dg_strv *cmds)
 		*w++ = *r;
 	}
 	*w = 0;
-	for (char *s = text, *nl; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		while (*s == ' ' || *s == '\t')
-			s++;
+	size_t line = 0;
+	for (char *rest = text, *s; (s = next_line(&rest, &line, 0));) {
 		if (*s == '#' || !*s)
 			continue;
 		size_t field = 0;
@@ -1559,10 +1567,7 @@ void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *probl
 	memset(cmds, 0, sizeof *cmds);
 	libwrap_file(&c, "/etc/hosts.allow", cmds);
 	libwrap_file(&c, "/etc/hosts.deny", cmds);
-	rc_done(&c);
-	*problems = m.problems;
-	m.problems = (struct dg_strv){0};
-	dg_dlmods_free(&m);
+	ex_done(&c, &m, problems);
 }
 
 int dg_dl_config(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err)
@@ -1575,8 +1580,7 @@ int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv 
 {
 	struct rc c;
 	rc_init(&c, fs, out);
-	c.cfgs = cfgs;
-	c.defaults = defaults || !cfgs || !cfgs->n;
+	rc_cfgs(&c, cfgs, defaults);
 	const char *b = base_name(prog);
 	if (!strcmp(b, "nginx"))
 		rule_nginx(&c);
@@ -1609,16 +1613,28 @@ static const struct {
 	{"php-fpm", {"-c", "-y", "--php-ini", "--fpm-config"}},
 };
 
+/* The index of PROG's entry in cfg_opts (by basename prefix), or -1. */
+static long cfg_server(const char *prog)
+{
+	const char *b = base_name(prog);
+	for (size_t k = 0; k < sizeof cfg_opts / sizeof *cfg_opts; k++)
+		if (starts(b, cfg_opts[k].prog))
+			return (long)k;
+	return -1;
+}
+
+int dg_dl_cfg_server(const char *prog)
+{
+	return cfg_server(prog) >= 0;
+}
+
 int dg_dl_cfg_args(const char *prog, const char *const *w, const int *dynamic, size_t n, const char *workdir,
 		   struct dg_strv *out)
 {
-	const char *b = base_name(prog);
-	size_t k = 0;
-	for (; k < sizeof cfg_opts / sizeof *cfg_opts; k++)
-		if (starts(b, cfg_opts[k].prog))
-			break;
-	if (k == sizeof cfg_opts / sizeof *cfg_opts)
+	long ks = cfg_server(prog);
+	if (ks < 0)
 		return 0;
+	size_t k = (size_t)ks;
 	int unknown = 0;
 	for (size_t i = 1; i < n; i++) {
 		if (dynamic[i]) {

@@ -69,6 +69,8 @@ int dg_dl_config_files(struct dg_fs *fs, const char *prog, const struct dg_strv 
  * it may name is not known, else 0. */
 int dg_dl_cfg_args(const char *prog, const char *const *w, const int *dynamic, size_t n, const char *workdir,
 		   struct dg_strv *out);
+/* Whether PROG (by basename) is a server whose command line can name its configuration. */
+int dg_dl_cfg_server(const char *prog);
 /* Extension modules of interpreters, by PROG's basename: python3*, perl*,
  * ruby*, node/nodejs, php*, lua*, tclsh* and wish*: every ELF shared object
  * under their module directories. Other programs: nothing. */
@@ -126,9 +128,9 @@ void dg_ex_haproxy(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, i
 void dg_ex_libwrap(struct dg_fs *fs, struct dg_strv *cmds, struct dg_strv *problems);
 /* lighttpd (its configuration as the dlopen rule reads it, CFGS too): SHELL gets the commands it
  * runs with /bin/sh -c (include_shell, "|" piped loggers), BINS the fastcgi/scgi "bin-path"
- * command lines, MODS the server.modules names. */
+ * command lines. */
 void dg_ex_lighttpd(struct dg_fs *fs, const struct dg_strv *cfgs, int defaults, struct dg_strv *shell,
-		    struct dg_strv *bins, struct dg_strv *mods, struct dg_strv *problems);
+		    struct dg_strv *bins, struct dg_strv *problems);
 
 /* nss, gconv, libgcc, config and interp for PROG together. */
 int dg_dl_rules(struct dg_fs *fs, const char *prog, struct dg_dlmods *out, struct dg_error *err);

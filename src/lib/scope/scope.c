@@ -42,8 +42,7 @@ struct cl {
 	int libwrap_done;       /* libwrap's hosts.allow/hosts.deny commands followed */
 	int lighttpd_read;      /* lighttpd's configuration read, its commands followed */
 	int haproxy_read;       /* haproxy's configuration read: */
-	int haproxy_lua;        /* a lua-load* line */
-	int haproxy_done;       /* its external checks and programs followed */
+	int haproxy_lua;        /* a lua-load* line (its external checks and programs are followed) */
 	struct dg_strv cfg_prog, cfg_file; /* parallel: a server and a configuration file its command line names */
 	struct dg_strv cfg_default; /* servers also run without naming one (or with words not static) */
 	const char *workdir;
@@ -449,6 +448,8 @@ static long wrapper_command(const struct wrapper *wr, const struct dg_sh_word *w
  * for the configuration rules; a word that is not static may name one: a problem line. */
 static void cfg_args(struct cl *c, const char *path, const struct dg_sh_word *w, size_t n, const char *why)
 {
+	if (!dg_dl_cfg_server(path))
+		return; /* not a server: nothing to record (cfg_files asks only about servers) */
 	const char **v = dg_xcalloc(n, sizeof *v);
 	int *dy = dg_xcalloc(n, sizeof *dy);
 	for (size_t i = 0; i < n; i++)
@@ -730,9 +731,9 @@ static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg
 	if (!strcmp(base(t->path), "lighttpd")) {
 		if (!c->lighttpd_read) {
 			c->lighttpd_read = 1;
-			struct dg_strv cfgs, shell, bins, mods, probs;
+			struct dg_strv cfgs, shell, bins, probs;
 			int defaults = cfg_files(c, t->path, &cfgs);
-			dg_ex_lighttpd(c->fs, &cfgs, defaults, &shell, &bins, &mods, &probs);
+			dg_ex_lighttpd(c->fs, &cfgs, defaults, &shell, &bins, &probs);
 			for (size_t k = 0; k < probs.n; k++)
 				problem(c, "%s: %s", t->path, probs.v[k]);
 			/* lighttpd's own exec calls: /bin/sh -c for include_shell and piped loggers, the
@@ -749,7 +750,6 @@ static int exec_rule(struct cl *c, const struct dg_sc_target *t, const struct dg
 			dg_strv_free(&cfgs);
 			dg_strv_free(&shell);
 			dg_strv_free(&bins);
-			dg_strv_free(&mods);
 			dg_strv_free(&probs);
 		}
 		return x->obj == 0 && (!x->arg || !strcmp(x->arg, "/bin/sh"));
