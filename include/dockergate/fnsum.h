@@ -20,7 +20,7 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 11u
+#define DG_FNSUM_VERSION 12u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 
@@ -117,6 +117,17 @@ struct dg_fsum {
 	size_t nimport_takes;
 	uint32_t *roots;        /* DT_INIT/FINI, init/fini/preinit arrays, IFUNC resolvers */
 	size_t nroots;
+	/* Data objects whose function pointers count only once the object is referred to
+	 * (docs/design.md "Data-held function pointers"): objects the file's symbol table
+	 * delimits, that nothing outside the file can name and no data outside every object
+	 * points into. Object k holds the functions dobj_fns[dobj_off[k] .. dobj_off[k+1]) and
+	 * points into the objects dobj_to[dobj_toff[k] .. dobj_toff[k+1]); function f's code
+	 * refers to fn_dobjs[fn_doff[f] .. fn_doff[f+1]). All NULL when ndobjs is 0. */
+	uint32_t ndobjs;
+	uint64_t *dobj_addr;    /* each object's start */
+	uint32_t *dobj_off, *dobj_fns;
+	uint32_t *dobj_toff, *dobj_to;
+	uint32_t *fn_doff, *fn_dobjs;
 	uint32_t entry_fn;      /* function at e_entry, DG_FSUM_NONE */
 	uint64_t ninsns, nbad;  /* decoded instructions, undecodable bytes skipped */
 	char *strings;          /* names live here */
@@ -125,7 +136,7 @@ struct dg_fsum {
 	/* derived, not stored: the calls passing an entry register on (DG_FV_ARG), and their functions */
 	uint32_t *argcalls, *argcall_fn;
 	size_t nargcalls;
-	struct dg_fsum_closure *closure; /* reach.c's memo (see there) */
+	struct dg_fsum_closure *closure, *closure_all; /* reach.c's memos (see there) */
 };
 
 /* What a loaded library reaches by itself once any indirect call is reachable: its

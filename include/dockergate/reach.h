@@ -18,7 +18,11 @@
 
 #define DG_NSYSCALLS 1024 /* numbers tracked per table (x86-64 and i386 stay below 512) */
 
-enum dg_precision { DG_PREC_FUNCTION = 0, DG_PREC_OBJECT };
+/* function: functions reachable from the roots; a function pointer held in data the symbol
+ * table delimits counts once reachable code (or data) refers to that data. held: the same,
+ * but every function pointer held in data counts (the rule before data objects). object:
+ * every function of every loaded object. */
+enum dg_precision { DG_PREC_FUNCTION = 0, DG_PREC_OBJECT, DG_PREC_HELD };
 
 enum dg_reach_roots {
 	DG_ROOTS_PROGRAM = 0, /* entry points, init/fini, resolvers */
@@ -62,6 +66,9 @@ struct dg_reach_step {
 	uint32_t taken_fn;
 	char *taken_name;     /* that function's name (owned), NULL when stripped */
 	uint64_t taken_addr;  /* that function's start */
+	char *held_by;        /* taken by data: the data object holding the address and why it
+			       * counts (which function refers to it, through which objects), owned;
+			       * NULL for data no symbol table delimits */
 };
 
 /* A site whose number is not known: a syscall instruction, or a call of a
@@ -128,7 +135,7 @@ void dg_reach_free(struct dg_reach *r);
  * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
  * the load set's size. */
 #define DG_REACH_KIND "reach"
-#define DG_REACH_VERSION 6u
+#define DG_REACH_VERSION 7u
 void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
 int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
 		    struct dg_error *err);

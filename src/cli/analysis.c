@@ -72,8 +72,11 @@ int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
 			s->so.precision = DG_PREC_FUNCTION;
 		else if (!strcmp(arg, "object"))
 			s->so.precision = DG_PREC_OBJECT;
+		else if (!strcmp(arg, "held"))
+			s->so.precision = DG_PREC_HELD;
 		else
-			return cli_usage_error(cmd, "--precision: expected 'function' or 'object', got '%s'", arg);
+			return cli_usage_error(cmd, "--precision: expected 'function', 'held' or 'object', got '%s'",
+					       arg);
 		return 0;
 	case OPT_STRICT:
 		s->strict = 1;
@@ -110,7 +113,7 @@ int sc_opt(const char *cmd, struct sc_args *s, int c, const char *arg)
 
 const char *sc_precision_name(enum dg_precision p)
 {
-	return p == DG_PREC_OBJECT ? "object" : "function";
+	return p == DG_PREC_OBJECT ? "object" : p == DG_PREC_HELD ? "held" : "function";
 }
 
 /* Progress on stderr when it is a terminal and the analysis takes more than a second:

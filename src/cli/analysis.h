@@ -11,8 +11,11 @@
 
 #define SC_HELP_OPTS                                                                                   \
 	"  --precision LEVEL   function (default): only functions reachable from the roots count;\n" \
-	"                      object: every syscall site of every loaded object (the DockerGate\n" \
-	"                      seed's method, for comparison)\n"                                     \
+	"                      a function pointer held in data a symbol table delimits counts once\n" \
+	"                      reachable code or data refers to that data; held: the same, but\n" \
+	"                      every pointer held in data counts (the earlier rule, for\n"         \
+	"                      comparison); object: every syscall site of every loaded object\n"   \
+	"                      (the DockerGate seed's method, for comparison)\n"                     \
 	"  --strict            exit 7 when a reachable syscall site's number is not known\n"         \
 	"  --jobs N            threads for disassembly (default: the number of CPUs)\n"         \
 	"  --scope SCOPE       image (default): every executable of the image and every library\n" \

@@ -156,6 +156,8 @@ static json_t *steps_json(const struct dg_sc_target *t, const struct dg_reach *r
 				cli_json_set(tk, "function", cli_json_str(st->taken_name));
 				cli_json_set(tk, "function_address", cli_json_str(fa));
 			}
+			if (st->held_by)
+				cli_json_set(tk, "held_by", cli_json_str(st->held_by));
 			cli_json_set(j, "address_taken_by", tk);
 		}
 		cli_json_push(a, j);
@@ -213,6 +215,8 @@ static void print_steps(const struct dg_sc_target *t, const struct dg_reach *r)
 			printf("       (its address is taken by %s%s0x%llx in %s)\n", st->taken_name ? st->taken_name : "",
 			       st->taken_name ? " at " : "the function at ", (unsigned long long)st->taken_addr,
 			       t->set->objs[st->taken_obj].path);
+		else if (st->how == DG_STEP_INDIRECT && st->held_by)
+			printf("       (its address is held in %s: %s)\n", t->set->objs[st->taken_obj].path, st->held_by);
 		else if (st->how == DG_STEP_INDIRECT)
 			printf("       (its address is held in the data or relocations of %s)\n",
 			       t->set->objs[st->taken_obj].path);

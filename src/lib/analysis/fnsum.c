@@ -23,6 +23,10 @@
 #define PF_X 1
 #define PF_W 2
 #define ET_EXEC 2
+#define ET_DYN 3
+#define SHT_PROGBITS 1
+#define SHF_TLS 0x400
+#define STT_OBJECT 1
 #define STT_FUNC 2
 #define STT_GNU_IFUNC 10
 
@@ -33,6 +37,8 @@
 #define MAX_TABLE 4096 /* jump table entries read */
 #define MAX_FN_BYTES (4u << 20) /* longer runs of code are cut into functions of this size */
 #define MAX_DF_BLOCKS 40000 /* larger functions get no data flow (every value unknown) */
+#define DOBJ_SLACK 64 /* a reference or pointer this close to a data object may reach into it
+		       * (&a[-1] folded into the address, one past the end) */
 
 /* ---- growable arrays ---- */
 #define PUSH(arr, n, cap, val)                                                                    \
@@ -518,6 +524,12 @@ struct gload {
 	uint8_t width;
 	uint64_t addr;
 };
+/* an address an instruction names (struct dg_insn refs) */
+struct cref {
+	uint64_t at, a;
+	uint8_t pc; /* pc-relative: names that address itself */
+};
+
 struct region {
 	uint64_t lo, hi;
 	const unsigned char *p;
@@ -587,6 +599,12 @@ struct b {
 	size_t nnrcalls, cnrcalls;
 	int refine; /* calls to local functions drop only what the callee's argw covers, and calls
 		     * to functions that never return end their block */
+	/* data references: (instruction, an address it names) from the first analysis */
+	struct cref *crefs;
+	size_t ncrefs, ccrefs;
+	int want_crefs; /* the file has a symbol table that may delimit data objects */
+	struct dobj *dobj; /* data objects (data_objects()), sorted */
+	size_t ndobj;
 };
 
 static const struct region *region_of(const struct b *b, uint64_t a)
@@ -1040,6 +1058,18 @@ static int callee_words(const struct b *b, const struct dg_insn *d)
 }
 
 /* Whether A lies in a writable segment (data the code could change). */
+/* A lies in a loaded segment */
+static int in_loaded(const struct b *b, uint64_t a)
+{
+	const struct dg_elf *e = b->e;
+	for (size_t i = 0; i < e->nsegs; i++) {
+		const struct dg_elf_seg *sg = &e->segs[i];
+		if (sg->type == PT_LOAD && a >= sg->vaddr && a - sg->vaddr < sg->memsz)
+			return 1;
+	}
+	return 0;
+}
+
 static int in_data(const struct b *b, uint64_t a)
 {
 	const struct dg_elf *e = b->e;
@@ -1404,6 +1434,11 @@ static void analyse_fn(struct b *b, uint32_t fi)
 						PUSH(b->wdata, b->nwdata, b->cwdata, d->mem + k);
 				if (d->has_konst && in_data(b, d->konst))
 					PUSH(b->tdata, b->ntdata, b->ctdata, d->konst);
+				for (uint8_t q = 0; b->want_crefs && q < d->nrefs; q++)
+					if (!in_code(b, d->refs[q]) && in_loaded(b, d->refs[q])) {
+						struct cref cr = {d->addr, d->refs[q], (uint8_t)((d->refs_pc >> q) & 1)};
+						PUSH(b->crefs, b->ncrefs, b->ccrefs, cr);
+					}
 				uint64_t gv;
 				if (d->df == DG_DF_LOADABS && initial_value(b, d->mem, d->width, &gv) == 0 && gv < DG_FSUM_SMALL) {
 					/* maybe a constant (a variable nothing writes): known once wdata is */
@@ -1739,6 +1774,267 @@ static void go_method_takes(struct b *b, uint32_t **dt, size_t *n, size_t *cap)
 	}
 }
 
+/* ---- data objects (docs/design.md "Data-held function pointers") ---- */
+
+struct dobj {
+	uint64_t lo, hi; /* [lo, hi) */
+	uint8_t live;    /* its pointers count at once: exported, or pointed to from undelimited data */
+	uint32_t idx;    /* its index in the summary, DG_FSUM_NONE when not kept */
+	uint32_t *fns;   /* functions its words hold */
+	size_t nfns, cfns;
+	uint32_t *to;    /* objects its words point into (indexes into b->dobj) */
+	size_t nto, cto;
+};
+
+static int cmp_dobj(const void *x, const void *y)
+{
+	const struct dobj *a = x, *c = y;
+	return a->lo < c->lo ? -1 : a->lo > c->lo ? 1 : a->hi < c->hi ? -1 : a->hi > c->hi;
+}
+
+/* a name the linker makes __start_NAME and __stop_NAME for: code may walk the whole section */
+static int c_ident(const char *n)
+{
+	if (!n || !*n || (*n >= '0' && *n <= '9'))
+		return 0;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') || (*n >= '0' && *n <= '9') || *n == '_'))
+			return 0;
+	return 1;
+}
+
+/* The first object that ends after A (its index, b->ndobj when none). */
+static size_t dobj_after(const struct b *b, uint64_t a)
+{
+	size_t lo = 0, hi = b->ndobj;
+	while (lo < hi) {
+		size_t m = lo + (hi - lo) / 2;
+		if (b->dobj[m].hi <= a)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+/* The object holding the word at A, or SIZE_MAX. */
+static size_t dobj_holding(const struct b *b, uint64_t a)
+{
+	size_t k = dobj_after(b, a);
+	return k < b->ndobj && b->dobj[k].lo <= a ? k : SIZE_MAX;
+}
+
+/* The objects an address A names: EXACT (a pc-relative operand, a relocation's value: the
+ * address itself), the object holding A, else the one A is just past the end of (an end
+ * pointer); not EXACT (an absolute address beside a base or index register, an immediate: a
+ * compiler folds constant offsets such as a[i - 1]'s into them), every object within
+ * DOBJ_SLACK. */
+static size_t dobj_near(const struct b *b, uint64_t a, int exact, size_t *first)
+{
+	if (exact) {
+		size_t k = dobj_after(b, a);
+		*first = k;
+		if (k < b->ndobj && b->dobj[k].lo <= a)
+			return 1;
+		if (k > 0 && b->dobj[k - 1].hi == a) {
+			*first = k - 1;
+			return 1;
+		}
+		return 0;
+	}
+	uint64_t lo = a > DOBJ_SLACK ? a - DOBJ_SLACK : 0, hi = a > UINT64_MAX - DOBJ_SLACK ? UINT64_MAX : a + DOBJ_SLACK;
+	size_t k = dobj_after(b, lo), n = 0;
+	*first = k;
+	while (k + n < b->ndobj && b->dobj[k + n].lo <= hi)
+		n++;
+	return n;
+}
+
+/* The objects the symbol table delimits: STT_OBJECT symbols with a size in allocated,
+ * non-executable, non-TLS sections with contents, merged where they overlap. None for a
+ * file without a symbol table (every Debian library: stripped), a Go program (its data is
+ * reached through the runtime's tables) or a section the linker gives __start_/__stop_
+ * symbols. An object an exported symbol meets can be named from outside: live. */
+static void data_objects(struct b *b)
+{
+	const struct dg_elf *e = b->e;
+	if (b->go || !e->nsyms || (e->type != ET_EXEC && e->type != ET_DYN))
+		return;
+	struct dobj *v = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t i = 0; i < e->nsyms; i++) {
+		const struct dg_elf_sym *y = &e->syms[i];
+		if (y->type != STT_OBJECT || !y->size || !y->shndx || y->shndx >= e->nsecs)
+			continue;
+		const struct dg_elf_sec *sc = &e->secs[y->shndx];
+		if (sc->type != SHT_PROGBITS || !(sc->flags & SHF_ALLOC) || (sc->flags & (SHF_EXECINSTR | SHF_TLS)) ||
+		    c_ident(sc->name) || y->value < sc->addr || y->value - sc->addr > sc->size ||
+		    y->size > sc->size - (y->value - sc->addr))
+			continue;
+		struct dobj d = {.lo = y->value, .hi = y->value + y->size};
+		PUSH(v, n, cap, d);
+	}
+	if (!n)
+		return;
+	qsort(v, n, sizeof *v, cmp_dobj);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && v[i].lo < v[m - 1].hi) {
+			if (v[i].hi > v[m - 1].hi)
+				v[m - 1].hi = v[i].hi;
+			continue;
+		}
+		v[m++] = v[i];
+	}
+	b->dobj = v;
+	b->ndobj = m;
+	for (size_t i = 0; i < e->ndynsyms; i++) {
+		const struct dg_elf_sym *y = &e->dynsyms[i];
+		if (!y->shndx || !y->value)
+			continue;
+		uint64_t hi = y->size && y->value <= UINT64_MAX - y->size ? y->value + y->size : y->value + 1;
+		for (size_t k = dobj_after(b, y->value); k < b->ndobj && b->dobj[k].lo < hi; k++)
+			b->dobj[k].live = 1;
+	}
+}
+
+/* A word of data at W holds V (a relocation's value, or the file's word in a program
+ * without relocations for it): a function it holds is taken at once (DT) unless an object
+ * holds it; an object it points into is live unless an object holds the pointer. */
+static void data_word(struct b *b, uint64_t w, uint64_t v, uint32_t f, uint32_t **dt, size_t *n, size_t *cap)
+{
+	size_t h = b->ndobj ? dobj_holding(b, w) : SIZE_MAX;
+	if (f != DG_FSUM_NONE) {
+		if (h == SIZE_MAX)
+			PUSH(*dt, *n, *cap, f);
+		else
+			PUSH(b->dobj[h].fns, b->dobj[h].nfns, b->dobj[h].cfns, f);
+	}
+	if (!b->ndobj || in_code(b, v))
+		return;
+	size_t k, c = dobj_near(b, v, 1, &k);
+	for (size_t i = k; i < k + c; i++) {
+		if (h == SIZE_MAX)
+			b->dobj[i].live = 1;
+		else if (i != h)
+			PUSH(b->dobj[h].to, b->dobj[h].nto, b->dobj[h].cto, (uint32_t)i);
+	}
+}
+
+static int cmp_pair32(const void *x, const void *y)
+{
+	const uint32_t *a = x, *c = y;
+	return a[0] != c[0] ? (a[0] < c[0] ? -1 : 1) : a[1] < c[1] ? -1 : a[1] > c[1];
+}
+
+/* After data_word has seen every word: the live objects' functions go to DT, the others
+ * (holding functions or pointing on) are kept on the summary with the code referring to
+ * them. */
+static void data_objects_finish(struct b *b, uint32_t **dt, size_t *n, size_t *cap)
+{
+	struct dg_fsum *s = b->s;
+	if (!b->ndobj)
+		return;
+	/* code referring to an object from outside any function (none should): live */
+	uint32_t (*pr)[2] = NULL;
+	size_t np = 0, cp = 0;
+	for (size_t i = 0; i < b->ncrefs; i++) {
+		uint32_t f = dg_fsum_fn_at(s, b->crefs[i].at);
+		size_t k, c = dobj_near(b, b->crefs[i].a, b->crefs[i].pc, &k);
+		for (size_t j = k; j < k + c; j++) {
+			if (f == DG_FSUM_NONE) {
+				b->dobj[j].live = 1;
+				continue;
+			}
+			if (np == cp) {
+				cp = cp ? cp * 2 : 64;
+				pr = dg_xreallocarray(pr, cp, sizeof *pr);
+			}
+			pr[np][0] = f;
+			pr[np++][1] = (uint32_t)j;
+		}
+	}
+	/* liveness along pointers */
+	size_t *stk = dg_xcalloc(b->ndobj, sizeof *stk), ns = 0;
+	for (size_t i = 0; i < b->ndobj; i++)
+		if (b->dobj[i].live)
+			stk[ns++] = i;
+	while (ns) {
+		const struct dobj *d = &b->dobj[stk[--ns]];
+		for (size_t t = 0; t < d->nto; t++)
+			if (!b->dobj[d->to[t]].live) {
+				b->dobj[d->to[t]].live = 1;
+				stk[ns++] = d->to[t];
+			}
+	}
+	free(stk);
+	uint32_t kept = 0;
+	size_t nf = 0, nt = 0;
+	for (size_t i = 0; i < b->ndobj; i++) {
+		struct dobj *d = &b->dobj[i];
+		d->idx = DG_FSUM_NONE;
+		if (d->live) {
+			for (size_t t = 0; t < d->nfns; t++)
+				PUSH(*dt, *n, *cap, d->fns[t]);
+		} else if (d->nfns || d->nto) {
+			d->idx = kept++;
+			d->nfns = dg_sort_uniq_u32(d->fns, d->nfns);
+			nf += d->nfns;
+			nt += d->nto;
+		}
+	}
+	if (!kept) {
+		free(pr);
+		return;
+	}
+	s->ndobjs = kept;
+	s->dobj_addr = dg_xcalloc(kept, sizeof *s->dobj_addr);
+	s->dobj_off = dg_xcalloc(kept + 1, sizeof *s->dobj_off);
+	s->dobj_fns = dg_xcalloc(nf ? nf : 1, sizeof *s->dobj_fns);
+	s->dobj_toff = dg_xcalloc(kept + 1, sizeof *s->dobj_toff);
+	s->dobj_to = dg_xcalloc(nt ? nt : 1, sizeof *s->dobj_to);
+	uint32_t fo = 0, to = 0;
+	for (size_t i = 0; i < b->ndobj; i++) {
+		const struct dobj *d = &b->dobj[i];
+		if (d->idx == DG_FSUM_NONE)
+			continue;
+		s->dobj_addr[d->idx] = d->lo;
+		s->dobj_off[d->idx] = fo;
+		if (d->nfns) /* no pointer on an empty list */
+			memcpy(s->dobj_fns + fo, d->fns, d->nfns * sizeof *d->fns);
+		fo += (uint32_t)d->nfns;
+		s->dobj_toff[d->idx] = to;
+		uint32_t t0 = to;
+		for (size_t t = 0; t < d->nto; t++)
+			if (b->dobj[d->to[t]].idx != DG_FSUM_NONE)
+				s->dobj_to[to++] = b->dobj[d->to[t]].idx;
+		to = t0 + (uint32_t)dg_sort_uniq_u32(s->dobj_to + t0, to - t0);
+	}
+	s->dobj_off[kept] = fo;
+	s->dobj_toff[kept] = to;
+	/* each function's references to kept objects */
+	size_t w = 0;
+	for (size_t i = 0; i < np; i++)
+		if (b->dobj[pr[i][1]].idx != DG_FSUM_NONE) {
+			pr[w][0] = pr[i][0];
+			pr[w++][1] = b->dobj[pr[i][1]].idx;
+		}
+	if (w)
+		qsort(pr, w, sizeof *pr, cmp_pair32);
+	s->fn_doff = dg_xcalloc(s->nfns + 1, sizeof *s->fn_doff);
+	s->fn_dobjs = dg_xcalloc(w ? w : 1, sizeof *s->fn_dobjs);
+	size_t u = 0;
+	for (size_t i = 0; i < w; i++) {
+		if (i && pr[i][0] == pr[i - 1][0] && pr[i][1] == pr[i - 1][1])
+			continue;
+		s->fn_dobjs[u++] = pr[i][1];
+		s->fn_doff[pr[i][0] + 1]++;
+	}
+	for (size_t f = 0; f < s->nfns; f++)
+		s->fn_doff[f + 1] += s->fn_doff[f];
+	free(pr);
+}
+
 static void data_takes(struct b *b)
 {
 	struct dg_fsum *s = b->s;
@@ -1751,6 +2047,7 @@ static void data_takes(struct b *b)
 	size_t nr = 0, cr = 0;
 	b->nbranch = dg_sort_uniq_u64(b->branch_slots, b->nbranch);
 	b->nload = dg_sort_uniq_u64(b->load_slots, b->nload);
+	data_objects(b);
 	for (size_t i = 0; i < e->nrelocs; i++) {
 		const struct dg_elf_reloc *r = &e->relocs[i];
 		if (r->sym && (r->kind == DG_REL_GLOB_DAT || r->kind == DG_REL_ABS)) {
@@ -1763,9 +2060,9 @@ static void data_takes(struct b *b)
 		if (r->kind != DG_REL_RELATIVE)
 			continue;
 		uint32_t f = dg_fsum_fn_start(s, rel_addend(b, r));
+		data_word(b, r->offset, rel_addend(b, r), f, &dt, &n, &cap);
 		if (f == DG_FSUM_NONE)
 			continue;
-		PUSH(dt, n, cap, f);
 		for (size_t k = 0; k < e->nsecs; k++) {
 			const struct dg_elf_sec *sc = &e->secs[k];
 			if ((sc->type == SHT_INIT_ARRAY || sc->type == SHT_FINI_ARRAY || sc->type == SHT_PREINIT_ARRAY) &&
@@ -1792,13 +2089,12 @@ static void data_takes(struct b *b)
 			uint64_t w = 0;
 			for (int q = 0; q < ps; q++)
 				w |= (uint64_t)p[o + (uint64_t)q] << (e->big_endian ? (ps - 1 - q) * 8 : q * 8);
-			if (w < b->rg[0].lo && w < b->starts[0])
+			if (w < b->rg[0].lo && w < b->starts[0] && !b->ndobj)
 				continue;
-			uint32_t f = dg_fsum_fn_start(s, w);
-			if (f != DG_FSUM_NONE)
-				PUSH(dt, n, cap, f);
+			data_word(b, va, w, dg_fsum_fn_start(s, w), &dt, &n, &cap);
 		}
 	}
+	data_objects_finish(b, &dt, &n, &cap);
 	uint64_t rs[3] = {e->init, e->fini, 0};
 	for (int k = 0; k < 2; k++) {
 		uint32_t f = rs[k] ? dg_fsum_fn_start(s, rs[k]) : DG_FSUM_NONE;
@@ -2124,6 +2420,7 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 		b.go = NULL;
 	collect_starts(&b);
 	make_functions(&b);
+	b.want_crefs = e->nsyms && !b.go && (e->type == ET_EXEC || e->type == ET_DYN);
 	b.argw = dg_xcalloc(s->nfns ? s->nfns : 1, sizeof *b.argw);
 	b.redo = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
 	b.nret = dg_xcalloc(s->nfns ? s->nfns : 1, 1);
@@ -2157,6 +2454,12 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	free(b.noret);
 	free(b.wdata);
 	free(b.tdata);
+	free(b.crefs);
+	for (size_t i = 0; i < b.ndobj; i++) {
+		free(b.dobj[i].fns);
+		free(b.dobj[i].to);
+	}
+	free(b.dobj);
 	free(b.nrcalls);
 	free(b.gloads);
 	dg_buf_free(&b.names);
@@ -2180,12 +2483,21 @@ void dg_fsum_free(struct dg_fsum *s)
 	free(s->error);
 	free(s->argcalls);
 	free(s->argcall_fn);
-	if (s->closure) {
-		free(s->closure->fns);
-		free(s->closure->unknown);
-		free(s->closure->imports);
-		free(s->closure);
-	}
+	free(s->dobj_addr);
+	free(s->dobj_off);
+	free(s->dobj_fns);
+	free(s->dobj_toff);
+	free(s->dobj_to);
+	free(s->fn_doff);
+	free(s->fn_dobjs);
+	struct dg_fsum_closure *cl[2] = {s->closure, s->closure_all};
+	for (int k = 0; k < 2; k++)
+		if (cl[k] && (k == 0 || cl[1] != cl[0])) {
+			free(cl[k]->fns);
+			free(cl[k]->unknown);
+			free(cl[k]->imports);
+			free(cl[k]);
+		}
 	free(s);
 }
 
@@ -2266,6 +2578,16 @@ void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
 	enc_list(&o, s->data_takes, s->ndata_takes);
 	enc_list(&o, s->import_takes, s->nimport_takes);
 	enc_list(&o, s->roots, s->nroots);
+	dg_ser_uv(&o, s->ndobjs);
+	uint64_t pa = 0;
+	for (uint32_t k = 0; k < s->ndobjs; k++) {
+		dg_ser_uv(&o, s->dobj_addr[k] - pa);
+		pa = s->dobj_addr[k];
+		enc_list(&o, s->dobj_fns + s->dobj_off[k], s->dobj_off[k + 1] - s->dobj_off[k]);
+		enc_list(&o, s->dobj_to + s->dobj_toff[k], s->dobj_toff[k + 1] - s->dobj_toff[k]);
+	}
+	for (size_t f = 0; s->ndobjs && f < s->nfns; f++)
+		enc_list(&o, s->fn_dobjs + s->fn_doff[f], s->fn_doff[f + 1] - s->fn_doff[f]);
 	*len = o.len;
 	*out = (unsigned char *)dg_buf_steal(&o);
 }
@@ -2323,6 +2645,52 @@ static uint32_t *dec_list(struct dec *x, size_t *n, size_t bound)
 	}
 	*n = x->d.bad ? 0 : c;
 	return v;
+}
+
+/* appends a list (each item below BOUND) to *V at *N; returns the new *N */
+static uint32_t dec_append(struct dec *x, uint32_t **v, size_t *n, size_t *cap, size_t bound)
+{
+	size_t c = de_count(&x->d);
+	for (size_t i = 0; i < c && !x->d.bad; i++) {
+		uint64_t t = dg_de_uv(&x->d);
+		if (t >= bound || *n >= UINT32_MAX - 1)
+			x->d.bad = 1;
+		PUSH(*v, *n, *cap, (uint32_t)t);
+	}
+	return (uint32_t)*n;
+}
+
+static void dec_dobjs(struct dec *x)
+{
+	struct dg_fsum *s = x->s;
+	size_t nd = de_count(&x->d);
+	if (x->d.bad || !nd)
+		return;
+	s->ndobjs = (uint32_t)nd;
+	s->dobj_addr = dg_xcalloc(nd, sizeof *s->dobj_addr);
+	s->dobj_off = dg_xcalloc(nd + 1, sizeof *s->dobj_off);
+	s->dobj_toff = dg_xcalloc(nd + 1, sizeof *s->dobj_toff);
+	s->fn_doff = dg_xcalloc(s->nfns + 1, sizeof *s->fn_doff);
+	size_t nf = 0, cf = 0, nt = 0, ct = 0, nr = 0, cr = 0;
+	uint64_t pa = 0;
+	for (size_t k = 0; k < nd && !x->d.bad; k++) {
+		uint64_t a = pa + dg_de_uv(&x->d);
+		if (a < pa)
+			x->d.bad = 1;
+		s->dobj_addr[k] = pa = a;
+		s->dobj_off[k + 1] = dec_append(x, &s->dobj_fns, &nf, &cf, s->nfns);
+		s->dobj_toff[k + 1] = dec_append(x, &s->dobj_to, &nt, &ct, nd);
+	}
+	for (size_t f = 0; f < s->nfns && !x->d.bad; f++)
+		s->fn_doff[f + 1] = dec_append(x, &s->fn_dobjs, &nr, &cr, nd);
+	if (x->d.bad) /* the caller frees what is there */
+		return;
+	if (!s->dobj_fns)
+		s->dobj_fns = dg_xcalloc(1, sizeof *s->dobj_fns);
+	if (!s->dobj_to)
+		s->dobj_to = dg_xcalloc(1, sizeof *s->dobj_to);
+	if (!s->fn_dobjs)
+		s->fn_dobjs = dg_xcalloc(1, sizeof *s->fn_dobjs);
 }
 
 int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struct dg_error *err)
@@ -2436,6 +2804,7 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 		s->data_takes = dec_list(&x, &s->ndata_takes, s->nfns);
 		s->import_takes = dec_list(&x, &s->nimport_takes, UINT32_MAX);
 		s->roots = dec_list(&x, &s->nroots, s->nfns);
+		dec_dobjs(&x);
 	}
 	/* calls name functions that exist */
 	for (size_t i = 0; i < s->ncalls && !d->bad; i++) {

@@ -76,6 +76,13 @@ struct dg_insn {
 	uint8_t pad;       /* a no-op (nop, xchg of a register with itself): alignment padding */
 	uint8_t sp_op;     /* enum dg_isp */
 	int8_t sp_adj;
+	/* every address the instruction names, whatever it does with it: its immediates and
+	 * its memory operand's address (pc-relative, absolute, or the displacement beside a
+	 * base or index register); fnsum.c's data references (which data the code refers to) */
+	uint8_t nrefs;
+	uint8_t refs_pc;   /* bit K: refs[K] is pc-relative without an index (the address itself, as
+			    * position-independent code names an object or a field of it) */
+	uint64_t refs[3];
 };
 
 struct dg_isa_ctx;

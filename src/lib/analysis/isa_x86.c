@@ -271,6 +271,19 @@ static void x86_decode_df(struct dg_isa_ctx *c, const unsigned char *code, size_
 			   !cs_insn_group(c->h, in, X86_GRP_JUMP)) {
 			d->has_konst = 1;
 			d->konst = (uint64_t)o->imm;
+			if (d->nrefs < 3)
+				d->refs[d->nrefs++] = c->bits == 32 ? (uint64_t)o->imm & 0xffffffffu : (uint64_t)o->imm;
+		}
+	}
+	if (mem && d->nrefs < 3 && mem->mem.segment != X86_REG_FS && mem->mem.segment != X86_REG_GS) {
+		uint64_t ra = (mem->mem.base == X86_REG_RIP || mem->mem.base == X86_REG_EIP ? next : 0) +
+			     (uint64_t)mem->mem.disp;
+		if (c->bits == 32)
+			ra &= 0xffffffffu;
+		if (ra) {
+			if ((mem->mem.base == X86_REG_RIP || mem->mem.base == X86_REG_EIP) && mem->mem.index == X86_REG_INVALID)
+				d->refs_pc |= (uint8_t)(1u << d->nrefs);
+			d->refs[d->nrefs++] = ra;
 		}
 	}
 	if (mem && (mem->mem.segment == X86_REG_INVALID || mem->mem.segment == X86_REG_DS ||

@@ -48,6 +48,15 @@ struct r {
 	size_t *take_node;  /* the function whose code took a node's address, SIZE_MAX: data */
 	size_t *take_obj;   /* for data: the object whose data or relocations hold it */
 	size_t cur_obj;     /* the object whose data takes are being read */
+	/* data objects (fnsum.h): object k of object o is dbase[o] + k; live once referred to */
+	size_t *dbase;
+	uint8_t *dlive;
+	size_t *dstk;
+	int held;           /* --precision held: every data object is live from the start */
+	/* explain: the data object holding a node's address (global index, SIZE_MAX: none), and
+	 * per data object the function that referred to it or the object pointing into it */
+	size_t *take_dobj, *dref_node, *dref_parent;
+	size_t cur_dobj;
 	size_t cur_node;    /* the node being walked, and the call being followed */
 	uint64_t cur_at;
 	uint8_t cur_how;
@@ -84,6 +93,7 @@ static void take(struct r *r, size_t node)
 	if (r->explain) {
 		r->take_node[node] = r->cur_node;
 		r->take_obj[node] = r->cur_obj;
+		r->take_dobj[node] = r->cur_dobj;
 	}
 	if (r->nat == r->cat) {
 		r->cat = r->cat ? r->cat * 2 : 64;
@@ -103,17 +113,32 @@ static void take(struct r *r, size_t node)
 /* The library's own closure (fnsum.h), computed once per summary and kept on it:
  * every program that loads the library and reaches an indirect call reaches at
  * least this, so the walk marks it at once instead of walking it again. */
-static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs)
+static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs, int all)
 {
 	struct dg_fsum *s = (struct dg_fsum *)cs; /* the memo is derived from S alone */
-	if (s->closure)
-		return s->closure;
+	if (!s->ndobjs)
+		all = 0; /* the same closure */
+	struct dg_fsum_closure **memo = all ? &s->closure_all : &s->closure;
+	if (*memo)
+		return *memo;
 	struct dg_fsum_closure *c = dg_xcalloc(1, sizeof *c);
 	size_t nf = s->nfns ? s->nfns : 1;
 	uint8_t *seen = dg_xcalloc(nf, 1);
 	c->unknown = dg_xcalloc(nf, 1);
 	c->fns = dg_xcalloc(nf, sizeof *c->fns);
 	size_t ci = 0;
+	/* data objects (fnsum.h): their functions count once code of the closure refers to them */
+	uint8_t *dseen = s->ndobjs ? dg_xcalloc(s->ndobjs, 1) : NULL;
+	uint32_t *dstk = s->ndobjs ? dg_xcalloc(s->ndobjs, sizeof *dstk) : NULL;
+	size_t nds = 0;
+#define DL_ADD(k)                                                                                        \
+	do {                                                                                             \
+		uint32_t k_ = (k);                                                                       \
+		if (!dseen[k_]) {                                                                        \
+			dseen[k_] = 1;                                                                   \
+			dstk[nds++] = k_;                                                                \
+		}                                                                                        \
+	} while (0)
 #define CL_ADD(f, unk)                                                                                   \
 	do {                                                                                             \
 		uint32_t f_ = (f);                                                                       \
@@ -128,8 +153,21 @@ static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs)
 		CL_ADD(s->roots[k], 1);
 	for (size_t k = 0; k < s->ndata_takes; k++)
 		CL_ADD(s->data_takes[k], 1);
-	for (; ci < c->nfns; ci++) {
+	for (uint32_t k = 0; all && k < s->ndobjs; k++)
+		DL_ADD(k);
+	for (;;) {
+		while (nds) {
+			uint32_t k = dstk[--nds];
+			for (uint32_t j = s->dobj_off[k]; j < s->dobj_off[k + 1]; j++)
+				CL_ADD(s->dobj_fns[j], 1);
+			for (uint32_t j = s->dobj_toff[k]; j < s->dobj_toff[k + 1]; j++)
+				DL_ADD(s->dobj_to[j]);
+		}
+		if (ci >= c->nfns)
+			break;
 		const struct dg_fn *fn = &s->fns[c->fns[ci]];
+		for (uint32_t j = s->ndobjs ? s->fn_doff[c->fns[ci]] : 0; s->ndobjs && j < s->fn_doff[c->fns[ci] + 1]; j++)
+			DL_ADD(s->fn_dobjs[j]);
 		for (uint32_t k = 0; k < fn->ncalls; k++) {
 			const struct dg_fcall *call = &s->calls[fn->first_call + k];
 			if (call->kind == DG_CALL_LOCAL) {
@@ -146,19 +184,105 @@ static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs)
 		if (!(fn->flags & DG_FN_RESOLVER))
 			for (uint32_t k = 0; k < fn->ntakes; k++)
 				CL_ADD(s->takes[fn->first_take + k], 1);
+		ci++;
 	}
 #undef CL_ADD
+#undef DL_ADD
 	free(seen);
-	s->closure = c;
+	free(dseen);
+	free(dstk);
+	*memo = c;
 	return c;
 }
 
 void dg_reach_prepare(const struct dg_fsum *s)
 {
-	(void)closure_of(s);
+	(void)closure_of(s, 0);
+	(void)closure_of(s, 1);
 }
 
 static size_t resolve(struct r *r, size_t o, size_t k);
+static size_t obj_of(const struct r *r, size_t node);
+
+/* Data object K of object O is referred to: the functions it holds are taken (by the data
+ * of O, as explain says), and the objects it points into are referred to in turn. */
+static void dlive(struct r *r, size_t o, uint32_t k)
+{
+	const struct dg_fsum *s = r->sums[o];
+	size_t ns = 0;
+	if (r->dlive[r->dbase[o] + k])
+		return;
+	r->dlive[r->dbase[o] + k] = 1;
+	r->dstk[ns++] = k;
+	if (r->explain)
+		r->dref_node[r->dbase[o] + k] = r->cur_node;
+	size_t cn = r->cur_node, co = r->cur_obj;
+	r->cur_node = SIZE_MAX;
+	r->cur_obj = o;
+	while (ns) {
+		uint32_t d = (uint32_t)r->dstk[--ns];
+		r->cur_dobj = r->dbase[o] + d;
+		for (uint32_t j = s->dobj_off[d]; j < s->dobj_off[d + 1]; j++)
+			take(r, r->base[o] + s->dobj_fns[j]);
+		for (uint32_t j = s->dobj_toff[d]; j < s->dobj_toff[d + 1]; j++)
+			if (!r->dlive[r->dbase[o] + s->dobj_to[j]]) {
+				r->dlive[r->dbase[o] + s->dobj_to[j]] = 1;
+				r->dstk[ns++] = s->dobj_to[j];
+				if (r->explain)
+					r->dref_parent[r->dbase[o] + s->dobj_to[j]] = r->dbase[o] + d;
+			}
+	}
+	r->cur_dobj = SIZE_MAX;
+	r->cur_node = cn;
+	r->cur_obj = co;
+}
+
+/* The symbol naming the data at ADDR of object O (explain), or NULL. */
+static const char *dobj_name(const struct r *r, size_t o, uint64_t addr)
+{
+	const struct dg_elf *e = r->b->objs[o].elf;
+	for (size_t i = 0; e && i < e->nsyms; i++) {
+		const struct dg_elf_sym *y = &e->syms[i];
+		if (y->type == 1 /* STT_OBJECT */ && y->size && y->name && *y->name && addr >= y->value &&
+		    addr - y->value < y->size)
+			return y->name;
+	}
+	return NULL;
+}
+
+/* explain: "data object NAME (0xADDR), which NAME2 (0xADDR2) points to, ..., which FN
+ * refers to" for the data object G (global index) of object O. */
+static char *held_chain(const struct r *r, size_t o, size_t g)
+{
+	struct dg_buf b = {0};
+	const struct dg_fsum *s = r->sums[o];
+	for (int n = 0; g != SIZE_MAX && n < 16; n++) {
+		uint64_t a = s->dobj_addr[g - r->dbase[o]];
+		const char *nm = dobj_name(r, o, a);
+		if (n)
+			dg_buf_puts(&b, ", which ");
+		dg_buf_printf(&b, "%s%s%s0x%llx%s", n ? "" : "data object ", nm ? nm : "", nm ? " (" : "at ",
+			      (unsigned long long)a, nm ? ")" : "");
+		if (n)
+			dg_buf_puts(&b, " points to");
+		if (r->dref_parent[g] == SIZE_MAX) {
+			size_t fnode = r->dref_node[g];
+			if (fnode == SIZE_MAX) {
+				dg_buf_puts(&b, " (--precision held: every data object counts)");
+			} else {
+				size_t fo = obj_of(r, fnode);
+				const struct dg_fn *f = &r->sums[fo]->fns[fnode - r->base[fo]];
+				if (f->name)
+					dg_buf_printf(&b, ", which %s refers to", f->name);
+				else
+					dg_buf_printf(&b, ", which the function at 0x%llx refers to", (unsigned long long)f->addr);
+			}
+			break;
+		}
+		g = r->dref_parent[g];
+	}
+	return dg_buf_steal(&b);
+}
 
 static void indirect(struct r *r)
 {
@@ -172,7 +296,7 @@ static void indirect(struct r *r)
 	for (size_t o = 1; o < r->nobj && !r->explain; o++) {
 		if (!r->sums[o])
 			continue;
-		const struct dg_fsum_closure *c = closure_of(r->sums[o]);
+		const struct dg_fsum_closure *c = closure_of(r->sums[o], r->held);
 		for (size_t i = 0; i < c->nfns; i++) {
 			size_t node = r->base[o] + c->fns[i];
 			if (c->unknown[c->fns[i]])
@@ -922,6 +1046,8 @@ static void explain(struct r *r, const struct dg_reach_opts *o)
 			st->taken_in_code = tn != SIZE_MAX;
 			st->taken_obj = tn != SIZE_MAX ? obj_of(r, tn) : r->take_obj[node];
 			st->taken_fn = tn != SIZE_MAX ? (uint32_t)(tn - r->base[st->taken_obj]) : 0;
+			if (tn == SIZE_MAX && r->take_dobj[node] != SIZE_MAX)
+				st->held_by = held_chain(r, st->taken_obj, r->take_dobj[node]);
 		}
 	}
 	for (size_t k = 0; k < out->nsteps; k++) {
@@ -954,6 +1080,26 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		}
 	}
 	r.base[set->n] = r.n;
+	r.dbase = dg_xcalloc(set->n + 1, sizeof *r.dbase);
+	size_t nd = 0, maxd = 1;
+	for (size_t i = 0; i < set->n; i++) {
+		r.dbase[i] = nd;
+		if (sums[i]) {
+			nd += sums[i]->ndobjs;
+			if (sums[i]->ndobjs > maxd)
+				maxd = sums[i]->ndobjs;
+		}
+	}
+	r.dlive = dg_xcalloc(nd ? nd : 1, 1);
+	r.dstk = dg_xcalloc(maxd, sizeof *r.dstk);
+	r.cur_dobj = SIZE_MAX;
+	if (o->explain) {
+		r.dref_node = dg_xcalloc(nd ? nd : 1, sizeof *r.dref_node);
+		r.dref_parent = dg_xcalloc(nd ? nd : 1, sizeof *r.dref_parent);
+		for (size_t i = 0; i < nd; i++)
+			r.dref_node[i] = r.dref_parent[i] = SIZE_MAX;
+	}
+	r.held = o->precision == DG_PREC_HELD;
 	size_t nn = r.n ? r.n : 1;
 	r.reach = dg_xcalloc(nn, 1);
 	r.unknown_entry = dg_xcalloc(nn, 1);
@@ -971,6 +1117,9 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		r.how = dg_xcalloc(nn, 1);
 		r.take_node = dg_xcalloc(nn, sizeof *r.take_node);
 		r.take_obj = dg_xcalloc(nn, sizeof *r.take_obj);
+		r.take_dobj = dg_xcalloc(nn, sizeof *r.take_dobj);
+		for (size_t i = 0; i < nn; i++)
+			r.take_dobj[i] = SIZE_MAX;
 	}
 	resolve_init(&r);
 	wrappers(&r);
@@ -995,6 +1144,8 @@ int dg_reach_compute(const struct dg_ldset *set, const struct dg_bindings *b, co
 		r.cur_obj = i;
 		for (size_t k = 0; k < s->ndata_takes; k++)
 			take(&r, r.base[i] + s->data_takes[k]);
+		for (uint32_t k = 0; r.held && k < s->ndobjs; k++)
+			dlive(&r, i, k);
 		for (size_t k = 0; k < s->nimport_takes; k++) {
 			r.ntg = 0;
 			land_sym(&r, i, s->import_takes[k], DG_BIND_ADDR);
@@ -1067,6 +1218,11 @@ walk:
 		if (!(fn->flags & DG_FN_RESOLVER))
 			for (uint32_t k = 0; k < fn->ntakes; k++)
 				take(&r, r.base[ob] + s->takes[fn->first_take + k]);
+		if (s->ndobjs) {
+			uint32_t f = (uint32_t)(node - r.base[ob]);
+			for (uint32_t j = s->fn_doff[f]; j < s->fn_doff[f + 1]; j++)
+				dlive(&r, ob, s->fn_dobjs[j]);
+		}
 	}
 	if (dlsyms(&r))
 		goto walk;
@@ -1080,6 +1236,12 @@ walk:
 	free(r.take_node);
 	free(r.take_obj);
 	free(r.base);
+	free(r.dbase);
+	free(r.take_dobj);
+	free(r.dref_node);
+	free(r.dref_parent);
+	free(r.dlive);
+	free(r.dstk);
 	free(r.reach);
 	free(r.unknown_entry);
 	free(r.at);
@@ -1109,6 +1271,7 @@ void dg_reach_free(struct dg_reach *r)
 	for (size_t i = 0; i < r->nsteps; i++) {
 		free(r->steps[i].fn_name);
 		free(r->steps[i].taken_name);
+		free(r->steps[i].held_by);
 	}
 	free(r->steps);
 	for (size_t i = 0; i < r->nexecs; i++) {
