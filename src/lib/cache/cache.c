@@ -35,6 +35,7 @@ void (*dg_cache_test_row_hook)(uint64_t batch, uint64_t row);
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 5000
 #define BUSY_RETRIES 3
+#define CREATE_TRIES 20 /* a busy creation looks again after a pause (about 8 s in all) */
 #define BATCH_OPS 256
 #define BATCH_BYTES (16u << 20)
 #define BATCH_MS 500
@@ -429,30 +430,39 @@ static int try_open(struct dg_cache *c, struct dg_error *err)
 		close_db(c);
 		return dg_err(err, DG_E_ENV, "cache %s: read-only", c->disp);
 	}
-	/* Look before changing anything: a foreign database is moved aside untouched. */
-	what = "reading the header";
-	/* One read transaction: another process may be creating the schema right now, and
-	 * separate snapshots could pair its "no application_id yet" with "tables exist". */
-	if ((rc = exec(c, "BEGIN")) != SQLITE_OK)
-		goto fail;
-	if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
-	    (rc = query1(c, "PRAGMA user_version", &uv, NULL, 0)) != SQLITE_OK ||
-	    (rc = query1(c, "SELECT count(*) FROM sqlite_schema", &nobj, NULL, 0)) != SQLITE_OK) {
+	/* Look before changing anything: a foreign database is moved aside untouched. Creating
+	 * races with other processes creating it: some of SQLite's lock conflicts there (the
+	 * switch to WAL, a deferred upgrade) answer "busy" at once instead of waiting, so a busy
+	 * creation looks again after a pause, up to CREATE_TRIES times. */
+	for (int attempt = 0;; attempt++) {
+		what = "reading the header";
+		/* One read transaction: another process may be creating the schema right now, and
+		 * separate snapshots could pair its "no application_id yet" with "tables exist". */
+		if ((rc = exec(c, "BEGIN")) != SQLITE_OK)
+			goto fail;
+		if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
+		    (rc = query1(c, "PRAGMA user_version", &uv, NULL, 0)) != SQLITE_OK ||
+		    (rc = query1(c, "SELECT count(*) FROM sqlite_schema", &nobj, NULL, 0)) != SQLITE_OK) {
+			rollback(c);
+			goto fail;
+		}
 		rollback(c);
-		goto fail;
-	}
-	rollback(c);
-	if (appid == 0 && uv == 0 && nobj == 0) {
+		if (appid != 0 || uv != 0 || nobj != 0)
+			break;
 		what = "creating";
 		char mode[16];
 		/* auto_vacuum first: it cannot change once page 1 exists (the WAL switch writes it) */
-		if ((rc = exec(c, "PRAGMA auto_vacuum=INCREMENTAL")) != SQLITE_OK ||
-		    (rc = query1(c, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode)) != SQLITE_OK ||
-		    (rc = init_schema(c)) != SQLITE_OK)
+		if ((rc = exec(c, "PRAGMA auto_vacuum=INCREMENTAL")) == SQLITE_OK &&
+		    (rc = query1(c, "PRAGMA journal_mode=WAL", NULL, mode, sizeof mode)) == SQLITE_OK &&
+		    (rc = init_schema(c)) == SQLITE_OK) {
+			if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
+			    (rc = query1(c, "PRAGMA user_version", &uv, NULL, 0)) != SQLITE_OK)
+				goto fail;
+			break;
+		}
+		if (!is_busy(rc) || attempt + 1 >= CREATE_TRIES)
 			goto fail;
-		if ((rc = query1(c, "PRAGMA application_id", &appid, NULL, 0)) != SQLITE_OK ||
-		    (rc = query1(c, "PRAGMA user_version", &uv, NULL, 0)) != SQLITE_OK)
-			goto fail;
+		sqlite3_sleep(20 + 40 * attempt);
 	}
 	if (appid != APP_ID) {
 		close_db(c);
