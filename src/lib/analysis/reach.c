@@ -655,6 +655,21 @@ static void exec_call(struct r *r, size_t o, uint32_t f, uint32_t k)
 			}
 }
 
+/* libseccomp (src/system.c, 2.4 to 2.6): every syscall(2) it makes with a number not known
+ * statically passes _nr_seccomp, the number arch_syscall_resolve_name(arch_def_native,
+ * "seccomp") gave it: call C of its object O, a call of libc's syscall, is seccomp's (x86-64
+ * 317, i386 354). 0 for any other call. */
+static unsigned seccomp_nr(struct r *r, size_t o, const struct dg_fcall *c)
+{
+	const struct dg_elf *e = r->b->objs[o].elf;
+	if (!e || !e->soname || strcmp(e->soname, "libseccomp.so.2"))
+		return 0;
+	const char *callee = callee_name(r, o, c);
+	if (!callee || strcmp(callee, "syscall"))
+		return 0;
+	return r->sums[o]->bits == 32 ? 354 : 317;
+}
+
 /* ---- dlsym, dlvsym (docs/design.md "Across objects"): what they return is called ---- */
 
 /* Takes export Y of object O: the function, or for an IFUNC what its resolver returns. */
@@ -928,6 +943,11 @@ static void collect(struct r *r)
 						add_nums(r, o, &a->v, i386_obj ? DG_TAB_I386 : DG_TAB_NATIVE);
 					} else if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
 						st->resolved++;
+					} else if (seccomp_nr(r, o, c)) {
+						st->resolved++;
+						set_bit(i386_obj ? r->out->i386 : r->out->native, seccomp_nr(r, o, c));
+						if (i386_obj)
+							r->out->has_i386 = 1;
 					} else {
 						unknown(r, o, f, c->addr, 1);
 					}
