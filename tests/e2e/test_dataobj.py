@@ -191,6 +191,9 @@ def self_check(dg, T, img):
     ok("seccomp" in got["function"] and not unk,
        "libseccomp's syscall(2) calls with the number it resolves for \"seccomp\": seccomp counted, "
        "no unknown site left in libseccomp", unk)
+    r = run([dg, "explain", simg, "seccomp", "/usr/bin/dockergate"], env=env)
+    ok(r.returncode == 0 and "libseccomp.so.2" in r.stdout and "passes the number to a wrapper" in r.stdout,
+       "explain seccomp: the chain ends at libseccomp's call of syscall(2)", r.stdout + r.stderr)
     sub = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": os.path.join(simg, "usr/lib/x86_64-linux-gnu")}
     dgself = os.path.join(simg, "usr/bin/dockergate")
     cases = (("syscalls", [dgself, "syscalls", "--no-cache", img, "/usr/bin/dobj-pie"], "dobj-pie"),

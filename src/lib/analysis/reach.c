@@ -1036,6 +1036,12 @@ static void explain(struct r *r, const struct dg_reach_opts *o)
 				const struct dg_fcallarg *a = (m & ((dg_argmask)1u << reg)) ? arg_of(s, c, reg) : NULL;
 				if (a && (s->bits == 32) == !!o->explain_i386 && has_nr(s, &a->v, o->explain_nr))
 					at = c->addr, how = DG_STEP_WRAPPER;
+				/* collect()'s library rule: libseccomp's calls of syscall(2) */
+				else if ((m & ((dg_argmask)1u << reg)) && (s->bits == 32) == !!o->explain_i386 &&
+					 !(a && a->v.kind == DG_FV_CONST) &&
+					 !(a && a->v.kind == DG_FV_ARG && !r->unknown_entry[node]) &&
+					 seccomp_nr(r, ob, c) == o->explain_nr)
+					at = c->addr, how = DG_STEP_WRAPPER;
 			}
 		}
 		if (!how)
