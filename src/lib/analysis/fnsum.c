@@ -727,6 +727,19 @@ static int is_fn_sym(const struct dg_elf_sym *y)
 	return (y->type == STT_FUNC || y->type == STT_GNU_IFUNC) && y->shndx != 0 && y->value;
 }
 
+/* the backend's code-address scan of one region: targets inside that region start functions */
+struct scan_ctx {
+	struct b *b;
+	const struct region *r;
+};
+
+static void scanned_addr(void *arg, uint64_t t)
+{
+	struct scan_ctx *sc = arg;
+	if (t >= sc->r->lo && t < sc->r->hi)
+		add_start(sc->b, t);
+}
+
 static void collect_starts(struct b *b)
 {
 	const struct dg_elf *e = b->e;
@@ -782,24 +795,13 @@ static void collect_starts(struct b *b)
 			PUSH(b->plt, b->nplt, b->cplt, a);
 		}
 	}
-	/* Code addresses the code materialises (lea reg, [rip+disp32]) start functions: a
-	 * handler or restorer may sit where no FDE starts (glibc's __restore_rt starts one
-	 * byte after its FDE). Found by a byte scan, before any decoding. */
-	if (b->isa->bits == 64)
-		for (size_t i = 0; i < b->nrg; i++) {
-			const struct region *r = &b->rg[i];
-			uint64_t len = r->hi - r->lo;
-			for (uint64_t k = 0; k + 7 <= len; k++) {
-				const unsigned char *q = r->p + k;
-				if ((q[0] != 0x48 && q[0] != 0x4c) || q[1] != 0x8d || (q[2] & 0xc7) != 0x05)
-					continue;
-				int32_t disp = (int32_t)((uint32_t)q[3] | (uint32_t)q[4] << 8 | (uint32_t)q[5] << 16 |
-							 (uint32_t)q[6] << 24);
-				uint64_t t = r->lo + k + 7 + (uint64_t)(int64_t)disp;
-				if (t >= r->lo && t < r->hi)
-					add_start(b, t);
-			}
-		}
+	/* Code addresses the code materialises start functions: a handler or restorer may sit
+	 * where no FDE starts (glibc's __restore_rt starts one byte after its FDE). Found by the
+	 * backend's scan (x86-64: lea reg, [rip+disp32]), before any decoding. */
+	for (size_t i = 0; b->isa->scan_code_addrs && i < b->nrg; i++) {
+		struct scan_ctx sc = {b, &b->rg[i]};
+		b->isa->scan_code_addrs(b->rg[i].p, (size_t)(b->rg[i].hi - b->rg[i].lo), b->rg[i].lo, scanned_addr, &sc);
+	}
 	/* Without .eh_frame, call targets mark functions too: one sweep to find them. */
 	if (!e->nfde_starts) {
 		struct dg_insn d;

@@ -105,6 +105,12 @@ struct dg_isa {
 		       struct dg_insn *out);
 	void (*close)(struct dg_isa_ctx *c);
 	const char *(*reg_name)(uint8_t reg);
+	/* Code addresses the machine code at CODE (N bytes, at ADDR) may materialise, found
+	 * without decoding in order (a handler or restorer may start where no FDE or symbol
+	 * does): CB(ARG, target) for each, targets anywhere (the caller keeps those in code).
+	 * NULL when the ISA has no such scan. */
+	void (*scan_code_addrs)(const unsigned char *code, size_t n, uint64_t addr,
+				void (*cb)(void *arg, uint64_t target), void *arg);
 };
 
 /* The backend for an ELF machine and class, or NULL when none exists. */

@@ -515,6 +515,19 @@ static const char *reg32(uint8_t r)
 	return r < 8 ? names32[r] : "?";
 }
 
+/* x86-64: every `lea reg, [rip+disp32]` (REX.W 8D, mod 00, r/m 101) byte pattern */
+static void x86_64_scan(const unsigned char *code, size_t n, uint64_t addr, void (*cb)(void *arg, uint64_t target),
+			void *arg)
+{
+	for (size_t k = 0; k + 7 <= n; k++) {
+		const unsigned char *q = code + k;
+		if ((q[0] != 0x48 && q[0] != 0x4c) || q[1] != 0x8d || (q[2] & 0xc7) != 0x05)
+			continue;
+		int32_t disp = (int32_t)((uint32_t)q[3] | (uint32_t)q[4] << 8 | (uint32_t)q[5] << 16 | (uint32_t)q[6] << 24);
+		cb(arg, addr + k + 7 + (uint64_t)(int64_t)disp);
+	}
+}
+
 static const struct dg_isa x86_64 = {
 	.name = "x86-64",
 	.machine = EM_X86_64,
@@ -535,6 +548,7 @@ static const struct dg_isa x86_64 = {
 	.decode = x86_decode,
 	.close = x86_close,
 	.reg_name = reg64,
+	.scan_code_addrs = x86_64_scan,
 };
 
 static const struct dg_isa i386 = {
