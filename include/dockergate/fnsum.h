@@ -20,7 +20,7 @@
 #include "dockergate/error.h"
 
 #define DG_FNSUM_KIND "fnsum"
-#define DG_FNSUM_VERSION 12u
+#define DG_FNSUM_VERSION 13u
 #define DG_FSUM_SMALL 0x1000u
 #define DG_FSUM_NONE UINT32_MAX
 
@@ -41,9 +41,16 @@ struct dg_fval {
 
 enum dg_site_table { DG_TAB_NATIVE = 0, DG_TAB_I386 = 1 };
 
+/* A site's shape, for sites whose number is not known: DG_SITE_XIDCMD, the number and the
+ * first three arguments are the words 0..3 of one structure a register points to (glibc's
+ * struct xid_command, which __nptl_setxid and its SIGSETXID handler run in every thread:
+ * reach.c's setxid rule). */
+enum dg_site_shape { DG_SITE_PLAIN = 0, DG_SITE_XIDCMD = 1 };
+
 struct dg_fsite {
 	uint64_t addr;
 	uint8_t table;      /* enum dg_site_table */
+	uint8_t shape;      /* enum dg_site_shape */
 	struct dg_fval v;   /* the number */
 };
 

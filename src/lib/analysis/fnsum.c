@@ -1144,6 +1144,41 @@ static int terminates(const struct dg_insn *d)
 	return d->kind == DG_IK_JMP || d->kind == DG_IK_RET || d->kind == DG_IK_STOP || d->kind == DG_IK_BAD;
 }
 
+/* The site at b->ins[AT] (a native syscall instruction when NATIVE) takes its number and
+ * its first three arguments from the words 0, 1, 2 and 3 of one structure: in its block,
+ * the last write of each of those registers before it is a load through the same base
+ * register at that word's offset, and nothing writes the base from the first such load on
+ * (each load itself aside). glibc's xid_command {int syscall_no; long id[3];}. */
+static int xidcmd_shape(const struct b *b, size_t from, size_t at, int native)
+{
+	const struct dg_isa *isa = b->isa;
+	uint8_t regs[4] = {native ? isa->sysno_reg : isa->sysno_reg32};
+	for (int k = 0; k < 3; k++)
+		regs[k + 1] = native ? isa->sysarg[k] : isa->sysarg32[k];
+	size_t pos[4], lo = at;
+	uint8_t base = DG_ISA_NOREG;
+	for (int k = 0; k < 4; k++) {
+		size_t j = at;
+		while (j > from && !(b->ins[j - 1].writes & (1u << regs[k])))
+			j--;
+		if (j == from)
+			return 0;
+		const struct dg_insn *l = &b->ins[j - 1];
+		if (l->df != DG_DF_LOADP || l->dst != regs[k] || l->imm != (int64_t)k * isa->ptr_size ||
+		    (base != DG_ISA_NOREG && l->base != base))
+			return 0;
+		base = l->base;
+		pos[k] = j - 1;
+		if (pos[k] < lo)
+			lo = pos[k];
+	}
+	for (int k = 0; k < 4; k++)
+		for (size_t t = lo; t < pos[k]; t++)
+			if (b->ins[t].writes & (1u << base))
+				return 0;
+	return 1;
+}
+
 static void analyse_fn(struct b *b, uint32_t fi)
 {
 	struct dg_fsum *s = b->s;
@@ -1381,6 +1416,8 @@ static void analyse_fn(struct b *b, uint32_t fi)
 				} else if (v->k == V_ARG) {
 					st.v.kind = DG_FV_ARG;
 					st.v.reg = v->reg;
+				} else if (xidcmd_shape(b, c.bstart[bl], i, d->kind == DG_IK_SYSCALL)) {
+					st.shape = DG_SITE_XIDCMD;
 				}
 				PUSH(s->sites, s->nsites, b->csites, st);
 				break;
@@ -2560,7 +2597,7 @@ void dg_fsum_encode(const struct dg_fsum *s, unsigned char **out, size_t *len)
 		for (uint32_t k = 0; k < f->nsites; k++) {
 			const struct dg_fsite *st = &s->sites[f->first_site + k];
 			dg_ser_uv(&o, st->addr - f->addr);
-			dg_ser_u8(&o, st->table);
+			dg_ser_u8(&o, (uint8_t)(st->table | st->shape << 4));
 			enc_val(&o, s, &st->v);
 		}
 		dg_ser_uv(&o, f->ncalls);
@@ -2758,8 +2795,10 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 			struct dg_fsite st = {0};
 			uint64_t off = dg_de_uv(d);
 			st.addr = f->addr + off;
-			st.table = dg_de_u8(d);
-			if (off >= f->size || st.table > DG_TAB_I386)
+			uint8_t ts = dg_de_u8(d);
+			st.table = ts & 0xf;
+			st.shape = ts >> 4;
+			if (off >= f->size || st.table > DG_TAB_I386 || st.shape > DG_SITE_XIDCMD)
 				d->bad = 1;
 			dec_val(&x, &st.v);
 			PUSH(s->sites, s->nsites, x.csites, st);

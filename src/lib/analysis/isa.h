@@ -53,6 +53,9 @@ enum dg_idf {
 	DG_DF_LOADABS,   /* dst = the word of WIDTH bytes at the absolute or pc-relative address mem */
 	DG_DF_CLOBBER,   /* the WIDTH bytes (0: not known) at slot(base, imm) change in a way not
 			  * modelled (an SSE or 16-bit store, an add to memory, ...) */
+	DG_DF_LOADP,     /* dst = the word of WIDTH bytes at base + imm, base any register but the
+			  * stack and frame pointer: not modelled (dst becomes unknown); fnsum only
+			  * recognises site shapes with it */
 };
 
 struct dg_insn {
@@ -93,6 +96,7 @@ struct dg_isa {
 	int bits;
 	uint8_t sysno_reg;    /* register holding the number at a DG_IK_SYSCALL site */
 	uint8_t sysno_reg32;  /* at a DG_IK_SYSCALL32 site */
+	uint8_t sysarg[3], sysarg32[3]; /* the first three arguments' registers at such sites */
 	uint8_t sp, fp;       /* stack and frame pointer */
 	uint16_t call_clobbers; /* registers a call may change */
 	uint16_t arg_regs;    /* registers a function may take arguments in (any ABI of the ISA) */

@@ -436,6 +436,14 @@ static void x86_decode_df(struct dg_isa_ctx *c, const unsigned char *code, size_
 				d->df = DG_DF_LOAD;
 			} else if (o1->type == X86_OP_MEM && d->has_mem && !d->mem_indexed && o1->size == w0) {
 				d->df = DG_DF_LOADABS;
+			} else if (o1->type == X86_OP_MEM && o1->mem.index == X86_REG_INVALID &&
+				   o1->mem.segment == X86_REG_INVALID && o1->size == w0) {
+				int wb = 0, gb = gpr(o1->mem.base, &wb);
+				if (gb >= 0 && wb == c->bits / 8) {
+					d->df = DG_DF_LOADP;
+					d->base = (uint8_t)gb;
+					d->imm = o1->mem.disp;
+				}
 			}
 		} else if (o0->type == X86_OP_MEM && slot_of(o0, &d->base, &d->imm)) {
 			if (g1 >= 0 && w1 >= 4) {
@@ -534,6 +542,8 @@ static const struct dg_isa x86_64 = {
 	.bits = 64,
 	.sysno_reg = AX,
 	.sysno_reg32 = AX,
+	.sysarg = {DI, SI, DX},
+	.sysarg32 = {BX, CX, DX},
 	.sp = SP,
 	.fp = BP,
 	/* SysV: rax rcx rdx rsi rdi r8-r11 */
@@ -557,6 +567,8 @@ static const struct dg_isa i386 = {
 	.bits = 32,
 	.sysno_reg = AX,
 	.sysno_reg32 = AX,
+	.sysarg = {BX, CX, DX},
+	.sysarg32 = {BX, CX, DX},
 	.sp = SP,
 	.fp = BP,
 	.call_clobbers = (1u << AX) | (1u << CX) | (1u << DX),

@@ -516,6 +516,19 @@ static int is_libc(const char *name)
 	return name && (!strncmp(name, "libc.so", 7) || !strncmp(name, "libc.musl-", 10));
 }
 
+/* glibc's C library (its SONAME; musl's is libc.so). glibc's set*id and setgroups wrappers
+ * make their call themselves when the process is single-threaded (a constant number, counted
+ * with the wrapper) and otherwise hand a struct xid_command holding that same number and
+ * arguments to __nptl_setxid, which makes it and signals every other thread, whose SIGSETXID
+ * handler makes it again (nptl/nptl_setxid.c): the two sites reading the number from that
+ * structure (fnsum.h DG_SITE_XIDCMD) make only calls a reachable wrapper's own site makes,
+ * so they add nothing and are not unknown (the setxid rule). */
+static int is_glibc(const struct r *r, size_t o)
+{
+	const struct dg_elf *e = r->b->objs[o].elf;
+	return e && e->soname && !strcmp(e->soname, "libc.so.6");
+}
+
 /* The dynamic loader, loaded as the program's interpreter: its one execve (glibc's
  * rtld_chain_load) runs only when the loader itself is the command (object 0). */
 static int is_loader(const struct r *r, size_t o)
@@ -925,6 +938,8 @@ static void collect(struct r *r)
 					add_nums(r, o, &site->v, i386_obj ? DG_TAB_I386 : site->table);
 				} else if (site->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
 					st->resolved++; /* the callers' constants count */
+				} else if (site->shape == DG_SITE_XIDCMD && is_glibc(r, o)) {
+					st->resolved++; /* glibc's setxid broadcast: the setxid rule */
 				} else {
 					unknown(r, o, f, site->addr, 0);
 				}
