@@ -25,14 +25,13 @@ Usage: test_dataobj.py DOCKERGATE     (prints TAP; needs gcc and strace)
 import functools
 import json
 import os
-import re
 import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from tap import Tap, run as tap_run  # noqa: E402
+from tap import Tap, run as tap_run, tap_main  # noqa: E402
+from hostroot import make_root, copy_libs, lib_env, strace_calls  # noqa: E402
 
 TAP = Tap("dataobj")
 ok, note = TAP.ok, TAP.note
@@ -40,23 +39,6 @@ run = functools.partial(tap_run, timeout=300)
 REACHED = {"swapoff", "io_destroy", "mq_unlink", "lookup_dcookie"}
 NEVER = {"acct", "pivot_root"}
 PROGS = ("pie", "nopie", "stripped", "static", "lib")
-
-
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    dg = os.path.abspath(sys.argv[1])
-    for tool in ("gcc", "strace", "strip"):
-        if not shutil.which(tool):
-            print("1..0 # SKIP needs %s" % tool)
-            return 0
-    T = tempfile.mkdtemp(prefix="dg-dataobj.", dir=os.environ.get("TMPDIR", "/tmp"))
-    try:
-        body(dg, T)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
-    TAP.plan()
-    return 1 if TAP.failed else 0
 
 
 def sets(dg, img, env, precision):
@@ -70,10 +52,7 @@ def sets(dg, img, env, precision):
 
 def body(dg, T):
     img = os.path.join(T, "img")
-    for d in ("usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64"):
-        os.makedirs(os.path.join(img, d))
-    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
-        os.symlink(to, os.path.join(img, link))
+    make_root(img)
     src, lib = os.path.join(HERE, "dataobj", "prog.c"), os.path.join(HERE, "dataobj", "lib.c")
     out = lambda p: os.path.join(img, "usr/bin", "dobj-" + p)  # noqa: E731
     cmds = [["gcc", "-O2", "-Wall", "-o", out("pie"), src],
@@ -89,10 +68,7 @@ def body(dg, T):
         errs += r.stderr if r.returncode else ""
     if not ok(not errs, "compile the test programs (gcc -O2: PIE, -no-pie, stripped, -static, with a library)", errs):
         return
-    r = run(["ldd", out("pie")])
-    for so in sorted(set(re.findall(r"(/\S+\.so[.\d]*)", r.stdout))):
-        shutil.copy(os.path.realpath(so), os.path.join(img, "usr/lib/x86_64-linux-gnu", os.path.basename(so)))
-    os.symlink("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", os.path.join(img, "usr/lib64/ld-linux-x86-64.so.2"))
+    copy_libs(img, out("pie"))
 
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(T, "cache"))
     r, fn = sets(dg, img, env, "function")
@@ -136,14 +112,10 @@ def body(dg, T):
     runs = (("pie", "0"), ("pie", "1"), ("nopie", "1"), ("stripped", "0"), ("static", "1"), ("lib", "0"))
     for p, arg in runs:
         tr = os.path.join(T, "trace-%s-%s" % (p, arg))
-        r = run(["strace", "-f", "-qq", "-o", tr, out(p), arg],
-                env={"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": os.path.join(img, "usr/lib")})
-        seen = set()
-        for line in open(tr, errors="replace"):
-            m = re.match(r"^\d+\s+([a-z0-9_]+)\(", line)
-            if m:
-                seen.add(m.group(1))
-        seen -= {"execve", "restart_syscall"}
+        env_run = lib_env(img)
+        env_run["LD_LIBRARY_PATH"] += ":" + os.path.join(img, "usr/lib")  # libdobj.so
+        r = run(["strace", "-f", "-qq", "-o", tr, out(p), arg], env=env_run)
+        seen = set(strace_calls(tr))
         miss = sorted(seen - fn[p])
         ok(r.returncode == 0 and "dataobj-ok" in r.stdout and not miss and (REACHED - {"swapoff", "io_destroy"}) <= seen,
            "dobj-%s %s under strace: the %d syscalls it made are all counted" % (p, arg, len(seen)),
@@ -161,15 +133,9 @@ def self_check(dg, T, img):
         note("no build/dockergate: the self check is skipped")
         return
     simg = os.path.join(T, "self")
-    for d in ("usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64"):
-        os.makedirs(os.path.join(simg, d))
-    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
-        os.symlink(to, os.path.join(simg, link))
+    make_root(simg)
     shutil.copy(plain, os.path.join(simg, "usr/bin/dockergate"))
-    r = run(["ldd", plain])
-    for so in sorted(set(re.findall(r"(/\S+\.so[.\d]*)", r.stdout))):
-        shutil.copy(os.path.realpath(so), os.path.join(simg, "usr/lib/x86_64-linux-gnu", os.path.basename(so)))
-    os.symlink("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", os.path.join(simg, "usr/lib64/ld-linux-x86-64.so.2"))
+    copy_libs(simg, plain)
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(T, "cache"))
     got = {}
     for prec in ("function", "held"):
@@ -194,19 +160,14 @@ def self_check(dg, T, img):
     r = run([dg, "explain", simg, "seccomp", "/usr/bin/dockergate"], env=env)
     ok(r.returncode == 0 and "libseccomp.so.2" in r.stdout and "passes the number to a wrapper" in r.stdout,
        "explain seccomp: the chain ends at libseccomp's call of syscall(2)", r.stdout + r.stderr)
-    sub = {"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": os.path.join(simg, "usr/lib/x86_64-linux-gnu")}
+    sub = lib_env(simg)
     dgself = os.path.join(simg, "usr/bin/dockergate")
     cases = (("syscalls", [dgself, "syscalls", "--no-cache", img, "/usr/bin/dobj-pie"], "dobj-pie"),
              ("generate", [dgself, "generate", "--no-cache", img, "-o", os.path.join(T, "self-profile.json")], ""))
     for name, cmd, want in cases:
         tr = os.path.join(T, "trace-self-" + name)
         r = run(["strace", "-f", "-qq", "-o", tr] + cmd, env=sub)
-        seen = set()
-        for line in open(tr, errors="replace"):
-            m = re.match(r"^\d+\s+([a-z0-9_]+)\(", line)
-            if m:
-                seen.add(m.group(1))
-        seen -= {"execve", "restart_syscall"}
+        seen = set(strace_calls(tr))
         miss = sorted(seen - got["function"])
         ok(r.returncode == 0 and want in r.stdout and not miss,
            "dockergate's own build running `%s` under strace: the %d syscalls it made are all counted%s"
@@ -215,4 +176,4 @@ def self_check(dg, T, img):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tap_main(TAP, __doc__, "dataobj", body, tools=("gcc", "strace", "strip")))

@@ -18,37 +18,15 @@ Usage: test_dlload.py DOCKERGATE     (prints TAP; root, gcc, unshare and chroot 
 """
 import json
 import os
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from tap import Tap, run  # noqa: E402
+from tap import Tap, run, tap_main  # noqa: E402
 
 TAP = Tap("dlload")
 ok, note = TAP.ok, TAP.note
 E2EIMAGE = os.path.join(HERE, "..", "tools", "e2eimage.py")
-
-
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    dg = os.path.abspath(sys.argv[1])
-    if os.getuid() != 0:
-        print("1..0 # SKIP needs root (chroot)")
-        return 0
-    for tool in ("gcc", "unshare", "chroot"):
-        if not shutil.which(tool):
-            print("1..0 # SKIP needs %s" % tool)
-            return 0
-    T = tempfile.mkdtemp(prefix="dg-dlload.", dir=os.environ.get("TMPDIR", "/var/tmp"))
-    try:
-        body(dg, T)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
-    TAP.plan()
-    return 1 if TAP.failed else 0
 
 
 def scope(dg, root, env, entry):
@@ -120,4 +98,4 @@ def body(dg, T):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tap_main(TAP, __doc__, "dlload", body, tools=("gcc", "unshare", "chroot"), need_root=True, tmp_dir="/var/tmp"))

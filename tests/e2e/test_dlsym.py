@@ -23,14 +23,12 @@ Usage: test_dlsym.py DOCKERGATE     (prints TAP; needs gcc and strace)
 import functools
 import json
 import os
-import re
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from tap import Tap, run as tap_run  # noqa: E402
+from tap import Tap, run as tap_run, tap_main  # noqa: E402
+from hostroot import make_root, copy_libs, strace_calls  # noqa: E402
 
 TAP = Tap("dlsym")
 ok, note = TAP.ok, TAP.note
@@ -39,29 +37,9 @@ PROGS = ("const", "wrap", "any", "handle", "module", "none", "lighttpd")
 PKEY = {"pkey_alloc", "pkey_free", "pkey_mprotect"}
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    dg = os.path.abspath(sys.argv[1])
-    for tool in ("gcc", "strace"):
-        if not shutil.which(tool):
-            print("1..0 # SKIP needs %s" % tool)
-            return 0
-    T = tempfile.mkdtemp(prefix="dg-dlsym.", dir=os.environ.get("TMPDIR", "/tmp"))
-    try:
-        body(dg, T)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
-    TAP.plan()
-    return 1 if TAP.failed else 0
-
-
 def body(dg, T):
     img = os.path.join(T, "img")
-    for d in ("usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64"):
-        os.makedirs(os.path.join(img, d))
-    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
-        os.symlink(to, os.path.join(img, link))
+    make_root(img)
     errs = ""
     for p in PROGS:
         r = run(["gcc", "-O2", "-Wall", "-o", os.path.join(img, "usr/bin", p), os.path.join(HERE, "dlsym", p + ".c"), "-ldl"]
@@ -72,10 +50,7 @@ def body(dg, T):
     errs += r.stderr if r.returncode else ""
     if not ok(not errs, "compile the test programs (gcc -O2)", errs):
         return
-    r = run(["ldd", os.path.join(img, "usr/bin/const")])
-    for lib in sorted(set(re.findall(r"(/\S+\.so[.\d]*)", r.stdout))):
-        shutil.copy(os.path.realpath(lib), os.path.join(img, "usr/lib/x86_64-linux-gnu", os.path.basename(lib)))
-    os.symlink("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", os.path.join(img, "usr/lib64/ld-linux-x86-64.so.2"))
+    copy_libs(img, os.path.join(img, "usr/bin/const"))
 
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(T, "cache"))
     r = run([dg, "syscalls", img, "--json"], env=env)
@@ -129,12 +104,7 @@ def body(dg, T):
         tr = os.path.join(T, "trace-" + p)
         r = run(["strace", "-f", "-qq", "-o", tr, os.path.join(img, "usr/bin", p)] + args,
                 env={"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": os.path.join(img, "usr/lib")})
-        seen = set()
-        for line in open(tr, errors="replace"):
-            m = re.match(r"^\d+\s+([a-z0-9_]+)\(", line)
-            if m:
-                seen.add(m.group(1))
-        seen -= {"execve", "restart_syscall"}
+        seen = set(strace_calls(tr))
         want = union if p == "module" else got[p]
         miss = sorted(seen - want)
         ok(r.returncode == 0 and "dlsym-ok" in r.stdout and not miss,
@@ -143,4 +113,4 @@ def body(dg, T):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tap_main(TAP, __doc__, "dlsym", body, tools=("gcc", "strace")))

@@ -15,14 +15,12 @@ Usage: test_setxid.py DOCKERGATE     (prints TAP; needs gcc and strace)
 import functools
 import json
 import os
-import re
-import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from tap import Tap, run as tap_run  # noqa: E402
+from tap import Tap, run as tap_run, tap_main  # noqa: E402
+from hostroot import make_root, copy_libs, lib_env, strace_calls  # noqa: E402
 
 TAP = Tap("setxid")
 ok, note = TAP.ok, TAP.note
@@ -30,37 +28,14 @@ run = functools.partial(tap_run, timeout=300)
 WANT = {"setuid", "setgid", "setresuid", "setgroups"}
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    dg = os.path.abspath(sys.argv[1])
-    for tool in ("gcc", "strace"):
-        if not shutil.which(tool):
-            print("1..0 # SKIP needs %s" % tool)
-            return 0
-    T = tempfile.mkdtemp(prefix="dg-setxid.", dir=os.environ.get("TMPDIR", "/tmp"))
-    try:
-        body(dg, T)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
-    TAP.plan()
-    return 1 if TAP.failed else 0
-
-
 def body(dg, T):
     img = os.path.join(T, "img")
-    for d in ("usr/bin", "usr/lib/x86_64-linux-gnu", "usr/lib64"):
-        os.makedirs(os.path.join(img, d))
-    for link, to in (("bin", "usr/bin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
-        os.symlink(to, os.path.join(img, link))
+    make_root(img)
     prog = os.path.join(img, "usr/bin/setxid")
     r = run(["gcc", "-O2", "-Wall", "-pthread", "-o", prog, os.path.join(HERE, "setxid", "setxid.c")])
     if not ok(r.returncode == 0, "compile the test program (gcc -O2 -pthread)", r.stderr):
         return
-    r = run(["ldd", prog])
-    for so in sorted(set(re.findall(r"(/\S+\.so[.\d]*)", r.stdout))):
-        shutil.copy(os.path.realpath(so), os.path.join(img, "usr/lib/x86_64-linux-gnu", os.path.basename(so)))
-    os.symlink("../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", os.path.join(img, "usr/lib64/ld-linux-x86-64.so.2"))
+    copy_libs(img, prog)
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(T, "cache"))
     r = run([dg, "syscalls", img, "/usr/bin/setxid", "--json"], env=env)
     try:
@@ -83,22 +58,13 @@ def body(dg, T):
          % len(unk_obj))
     for arg in ([], ["groups"]):
         tr = os.path.join(T, "trace-%d" % len(arg))
-        r = run(["strace", "-f", "-qq", "-o", tr, prog] + arg,
-                env={"PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": os.path.join(img, "usr/lib/x86_64-linux-gnu")})
-        seen, per = set(), {}
-        for line in open(tr, errors="replace"):
-            m = re.match(r"^(\d+)\s+([a-z0-9_]+)\(", line)
-            if m:
-                seen.add(m.group(2))
-                per.setdefault(m.group(2), set()).add(m.group(1))
-        seen -= {"execve", "restart_syscall"}
-        miss = sorted(seen - got)
-        both = len(per.get("setuid", ())) >= 2
-        ok(r.returncode == 0 and "setxid-ok" in r.stdout and not miss and both,
+        r = run(["strace", "-f", "-qq", "-o", tr, prog] + arg, env=lib_env(img))
+        per = strace_calls(tr)
+        miss = sorted(set(per) - got)
+        ok(r.returncode == 0 and "setxid-ok" in r.stdout and not miss and len(per.get("setuid", ())) >= 2,
            "setxid %s under strace: setuid made by %d threads (the broadcast); the %d syscalls made are all counted"
-           % (" ".join(arg), len(per.get("setuid", ())), len(seen)),
+           % (" ".join(arg), len(per.get("setuid", ())), len(per)),
            "NOT COUNTED: %s\n%s" % (" ".join(miss), r.stdout + r.stderr))
 
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tap_main(TAP, __doc__, "setxid", body, tools=("gcc", "strace")))

@@ -21,11 +21,10 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
-from tap import Tap, run  # noqa: E402
+from tap import Tap, run, tap_main  # noqa: E402
 
 TAP = Tap("tiers")
 ok, note = TAP.ok, TAP.note
@@ -48,19 +47,6 @@ def rules(path):
     for r in d.get("syscalls", []):
         out.setdefault(r["action"], set()).update(r["names"])
     return out
-
-
-def main():
-    if len(sys.argv) < 2:
-        sys.exit(__doc__)
-    dg = os.path.abspath(sys.argv[1])
-    T = tempfile.mkdtemp(prefix="dg-tiers.", dir=os.environ.get("TMPDIR", "/tmp"))
-    try:
-        body(dg, T)
-    finally:
-        shutil.rmtree(T, ignore_errors=True)
-    TAP.plan()
-    return 1 if TAP.failed else 0
 
 
 def body(dg, T):
@@ -193,4 +179,4 @@ def body(dg, T):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(tap_main(TAP, __doc__, "tiers", body))
