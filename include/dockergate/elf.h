@@ -130,6 +130,7 @@ struct dg_elf {
 	int has_versyms;
 	/* notes */
 	char build_id[129];
+	uint8_t gnu_abi_linux; /* an NT_GNU_ABI_TAG note for Linux (glibc's crt1.o puts it in every program) */
 	char *go_build_id;
 	/* Function starts. fdes: every FDE of .eh_frame (found by section name, or through
 	 * .eh_frame_hdr's eh_frame_ptr when section headers are stripped), sorted by start then

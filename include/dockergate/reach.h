@@ -135,7 +135,7 @@ void dg_reach_free(struct dg_reach *r);
  * result depends on (dg_sc_analyse computes it). Decoding checks every field; NOBJS is
  * the load set's size. */
 #define DG_REACH_KIND "reach"
-#define DG_REACH_VERSION 9u
+#define DG_REACH_VERSION 10u
 void dg_reach_encode(const struct dg_reach *r, const struct dg_strv *problems, unsigned char **out, size_t *len);
 int dg_reach_decode(const unsigned char *p, size_t n, size_t nobjs, struct dg_reach **out, struct dg_strv *problems,
 		    struct dg_error *err);

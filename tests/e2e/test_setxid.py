@@ -8,6 +8,8 @@ here into a root filesystem holding this machine's glibc:
 
   - its set holds setuid, setgid, setresuid (and setgroups), and no unknown site is left in
     libc.so.6, so `--strict` exits 0;
+  - the same for it built -static (glibc's sites are then in the program, which its
+    NT_GNU_ABI_TAG note marks as glibc's);
   - run under strace (a second thread alive), every syscall any of its threads made, the
     handler's repeats included, is in its set.
 Usage: test_setxid.py DOCKERGATE     (prints TAP; needs gcc and strace)
@@ -36,6 +38,9 @@ def body(dg, T):
     if not ok(r.returncode == 0, "compile the test program (gcc -O2 -pthread)", r.stderr):
         return
     copy_libs(img, prog)
+    static = os.path.join(img, "usr/bin/setxid-static")
+    r = run(["gcc", "-O2", "-Wall", "-static", "-pthread", "-o", static, os.path.join(HERE, "setxid", "setxid.c")])
+    ok(r.returncode == 0, "compile it static too (gcc -static: glibc inside the program)", r.stderr)
     env = dict(os.environ, XDG_CACHE_HOME=os.path.join(T, "cache"))
     r = run([dg, "syscalls", img, "/usr/bin/setxid", "--json"], env=env)
     try:
@@ -56,14 +61,23 @@ def body(dg, T):
         unk_obj = ["?"]
     note("at object precision libc.so.6 has %d unknown sites (its syscall(2) entered with unknown arguments, ...)"
          % len(unk_obj))
-    for arg in ([], ["groups"]):
-        tr = os.path.join(T, "trace-%d" % len(arg))
-        r = run(["strace", "-f", "-qq", "-o", tr, prog] + arg, env=lib_env(img))
+    r = run([dg, "syscalls", img, "/usr/bin/setxid-static", "--json", "--strict"], env=env)
+    try:
+        x = json.loads(r.stdout)["executables"][0]
+        sgot, sunk = set(x["syscalls"]), x["unknown_sites"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        sgot, sunk = set(), ["?"]
+    ok(r.returncode == 0 and WANT <= sgot and not sunk,
+       "static: the same (glibc's setxid sites in the program itself, known by its ABI note), --strict exit 0",
+       "rc %d missing %s unknown %s\n%s" % (r.returncode, sorted(WANT - sgot), sunk, r.stderr[-800:]))
+    for exe, arg, want in ((prog, [], got), (prog, ["groups"], got), (static, ["groups"], sgot)):
+        tr = os.path.join(T, "trace-%s-%d" % (os.path.basename(exe), len(arg)))
+        r = run(["strace", "-f", "-qq", "-o", tr, exe] + arg, env=lib_env(img))
         per = strace_calls(tr)
-        miss = sorted(set(per) - got)
+        miss = sorted(set(per) - want)
         ok(r.returncode == 0 and "setxid-ok" in r.stdout and not miss and len(per.get("setuid", ())) >= 2,
-           "setxid %s under strace: setuid made by %d threads (the broadcast); the %d syscalls made are all counted"
-           % (" ".join(arg), len(per.get("setuid", ())), len(per)),
+           "%s %s under strace: setuid made by %d threads (the broadcast); the %d syscalls made are all counted"
+           % (os.path.basename(exe), " ".join(arg), len(per.get("setuid", ())), len(per)),
            "NOT COUNTED: %s\n%s" % (" ".join(miss), r.stdout + r.stderr))
 
 if __name__ == "__main__":

@@ -516,7 +516,8 @@ static int is_libc(const char *name)
 	return name && (!strncmp(name, "libc.so", 7) || !strncmp(name, "libc.musl-", 10));
 }
 
-/* glibc's C library (its SONAME; musl's is libc.so). glibc's set*id and setgroups wrappers
+/* glibc's C library: libc.so.6 (its SONAME; musl's is libc.so), or a static program linked
+ * with it (no interpreter, no DT_NEEDED, glibc's NT_GNU_ABI_TAG note). glibc's set*id and setgroups wrappers
  * make their call themselves when the process is single-threaded (a constant number, counted
  * with the wrapper) and otherwise hand a struct xid_command holding that same number and
  * arguments to __nptl_setxid, which makes it and signals every other thread, whose SIGSETXID
@@ -526,7 +527,11 @@ static int is_libc(const char *name)
 static int is_glibc(const struct r *r, size_t o)
 {
 	const struct dg_elf *e = r->b->objs[o].elf;
-	return e && e->soname && !strcmp(e->soname, "libc.so.6");
+	if (!e)
+		return 0;
+	if (e->soname)
+		return !strcmp(e->soname, "libc.so.6");
+	return !e->interp && !e->needed.n && e->gnu_abi_linux;
 }
 
 /* The dynamic loader, loaded as the program's interpreter: its one execve (glibc's

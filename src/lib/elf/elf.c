@@ -615,6 +615,8 @@ static void parse_notes(struct dg_elf *e, struct rd *r, uint64_t off, uint64_t s
 			return;
 		if (namesz == 4 && !memcmp(r->p + name, "GNU", 4) && type == 3 && descsz <= 64)
 			dg_hex(e->build_id, r->p + desc, descsz);
+		if (namesz == 4 && !memcmp(r->p + name, "GNU", 4) && type == 1 && descsz >= 16 && u(r, desc, 4) == 0)
+			e->gnu_abi_linux = 1;
 		if (namesz == 3 && !memcmp(r->p + name, "Go", 3) && type == 4 && !e->go_build_id && descsz < 4096)
 			e->go_build_id = dg_xstrndup((const char *)r->p + desc, descsz);
 		p = next;
