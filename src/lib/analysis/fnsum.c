@@ -602,7 +602,8 @@ struct b {
 	/* data references: (instruction, an address it names) from the first analysis */
 	struct cref *crefs;
 	size_t ncrefs, ccrefs;
-	int want_crefs; /* the file has a symbol table that may delimit data objects */
+	int want_crefs; /* the file has a symbol table that may delimit data objects (not Go's:
+			 * its data is reached through the runtime's tables) */
 	struct dobj *dobj; /* data objects (data_objects()), sorted */
 	size_t ndobj;
 };
@@ -1059,28 +1060,22 @@ static int callee_words(const struct b *b, const struct dg_insn *d)
 	return t == DG_FSUM_NONE ? -1 : b->argw[t];
 }
 
-/* Whether A lies in a writable segment (data the code could change). */
-/* A lies in a loaded segment */
-static int in_loaded(const struct b *b, uint64_t a)
+/* Whether A lies in a loaded segment with every flag of FLAGS. */
+static int in_segment(const struct b *b, uint64_t a, uint32_t flags)
 {
 	const struct dg_elf *e = b->e;
 	for (size_t i = 0; i < e->nsegs; i++) {
 		const struct dg_elf_seg *sg = &e->segs[i];
-		if (sg->type == PT_LOAD && a >= sg->vaddr && a - sg->vaddr < sg->memsz)
+		if (sg->type == PT_LOAD && (sg->flags & flags) == flags && a >= sg->vaddr && a - sg->vaddr < sg->memsz)
 			return 1;
 	}
 	return 0;
 }
 
+/* Whether A lies in a writable segment (data the code could change). */
 static int in_data(const struct b *b, uint64_t a)
 {
-	const struct dg_elf *e = b->e;
-	for (size_t i = 0; i < e->nsegs; i++) {
-		const struct dg_elf_seg *sg = &e->segs[i];
-		if (sg->type == PT_LOAD && (sg->flags & PF_W) && a >= sg->vaddr && a - sg->vaddr < sg->memsz)
-			return 1;
-	}
-	return 0;
+	return in_segment(b, a, PF_W);
 }
 
 /* The word of WIDTH bytes at A as the file and the loader leave it: a RELATIVE
@@ -1474,7 +1469,7 @@ static void analyse_fn(struct b *b, uint32_t fi)
 				if (d->has_konst && in_data(b, d->konst))
 					PUSH(b->tdata, b->ntdata, b->ctdata, d->konst);
 				for (uint8_t q = 0; b->want_crefs && q < d->nrefs; q++)
-					if (!in_code(b, d->refs[q]) && in_loaded(b, d->refs[q])) {
+					if (!in_code(b, d->refs[q]) && in_segment(b, d->refs[q], 0)) {
 						struct cref cr = {d->addr, d->refs[q], (uint8_t)((d->refs_pc >> q) & 1)};
 						PUSH(b->crefs, b->ncrefs, b->ccrefs, cr);
 					}
@@ -1897,7 +1892,7 @@ static size_t dobj_near(const struct b *b, uint64_t a, int exact, size_t *first)
 static void data_objects(struct b *b)
 {
 	const struct dg_elf *e = b->e;
-	if (b->go || !e->nsyms || (e->type != ET_EXEC && e->type != ET_DYN))
+	if (!b->want_crefs)
 		return;
 	struct dobj *v = NULL;
 	size_t n = 0, cap = 0;
@@ -2098,8 +2093,9 @@ static void data_takes(struct b *b)
 		}
 		if (r->kind != DG_REL_RELATIVE)
 			continue;
-		uint32_t f = dg_fsum_fn_start(s, rel_addend(b, r));
-		data_word(b, r->offset, rel_addend(b, r), f, &dt, &n, &cap);
+		uint64_t v = rel_addend(b, r);
+		uint32_t f = dg_fsum_fn_start(s, v);
+		data_word(b, r->offset, v, f, &dt, &n, &cap);
 		if (f == DG_FSUM_NONE)
 			continue;
 		for (size_t k = 0; k < e->nsecs; k++) {
@@ -2505,6 +2501,16 @@ struct dg_fsum *dg_fsum_build(const struct dg_elf *e)
 	return s;
 }
 
+static void closure_free(struct dg_fsum_closure *c)
+{
+	if (!c)
+		return;
+	free(c->fns);
+	free(c->unknown);
+	free(c->imports);
+	free(c);
+}
+
 void dg_fsum_free(struct dg_fsum *s)
 {
 	if (!s)
@@ -2529,14 +2535,8 @@ void dg_fsum_free(struct dg_fsum *s)
 	free(s->dobj_to);
 	free(s->fn_doff);
 	free(s->fn_dobjs);
-	struct dg_fsum_closure *cl[2] = {s->closure, s->closure_all};
-	for (int k = 0; k < 2; k++)
-		if (cl[k] && (k == 0 || cl[1] != cl[0])) {
-			free(cl[k]->fns);
-			free(cl[k]->unknown);
-			free(cl[k]->imports);
-			free(cl[k]);
-		}
+	closure_free(s->closure);
+	closure_free(s->closure_all);
 	free(s);
 }
 
@@ -2832,14 +2832,7 @@ int dg_fsum_decode(const unsigned char *p, size_t n, struct dg_fsum **out, struc
 		}
 		f->ncalls = (uint32_t)(s->ncalls - f->first_call);
 		f->first_take = (uint32_t)s->ntakes;
-		size_t nt = de_count(d);
-		for (size_t k = 0; k < nt && !d->bad; k++) {
-			uint64_t t = dg_de_uv(d);
-			if (t >= nf)
-				d->bad = 1;
-			PUSH(s->takes, s->ntakes, x.ctakes, (uint32_t)t);
-		}
-		f->ntakes = (uint32_t)(s->ntakes - f->first_take);
+		f->ntakes = dec_append(&x, &s->takes, &s->ntakes, &x.ctakes, nf) - f->first_take;
 	}
 	if (!d->bad) {
 		s->data_takes = dec_list(&x, &s->ndata_takes, s->nfns);

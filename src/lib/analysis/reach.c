@@ -7,6 +7,7 @@
 #include "base/ser.h"
 #include "dockergate/util.h"
 
+#define STT_OBJECT 1
 #define STT_FUNC 2
 #define STT_GNU_IFUNC 10
 
@@ -166,8 +167,9 @@ static const struct dg_fsum_closure *closure_of(const struct dg_fsum *cs, int al
 		if (ci >= c->nfns)
 			break;
 		const struct dg_fn *fn = &s->fns[c->fns[ci]];
-		for (uint32_t j = s->ndobjs ? s->fn_doff[c->fns[ci]] : 0; s->ndobjs && j < s->fn_doff[c->fns[ci] + 1]; j++)
-			DL_ADD(s->fn_dobjs[j]);
+		if (s->ndobjs)
+			for (uint32_t j = s->fn_doff[c->fns[ci]]; j < s->fn_doff[c->fns[ci] + 1]; j++)
+				DL_ADD(s->fn_dobjs[j]);
 		for (uint32_t k = 0; k < fn->ncalls; k++) {
 			const struct dg_fcall *call = &s->calls[fn->first_call + k];
 			if (call->kind == DG_CALL_LOCAL) {
@@ -243,7 +245,7 @@ static const char *dobj_name(const struct r *r, size_t o, uint64_t addr)
 	const struct dg_elf *e = r->b->objs[o].elf;
 	for (size_t i = 0; e && i < e->nsyms; i++) {
 		const struct dg_elf_sym *y = &e->syms[i];
-		if (y->type == 1 /* STT_OBJECT */ && y->size && y->name && *y->name && addr >= y->value &&
+		if (y->type == STT_OBJECT && y->size && y->name && *y->name && addr >= y->value &&
 		    addr - y->value < y->size)
 			return y->name;
 	}
@@ -688,6 +690,16 @@ static unsigned seccomp_nr(struct r *r, size_t o, const struct dg_fcall *c)
 	return r->sums[o]->bits == 32 ? 354 : 317;
 }
 
+/* The number a library rule gives the wrapper call C (of node ME in object O) whose number
+ * argument A is neither a constant nor its callers' (entered with known arguments): 0 when
+ * no rule applies. collect() counts it; explain() finds the site by it. */
+static unsigned rule_nr(struct r *r, size_t o, size_t me, const struct dg_fcall *c, const struct dg_fcallarg *a)
+{
+	if (a && (a->v.kind == DG_FV_CONST || (a->v.kind == DG_FV_ARG && !r->unknown_entry[me])))
+		return 0;
+	return seccomp_nr(r, o, c);
+}
+
 /* ---- dlsym, dlvsym (docs/design.md "Across objects"): what they return is called ---- */
 
 /* Takes export Y of object O: the function, or for an IFUNC what its resolver returns. */
@@ -958,14 +970,15 @@ static void collect(struct r *r)
 						continue;
 					st->sites++;
 					const struct dg_fcallarg *a = arg_of(s, c, reg);
+					unsigned nr;
 					if (a && a->v.kind == DG_FV_CONST) {
 						st->resolved++;
 						add_nums(r, o, &a->v, i386_obj ? DG_TAB_I386 : DG_TAB_NATIVE);
 					} else if (a && a->v.kind == DG_FV_ARG && !r->unknown_entry[me]) {
 						st->resolved++;
-					} else if (seccomp_nr(r, o, c)) {
+					} else if ((nr = rule_nr(r, o, me, c, a)) != 0) {
 						st->resolved++;
-						set_bit(i386_obj ? r->out->i386 : r->out->native, seccomp_nr(r, o, c));
+						set_bit(i386_obj ? r->out->i386 : r->out->native, nr);
 						if (i386_obj)
 							r->out->has_i386 = 1;
 					} else {
@@ -1056,11 +1069,8 @@ static void explain(struct r *r, const struct dg_reach_opts *o)
 				const struct dg_fcallarg *a = (m & ((dg_argmask)1u << reg)) ? arg_of(s, c, reg) : NULL;
 				if (a && (s->bits == 32) == !!o->explain_i386 && has_nr(s, &a->v, o->explain_nr))
 					at = c->addr, how = DG_STEP_WRAPPER;
-				/* collect()'s library rule: libseccomp's calls of syscall(2) */
 				else if ((m & ((dg_argmask)1u << reg)) && (s->bits == 32) == !!o->explain_i386 &&
-					 !(a && a->v.kind == DG_FV_CONST) &&
-					 !(a && a->v.kind == DG_FV_ARG && !r->unknown_entry[node]) &&
-					 seccomp_nr(r, ob, c) == o->explain_nr)
+					 rule_nr(r, ob, node, c, a) == o->explain_nr)
 					at = c->addr, how = DG_STEP_WRAPPER;
 			}
 		}
